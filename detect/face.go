@@ -1,0 +1,36 @@
+package detect
+
+import (
+	"image"
+	"math"
+)
+
+// DescriptorLen is the length of dlib's face descriptor.
+const DescriptorLen = 128
+
+// Descriptor is dlib's 128-D face descriptor. Two descriptors of the same
+// person are close in Euclidean distance (dlib's usual cut-off for adults is
+// 0.6). It is biometric data: never log it, never write it outside the
+// protected store.
+type Descriptor [DescriptorLen]float32
+
+// Face is one face found in an image, in the coordinates of that image.
+type Face struct {
+	// Rect is the detector's box around the face.
+	Rect image.Rectangle
+	// Descriptor is computed from the aligned face chip.
+	Descriptor Descriptor
+	// Detector names the detector that found the face ("hog" or "cnn").
+	Detector string
+}
+
+// Distance is the plain Euclidean distance between two descriptors. (go-face's
+// ClassifyThreshold compares squared distances; this does not.)
+func Distance(a, b *Descriptor) float64 {
+	var sum float64
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		sum += d * d
+	}
+	return math.Sqrt(sum)
+}

@@ -1,0 +1,8 @@
+// Package pipeline runs one photo through the step list (ready, claim, read,
+// categorise, decode, detect, decide, redact, encode, verify, publish, wipe)
+// for both the daemon and batch runs, through the one function Scan.
+//
+// Invariant: an input is wiped only after its outcome is durable (confirmed by
+// the target, or moved aside with a reason file), and a step that fails makes
+// the photo not publish.
+package pipeline
