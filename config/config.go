@@ -1,0 +1,530 @@
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/viper"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// Example returns the fully commented default configuration; it is also the
+// embedded default every file is merged over.
+func Example() []byte { return bytes.Clone(defaultYAML) }
+
+// EnvPrefix is the prefix of environment overrides: PHOTOGUARD_OUTPUT_QUALITY
+// overrides output.quality.
+const EnvPrefix = "PHOTOGUARD"
+
+// Channels a target can publish to; consent is given per channel.
+var Channels = []string{"website", "social_media", "newsletter", "parent_portal"}
+
+// Config is photoguard's whole configuration. Every field is set: the
+// embedded default.yaml provides a value for each key.
+type Config struct {
+	Inbox         string            `mapstructure:"inbox"`
+	StateDir      string            `mapstructure:"state_dir"`
+	ModelsDir     string            `mapstructure:"models_dir"`
+	WipeInputs    bool              `mapstructure:"wipe_inputs"`
+	Workers       int               `mapstructure:"workers"`
+	Targets       map[string]Target `mapstructure:"targets"`
+	DefaultTarget string            `mapstructure:"default_target"`
+	Categories    Categories        `mapstructure:"categories"`
+	Output        Output            `mapstructure:"output"`
+	Limits        Limits            `mapstructure:"limits"`
+	Watch         Watch             `mapstructure:"watch"`
+
+	// File is the configuration file this was loaded from ("" for the
+	// embedded default alone). Not a key.
+	File string `mapstructure:"-"`
+}
+
+// Target is one publishing destination.
+type Target struct {
+	Type    string `mapstructure:"type"`
+	Path    string `mapstructure:"path"`
+	Channel string `mapstructure:"channel"`
+}
+
+// Categories are the photo categories staff flagged.
+type Categories struct {
+	Reject []string `mapstructure:"reject"`
+}
+
+// Output shapes the published JPEG.
+type Output struct {
+	MaxSide int `mapstructure:"max_side"`
+	Quality int `mapstructure:"quality"`
+}
+
+// Limits are checked from the header before any pixel is decoded.
+type Limits struct {
+	MaxFileMB     int           `mapstructure:"max_file_mb"`
+	MaxSide       int           `mapstructure:"max_side"`
+	MaxPixels     int64         `mapstructure:"max_pixels"`
+	DecodeTimeout time.Duration `mapstructure:"decode_timeout"`
+}
+
+// Watch tunes readiness and the daemon's scanning.
+type Watch struct {
+	Settle time.Duration `mapstructure:"settle"`
+	Rescan time.Duration `mapstructure:"rescan"`
+	GiveUp time.Duration `mapstructure:"give_up"`
+}
+
+// Error is one problem with one key.
+type Error struct {
+	Key string
+	Msg string
+}
+
+func (e *Error) Error() string { return e.Key + ": " + e.Msg }
+
+// Errors lists every problem found, so one run of `config check` shows them all.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Load reads the embedded default, merges the YAML file at path over it (if
+// path is not ""), applies PHOTOGUARD_* environment overrides and validates
+// the result. Relative paths are resolved against the file's folder.
+func Load(path string) (*Config, error) {
+	var data []byte
+	base, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	if path != "" {
+		data, err = os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config file: %w", err)
+		}
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, err
+		}
+		base = filepath.Dir(abs)
+	}
+	cfg, err := Parse(data, base, os.Environ())
+	if err != nil {
+		if path != "" {
+			return nil, fmt.Errorf("config file %s:\n%w", path, err)
+		}
+		return nil, err
+	}
+	cfg.File = path
+	return cfg, nil
+}
+
+// Parse is Load without the file system: file is the YAML (nil for none),
+// base the folder relative paths are resolved against, environ the
+// environment ("KEY=value" strings).
+func Parse(file []byte, base string, environ []string) (*Config, error) {
+	def := viper.New()
+	def.SetConfigType("yaml")
+	if err := def.ReadConfig(bytes.NewReader(defaultYAML)); err != nil {
+		return nil, fmt.Errorf("embedded default config: %w", err)
+	}
+	merged := def.AllSettings()
+
+	if len(bytes.TrimSpace(file)) > 0 {
+		user := viper.New()
+		user.SetConfigType("yaml")
+		if err := user.ReadConfig(bytes.NewReader(file)); err != nil {
+			return nil, fmt.Errorf("not valid YAML: %w", err)
+		}
+		if errs := unknownKeys(user.AllKeys()); len(errs) > 0 {
+			return nil, errs
+		}
+		us := user.AllSettings()
+		// A file that lists its targets means exactly those targets: the
+		// default one is not merged in beside them.
+		if _, ok := us["targets"]; ok {
+			delete(merged, "targets")
+		}
+		mergeMaps(merged, us)
+	}
+
+	v := viper.New()
+	if err := v.MergeConfigMap(merged); err != nil {
+		return nil, err
+	}
+	if errs := unknownEnv(v.AllKeys(), environ); len(errs) > 0 {
+		return nil, errs
+	}
+	// Environment overrides win over the file. They are applied from the
+	// environ given (not viper's AutomaticEnv) so that tests pass their own.
+	for _, kv := range environ {
+		name, val, _ := strings.Cut(kv, "=")
+		if key, ok := envKey(v.AllKeys(), name); ok {
+			v.Set(key, val)
+		}
+	}
+
+	var cfg Config
+	if err := v.UnmarshalExact(&cfg); err != nil {
+		return nil, fmt.Errorf("%s", cleanDecodeError(err))
+	}
+	cfg.resolvePaths(base)
+	cfg.normalise()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// mergeMaps merges src into dst recursively; values in src win.
+func mergeMaps(dst, src map[string]any) {
+	for k, sv := range src {
+		if sm, ok := sv.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				mergeMaps(dm, sm)
+				continue
+			}
+		}
+		dst[k] = sv
+	}
+}
+
+// knownKeys lists every key a file may set, from the struct tags; a map
+// field (targets) is written with "*" for the name.
+func knownKeys() []string {
+	var keys []string
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := f.Tag.Get("mapstructure")
+			if tag == "" || tag == "-" {
+				continue
+			}
+			key := prefix + tag
+			ft := f.Type
+			switch {
+			case ft.Kind() == reflect.Struct && ft != reflect.TypeOf(time.Duration(0)):
+				walk(ft, key+".")
+			case ft.Kind() == reflect.Map && ft.Elem().Kind() == reflect.Struct:
+				walk(ft.Elem(), key+".*.")
+			default:
+				keys = append(keys, key)
+			}
+		}
+	}
+	walk(reflect.TypeOf(Config{}), "")
+	sort.Strings(keys)
+	return keys
+}
+
+func keyMatches(pattern, key string) bool {
+	p := strings.Split(pattern, ".")
+	k := strings.Split(key, ".")
+	if len(p) != len(k) {
+		return false
+	}
+	for i := range p {
+		if p[i] != "*" && p[i] != k[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func isKnown(key string) bool {
+	for _, p := range knownKeys() {
+		if keyMatches(p, key) {
+			return true
+		}
+	}
+	return false
+}
+
+func unknownKeys(keys []string) Errors {
+	var errs Errors
+	for _, k := range keys {
+		if !isKnown(k) {
+			msg := "unknown key"
+			if s := suggest(k); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			errs = append(errs, &Error{Key: k, Msg: msg})
+		}
+	}
+	return errs
+}
+
+// reservedEnv are PHOTOGUARD_ variables that are not config keys.
+var reservedEnv = []string{
+	"PHOTOGUARD_CONFIG", "PHOTOGUARD_KEY", "PHOTOGUARD_MODELS_FROM",
+	"PHOTOGUARD_TEST", "PHOTOGUARD_MEASURE", "PHOTOGUARD_SOAK",
+}
+
+func envName(key string) string {
+	return EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+func envKey(keys []string, name string) (string, bool) {
+	for _, k := range keys {
+		if envName(k) == name {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// unknownEnv refuses PHOTOGUARD_ variables that name no key, so that
+// PHOTOGUARD_FACES_TRESHOLD=0.4 is an error, not a silent default.
+func unknownEnv(keys []string, environ []string) Errors {
+	var errs Errors
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, EnvPrefix+"_") {
+			continue
+		}
+		if _, ok := envKey(keys, name); ok {
+			continue
+		}
+		reserved := false
+		for _, r := range reservedEnv {
+			if strings.HasPrefix(name, r) {
+				reserved = true
+			}
+		}
+		if reserved {
+			continue
+		}
+		msg := "environment variable names no config key"
+		if s := suggestEnv(name); s != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", s)
+		}
+		errs = append(errs, &Error{Key: name, Msg: msg})
+	}
+	return errs
+}
+
+func suggest(key string) string {
+	best, bestD := "", 4
+	for _, k := range knownKeys() {
+		if d := editDistance(key, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func suggestEnv(name string) string {
+	best, bestD := "", 4
+	for _, k := range knownKeys() {
+		if strings.Contains(k, "*") {
+			continue
+		}
+		if d := editDistance(name, envName(k)); d < bestD {
+			best, bestD = envName(k), d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// cleanDecodeError turns mapstructure's wording into one line per key.
+func cleanDecodeError(err error) string {
+	s := err.Error()
+	s = strings.TrimPrefix(s, "decoding failed due to the following error(s):")
+	s = strings.TrimSpace(s)
+	return s
+}
+
+func (c *Config) resolvePaths(base string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(base, p)
+	}
+	c.Inbox = abs(c.Inbox)
+	c.StateDir = abs(c.StateDir)
+	c.ModelsDir = abs(c.ModelsDir)
+	for name, t := range c.Targets {
+		t.Path = abs(t.Path)
+		c.Targets[name] = t
+	}
+}
+
+func (c *Config) normalise() {
+	for i, s := range c.Categories.Reject {
+		c.Categories.Reject[i] = strings.ToLower(strings.TrimSpace(s))
+	}
+	for name, t := range c.Targets {
+		t.Type = strings.ToLower(strings.TrimSpace(t.Type))
+		t.Channel = strings.ToLower(strings.TrimSpace(t.Channel))
+		c.Targets[name] = t
+	}
+}
+
+// Validate checks every value and returns all problems at once, each naming
+// its key.
+func (c *Config) Validate() error {
+	var errs Errors
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &Error{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	intRange := func(key string, v, lo, hi int) {
+		if v < lo || v > hi {
+			bad(key, "%d is out of range (%d to %d)", v, lo, hi)
+		}
+	}
+	durRange := func(key string, v, lo, hi time.Duration) {
+		if v < lo || v > hi {
+			bad(key, "%s is out of range (%s to %s)", v, lo, hi)
+		}
+	}
+	for key, v := range map[string]string{"inbox": c.Inbox, "state_dir": c.StateDir, "models_dir": c.ModelsDir} {
+		if v == "" {
+			bad(key, "must not be empty")
+		}
+	}
+	intRange("workers", c.Workers, 1, 64)
+
+	if len(c.Targets) == 0 {
+		bad("targets", "at least one target is needed")
+	}
+	for _, name := range c.TargetNames() {
+		t := c.Targets[name]
+		key := "targets." + name
+		if !validName(name) {
+			bad(key, "target names use lower-case letters, digits, - and _")
+		}
+		switch t.Type {
+		case "dir":
+		case "":
+			bad(key+".type", "must be set (dir)")
+		default:
+			bad(key+".type", "%q is not a target type (dir)", t.Type)
+		}
+		if t.Path == "" {
+			bad(key+".path", "must be set")
+		}
+		if !isChannel(t.Channel) {
+			bad(key+".channel", "%q is not a channel (%s)", t.Channel, strings.Join(Channels, ", "))
+		}
+	}
+	if c.DefaultTarget != "" {
+		if _, ok := c.Targets[c.DefaultTarget]; !ok {
+			bad("default_target", "%q is not one of the targets (%s)", c.DefaultTarget, strings.Join(c.TargetNames(), ", "))
+		}
+	}
+	for i, s := range c.Categories.Reject {
+		if s == "" {
+			bad(fmt.Sprintf("categories.reject[%d]", i), "must not be empty")
+		}
+	}
+	intRange("output.max_side", c.Output.MaxSide, 256, 8192)
+	intRange("output.quality", c.Output.Quality, 40, 100)
+	intRange("limits.max_file_mb", c.Limits.MaxFileMB, 1, 500)
+	intRange("limits.max_side", c.Limits.MaxSide, 256, 65535)
+	if c.Limits.MaxPixels < 100_000 || c.Limits.MaxPixels > 500_000_000 {
+		bad("limits.max_pixels", "%d is out of range (100000 to 500000000)", c.Limits.MaxPixels)
+	}
+	durRange("limits.decode_timeout", c.Limits.DecodeTimeout, time.Second, 10*time.Minute)
+	durRange("watch.settle", c.Watch.Settle, 0, time.Hour)
+	durRange("watch.rescan", c.Watch.Rescan, time.Second, 24*time.Hour)
+	if c.Watch.GiveUp < c.Watch.Settle {
+		bad("watch.give_up", "%s is shorter than watch.settle (%s)", c.Watch.GiveUp, c.Watch.Settle)
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || (i > 0 && (r == '-' || r == '_'))
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func isChannel(s string) bool {
+	for _, c := range Channels {
+		if s == c {
+			return true
+		}
+	}
+	return false
+}
+
+// TargetNames returns the target names in a stable order.
+func (c *Config) TargetNames() []string {
+	names := make([]string, 0, len(c.Targets))
+	for n := range c.Targets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ResolveTarget picks the target a batch run publishes to: the one named, the
+// default_target, or the only one.
+func (c *Config) ResolveTarget(name string) (string, error) {
+	if name == "" {
+		name = c.DefaultTarget
+	}
+	if name == "" {
+		if len(c.Targets) == 1 {
+			return c.TargetNames()[0], nil
+		}
+		return "", fmt.Errorf("several targets are configured (%s): choose one with --target or set default_target",
+			strings.Join(c.TargetNames(), ", "))
+	}
+	if _, ok := c.Targets[name]; !ok {
+		return "", fmt.Errorf("no target %q in the configuration (targets: %s)", name, strings.Join(c.TargetNames(), ", "))
+	}
+	return name, nil
+}
+
+// IsConfigError reports whether err came from loading or validating.
+func IsConfigError(err error) bool {
+	var es Errors
+	var e *Error
+	return errors.As(err, &es) || errors.As(err, &e)
+}

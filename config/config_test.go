@@ -1,0 +1,167 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultIsValid(t *testing.T) {
+	cfg, err := Parse(nil, "/base", nil)
+	if err != nil {
+		t.Fatalf("embedded default does not validate: %v", err)
+	}
+	if cfg.Output.MaxSide != 2048 || cfg.Limits.MaxPixels != 50_000_000 || cfg.Limits.MaxFileMB != 50 || cfg.Limits.MaxSide != 16384 {
+		t.Errorf("defaults changed: %+v %+v", cfg.Output, cfg.Limits)
+	}
+	if !cfg.WipeInputs {
+		t.Error("wipe_inputs should default to true")
+	}
+	if len(cfg.Targets) != 1 || cfg.Targets["website"].Channel != "website" {
+		t.Errorf("default targets: %+v", cfg.Targets)
+	}
+	if cfg.Limits.DecodeTimeout != 30*time.Second {
+		t.Errorf("decode_timeout = %v", cfg.Limits.DecodeTimeout)
+	}
+	for _, want := range []string{"zwemles", "gym", "swimming"} {
+		found := false
+		for _, c := range cfg.Categories.Reject {
+			found = found || c == want
+		}
+		if !found {
+			t.Errorf("default categories.reject lacks %q", want)
+		}
+	}
+}
+
+// The contract keys keep their names (issue 2).
+func TestContractKeys(t *testing.T) {
+	known := strings.Join(knownKeys(), " ")
+	for _, k := range []string{"inbox", "state_dir", "models_dir", "targets.*.type", "targets.*.path",
+		"targets.*.channel", "categories.reject", "output.max_side", "output.quality", "limits.max_pixels", "limits.max_file_mb"} {
+		if !strings.Contains(" "+known+" ", " "+k+" ") {
+			t.Errorf("contract key %q missing from %s", k, known)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct {
+		name    string
+		yaml    string
+		env     []string
+		wantKey string
+		wantMsg string
+	}{
+		{"typo in key", "output:\n  qualty: 80\n", nil, "output.qualty", `did you mean "output.quality"`},
+		{"unknown top-level key", "inbx: /x\n", nil, "inbx", `did you mean "inbox"`},
+		{"unknown target key", "targets:\n  web:\n    type: dir\n    path: /p\n    channel: website\n    chanel: x\n", nil, "targets.web.chanel", "unknown key"},
+		{"quality too high", "output:\n  quality: 150\n", nil, "output.quality", "out of range"},
+		{"quality not a number", "output:\n  quality: high\n", nil, "quality", ""},
+		{"max_side too small", "output:\n  max_side: 10\n", nil, "output.max_side", "out of range"},
+		{"pixels too many", "limits:\n  max_pixels: 9000000000\n", nil, "limits.max_pixels", "out of range"},
+		{"bad channel", "targets:\n  web:\n    type: dir\n    path: /p\n    channel: facebook\n", nil, "targets.web.channel", "not a channel"},
+		{"bad type", "targets:\n  web:\n    type: ftp\n    path: /p\n    channel: website\n", nil, "targets.web.type", "not a target type"},
+		{"missing path", "targets:\n  web:\n    type: dir\n    channel: website\n", nil, "targets.web.path", "must be set"},
+		{"default target unknown", "default_target: nope\n", nil, "default_target", "not one of the targets"},
+		{"env typo", "", []string{"PHOTOGUARD_OUTPUT_QUALTY=80"}, "PHOTOGUARD_OUTPUT_QUALTY", "PHOTOGUARD_OUTPUT_QUALITY"},
+		{"env out of range", "", []string{"PHOTOGUARD_OUTPUT_QUALITY=5"}, "output.quality", "out of range"},
+		{"bad duration", "limits:\n  decode_timeout: soon\n", nil, "decode_timeout", ""},
+		{"give_up below settle", "watch:\n  settle: 1m\n  give_up: 10s\n", nil, "watch.give_up", "shorter"},
+		{"not yaml", "output: [\n", nil, "", "YAML"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), "/base", tc.env)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tc.wantKey) || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Errorf("error %q does not name %q / %q", err, tc.wantKey, tc.wantMsg)
+			}
+		})
+	}
+}
+
+func TestAllProblemsListed(t *testing.T) {
+	_, err := Parse([]byte("output:\n  quality: 0\n  max_side: 1\nworkers: 0\n"), "/b", nil)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, k := range []string{"output.quality", "output.max_side", "workers"} {
+		if !strings.Contains(err.Error(), k) {
+			t.Errorf("%q missing from %v", k, err)
+		}
+	}
+}
+
+func TestFileTargetsReplaceDefault(t *testing.T) {
+	cfg, err := Parse([]byte("targets:\n  portal:\n    type: dir\n    path: out/portal\n    channel: parent_portal\n"), "/etc/pg", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Targets) != 1 {
+		t.Fatalf("targets = %v, want only portal", cfg.Targets)
+	}
+	if got := cfg.Targets["portal"].Path; got != "/etc/pg/out/portal" {
+		t.Errorf("relative path resolved to %q", got)
+	}
+	name, err := cfg.ResolveTarget("")
+	if err != nil || name != "portal" {
+		t.Errorf("ResolveTarget = %q, %v", name, err)
+	}
+	if _, err := cfg.ResolveTarget("website"); err == nil {
+		t.Error("unknown target accepted")
+	}
+}
+
+func TestEnvOverrides(t *testing.T) {
+	cfg, err := Parse([]byte("output:\n  quality: 70\n"), "/b", []string{
+		"PHOTOGUARD_OUTPUT_QUALITY=91",
+		"PHOTOGUARD_STATE_DIR=/tmp/st",
+		"PHOTOGUARD_CATEGORIES_REJECT=Zwemles,sportdag",
+		"PHOTOGUARD_TARGETS_WEBSITE_PATH=/srv/web",
+		"PHOTOGUARD_KEY=not-a-key-but-reserved",
+		"PHOTOGUARD_TESTDATA=/x",
+		"OTHER=1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Output.Quality != 91 {
+		t.Errorf("quality = %d, env should win over the file", cfg.Output.Quality)
+	}
+	if cfg.StateDir != "/tmp/st" {
+		t.Errorf("state_dir = %q", cfg.StateDir)
+	}
+	if strings.Join(cfg.Categories.Reject, ",") != "zwemles,sportdag" {
+		t.Errorf("categories = %v", cfg.Categories.Reject)
+	}
+	if cfg.Targets["website"].Path != "/srv/web" {
+		t.Errorf("target path = %q", cfg.Targets["website"].Path)
+	}
+}
+
+func TestLoadFileAndExample(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "photoguard.yaml")
+	// The example is the documentation of every key: it must load as is.
+	if err := os.WriteFile(p, Example(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p); err != nil {
+		t.Fatalf("example does not load: %v", err)
+	}
+	if err := os.WriteFile(p, []byte("output:\n  qualty: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p)
+	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "output.qualty") {
+		t.Errorf("error should name the file and the key: %v", err)
+	}
+	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil {
+		t.Error("missing file accepted")
+	}
+}
