@@ -17,7 +17,7 @@ require (
 	github.com/spf13/cobra v1.10.2 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
 	github.com/spf13/viper v1.21.0 // indirect
-	github.com/strukturag/libheif v1.15.2 // indirect
+	github.com/strukturag/libheif v1.15.1 // indirect
 	github.com/subosito/gotenv v1.6.0 // indirect
 	github.com/viam-labs/go-libjpeg v0.3.1 // indirect
 	go.yaml.in/yaml/v3 v3.0.4 // indirect

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/target/dir"
+	"github.com/photoguard/photoguard/redact"
+)
+
+// runMode is what differs between the daemon and a batch run; everything
+// else comes from the configuration, through this one function.
+type runMode struct {
+	targets []string
+	wipe    bool
+	dryRun  bool
+	batch   bool
+}
+
+// stack is a pipeline with what it holds open.
+type stack struct {
+	p       *pipeline.Pipeline
+	journal *journal.Journal
+}
+
+func (s *stack) Close() {
+	if s.journal != nil {
+		s.journal.Close()
+	}
+}
+
+func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, error) {
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("state_dir: %w", err)
+	}
+	st := &stack{}
+	var dests []*pipeline.Destination
+	for _, name := range m.targets {
+		t := cfg.Targets[name]
+		d := &pipeline.Destination{Name: name, Channel: t.Channel}
+		if !m.dryRun {
+			switch t.Type {
+			case "dir":
+				tg, err := dir.New(t.Path)
+				if err != nil {
+					return nil, fmt.Errorf("target %s: %w", name, err)
+				}
+				d.Target = tg
+			default:
+				return nil, fmt.Errorf("target %s: type %q is not supported", name, t.Type)
+			}
+		}
+		dests = append(dests, d)
+	}
+	if !m.dryRun {
+		j, err := journal.Open(cfg.StateDir)
+		if err != nil {
+			return nil, err
+		}
+		st.journal = j
+	}
+	giveUp := cfg.Watch.GiveUp
+	if m.batch {
+		// A batch runs over a folder that is complete: a file that does not
+		// decode once it has settled is broken, not still arriving.
+		giveUp = cfg.Watch.Settle
+	}
+	p, err := pipeline.New(pipeline.Options{
+		StateDir:     cfg.StateDir,
+		Destinations: dests,
+		Categories:   detect.NewCategories(cfg.Categories.Reject),
+		Limits: redact.Limits{
+			MaxFileBytes: int64(cfg.Limits.MaxFileMB) << 20,
+			MaxSide:      cfg.Limits.MaxSide,
+			MaxPixels:    cfg.Limits.MaxPixels,
+			Timeout:      cfg.Limits.DecodeTimeout,
+		},
+		MaxSide: cfg.Output.MaxSide,
+		Quality: cfg.Output.Quality,
+		Wipe:    m.wipe,
+		DryRun:  m.dryRun,
+		Workers: cfg.Workers,
+		Settle:  cfg.Watch.Settle,
+		GiveUp:  giveUp,
+		Journal: st.journal,
+		Log:     log,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	st.p = p
+	return st, nil
+}
+
+// checkFolders refuses a run whose input folder holds photoguard's own
+// folders (or the other way round): published photos would be taken as
+// inputs again, or inputs published in place.
+func checkFolders(cfg *config.Config, in string, targets []string) error {
+	in, err := filepath.Abs(in)
+	if err != nil {
+		return err
+	}
+	within := func(a, b string) bool { // a inside b, or the same
+		rel, err := filepath.Rel(b, a)
+		return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+	}
+	if within(cfg.StateDir, in) {
+		return fmt.Errorf("state_dir (%s) is inside the photo folder (%s); keep them apart", cfg.StateDir, in)
+	}
+	for _, t := range targets {
+		if p := cfg.Targets[t].Path; within(p, in) || within(in, p) {
+			return fmt.Errorf("target %s (%s) and the photo folder (%s) overlap; keep them apart", t, p, in)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,278 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/photoguard/photoguard/pipeline/journal"
+)
+
+// moveAside moves the input to state_dir/{rejected,quarantine,held}/ with a
+// reason file, recording the intent in the journal first so that a crash
+// halfway is finished on restart. It returns the folder the input went to,
+// or "" when inputs are kept in place.
+func (p *Pipeline) moveAside(j *Job, out Outcome, reason string) (string, error) {
+	rec := j.Record
+	if !p.opt.Wipe {
+		if rec != nil {
+			rec.State, rec.Outcome, rec.Reason, rec.Kept = journal.Done, string(out), reason, true
+			if err := p.opt.Journal.Put(rec); err != nil {
+				return "", err
+			}
+		}
+		p.logOutcome(j, out, reason)
+		return "", nil
+	}
+	dest := asideDir(p.opt.StateDir, out, p.opt.Now(), j.SHA256)
+	if rec != nil {
+		rec.State, rec.Outcome, rec.Reason, rec.Aside = journal.MovingAside, string(out), reason, dest
+		if err := p.opt.Journal.Put(rec); err != nil {
+			return "", err
+		}
+		p.hook("journal-moving", j)
+	}
+	text := reasonText(j.Rel, j.SHA256, out, reason, p.opt.Now().Format("2006-01-02 15:04:05"))
+	if err := moveWithReason(j.Path, dest, text); err != nil {
+		return "", err
+	}
+	p.hook("moved", j)
+	if rec != nil {
+		rec.State = journal.Done
+		if err := p.opt.Journal.Put(rec); err != nil {
+			p.opt.Log.Error("journal: recording the outcome failed", "photo", short(j.SHA256), "err", err)
+		}
+	}
+	p.logOutcome(j, out, reason)
+	return dest, nil
+}
+
+func (p *Pipeline) logOutcome(j *Job, out Outcome, reason string) {
+	// The reason names no file; the input's path (which may hold a child's
+	// name) is only at debug level.
+	p.opt.Log.Info("not published", "photo", short(j.SHA256), "outcome", string(out), "reason", reason)
+	p.opt.Log.Debug("not published", "photo", short(j.SHA256), "input", j.Rel)
+}
+
+// asideDir names the folder an input is moved to: the outcome's folder, the
+// date and the short hash (or a random tag for an input that was never
+// hashed, such as a file over the size limit).
+func asideDir(stateDir string, out Outcome, now interface{ Format(string) string }, sha string) string {
+	tag := short(sha)
+	if tag == "unhashed" {
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		tag = "unhashed-" + hex.EncodeToString(b[:])
+	}
+	return filepath.Join(stateDir, asideFolder(out), now.Format("20060102")+"-"+tag)
+}
+
+func reasonText(rel, sha string, out Outcome, reason, when string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "photo:   %s\n", rel)
+	fmt.Fprintf(&b, "outcome: %s\n", out)
+	fmt.Fprintf(&b, "reason:  %s\n", reason)
+	fmt.Fprintf(&b, "when:    %s\n", when)
+	if sha != "" {
+		fmt.Fprintf(&b, "sha256:  %s\n", sha)
+	}
+	b.WriteString("\n" + advice(out) + "\n")
+	return b.String()
+}
+
+func advice(out Outcome) string {
+	switch out {
+	case Rejected:
+		return "This photo is in a category that is never published. Delete it when you no longer need it."
+	case Quarantined:
+		return "This file is not a photo photoguard can read safely. Check it, and if it is a photo, export it\n" +
+			"again as JPEG or HEIC and put it back in the inbox."
+	}
+	return "photoguard could not make this photo safe to publish. See the reason; `photoguard explain` on\n" +
+		"this file shows the faces and decisions. Put it back in the inbox to try again."
+}
+
+// moveWithReason moves src into the folder dest (created 0700) next to a
+// reason.txt. src may be a file, a link or a folder. It is safe to repeat
+// after a crash.
+func moveWithReason(src, dest, reason string) error {
+	if err := os.MkdirAll(dest, 0o700); err != nil {
+		return err
+	}
+	if err := writeFileSync(filepath.Join(dest, "reason.txt"), []byte(reason)); err != nil {
+		return err
+	}
+	target := filepath.Join(dest, filepath.Base(src))
+	if _, err := os.Lstat(src); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Lstat(target); err == nil {
+			return nil // moved before a crash
+		}
+		return errInputGone
+	}
+	err := os.Rename(src, target)
+	if errors.Is(err, syscall.EXDEV) {
+		err = copyThenRemove(src, target)
+	}
+	if err != nil {
+		return err
+	}
+	if err := syncDir(dest); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(src))
+}
+
+// errInputGone: neither the input nor its moved copy is there (someone
+// removed it by hand).
+var errInputGone = errors.New("the input is gone")
+
+func copyThenRemove(src, dst string) error {
+	st, err := os.Lstat(src)
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("cannot move %s across file systems", st.Mode().Type())
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Remove(src)
+}
+
+func writeFileSync(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Recover finishes or rolls back every record that a dead process left half
+// done. Run it at start; Process also runs it for an orphan it meets.
+func (p *Pipeline) Recover(ctx context.Context) (int, error) {
+	if p.opt.DryRun {
+		return 0, nil
+	}
+	recs, err := p.opt.Journal.List()
+	n := 0
+	for _, r := range recs {
+		if r.State == journal.Done || p.opt.Journal.Alive(r.Owner) {
+			continue
+		}
+		if rerr := p.recoverRecord(ctx, r.SHA256); rerr != nil {
+			err = errors.Join(err, rerr)
+			continue
+		}
+		n++
+	}
+	return n, err
+}
+
+// recoverRecord adopts one orphan and takes it to a consistent state:
+//   - claimed: nothing left; roll back (the input is still in the inbox);
+//   - publishing: ask each target whether the name arrived; if all did, go
+//     on as published, else roll back keeping what did arrive;
+//   - published: wipe the input (if it is still the same file);
+//   - moving aside: finish the move.
+func (p *Pipeline) recoverRecord(ctx context.Context, sha string) error {
+	rec, err := p.opt.Journal.Adopt(sha)
+	if err != nil {
+		return err
+	}
+	p.opt.Log.Info("recovering an interrupted photo", "photo", short(sha), "state", string(rec.State))
+	j := &Job{Path: rec.Input, Rel: rec.Rel, Size: rec.Size, MTime: rec.MTime, SHA256: sha, Record: rec}
+	switch rec.State {
+	case journal.Claimed:
+		return p.opt.Journal.Release(rec)
+	case journal.Publishing:
+		all := true
+		for name, d := range rec.Deliveries {
+			if d.Published {
+				continue
+			}
+			dst := p.dest(name)
+			if dst == nil {
+				all = false
+				continue
+			}
+			ok, err := dst.Target.Exists(ctx, d.Name)
+			if err != nil {
+				return fmt.Errorf("asking target %s: %w", name, err)
+			}
+			if ok {
+				d.Published = true
+				d.At = p.opt.Now().UTC()
+			} else {
+				all = false
+			}
+		}
+		if !all {
+			for name, d := range rec.Deliveries {
+				if !d.Published {
+					delete(rec.Deliveries, name)
+				}
+			}
+			return p.opt.Journal.Release(rec)
+		}
+		rec.State, rec.Outcome = journal.Published, string(Published)
+		if err := p.opt.Journal.Put(rec); err != nil {
+			return err
+		}
+		fallthrough
+	case journal.Published:
+		var wipeErr error
+		if !rec.KeepInput {
+			wipeErr = p.wipe(j)
+		}
+		rec.State = journal.Done
+		rec.Kept = rec.KeepInput || wipeErr != nil
+		if wipeErr != nil {
+			rec.Reason = "published; the input could not be removed: " + wipeErr.Error()
+		}
+		return p.opt.Journal.Put(rec)
+	case journal.MovingAside:
+		text := reasonText(rec.Rel, sha, Outcome(rec.Outcome), rec.Reason, p.opt.Now().Format("2006-01-02 15:04:05"))
+		if err := moveWithReason(rec.Input, rec.Aside, text); err != nil {
+			if !errors.Is(err, errInputGone) {
+				return err
+			}
+			rec.Reason += " (the input was removed before it could be moved aside)"
+		}
+		rec.State = journal.Done
+		return p.opt.Journal.Put(rec)
+	}
+	return nil
+}

@@ -1,0 +1,65 @@
+package pipeline
+
+import (
+	"context"
+	"image"
+	"time"
+
+	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/redact"
+)
+
+// Job is one input on its way through the steps.
+type Job struct {
+	// Root is the folder scanned; Path the input's absolute path; Rel its
+	// slash-separated path below Root (what reports show).
+	Root, Path, Rel string
+	Size            int64
+	MTime           time.Time
+
+	// Data is the whole input, read once: what is hashed is what is decoded.
+	Data   []byte
+	SHA256 string
+	Record *journal.Record
+
+	Category string
+	Image    *image.NRGBA
+	Source   redact.Source
+	Faces    []detect.Face
+
+	Deliveries []*Delivery
+}
+
+// Delivery is the part of a job that goes to one target.
+type Delivery struct {
+	Dest *Destination
+	// Name is the neutral output name (date and short content hash).
+	Name string
+	// Image is what will be published (a redacted copy when faces were
+	// redacted), Output its encoding.
+	Image  *image.NRGBA
+	Output []byte
+	// Published is set once the target confirmed.
+	Published bool
+	// Err is this delivery's failure; a failed delivery takes no more steps.
+	Err error
+}
+
+func (j *Job) live() []*Delivery {
+	var ds []*Delivery
+	for _, d := range j.Deliveries {
+		if d.Err == nil && !d.Published {
+			ds = append(ds, d)
+		}
+	}
+	return ds
+}
+
+// Step is one stage of the pipeline. A step that returns an error stops the
+// whole job (every delivery); a step that fails for one delivery sets that
+// delivery's Err and goes on with the others.
+type Step struct {
+	Name string
+	Run  func(ctx context.Context, j *Job) error
+}

@@ -1,0 +1,223 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/redact"
+)
+
+// Destination is a configured target with its name and channel.
+type Destination struct {
+	Name    string
+	Channel string
+	Target  Target
+}
+
+// Options configure a Pipeline. The zero value of a field is not a default:
+// cmd/photoguard fills every field from the configuration.
+type Options struct {
+	StateDir     string
+	Destinations []*Destination
+	Categories   *detect.Categories
+	Limits       redact.Limits
+	MaxSide      int
+	Quality      int
+	// Wipe removes inputs once their outcome is durable; without it inputs
+	// stay where they are (batch --keep-inputs).
+	Wipe bool
+	// DryRun decides everything and publishes, moves and records nothing.
+	DryRun bool
+	// Workers is how many photos are processed at once.
+	Workers int
+	// Settle is how long a file must be unchanged before it is taken;
+	// GiveUp how long a file that does not decode completely is given to
+	// finish before it is quarantined as broken.
+	Settle, GiveUp time.Duration
+	// PhotoTimeout bounds the work on one photo; past it the photo is held.
+	PhotoTimeout time.Duration
+	// Journal records progress; nil only with DryRun.
+	Journal *journal.Journal
+	Log     *slog.Logger
+	// Hook, if set, is called at every step boundary (after the named step).
+	// Tests use it to stop the process at a chosen point.
+	Hook func(step string, j *Job)
+	// Now is the clock (tests replace it).
+	Now func() time.Time
+}
+
+// Pipeline runs jobs through the steps. It is safe for concurrent use by
+// the workers of a Scan.
+type Pipeline struct {
+	opt   Options
+	steps []Step
+}
+
+// New checks the options and builds the step list.
+func New(opt Options) (*Pipeline, error) {
+	if len(opt.Destinations) == 0 {
+		return nil, fmt.Errorf("pipeline: no target")
+	}
+	if opt.Journal == nil && !opt.DryRun {
+		return nil, fmt.Errorf("pipeline: no journal")
+	}
+	if opt.Categories == nil {
+		opt.Categories = detect.NewCategories(nil)
+	}
+	if opt.Workers < 1 {
+		opt.Workers = 1
+	}
+	if opt.PhotoTimeout <= 0 {
+		opt.PhotoTimeout = 5 * time.Minute
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	p := &Pipeline{opt: opt}
+	p.steps = []Step{
+		{"categorise", p.categorise},
+		{"decode", p.decode},
+		{"prepare", p.prepare},
+		{"encode", p.encode},
+		{"verify", p.verify},
+	}
+	return p, nil
+}
+
+// Steps returns the names of the steps in order (for docs and tests).
+func (p *Pipeline) Steps() []string {
+	names := make([]string, len(p.steps))
+	for i, s := range p.steps {
+		names[i] = s.Name
+	}
+	return names
+}
+
+func (p *Pipeline) hook(step string, j *Job) {
+	if p.opt.Hook != nil {
+		p.opt.Hook(step, j)
+	}
+}
+
+// runSteps runs the step list, checking the deadline between steps.
+func (p *Pipeline) runSteps(ctx context.Context, j *Job) error {
+	ctx, cancel := context.WithTimeout(ctx, p.opt.PhotoTimeout)
+	defer cancel()
+	for _, s := range p.steps {
+		if err := ctx.Err(); err != nil {
+			if parentDone(ctx) {
+				return Retry(err, "stopped before %s", s.Name)
+			}
+			return Hold(err, "processing took longer than %s (before %s)", p.opt.PhotoTimeout, s.Name)
+		}
+		if err := s.Run(ctx, j); err != nil {
+			return err
+		}
+		if len(j.live()) == 0 {
+			return nil // every delivery failed on its own
+		}
+		p.hook(s.Name, j)
+	}
+	return nil
+}
+
+// parentDone tells a cancelled run (shutdown) from a photo that took too
+// long: the first is retried later, the second is held.
+func parentDone(ctx context.Context) bool {
+	return context.Cause(ctx) == context.Canceled
+}
+
+func (p *Pipeline) categorise(ctx context.Context, j *Job) error {
+	if cat, ok := p.opt.Categories.Match(j.Rel); ok {
+		j.Category = cat
+	}
+	if j.Category != "" {
+		return p.categoryErr(j)
+	}
+	return nil
+}
+
+func (p *Pipeline) categoryErr(j *Job) error {
+	return Reject("category %q is never published (folder or file name)", j.Category)
+}
+
+func (p *Pipeline) decode(ctx context.Context, j *Job) error {
+	img, src, err := redact.Decode(ctx, j.Data, p.opt.Limits, p.opt.MaxSide)
+	if err != nil {
+		if redact.IsInputError(err) {
+			if p.young(j) {
+				return &Error{Kind: KindNotReady, Reason: "does not decode completely yet", Err: err}
+			}
+			return Quarantine(err, "")
+		}
+		if ctx.Err() != nil && parentDone(ctx) {
+			return Retry(err, "stopped while decoding")
+		}
+		return Hold(err, "decoding failed")
+	}
+	j.Image, j.Source = img, src
+	return nil
+}
+
+// young reports whether the input changed so recently that a failure to
+// decode may only mean it is still being written.
+func (p *Pipeline) young(j *Job) bool {
+	return p.opt.Now().Sub(j.MTime) < p.opt.GiveUp
+}
+
+// prepare gives each delivery its image and name. Face redaction, per
+// delivery, replaces the image with a redacted copy.
+func (p *Pipeline) prepare(ctx context.Context, j *Job) error {
+	date := p.opt.Now()
+	if j.Record != nil && !j.Record.ClaimedAt.IsZero() {
+		date = j.Record.ClaimedAt.Local()
+	}
+	for _, d := range j.live() {
+		d.Image = j.Image
+		d.Name = OutputName(date, j.SHA256)
+	}
+	return nil
+}
+
+// OutputName is the neutral name a photo is published under: the date and a
+// short content hash, never anything of the input's name (which may hold a
+// child's name).
+func OutputName(date time.Time, sha string) string {
+	return date.Format("20060102") + "-" + sha[:12] + ".jpg"
+}
+
+func (p *Pipeline) encode(ctx context.Context, j *Job) error {
+	for _, d := range j.live() {
+		out, err := redact.EncodeJPEG(d.Image, p.opt.Quality)
+		if err != nil {
+			d.Err = Hold(err, "encoding the output failed")
+			continue
+		}
+		d.Output = out
+	}
+	return nil
+}
+
+// verify checks what will be published, not what we meant to write: the
+// encoded bytes are parsed against the allow-list and decoded back.
+func (p *Pipeline) verify(ctx context.Context, j *Job) error {
+	for _, d := range j.live() {
+		if err := redact.VerifyClean(d.Output); err != nil {
+			d.Err = Hold(err, "the output failed the metadata check")
+			continue
+		}
+		src, err := redact.Probe(d.Output)
+		b := d.Image.Bounds()
+		if err != nil || src.Width != b.Dx() || src.Height != b.Dy() {
+			d.Err = Hold(err, "the output does not read back as the image that was encoded")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,384 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/photoguard/photoguard/pipeline/journal"
+)
+
+// Process takes one regular file through read, claim, the steps, publish and
+// wipe. It returns one item per destination, or no items and an error of
+// kind KindNotReady or KindRetry when the file was left where it is to be
+// tried again later (still being written, busy in another process, target
+// down).
+func (p *Pipeline) Process(ctx context.Context, root, path string) ([]Item, error) {
+	rel, err := filepath.Rel(root, path)
+	if err != nil {
+		return nil, err
+	}
+	j := &Job{Root: root, Path: path, Rel: filepath.ToSlash(rel)}
+	for _, dst := range p.opt.Destinations {
+		j.Deliveries = append(j.Deliveries, &Delivery{Dest: dst})
+	}
+
+	if err := p.read(j); err != nil {
+		switch KindOf(err) {
+		case KindNotReady, KindRetry:
+			return nil, err
+		}
+		// Not even hashed (too large): no journal record, moved aside as is.
+		return p.settle(ctx, j, err)
+	}
+	p.hook("read", j)
+
+	// The category is known from the path alone; it is checked before the
+	// claim so that a flagged copy of content published earlier is still
+	// rejected, not reported as a duplicate.
+	if cat, ok := p.opt.Categories.Match(j.Rel); ok {
+		j.Category = cat
+	}
+	if !p.opt.DryRun {
+		items, done, err := p.claim(ctx, j)
+		if done || err != nil {
+			return items, err
+		}
+		p.hook("claim", j)
+	}
+
+	if err := p.runSteps(ctx, j); err != nil {
+		if k := KindOf(err); k == KindNotReady || k == KindRetry {
+			p.release(j)
+			return nil, err
+		}
+		return p.settle(ctx, j, err)
+	}
+	if p.opt.DryRun {
+		return p.items(j, nil), nil
+	}
+	p.publish(ctx, j)
+	return p.settle(ctx, j, nil)
+}
+
+// read reads the whole input once, hashes it, and checks that it did not
+// change while it was read.
+func (p *Pipeline) read(j *Job) error {
+	f, err := os.OpenFile(j.Path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) || errors.Is(err, os.ErrNotExist) {
+			// Replaced by a link, or gone: the next scan sees what is there.
+			return &Error{Kind: KindNotReady, Reason: "changed while being opened", Err: err}
+		}
+		return Retry(err, "cannot read the file")
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return Retry(err, "cannot read the file")
+	}
+	if !before.Mode().IsRegular() {
+		return &Error{Kind: KindNotReady, Reason: "not a regular file any more"}
+	}
+	j.Size, j.MTime = before.Size(), before.ModTime()
+	if max := p.opt.Limits.MaxFileBytes; max > 0 && before.Size() > max {
+		return Quarantine(nil, "file is %.1f MB, more than limits.max_file_mb (%d MB)",
+			float64(before.Size())/(1<<20), max>>20)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, before.Size()+1))
+	if err != nil {
+		return Retry(err, "cannot read the file")
+	}
+	after, err := os.Lstat(j.Path)
+	if err != nil || int64(len(data)) != before.Size() || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
+		return &Error{Kind: KindNotReady, Reason: "still being written"}
+	}
+	sum := sha256.Sum256(data)
+	j.Data, j.SHA256 = data, hex.EncodeToString(sum[:])
+	return nil
+}
+
+// claim records the job in the journal. done is true when the job ended
+// there (a duplicate) or must wait (busy elsewhere).
+func (p *Pipeline) claim(ctx context.Context, j *Job) (items []Item, done bool, err error) {
+	for attempt := 0; attempt < 3; attempt++ {
+		rec := &journal.Record{SHA256: j.SHA256, Input: j.Path, Rel: j.Rel, Size: j.Size, MTime: j.MTime, KeepInput: !p.opt.Wipe}
+		got, res, err := p.opt.Journal.Claim(rec, p.destNames())
+		if err != nil {
+			return nil, true, Retry(err, "journal")
+		}
+		switch res {
+		case journal.Fresh:
+			j.Record = got
+			for _, d := range j.Deliveries {
+				if prev := got.Deliveries[d.Dest.Name]; prev != nil && prev.Published {
+					d.Published, d.Name = true, prev.Name
+				}
+			}
+			return nil, false, nil
+		case journal.Busy:
+			return nil, true, &Error{Kind: KindNotReady, Reason: "being processed by another photoguard process"}
+		case journal.Duplicate:
+			if j.Category != "" {
+				// Rejected by policy without a claim: the content's record
+				// stays as it is, and moving aside is safe to repeat.
+				items, err := p.settle(ctx, j, p.categoryErr(j))
+				return items, true, err
+			}
+			return p.duplicate(j, got), true, nil
+		case journal.Orphan:
+			if err := p.recoverRecord(ctx, got.SHA256); err != nil {
+				return nil, true, Retry(err, "recovering an interrupted run")
+			}
+		}
+	}
+	return nil, true, Retry(nil, "could not claim the photo in the journal")
+}
+
+// duplicate ends a re-delivered input whose content was already published:
+// nothing is published again; the copy is wiped like any published input.
+func (p *Pipeline) duplicate(j *Job, prev *journal.Record) []Item {
+	items := make([]Item, 0, len(j.Deliveries))
+	var wipeErr error
+	if p.opt.Wipe {
+		wipeErr = p.wipe(j)
+	}
+	for _, d := range j.Deliveries {
+		it := Item{Input: j.Rel, SHA256: j.SHA256, Outcome: Published, Target: d.Dest.Name, Duplicate: true, Kept: !p.opt.Wipe}
+		if pd := prev.Deliveries[d.Dest.Name]; pd != nil {
+			it.Output = pd.Name
+			it.Reason = fmt.Sprintf("duplicate: this photo was already published on %s; not published again",
+				pd.At.Local().Format("2006-01-02 15:04"))
+		}
+		if wipeErr != nil {
+			it.Kept = true
+			it.Reason += "; the input could not be removed: " + wipeErr.Error()
+		}
+		items = append(items, it)
+	}
+	p.opt.Log.Info("duplicate not published again", "photo", short(j.SHA256))
+	return items
+}
+
+// release rolls a claim back: the input stays and is tried again.
+func (p *Pipeline) release(j *Job) {
+	if j.Record == nil || p.opt.DryRun {
+		return
+	}
+	for _, d := range j.Deliveries {
+		if dd := j.Record.Deliveries[d.Dest.Name]; dd != nil && !dd.Published {
+			delete(j.Record.Deliveries, d.Dest.Name)
+		}
+	}
+	if err := p.opt.Journal.Release(j.Record); err != nil {
+		p.opt.Log.Error("journal: releasing a claim failed", "photo", short(j.SHA256), "err", err)
+	}
+}
+
+// publish hands each delivery to its target, recording the name before and
+// the confirmation after, so that a crash in between is recovered by asking
+// the target.
+func (p *Pipeline) publish(ctx context.Context, j *Job) {
+	live := j.live()
+	if len(live) == 0 {
+		return
+	}
+	rec := j.Record
+	rec.State = journal.Publishing
+	for _, d := range live {
+		rec.Deliveries[d.Dest.Name] = &journal.Delivery{Name: d.Name}
+	}
+	if err := p.opt.Journal.Put(rec); err != nil {
+		for _, d := range live {
+			d.Err = Retry(err, "journal")
+		}
+		return
+	}
+	p.hook("journal-publishing", j)
+	for _, d := range live {
+		err := d.Dest.Target.Publish(ctx, d.Name, d.Output)
+		if err != nil {
+			if IsPermanent(err) {
+				d.Err = Hold(err, "target %s refused the photo", d.Dest.Name)
+			} else {
+				d.Err = Retry(err, "target %s is not available", d.Dest.Name)
+			}
+			continue
+		}
+		d.Published = true
+		rec.Deliveries[d.Dest.Name].Published = true
+		rec.Deliveries[d.Dest.Name].At = p.opt.Now().UTC()
+		if err := p.opt.Journal.Put(rec); err != nil {
+			// The photo is out; the journal will learn it from the target
+			// when the claim is recovered.
+			p.opt.Log.Error("journal: recording a publication failed", "photo", short(j.SHA256), "err", err)
+		}
+		p.opt.Log.Info("published", "photo", short(j.SHA256), "target", d.Dest.Name, "output", d.Name)
+		p.hook("publish", j)
+	}
+}
+
+// settle makes the job's outcome durable: wipe when everything was
+// published, move aside with a reason when something was refused, leave in
+// place when something must be retried. jobErr is an error that ended the
+// whole job.
+func (p *Pipeline) settle(ctx context.Context, j *Job, jobErr error) ([]Item, error) {
+	if jobErr != nil {
+		for _, d := range j.Deliveries {
+			if !d.Published {
+				d.Err = jobErr
+			}
+		}
+	}
+	if p.opt.DryRun {
+		return p.items(j, nil), nil
+	}
+	// A passing problem anywhere: keep the input, retry later.
+	for _, d := range j.Deliveries {
+		if d.Err != nil && KindOf(d.Err) == KindRetry {
+			p.release(j)
+			return nil, d.Err
+		}
+	}
+	worst := p.worst(j)
+	if worst == nil {
+		return p.finishPublished(j), nil
+	}
+	aside, err := p.moveAside(j, outcomeOf(KindOf(worst)), ReasonOf(worst))
+	if err != nil {
+		p.release(j)
+		return nil, Retry(err, "could not move the photo aside")
+	}
+	return p.items(j, func(it *Item) { it.Aside = aside; it.Kept = aside == "" }), nil
+}
+
+// worst returns the error that decides where the input goes: held beats
+// quarantined beats rejected.
+func (p *Pipeline) worst(j *Job) error {
+	var worst error
+	rank := map[Kind]int{KindReject: 1, KindQuarantine: 2, KindHold: 3}
+	for _, d := range j.Deliveries {
+		if d.Err != nil && (worst == nil || rank[KindOf(d.Err)] > rank[KindOf(worst)]) {
+			worst = d.Err
+		}
+	}
+	return worst
+}
+
+func (p *Pipeline) finishPublished(j *Job) []Item {
+	rec := j.Record
+	rec.State = journal.Published
+	rec.Outcome = string(Published)
+	if err := p.opt.Journal.Put(rec); err != nil {
+		p.opt.Log.Error("journal: recording the outcome failed", "photo", short(j.SHA256), "err", err)
+	}
+	p.hook("journal-published", j)
+	var wipeErr error
+	if p.opt.Wipe {
+		wipeErr = p.wipe(j)
+		p.hook("wipe", j)
+	}
+	rec.State = journal.Done
+	rec.Kept = !p.opt.Wipe || wipeErr != nil
+	if wipeErr != nil {
+		rec.Reason = "published; the input could not be removed: " + wipeErr.Error()
+		p.opt.Log.Warn("published but the input could not be removed", "photo", short(j.SHA256), "err", wipeErr)
+	}
+	if err := p.opt.Journal.Put(rec); err != nil {
+		p.opt.Log.Error("journal: recording the outcome failed", "photo", short(j.SHA256), "err", err)
+	}
+	p.hook("done", j)
+	return p.items(j, func(it *Item) {
+		it.Kept = rec.Kept
+		if wipeErr != nil {
+			it.Reason = rec.Reason
+		}
+	})
+}
+
+// wipe removes the input, unless it changed since it was read: then it is a
+// new photo that the next scan takes.
+func (p *Pipeline) wipe(j *Job) error {
+	st, err := os.Lstat(j.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() || st.Size() != j.Size || !st.ModTime().Equal(j.MTime) {
+		p.opt.Log.Info("input changed after it was read; left for the next scan", "photo", short(j.SHA256))
+		return nil
+	}
+	if err := os.Remove(j.Path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(j.Path))
+}
+
+func (p *Pipeline) items(j *Job, edit func(*Item)) []Item {
+	items := make([]Item, 0, len(j.Deliveries))
+	for _, d := range j.Deliveries {
+		it := Item{Input: j.Rel, SHA256: j.SHA256, Target: d.Dest.Name}
+		switch {
+		case d.Err != nil:
+			it.Outcome = outcomeOf(KindOf(d.Err))
+			it.Reason = ReasonOf(d.Err)
+		default:
+			it.Outcome = Published
+			it.Output = d.Name
+			if p.opt.DryRun {
+				it.Reason = "dry run: would be published"
+			}
+		}
+		if edit != nil {
+			edit(&it)
+		}
+		items = append(items, it)
+	}
+	return items
+}
+
+func (p *Pipeline) destNames() []string {
+	names := make([]string, len(p.opt.Destinations))
+	for i, d := range p.opt.Destinations {
+		names[i] = d.Name
+	}
+	return names
+}
+
+func (p *Pipeline) dest(name string) *Destination {
+	for _, d := range p.opt.Destinations {
+		if d.Name == name {
+			return d
+		}
+	}
+	return nil
+}
+
+// short is the form of a content hash that logs show: enough to find the
+// journal record, nothing of the photo's name.
+func short(sha string) string {
+	if len(sha) < 12 {
+		return "unhashed"
+	}
+	return sha[:12]
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,28 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+)
+
+// Target is where approved photos go. It is owned here, by its user; the
+// implementations live below pipeline/target.
+type Target interface {
+	// Publish stores data under name (a plain file name) atomically: once it
+	// returns nil the whole file is at the target and survives a crash;
+	// before that the target shows nothing under that name. Publishing the
+	// same name again replaces it.
+	Publish(ctx context.Context, name string, data []byte) error
+	// Exists reports whether name is complete at the target.
+	Exists(ctx context.Context, name string) (bool, error)
+	// Remove takes name down; removing a name that is not there is no error.
+	Remove(ctx context.Context, name string) error
+}
+
+// IsPermanent reports whether a target error will not go away by retrying
+// (permission denied, a request the target will always refuse). Targets mark
+// such errors with a method Permanent() bool; everything else is retried.
+func IsPermanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
+}

@@ -1,0 +1,161 @@
+// Package dir is the folder target: published photos are written to a local
+// (or mounted) folder that a website or portal upload picks up from.
+//
+// Invariant: the folder never shows a partial file. Each photo is written to a
+// hidden temporary file in the same folder, fsynced, renamed to its name and
+// the folder is fsynced, so a crash leaves either the whole photo or none.
+package dir
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// tempPrefix starts the names of files being written. Pickers should skip
+// hidden files; photoguard removes stale ones at start.
+const tempPrefix = ".photoguard-"
+
+// Target publishes into one folder.
+type Target struct {
+	dir string
+}
+
+// New returns the target for folder dir, creating the folder if needed and
+// removing temporary files that a crash left behind more than an hour ago.
+func New(dir string) (*Target, error) {
+	if dir == "" {
+		return nil, errors.New("dir target: no path")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, classify(fmt.Errorf("dir target: %w", err))
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, classify(fmt.Errorf("dir target: %w", err))
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), tempPrefix) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+	return &Target{dir: dir}, nil
+}
+
+// Dir is the folder published to.
+func (t *Target) Dir() string { return t.dir }
+
+func (t *Target) path(name string) (string, error) {
+	if name == "" || name != filepath.Base(name) || strings.HasPrefix(name, ".") {
+		return "", permanent(fmt.Errorf("dir target: %q is not a plain file name", name))
+	}
+	return filepath.Join(t.dir, name), nil
+}
+
+// Publish writes data under name atomically.
+func (t *Target) Publish(ctx context.Context, name string, data []byte) (err error) {
+	final, err := t.path(name)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := filepath.Join(t.dir, tempPrefix+hex.EncodeToString(rnd[:])+".tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return classify(fmt.Errorf("dir target: %w", err))
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return classify(fmt.Errorf("dir target: writing %s: %w", name, err))
+	}
+	if err = f.Sync(); err != nil {
+		return classify(fmt.Errorf("dir target: syncing %s: %w", name, err))
+	}
+	if err = f.Close(); err != nil {
+		return classify(fmt.Errorf("dir target: closing %s: %w", name, err))
+	}
+	if err = os.Rename(tmp, final); err != nil {
+		return classify(fmt.Errorf("dir target: %w", err))
+	}
+	if err = syncDir(t.dir); err != nil {
+		return classify(fmt.Errorf("dir target: syncing folder: %w", err))
+	}
+	return nil
+}
+
+// Exists reports whether name is at the target.
+func (t *Target) Exists(ctx context.Context, name string) (bool, error) {
+	p, err := t.path(name)
+	if err != nil {
+		return false, err
+	}
+	_, err = os.Stat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, classify(err)
+	}
+	return true, nil
+}
+
+// Remove takes name down.
+func (t *Target) Remove(ctx context.Context, name string) error {
+	p, err := t.path(name)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return classify(err)
+	}
+	return syncDir(t.dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return err
+	}
+	return nil
+}
+
+type permanentError struct{ error }
+
+func (permanentError) Permanent() bool { return true }
+func (e permanentError) Unwrap() error { return e.error }
+func permanent(err error) error        { return permanentError{err} }
+
+// classify marks errors that retrying will not fix. A full disk, a quota, an
+// I/O error or a folder that is not mounted yet may pass; permission and
+// read-only file systems do not.
+func classify(err error) error {
+	switch {
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EROFS),
+		errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.EISDIR), errors.Is(err, syscall.ENAMETOOLONG):
+		return permanent(err)
+	}
+	return err
+}

@@ -1,0 +1,85 @@
+package dir
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/photoguard/photoguard/pipeline/target"
+)
+
+func TestConformance(t *testing.T) {
+	d := t.TempDir()
+	tg, err := New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target.Conformance(t, tg, func(name string) ([]byte, error) {
+		return os.ReadFile(filepath.Join(d, name))
+	})
+	// Nothing but the published names is left: no temporary files.
+	entries, _ := os.ReadDir(d)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}
+
+func TestStaleTempRemoved(t *testing.T) {
+	d := t.TempDir()
+	stale := filepath.Join(d, tempPrefix+"dead.tmp")
+	fresh := filepath.Join(d, tempPrefix+"busy.tmp")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	_ = os.Chtimes(stale, old, old)
+	if _, err := New(d); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Error("stale temporary file not removed")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Error("a fresh temporary file (another writer's) was removed")
+	}
+}
+
+func TestPermissionDeniedIsPermanent(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root ignores folder permissions")
+	}
+	d := t.TempDir()
+	tg, err := New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(d, 0o555)
+	defer os.Chmod(d, 0o755)
+	err = tg.Publish(context.Background(), "a.jpg", []byte("x"))
+	var p interface{ Permanent() bool }
+	if err == nil || !asPermanent(err, &p) {
+		t.Fatalf("err = %v, want a permanent error", err)
+	}
+}
+
+func asPermanent(err error, p *interface{ Permanent() bool }) bool {
+	for e := err; e != nil; {
+		if q, ok := e.(interface{ Permanent() bool }); ok && q.Permanent() {
+			*p = q
+			return true
+		}
+		u, ok := e.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		e = u.Unwrap()
+	}
+	return false
+}
