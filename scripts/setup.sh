@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Set up photoguard on a Debian 12 machine: system packages, Go (if missing),
+# the binary (bin/photoguard) and the dlib models. Safe to run again: a second
+# run only checks.
+#
+#   scripts/setup.sh                       # download the models from dlib.net
+#   PHOTOGUARD_MODELS_FROM=DIR scripts/setup.sh   # copy them from a folder
+#
+# Environment:
+#   PHOTOGUARD_MODELS_DIR   where the models go (default /usr/local/share/photoguard/models,
+#                           the default models_dir of the configuration)
+#   PHOTOGUARD_MODELS_FROM  a folder holding the model files (no download)
+#   PHOTOGUARD_MODELS_TRUST_NEW=1  accept and pin a downloaded model whose checksum
+#                           is not pinned yet in scripts/models.sha256 (see below)
+#   PHOTOGUARD_SKIP_APT=1   do not install system packages (they are there)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+models_dir=${PHOTOGUARD_MODELS_DIR:-/usr/local/share/photoguard/models}
+models_from=${PHOTOGUARD_MODELS_FROM:-}
+
+say() { printf '%s\n' "setup: $*"; }
+die() { printf '%s\n' "setup: error: $*" >&2; exit 1; }
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"
+	elif command -v sudo >/dev/null; then sudo "$@"
+	else die "need root for: $* (run as root or install sudo)"; fi
+}
+
+# --- 1. System packages -------------------------------------------------------
+# Runtime: dlib and its BLAS/LAPACK (go-face links -ldlib -lblas -lcblas
+# -llapack -ljpeg; -lcblas comes from libatlas-base-dev), libjpeg-turbo (our
+# codec), libheif (iPad HEIC photos). libdlib-data brings the 68-point
+# landmark model. Tests and checks: exiftool (independent metadata check),
+# heif-enc (HEIC fixtures).
+packages=(build-essential pkg-config curl ca-certificates bzip2 unzip
+	libdlib-dev libdlib-data libatlas-base-dev libopenblas-dev liblapack-dev
+	libjpeg62-turbo-dev libheif-dev libheif-examples libimage-exiftool-perl)
+
+if [ "${PHOTOGUARD_SKIP_APT:-}" != 1 ]; then
+	missing=()
+	for p in "${packages[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		say "installing ${missing[*]}"
+		as_root apt-get update -qq
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	else
+		say "system packages: all there"
+	fi
+fi
+
+# --- 2. Go ----------------------------------------------------------------------
+# The go.mod line says which Go is needed. Debian 12's golang is too old; the
+# official toolchain comes from the Go module proxy (which is reachable where
+# dlib.net may not be).
+want=$(awk '/^go /{print $2; exit}' "$repo/go.mod")
+export PATH="/usr/local/go/bin:$PATH"
+have=$(go env GOVERSION 2>/dev/null | sed 's/^go//' || true)
+version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+if [ -z "$have" ] || ! version_ge "$have" "$want"; then
+	say "installing Go $want (found: ${have:-none})"
+	proxy=${GOPROXY:-https://proxy.golang.org}
+	proxy=${proxy%%,*}
+	tmp=$(mktemp -d)
+	curl -fsSL -o "$tmp/go.zip" "$proxy/golang.org/toolchain/@v/v0.0.1-go$want.linux-amd64.zip"
+	(cd "$tmp" && unzip -q go.zip)
+	as_root rm -rf /usr/local/go
+	as_root mv "$tmp/golang.org/toolchain@v0.0.1-go$want.linux-amd64" /usr/local/go
+	as_root chmod -R a+rX /usr/local/go
+	rm -rf "$tmp"
+fi
+say "$(go version)"
+
+# --- 3. The binary --------------------------------------------------------------
+# go-face's cgo flags contain -march=native; scripts/env.sh makes the build
+# portable and sets what the tests need.
+# shellcheck source=scripts/env.sh
+. "$here/env.sh"
+say "building bin/photoguard (the first build compiles dlib's wrapper: 1-2 minutes)"
+(cd "$repo" && go build -trimpath -o bin/photoguard ./cmd/photoguard)
+
+# --- 4. Models ------------------------------------------------------------------
+# go-face loads three files from one folder, by these names. Debian has no
+# 5-point landmark model; its 68-point model works for alignment under the
+# 5-point name (go-face then returns 68 points).
+sums="$here/models.sha256"
+pins="$models_dir/.pinned.sha256"
+
+pinned() { # file -> 0 if its checksum is pinned
+	local f=$1 sum
+	sum=$(sha256sum "$f" | cut -d' ' -f1)
+	grep -qx "$sum  $(basename "$f")" "$sums" && return 0
+	[ -f "$pins" ] && grep -qx "$sum  $(basename "$f")" "$pins" && return 0
+	return 1
+}
+
+install_model() { # src name
+	local src=$1 name=$2 dst="$models_dir/$2"
+	if [ -f "$dst" ] && [ ! -L "$dst" ] && cmp -s "$src" "$dst"; then
+		return
+	fi
+	pinned "$src" || die "$src: its SHA-256 ($(sha256sum "$src" | cut -d' ' -f1)) is not one photoguard knows (scripts/models.sha256)"
+	as_root install -m 0644 "$src" "$dst.tmp"
+	as_root mv -f "$dst.tmp" "$dst"
+	say "model $name: installed from $src"
+}
+
+download_model() { # name
+	local name=$1 tmp
+	tmp=$(mktemp -d)
+	say "downloading $name from dlib.net"
+	curl -fsSL -o "$tmp/$name.bz2" "http://dlib.net/files/$name.bz2" ||
+		die "could not download http://dlib.net/files/$name.bz2 (no internet? use PHOTOGUARD_MODELS_FROM=DIR)"
+	bunzip2 "$tmp/$name.bz2"
+	if ! pinned "$tmp/$name"; then
+		local sum
+		sum=$(sha256sum "$tmp/$name" | cut -d' ' -f1)
+		if [ "${PHOTOGUARD_MODELS_TRUST_NEW:-}" = 1 ]; then
+			say "pinning $name with SHA-256 $sum (PHOTOGUARD_MODELS_TRUST_NEW=1)"
+			echo "$sum  $name" | as_root tee -a "$pins" >/dev/null
+		else
+			die "$name from dlib.net has SHA-256 $sum, which is not pinned in scripts/models.sha256.
+  Compare it with the checksum published for dlib's models (github.com/davisking/dlib-models) and add
+  the line \"$sum  $name\" to scripts/models.sha256, or run again with PHOTOGUARD_MODELS_TRUST_NEW=1."
+		fi
+	fi
+	install_model "$tmp/$name" "$name"
+	rm -rf "$tmp"
+}
+
+as_root mkdir -p "$models_dir"
+for name in dlib_face_recognition_resnet_model_v1.dat mmod_human_face_detector.dat; do
+	if [ -n "$models_from" ]; then
+		[ -f "$models_from/$name" ] || die "$models_from has no $name"
+		install_model "$models_from/$name" "$name"
+	elif [ -f "$models_dir/$name" ] && pinned "$models_dir/$name"; then
+		: # there and known
+	else
+		download_model "$name"
+	fi
+done
+
+landmarks=shape_predictor_5_face_landmarks.dat
+debian68=/usr/share/dlib/shape_predictor_68_face_landmarks.dat
+if [ -n "$models_from" ] && [ -f "$models_from/$landmarks" ]; then
+	install_model "$models_from/$landmarks" "$landmarks"
+elif [ -f "$models_dir/$landmarks" ] && [ ! -L "$models_dir/$landmarks" ] && pinned "$models_dir/$landmarks"; then
+	: # a real 5-point model is there
+elif [ -z "$models_from" ] && curl -fsI -m 10 "http://dlib.net/files/$landmarks.bz2" >/dev/null 2>&1; then
+	download_model "$landmarks"
+elif [ -f "$debian68" ]; then
+	pinned "$debian68" || die "$debian68 has a checksum photoguard does not know"
+	if [ "$(readlink "$models_dir/$landmarks" 2>/dev/null)" != "$debian68" ]; then
+		as_root ln -sfn "$debian68" "$models_dir/$landmarks"
+		say "model $landmarks: Debian's 68-point model (libdlib-data)"
+	fi
+else
+	die "no landmark model: install libdlib-data or put $landmarks in PHOTOGUARD_MODELS_FROM"
+fi
+say "models in $models_dir: ok"
+say "done. Try: bin/photoguard demo"
