@@ -1,0 +1,125 @@
+package detect
+
+import (
+	"math"
+	"sort"
+)
+
+// Person is an enrolled person as the matcher sees them: an id (never a
+// name) and their reference descriptors.
+type Person struct {
+	ID          string
+	Descriptors []Descriptor
+}
+
+// MatchConfig are the rules a confident match must pass.
+type MatchConfig struct {
+	// Threshold is the largest Euclidean distance at which a face can be
+	// this person (dlib uses 0.6 for adults; children are mixed up more
+	// easily, so photoguard's default is stricter).
+	Threshold float64
+	// Margin is how much further the second-nearest person must be.
+	Margin float64
+	// MinFacePx is the narrowest face (in pixels of the analysed image)
+	// that is matched at all; smaller faces are unknown.
+	MinFacePx int
+}
+
+// Why a face is not a confident match.
+const (
+	WhyNoPeople    = "nobody enrolled"
+	WhyTooSmall    = "too small to recognise"
+	WhyUnknown     = "unknown face"
+	WhyAmbiguous   = "ambiguous: two people are about as close"
+	WhyMatchedTwce = "the same person matched twice in this photo"
+)
+
+// Candidate is an enrolled person and their distance to a face (the
+// smallest over their references).
+type Candidate struct {
+	ID       string
+	Distance float64
+}
+
+// Match is what the matcher concluded about one face.
+type Match struct {
+	// ID is the confidently matched person, "" when there is none.
+	ID string
+	// Why explains an empty ID.
+	Why string
+	// Nearest are all enrolled people by distance, nearest first, for
+	// `photoguard explain` and for the objection-list policy.
+	Nearest []Candidate
+}
+
+// Confident reports whether the face was matched to someone.
+func (m Match) Confident() bool { return m.ID != "" }
+
+// MatchFaces matches every face of one photo against the enrolled people.
+// A face is a confident match for person P only when it is at least
+// MinFacePx wide, its distance to P is at most Threshold, every other
+// person is at least Margin further away, and no other face of the photo is
+// also a confident match for P. Everything else is not a match.
+func MatchFaces(faces []Face, people []Person, cfg MatchConfig) []Match {
+	out := make([]Match, len(faces))
+	for i, f := range faces {
+		out[i] = matchOne(f, people, cfg)
+	}
+	// Nobody is in a photo twice: if two faces both match P, at least one
+	// of them is someone else, and we cannot tell which.
+	count := map[string]int{}
+	for _, m := range out {
+		if m.ID != "" {
+			count[m.ID]++
+		}
+	}
+	for i := range out {
+		if out[i].ID != "" && count[out[i].ID] > 1 {
+			out[i].ID, out[i].Why = "", WhyMatchedTwce
+		}
+	}
+	return out
+}
+
+func matchOne(f Face, people []Person, cfg MatchConfig) Match {
+	cands := nearest(&f.Descriptor, people)
+	m := Match{Nearest: cands}
+	switch {
+	case len(cands) == 0:
+		m.Why = WhyNoPeople
+	case f.Rect.Dx() < cfg.MinFacePx:
+		m.Why = WhyTooSmall
+	case !(cands[0].Distance <= cfg.Threshold):
+		m.Why = WhyUnknown
+	case len(cands) > 1 && !(cands[1].Distance-cands[0].Distance >= cfg.Margin):
+		m.Why = WhyAmbiguous
+	default:
+		m.ID = cands[0].ID
+	}
+	return m
+}
+
+// nearest returns every person with their smallest distance to d, nearest
+// first. A NaN distance (a broken descriptor) sorts last and never matches.
+func nearest(d *Descriptor, people []Person) []Candidate {
+	cands := make([]Candidate, 0, len(people))
+	for _, p := range people {
+		best := math.Inf(1)
+		for i := range p.Descriptors {
+			if dist := Distance(d, &p.Descriptors[i]); dist < best {
+				best = dist
+			}
+		}
+		if len(p.Descriptors) > 0 {
+			cands = append(cands, Candidate{ID: p.ID, Distance: best})
+		}
+	}
+	sort.SliceStable(cands, func(a, b int) bool {
+		da, db := cands[a].Distance, cands[b].Distance
+		if math.IsNaN(db) {
+			return !math.IsNaN(da)
+		}
+		return da < db
+	})
+	return cands
+}

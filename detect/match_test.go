@@ -1,0 +1,175 @@
+package detect
+
+import (
+	"image"
+	"math"
+	"testing"
+)
+
+// desc makes a descriptor at a known place: unit vector along axis a,
+// scaled, plus an offset along axis b. Distances between such descriptors
+// are easy to compute by hand.
+func desc(a int, offB int, off float64) Descriptor {
+	var d Descriptor
+	d[a] = 1
+	if off != 0 {
+		d[offB] = float32(off)
+	}
+	return d
+}
+
+func face(d Descriptor, width int) Face {
+	return Face{Rect: image.Rect(0, 0, width, width), Descriptor: d}
+}
+
+var cfg = MatchConfig{Threshold: 0.5, Margin: 0.1, MinFacePx: 40}
+
+// Enrolled: anna near axis 0, bram near axis 1, cas near axis 2 (axes are
+// sqrt(2) = 1.41 apart, far beyond any threshold).
+var people = []Person{
+	{ID: "anna", Descriptors: []Descriptor{desc(0, 0, 0), desc(0, 10, 0.2)}},
+	{ID: "bram", Descriptors: []Descriptor{desc(1, 0, 0)}},
+	{ID: "cas", Descriptors: []Descriptor{desc(2, 0, 0)}},
+}
+
+func TestDistance(t *testing.T) {
+	a, b := desc(0, 0, 0), desc(1, 0, 0)
+	if got := Distance(&a, &b); math.Abs(got-math.Sqrt2) > 1e-9 {
+		t.Errorf("Distance = %v, want sqrt(2) (Euclidean, not squared)", got)
+	}
+}
+
+func TestMatchFaces(t *testing.T) {
+	// A face halfway between anna and bram's reference points along a
+	// third axis: equally near both.
+	var between Descriptor
+	between[0], between[1] = 0.75, 0.75
+	cases := []struct {
+		name  string
+		faces []Face
+		want  []string // ID or "-"+Why
+	}{
+		{"exact match", []Face{face(desc(0, 0, 0), 100)}, []string{"anna"}},
+		{"nearest reference counts", []Face{face(desc(0, 10, 0.25), 100)}, []string{"anna"}},
+		{"at the threshold matches", []Face{face(desc(1, 5, 0.5), 100)}, []string{"bram"}},
+		{"just past the threshold is unknown", []Face{face(desc(1, 5, 0.5001), 100)}, []string{"-" + WhyUnknown}},
+		{"unknown face", []Face{face(desc(50, 0, 0), 100)}, []string{"-" + WhyUnknown}},
+		{"equally far from two people, beyond the threshold", []Face{face(between, 100)}, []string{"-" + WhyUnknown}},
+		{"too small", []Face{face(desc(0, 0, 0), 39)}, []string{"-" + WhyTooSmall}},
+		{"smallest allowed", []Face{face(desc(0, 0, 0), 40)}, []string{"anna"}},
+		{"matched twice: both redacted", []Face{face(desc(2, 0, 0), 100), face(desc(2, 9, 0.1), 100), face(desc(1, 0, 0), 100)},
+			[]string{"-" + WhyMatchedTwce, "-" + WhyMatchedTwce, "bram"}},
+		{"NaN descriptor never matches", []Face{face(Descriptor{0: float32(math.NaN())}, 100)}, []string{"-" + WhyUnknown}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := MatchFaces(tc.faces, people, cfg)
+			for i, m := range got {
+				s := m.ID
+				if s == "" {
+					s = "-" + m.Why
+				}
+				if s != tc.want[i] {
+					t.Errorf("face %d: %q, want %q (nearest %v)", i, s, tc.want[i], m.Nearest)
+				}
+			}
+		})
+	}
+}
+
+func TestAmbiguousWithinMargin(t *testing.T) {
+	// Two enrolled people whose references are 0.12 apart; a face 0.3 from
+	// one and 0.35 from the other is within the threshold of both: margin
+	// 0.05 < 0.1, so ambiguous.
+	var p, q, f Descriptor
+	p[0] = 1
+	q[0], q[1] = 1, 0.12
+	f[0], f[2] = 1, 0.3
+	ps := []Person{{ID: "p", Descriptors: []Descriptor{p}}, {ID: "q", Descriptors: []Descriptor{q}}}
+	m := MatchFaces([]Face{face(f, 100)}, ps, cfg)[0]
+	if m.ID != "" || m.Why != WhyAmbiguous {
+		t.Errorf("got %+v, want ambiguous", m)
+	}
+	if len(m.Nearest) != 2 || m.Nearest[0].ID != "p" {
+		t.Errorf("nearest %v", m.Nearest)
+	}
+}
+
+func TestNobodyEnrolled(t *testing.T) {
+	m := MatchFaces([]Face{face(desc(0, 0, 0), 100)}, nil, cfg)[0]
+	if m.ID != "" || m.Why != WhyNoPeople {
+		t.Errorf("%+v", m)
+	}
+}
+
+// consentOf is a register: id -> why not ("" = consent).
+func consentOf(reg map[string]string) ConsentFunc {
+	return func(id string) (bool, string) {
+		why, ok := reg[id]
+		if !ok {
+			return false, "not in register"
+		}
+		return why == "", why
+	}
+}
+
+func TestDecide(t *testing.T) {
+	reg := consentOf(map[string]string{
+		"anna": "",
+		"bram": "no consent for website",
+		"cas":  "consent from an earlier school year",
+		"dirk": "revoked",
+	})
+	objected := func(id string) bool { return id == "eva" || id == "anna2" }
+	confident := func(id string) Match { return Match{ID: id} }
+	unknown := Match{Why: WhyUnknown, Nearest: []Candidate{{"anna", 0.7}}}
+	nearBram := Match{Why: WhyAmbiguous, Nearest: []Candidate{{"anna", 0.42}, {"bram", 0.45}}}
+	farBram := Match{Why: WhyUnknown, Nearest: []Candidate{{"bram", 0.55}}}
+	twice := Match{Why: WhyMatchedTwce, Nearest: []Candidate{{"anna", 0.3}}}
+	small := Match{Why: WhyTooSmall, Nearest: []Candidate{{"anna", 0.2}}}
+	regWithEva := func(id string) (bool, string) {
+		if id == "eva" {
+			return true, ""
+		}
+		return reg(id)
+	}
+
+	cases := []struct {
+		name    string
+		m       Match
+		policy  Policy
+		consent ConsentFunc
+		show    bool
+		reason  string
+	}{
+		{"consent: shown", confident("anna"), PolicyConsent, reg, true, ReasonConsent},
+		{"no consent for channel", confident("bram"), PolicyConsent, reg, false, "no consent for website"},
+		{"expired consent", confident("cas"), PolicyConsent, reg, false, "consent from an earlier school year"},
+		{"revoked consent", confident("dirk"), PolicyConsent, reg, false, "revoked"},
+		{"not in register", confident("zoe"), PolicyConsent, reg, false, "not in register"},
+		{"objection beats consent", confident("eva"), PolicyConsent, regWithEva, false, ReasonObjection},
+		{"unknown redacted under consent", unknown, PolicyConsent, reg, false, WhyUnknown},
+		{"ambiguous redacted under consent", nearBram, PolicyConsent, reg, false, WhyAmbiguous},
+		{"matched twice redacted under consent", twice, PolicyConsent, reg, false, WhyMatchedTwce},
+		{"too small redacted under consent", small, PolicyConsent, reg, false, WhyTooSmall},
+		{"objections: unknown shown", unknown, PolicyObjections, reg, true, ReasonUnknownShown},
+		{"objections: no consent redacted", confident("bram"), PolicyObjections, reg, false, "no consent for website"},
+		{"objections: ambiguous near a pupil without consent redacted", nearBram, PolicyObjections, reg, false, ReasonMaybeNoConsent},
+		{"objections: beyond threshold shown", farBram, PolicyObjections, reg, true, ReasonUnknownShown},
+		{"objections: matched twice redacted", twice, PolicyObjections, reg, false, WhyMatchedTwce},
+		{"objections: per-photo objection", confident("eva"), PolicyObjections, regWithEva, false, ReasonObjection},
+		{"unknown policy shows nothing", confident("anna"), Policy("everyone"), reg, true, ReasonConsent},
+		{"unknown policy, unknown face", unknown, Policy("everyone"), reg, false, `unknown policy "everyone"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Decide([]Match{tc.m}, tc.policy, 0.5, tc.consent, objected)[0]
+			if d.Show != tc.show || d.Reason != tc.reason {
+				t.Errorf("got show=%v %q, want show=%v %q", d.Show, d.Reason, tc.show, tc.reason)
+			}
+			if tc.m.ID != "" && d.ID != tc.m.ID {
+				t.Errorf("ID %q", d.ID)
+			}
+		})
+	}
+}
