@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,5 +164,55 @@ func TestLoadFileAndExample(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil {
 		t.Error("missing file accepted")
+	}
+}
+
+func TestWatch(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "pg.yaml")
+	write := func(s string) {
+		// Save as editors do: a new file renamed over the old one.
+		tmp := p + ".swp"
+		if err := os.WriteFile(tmp, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("output:\n  quality: 70\n")
+	type change struct {
+		cfg *Config
+		err error
+	}
+	got := make(chan change, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go WatchFile(ctx, p, 5*time.Second, func(c *Config, err error) { got <- change{c, err} })
+	time.Sleep(200 * time.Millisecond)
+
+	next := func() change {
+		select {
+		case c := <-got:
+			return c
+		case <-time.After(4 * time.Second):
+			t.Fatal("no change noticed")
+		}
+		return change{}
+	}
+	write("output:\n  quality: 80\n")
+	if c := next(); c.err != nil || c.cfg.Output.Quality != 80 {
+		t.Fatalf("valid change: %+v", c)
+	}
+	write("output:\n  quality: 800\n")
+	if c := next(); c.err == nil || !strings.Contains(c.err.Error(), "output.quality") {
+		t.Fatalf("invalid change not refused: %+v", c)
+	}
+	// Removed and written again (some editors do that): still watched.
+	os.Remove(p)
+	time.Sleep(100 * time.Millisecond)
+	write("output:\n  quality: 90\n")
+	if c := next(); c.err != nil || c.cfg.Output.Quality != 90 {
+		t.Fatalf("after remove: %+v", c)
 	}
 }

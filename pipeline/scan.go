@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,7 +17,7 @@ import (
 // hints at a change and on a timer; a batch run calls Scan once with Wait.
 // Both take this one code path.
 type Scanner struct {
-	p    *Pipeline
+	pipe atomic.Pointer[Pipeline]
 	root string
 
 	mu      sync.Mutex
@@ -63,9 +64,18 @@ type ScanResult struct {
 
 // NewScanner returns a scanner of root.
 func NewScanner(p *Pipeline, root string) *Scanner {
-	return &Scanner{p: p, root: root, seen: map[string]sighting{}, kept: map[string]sighting{},
+	s := &Scanner{root: root, seen: map[string]sighting{}, kept: map[string]sighting{},
 		retry: map[string]*backoff{}, skipped: map[string]bool{}}
+	s.pipe.Store(p)
+	return s
 }
+
+// SetPipeline replaces the pipeline (a reloaded configuration); the next
+// photo taken is processed with it.
+func (s *Scanner) SetPipeline(p *Pipeline) { s.pipe.Store(p) }
+
+// p is the current pipeline.
+func (s *Scanner) p() *Pipeline { return s.pipe.Load() }
 
 // candidate is a path found by the walk.
 type candidate struct {
@@ -90,8 +100,8 @@ func (s *Scanner) Scan(ctx context.Context, opt ScanOptions) (ScanResult, error)
 			}
 		}
 	}
-	start := s.p.opt.Now()
-	deadline := start.Add(s.p.opt.GiveUp + 10*s.p.opt.Settle + time.Minute)
+	start := s.p().opt.Now()
+	deadline := start.Add(s.p().opt.GiveUp + 10*s.p().opt.Settle + time.Minute)
 	attempts := map[string]int{}
 	first := true
 	for {
@@ -146,7 +156,7 @@ func (s *Scanner) Scan(ctx context.Context, opt ScanOptions) (ScanResult, error)
 		if len(pending) == 0 {
 			return res, nil
 		}
-		if s.p.opt.Now().After(deadline) {
+		if s.p().opt.Now().After(deadline) {
 			for _, c := range pending {
 				emit(s.giveUp(c, fmt.Errorf("did not settle")))
 			}
@@ -166,7 +176,7 @@ func (s *Scanner) Scan(ctx context.Context, opt ScanOptions) (ScanResult, error)
 func (s *Scanner) giveUp(c candidate, err error) []Item {
 	rel, _ := filepath.Rel(s.root, c.path)
 	var items []Item
-	for _, d := range s.p.opt.Destinations {
+	for _, d := range s.p().opt.Destinations {
 		items = append(items, Item{Input: filepath.ToSlash(rel), Outcome: Held, Target: d.Name, Kept: true,
 			Reason: ReasonOf(err) + "; left in the folder, run again later"})
 	}
@@ -177,7 +187,7 @@ func (s *Scanner) giveUp(c candidate, err error) []Item {
 func (s *Scanner) run(ctx context.Context, cands []candidate, done func(candidate, []Item, error)) {
 	work := make(chan candidate)
 	var wg sync.WaitGroup
-	for i := 0; i < s.p.opt.Workers; i++ {
+	for i := 0; i < s.p().opt.Workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -185,9 +195,9 @@ func (s *Scanner) run(ctx context.Context, cands []candidate, done func(candidat
 				var items []Item
 				var err error
 				if c.special != "" {
-					items, err = s.p.ProcessSpecial(ctx, s.root, c.path, c.special)
+					items, err = s.p().ProcessSpecial(ctx, s.root, c.path, c.special)
 				} else {
-					items, err = s.p.Process(ctx, s.root, c.path)
+					items, err = s.p().Process(ctx, s.root, c.path)
 				}
 				done(c, items, err)
 			}
@@ -214,7 +224,7 @@ func (s *Scanner) walk() ([]candidate, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s is not a folder", s.root)
 	}
-	own := map[string]bool{filepath.Clean(s.p.opt.StateDir): true}
+	own := map[string]bool{filepath.Clean(s.p().opt.StateDir): true}
 	var cands []candidate
 	err = filepath.WalkDir(s.root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -265,8 +275,8 @@ func (s *Scanner) walk() ([]candidate, error) {
 func (s *Scanner) ready(cands []candidate, batch bool) (ready, pending []candidate, wait time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.p.opt.Now()
-	settle := s.p.opt.Settle
+	now := s.p().opt.Now()
+	settle := s.p().opt.Settle
 	wait = -1
 	due := func(d time.Duration) {
 		if wait < 0 || d < wait {
@@ -333,7 +343,7 @@ func (s *Scanner) nextDue(pending []candidate, wait time.Duration) time.Duration
 		return 0
 	}
 	if wait <= 0 {
-		wait = s.p.opt.Settle
+		wait = s.p().opt.Settle
 	}
 	if wait < 100*time.Millisecond {
 		wait = 100 * time.Millisecond
@@ -370,11 +380,11 @@ func (s *Scanner) noteRetry(path string, err error) {
 	if b == nil {
 		b = &backoff{}
 		s.retry[path] = b
-		s.p.opt.Log.Warn("photo kept in the inbox, will retry", "reason", ReasonOf(err))
+		s.p().opt.Log.Warn("photo kept in the inbox, will retry", "reason", ReasonOf(err))
 	}
 	b.attempts++
 	d := time.Second << min(b.attempts, 9) // 2 s … 8.5 min
-	b.next = s.p.opt.Now().Add(d)
+	b.next = s.p().opt.Now().Add(d)
 }
 
 func (s *Scanner) logOnce(path, msg string, err error) {
@@ -384,7 +394,7 @@ func (s *Scanner) logOnce(path, msg string, err error) {
 		return
 	}
 	s.skipped[path] = true
-	s.p.opt.Log.Warn(msg, "err", err)
+	s.p().opt.Log.Warn(msg, "err", err)
 }
 
 // ProcessSpecial quarantines an entry that is not a regular file without
@@ -454,4 +464,12 @@ func fileType(m fs.FileMode) string {
 		return "a device"
 	}
 	return "type " + m.Type().String()
+}
+
+func statDir(p string) (bool, error) {
+	st, err := os.Lstat(p)
+	if err != nil {
+		return false, err
+	}
+	return st.IsDir(), nil
 }

@@ -22,6 +22,8 @@ type runMode struct {
 	wipe    bool
 	dryRun  bool
 	batch   bool
+	// journal, if set, is used instead of opening one (a reload).
+	journal *journal.Journal
 }
 
 // stack is a pipeline with what it holds open.
@@ -59,9 +61,10 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		}
 		dests = append(dests, d)
 	}
-	if !m.dryRun {
-		j, err := journal.Open(cfg.StateDir)
-		if err != nil {
+	j := m.journal
+	if j == nil && !m.dryRun {
+		var err error
+		if j, err = journal.Open(cfg.StateDir); err != nil {
 			return nil, err
 		}
 		st.journal = j
@@ -89,7 +92,7 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		Workers: cfg.Workers,
 		Settle:  cfg.Watch.Settle,
 		GiveUp:  giveUp,
-		Journal: st.journal,
+		Journal: j,
 		Log:     log,
 	})
 	if err != nil {
