@@ -130,11 +130,26 @@ func (e *env) outputs() []string {
 }
 
 // photo makes a small JPEG; seed makes different content.
-func photo(t testing.TB, seed int) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, 320, 240))
-	for y := 0; y < 240; y++ {
-		for x := 0; x < 320; x++ {
+func photo(t testing.TB, seed int) []byte { return photoSized(t, seed, 320, 240) }
+
+// tinyPhoto is a photo small enough for bursts of a thousand.
+func tinyPhoto(t testing.TB, seed int) []byte { return photoSized(t, seed, 64, 48) }
+
+func photoSized(t testing.TB, seed, w, h int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
 			img.Set(x, y, color.RGBA{uint8(x + seed*7), uint8(y + seed*13), uint8(seed * 31), 255})
+		}
+	}
+	// The seed's bytes in flat blocks along the top: different seeds,
+	// different content, whatever the pattern repeats.
+	for i := 0; i < 4; i++ {
+		v := uint8(seed >> (8 * i))
+		for y := 0; y < 8; y++ {
+			for x := i * 8; x < i*8+8; x++ {
+				img.Set(x, y, color.RGBA{v, v, v, 255})
+			}
 		}
 	}
 	var buf bytes.Buffer

@@ -1,0 +1,70 @@
+// Package registry is photoguard's protected store of people, consent and
+// face descriptors: the consent register imported from the school's
+// administration system, the enrolled reference descriptors per person, and
+// the per-photo objections.
+//
+// Invariant: names, consent and descriptors exist on disk only inside one
+// authenticated-encrypted file (AES-256-GCM) that only the service user can
+// read, and they never appear in an error string or a log line; a face whose
+// consent cannot be proven for the current school year is "no consent".
+//
+// # Layout
+//
+//	state_dir/registry.key        the key (base64, 0600), unless PHOTOGUARD_KEY is set
+//	state_dir/registry/           0700
+//	state_dir/registry/registry.db      the encrypted register (0600)
+//	state_dir/registry/registry.lock    flock(2) target for writers (0600)
+//
+// The key lives outside the data directory so that copying the data
+// directory (a backup, a support bundle) does not copy the key with it.
+//
+// # Format
+//
+// One file holds everything: a 44-byte plaintext header (magic, format
+// version, algorithm, a key id, a generation number and the GCM nonce)
+// followed by the AES-256-GCM ciphertext of a JSON document. The whole header
+// is the GCM additional data, so the generation cannot be changed without
+// detection. The key id (an HKDF output of the key, not the key) lets a wrong
+// key be reported as "wrong key" rather than as damage. The AES key itself is
+// derived from the 32-byte master key with HKDF-SHA256, so the same master key
+// can later protect other files without reusing a key.
+//
+// Why one file and not a database or a file per person: a school has at most
+// some 1,500 people with a few 128-float descriptors each, a few megabytes at
+// most, which is read whole in milliseconds. One file gives one atomic unit
+// (write a temp file, fsync, rename, fsync the directory), so an import that
+// replaces the register and removes the descriptors of pupils who left is
+// all-or-nothing, and there is exactly one ciphertext to authenticate. JSON
+// (with descriptors as base64 of their little-endian float32 bytes) is
+// self-describing and carries its own schema number, so a later version can
+// read and migrate it without depending on Go types, as gob would.
+//
+// # Concurrency
+//
+// Writers (enroll, consent import, revoke, object) take an exclusive flock on
+// registry.lock around read-modify-write: they re-read the file under the
+// lock, apply their change, and write generation+1, so no update is lost
+// between processes. Readers need no lock, because rename is atomic: an open
+// file is always a complete generation. The daemon notices a change cheaply
+// with Store.Changed, which reads only the header (generation and nonce), and
+// loads it with Store.Reload. If a reload fails (damaged file, wrong key) the
+// Store serves an empty snapshot with Err set, so every face is redacted
+// until the register can be read again: fail closed.
+//
+// # Consent
+//
+// Consent is valid only when it was given and confirmed on or after the start
+// of the current school year (1 August by default, see WithSchoolYearStart),
+// was not revoked, and is not dated in the future. A person without a consent
+// row, an unknown channel and an unreadable register all mean "no consent".
+// A revocation stays until an import says yes with a confirmation date after
+// the day of the revocation.
+//
+// # Import
+//
+// An import replaces the register (or, with a role scope, the pupils or the
+// staff in it) in one write: people missing from the export are removed
+// together with their enrolled descriptors, because a pupil who left must not
+// stay as biometric data. Enrollment requires a register row, so every
+// descriptor belongs to someone the school's own administration lists.
+package registry

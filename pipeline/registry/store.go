@@ -1,0 +1,652 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	dataDirName  = "registry"
+	dataFileName = "registry.db"
+	lockFileName = "registry.lock"
+	tempPrefix   = ".registry.db.tmp-"
+
+	// MaxReferences is the most references one person can have.
+	MaxReferences = 32
+	// MaxPeople bounds the register (a big school has about 1,500).
+	MaxPeople = 20000
+	// maxNote bounds an objection note.
+	maxNote = 2000
+)
+
+// Option configures a Store.
+type Option func(*options)
+
+type options struct {
+	yearMonth   time.Month
+	yearDay     int
+	now         func() time.Time
+	lockTimeout time.Duration
+}
+
+// WithSchoolYearStart sets the first day of the school year (default
+// 1 August, the Dutch school year). Consent confirmed before the start of
+// the current school year is no consent.
+func WithSchoolYearStart(month time.Month, day int) Option {
+	return func(o *options) { o.yearMonth, o.yearDay = month, day }
+}
+
+// WithClock sets the clock used for revocation, enrollment and objection
+// dates and for List (default time.Now).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithLockTimeout sets how long a write waits for another process holding
+// the lock (default 30s).
+func WithLockTimeout(d time.Duration) Option { return func(o *options) { o.lockTimeout = d } }
+
+// Store is the register on disk plus the last snapshot read from it. It is
+// safe for concurrent use, and several processes may open the same state
+// directory at once.
+type Store struct {
+	dir, path, lockPath string
+	key                 Key
+	opt                 options
+
+	writeMu sync.Mutex // serialises this Store's writes (flock does it across processes)
+	loadMu  sync.Mutex // orders snapshot replacement, so an older read never replaces a newer one
+	snap    atomic.Pointer[Snapshot]
+}
+
+// Open opens (or creates, empty) the register in stateDir/registry with the
+// given key (see LoadKey). A wrong key, a damaged file, or a file or
+// directory that group or others can access is an error.
+func Open(stateDir string, key Key, opts ...Option) (*Store, error) {
+	if !key.set {
+		return nil, fmt.Errorf("%w: no key given (use LoadKey)", ErrBadKey)
+	}
+	if stateDir == "" {
+		return nil, errors.New("registry: state_dir is empty")
+	}
+	o := options{yearMonth: time.August, yearDay: 1, now: time.Now, lockTimeout: 30 * time.Second}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.yearMonth < time.January || o.yearMonth > time.December || o.yearDay < 1 ||
+		time.Date(2001, o.yearMonth, o.yearDay, 0, 0, 0, 0, time.UTC).Day() != o.yearDay {
+		return nil, fmt.Errorf("%w: school year start %s %d is not a date", ErrInvalid, o.yearMonth, o.yearDay)
+	}
+	if err := ensureDir(stateDir, false); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(stateDir, dataDirName)
+	if err := ensureDir(dir, true); err != nil {
+		return nil, err
+	}
+	s := &Store{dir: dir, path: filepath.Join(dir, dataFileName), lockPath: filepath.Join(dir, lockFileName), key: key, opt: o}
+	st, err := s.readFile()
+	if err != nil {
+		return nil, err
+	}
+	s.setState(st)
+	return s, nil
+}
+
+// Snapshot returns the register as last read. It never returns nil; after a
+// failed Reload it is empty and its Err is set, so every face is redacted.
+func (s *Store) Snapshot() *Snapshot { return s.snap.Load() }
+
+// Changed reports whether the file on disk differs from the current
+// snapshot. It reads only the 44-byte header, so the daemon can call it per
+// photo. Any doubt (unreadable file, failed last reload) counts as changed.
+func (s *Store) Changed() bool {
+	cur := s.snap.Load()
+	if cur.err != nil {
+		return true
+	}
+	f, err := os.Open(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return cur.st.generation != 0
+	}
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	b := make([]byte, headerLen)
+	if _, err := io.ReadFull(f, b); err != nil {
+		return true
+	}
+	h, err := parseHeader(b)
+	if err != nil {
+		return true
+	}
+	return h.generation != cur.st.generation || h.nonce != cur.st.nonce
+}
+
+// Reload reads the register again if it Changed. On error the snapshot
+// becomes empty with Err set (fail closed) and the error is returned; the
+// next Reload tries again.
+func (s *Store) Reload() error {
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	if !s.Changed() {
+		return nil
+	}
+	st, err := s.readFile()
+	if err != nil {
+		s.snap.Store(&Snapshot{st: newState(), opt: s.opt, err: err})
+		return err
+	}
+	s.setState(st)
+	return nil
+}
+
+func (s *Store) setState(st *state) { s.snap.Store(newSnapshot(st, s.opt)) }
+
+// readFile reads and decrypts the register; a missing file is an empty
+// register at generation 0. Readers need no lock: rename is atomic.
+func (s *Store) readFile() (*state, error) {
+	f, err := os.Open(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return newState(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	if err := checkFileMode(s.path, fi); err != nil {
+		return nil, err
+	}
+	if fi.Size() > maxFileSize {
+		return nil, fmt.Errorf("%w: %s is %d bytes, more than a register can be", ErrCorrupt, s.path, fi.Size())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("registry: reading %s: %w", s.path, err)
+	}
+	st, _, err := open(s.key, data)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, s.path)
+	}
+	return st, nil
+}
+
+// update runs fn on a copy of the register read under the lock and, if fn
+// reports a change, writes it as the next generation. fn's error aborts
+// without writing anything.
+func (s *Store) update(fn func(st *state) (changed bool, err error)) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	lk, err := lockFile(s.lockPath, s.dir, s.opt.lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer lk.unlock()
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	s.removeStaleTemps()
+
+	cur, err := s.readFile()
+	if err != nil {
+		return err
+	}
+	next := cur.clone()
+	changed, err := fn(next)
+	if err != nil {
+		s.setState(cur)
+		return err
+	}
+	if !changed {
+		s.setState(cur)
+		return nil
+	}
+	if len(next.people) > MaxPeople {
+		return fmt.Errorf("%w: %d people, at most %d", ErrInvalid, len(next.people), MaxPeople)
+	}
+	gen := cur.generation + 1
+	data, err := seal(s.key, next, gen)
+	if err != nil {
+		return err
+	}
+	if err := s.writeAtomic(data); err != nil {
+		return err
+	}
+	h, _ := parseHeader(data)
+	next.generation, next.nonce = gen, h.nonce
+	s.setState(next)
+	return nil
+}
+
+// writeAtomic writes data to a temp file in the same directory, fsyncs it,
+// renames it over the register and fsyncs the directory.
+func (s *Store) writeAtomic(data []byte) (err error) {
+	f, err := os.CreateTemp(s.dir, tempPrefix+"*")
+	if err != nil {
+		return fmt.Errorf("registry: writing: %w", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(0o600); err != nil {
+		return fmt.Errorf("registry: writing: %w", err)
+	}
+	if err = chownLikeDir(f, s.dir); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("registry: writing: %w", err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("registry: fsync: %w", err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("registry: writing: %w", err)
+	}
+	if err = os.Rename(tmp, s.path); err != nil {
+		return fmt.Errorf("registry: rename: %w", err)
+	}
+	return syncDir(s.dir)
+}
+
+// removeStaleTemps removes temp files left by a writer that crashed. It runs
+// under the lock, when no other writer can be writing one.
+func (s *Store) removeStaleTemps() {
+	m, _ := filepath.Glob(filepath.Join(s.dir, tempPrefix+"*"))
+	for _, p := range m {
+		_ = os.Remove(p)
+	}
+}
+
+func (s *Store) now() time.Time { return s.opt.now() }
+
+// ImportReport counts what an import changed.
+type ImportReport struct {
+	// People is the size of the register after the import.
+	People int
+	// Added, Updated, Unchanged and Removed count people.
+	Added, Updated, Unchanged, Removed int
+	// ReferencesRemoved counts the descriptors deleted with removed people
+	// (a pupil who left must not stay as biometric data); PeopleUnenrolled
+	// counts the removed people who had any.
+	ReferencesRemoved int
+	PeopleUnenrolled  int
+	// RevocationsKept counts channels that stay revoked because the import
+	// says yes without a confirmation date after the revocation.
+	RevocationsKept int
+}
+
+// ImportConsent replaces the register with people, atomically: people who
+// are not in the list are removed, with their enrolled descriptors.
+// Enrolled references and revocations of people who stay are kept; a
+// revocation ends only when the import says yes with a confirmation date
+// after the day of the revocation. The Revoked fields of the given people
+// are ignored.
+//
+// With scope, only people of those roles are replaced (so a pupil export
+// does not remove staff); every imported person must then have one of
+// those roles. An invalid list, or an empty one, changes nothing.
+func (s *Store) ImportConsent(people []Person, scope ...Role) (ImportReport, error) {
+	var rep ImportReport
+	err := s.update(func(st *state) (bool, error) {
+		var err error
+		rep, err = applyImport(st, people, scope)
+		// An import that changes nothing is not written, so the daemon
+		// does not reload for it.
+		return err == nil && rep.Added+rep.Updated+rep.Removed > 0, err
+	})
+	if err != nil {
+		return ImportReport{}, err
+	}
+	return rep, nil
+}
+
+// DiffImport reports what ImportConsent would do, without writing.
+func (s *Store) DiffImport(people []Person, scope ...Role) (ImportReport, error) {
+	cur, err := s.readFile()
+	if err != nil {
+		return ImportReport{}, err
+	}
+	return applyImport(cur, people, scope)
+}
+
+func validatePeople(people []Person, scope []Role) error {
+	if len(people) == 0 {
+		return fmt.Errorf("%w: the import has no people; refusing to empty the register", ErrInvalid)
+	}
+	if len(people) > MaxPeople {
+		return fmt.Errorf("%w: %d people, at most %d", ErrInvalid, len(people), MaxPeople)
+	}
+	for _, r := range scope {
+		if !r.valid() {
+			return fmt.Errorf("%w: unknown role %q in scope", ErrInvalid, r)
+		}
+	}
+	seen := make(map[string]int, len(people))
+	for i, p := range people {
+		if !validID(p.ID) {
+			return fmt.Errorf("%w: person #%d has an invalid id", ErrInvalid, i+1)
+		}
+		if j, dup := seen[p.ID]; dup {
+			return fmt.Errorf("%w: id %s appears twice (#%d and #%d)", ErrInvalid, p.ID, j+1, i+1)
+		}
+		seen[p.ID] = i
+		if !p.Role.valid() {
+			return fmt.Errorf("%w: id %s has role %q", ErrInvalid, p.ID, p.Role)
+		}
+		if len(scope) > 0 && !hasRole(scope, p.Role) {
+			return fmt.Errorf("%w: id %s is %s, outside the import scope", ErrInvalid, p.ID, p.Role)
+		}
+		for ch, c := range p.Consent {
+			if !KnownChannel(ch) {
+				return fmt.Errorf("%w: id %s: channel %q", ErrUnknownChannel, p.ID, ch)
+			}
+			if c.Given && c.ConfirmedOn.IsZero() {
+				return fmt.Errorf("%w: id %s: consent for %s without a confirmation date", ErrInvalid, p.ID, ch)
+			}
+		}
+	}
+	return nil
+}
+
+func hasRole(rs []Role, r Role) bool {
+	for _, x := range rs {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+func applyImport(st *state, people []Person, scope []Role) (ImportReport, error) {
+	var rep ImportReport
+	if err := validatePeople(people, scope); err != nil {
+		return rep, err
+	}
+	inScope := func(r Role) bool { return len(scope) == 0 || hasRole(scope, r) }
+	incoming := make(map[string]bool, len(people))
+	for _, p := range people {
+		incoming[p.ID] = true
+	}
+	for id, old := range st.people {
+		if !incoming[id] && inScope(old.Role) {
+			rep.Removed++
+			if n := len(old.refs); n > 0 {
+				rep.ReferencesRemoved += n
+				rep.PeopleUnenrolled++
+			}
+			delete(st.people, id)
+		}
+	}
+	for _, p := range people {
+		np := Person{ID: p.ID, FirstName: p.FirstName, Infix: p.Infix, LastName: p.LastName, Group: p.Group, Role: p.Role,
+			Consent: make(map[string]ChannelConsent, len(p.Consent))}
+		for ch, c := range p.Consent {
+			np.Consent[ch] = ChannelConsent{Given: c.Given, ConfirmedOn: civilDate(c.ConfirmedOn)}
+		}
+		old, ok := st.people[p.ID]
+		if !ok {
+			rep.Added++
+			st.people[p.ID] = &personRec{Person: np}
+			continue
+		}
+		for ch, oc := range old.Consent {
+			if !oc.Revoked {
+				continue
+			}
+			nc := np.Consent[ch]
+			if nc.Given && nc.ConfirmedOn.After(oc.RevokedOn) {
+				continue // a newer yes ends the revocation
+			}
+			if nc.Given {
+				rep.RevocationsKept++
+			}
+			np.Consent[ch] = ChannelConsent{Given: false, ConfirmedOn: nc.ConfirmedOn, Revoked: true, RevokedOn: oc.RevokedOn}
+		}
+		if samePerson(old.Person, np) {
+			rep.Unchanged++
+		} else {
+			rep.Updated++
+		}
+		st.people[p.ID] = &personRec{Person: np, refs: old.refs}
+	}
+	rep.People = len(st.people)
+	return rep, nil
+}
+
+func samePerson(a, b Person) bool {
+	if a.ID != b.ID || a.FirstName != b.FirstName || a.Infix != b.Infix || a.LastName != b.LastName ||
+		a.Group != b.Group || a.Role != b.Role {
+		return false
+	}
+	for _, ch := range Channels() {
+		x, y := a.Consent[ch], b.Consent[ch]
+		if x.Given != y.Given || x.Revoked != y.Revoked || !x.ConfirmedOn.Equal(y.ConfirmedOn) || !x.RevokedOn.Equal(y.RevokedOn) {
+			return false
+		}
+	}
+	return true
+}
+
+// Revoke sets the consent of id for channel to no, dated today. It stays
+// revoked until an import says yes with a later confirmation date.
+func (s *Store) Revoke(id, channel string) error {
+	if !KnownChannel(channel) {
+		return fmt.Errorf("%w: %q", ErrUnknownChannel, channel)
+	}
+	today := civilDate(s.now())
+	return s.update(func(st *state) (bool, error) {
+		p, ok := st.people[id]
+		if !ok {
+			return false, fmt.Errorf("%w: id %s", ErrNotInRegister, safeID(id))
+		}
+		c := p.Consent[channel]
+		c.Given = false
+		c.Revoked = true
+		if c.RevokedOn.Before(today) {
+			c.RevokedOn = today
+		}
+		p.Consent[channel] = c
+		return true, nil
+	})
+}
+
+// Enroll adds reference descriptors to a person who is in the register.
+// References are de-duplicated by SourceSHA256 (an existing one is kept);
+// a zero AddedAt becomes now. Enrolling an id that is not in the register is
+// an error: import consent first (staff too).
+func (s *Store) Enroll(id string, refs []Reference) error {
+	now := s.now()
+	clean := make([]Reference, 0, len(refs))
+	for i, r := range refs {
+		sha, ok := normSHA256(r.SourceSHA256)
+		if !ok {
+			return fmt.Errorf("%w: reference #%d: SourceSHA256 is not a hex SHA-256", ErrInvalid, i+1)
+		}
+		if !validDescriptor(&r) {
+			return fmt.Errorf("%w: reference #%d: descriptor is zero or not finite", ErrInvalid, i+1)
+		}
+		r.SourceSHA256 = sha
+		if r.AddedAt.IsZero() {
+			r.AddedAt = now
+		}
+		r.AddedAt = r.AddedAt.UTC()
+		clean = append(clean, r)
+	}
+	return s.update(func(st *state) (bool, error) {
+		p, ok := st.people[id]
+		if !ok {
+			return false, fmt.Errorf("%w: id %s; import the consent register first (staff need a row too)", ErrNotInRegister, safeID(id))
+		}
+		have := make(map[string]bool, len(p.refs))
+		for _, r := range p.refs {
+			have[r.SourceSHA256] = true
+		}
+		changed := false
+		for _, r := range clean {
+			if have[r.SourceSHA256] {
+				continue
+			}
+			have[r.SourceSHA256] = true
+			p.refs = append(p.refs, r)
+			changed = true
+		}
+		if len(p.refs) > MaxReferences {
+			return false, fmt.Errorf("%w: id %s would have %d references, at most %d", ErrInvalid, id, len(p.refs), MaxReferences)
+		}
+		return changed, nil
+	})
+}
+
+func validDescriptor(r *Reference) bool {
+	nonzero := false
+	for _, f := range r.Descriptor {
+		if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+			return false
+		}
+		if f != 0 {
+			nonzero = true
+		}
+	}
+	return nonzero
+}
+
+// Unenroll removes every reference of id. An id without references, or not
+// in the register, is not an error.
+func (s *Store) Unenroll(id string) error {
+	return s.update(func(st *state) (bool, error) {
+		p, ok := st.people[id]
+		if !ok || len(p.refs) == 0 {
+			return false, nil
+		}
+		p.refs = nil
+		return true, nil
+	})
+}
+
+// Forget removes id from the register with its references and objections
+// (a request to erase between two imports). Note that the next import adds
+// the person again if the export still has them.
+func (s *Store) Forget(id string) error {
+	return s.update(func(st *state) (bool, error) {
+		if _, ok := st.people[id]; !ok {
+			return false, fmt.Errorf("%w: id %s", ErrNotInRegister, safeID(id))
+		}
+		delete(st.people, id)
+		kept := st.objections[:0]
+		for _, o := range st.objections {
+			if o.ID != id {
+				kept = append(kept, o)
+			}
+		}
+		st.objections = kept
+		return true, nil
+	})
+}
+
+// Object records that id must be redacted in the photo with content hash
+// photoSHA256 (hex), whatever the register says. The id must be in the
+// register. Objecting twice keeps the first record.
+func (s *Store) Object(photoSHA256, id, note string) error {
+	sha, ok := normSHA256(photoSHA256)
+	if !ok {
+		return fmt.Errorf("%w: photo hash is not a hex SHA-256", ErrInvalid)
+	}
+	if len(note) > maxNote {
+		return fmt.Errorf("%w: note longer than %d bytes", ErrInvalid, maxNote)
+	}
+	at := s.now().UTC()
+	return s.update(func(st *state) (bool, error) {
+		if _, ok := st.people[id]; !ok {
+			return false, fmt.Errorf("%w: id %s", ErrNotInRegister, safeID(id))
+		}
+		for _, o := range st.objections {
+			if o.PhotoSHA256 == sha && o.ID == id {
+				return false, nil
+			}
+		}
+		st.objections = append(st.objections, Objection{PhotoSHA256: sha, ID: id, Note: note, At: at})
+		return true, nil
+	})
+}
+
+// RemoveObjection withdraws an objection. A missing one is not an error.
+func (s *Store) RemoveObjection(photoSHA256, id string) error {
+	sha, ok := normSHA256(photoSHA256)
+	if !ok {
+		return fmt.Errorf("%w: photo hash is not a hex SHA-256", ErrInvalid)
+	}
+	return s.update(func(st *state) (bool, error) {
+		kept := st.objections[:0]
+		for _, o := range st.objections {
+			if o.PhotoSHA256 != sha || o.ID != id {
+				kept = append(kept, o)
+			}
+		}
+		changed := len(kept) != len(st.objections)
+		st.objections = kept
+		return changed, nil
+	})
+}
+
+// List returns the register for the ICT coordinator: id, first name, group,
+// role, number of references and consent per channel (valid today or why
+// not). Never last names, never descriptors. It reloads first if the file
+// changed, and is sorted by group, then id.
+func (s *Store) List() ([]Entry, error) {
+	if err := s.Reload(); err != nil {
+		return nil, err
+	}
+	snap := s.Snapshot()
+	now := s.now()
+	out := make([]Entry, 0, len(snap.st.people))
+	for _, p := range snap.st.people {
+		e := Entry{ID: p.ID, FirstName: p.FirstName, Group: p.Group, Role: p.Role, References: len(p.refs),
+			Consent: make(map[string]ChannelStatus, 4)}
+		for _, ch := range Channels() {
+			ok, why := snap.Consent(p.ID, ch, now)
+			e.Consent[ch] = ChannelStatus{ChannelConsent: p.Consent[ch], Valid: ok, Why: why}
+		}
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Group != out[j].Group {
+			return out[i].Group < out[j].Group
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// safeID returns id for an error message if it is a valid id, and a
+// placeholder otherwise (an invalid "id" may be a name pasted by mistake).
+func safeID(id string) string {
+	if validID(id) {
+		return id
+	}
+	return "(invalid id)"
+}
+
+func sortedIDs(m map[string]*personRec) []string {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
