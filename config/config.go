@@ -40,6 +40,8 @@ type Config struct {
 	Targets       map[string]Target `mapstructure:"targets"`
 	DefaultTarget string            `mapstructure:"default_target"`
 	Categories    Categories        `mapstructure:"categories"`
+	Faces         Faces             `mapstructure:"faces"`
+	Consent       Consent           `mapstructure:"consent"`
 	Output        Output            `mapstructure:"output"`
 	Limits        Limits            `mapstructure:"limits"`
 	Watch         Watch             `mapstructure:"watch"`
@@ -59,6 +61,39 @@ type Target struct {
 // Categories are the photo categories staff flagged.
 type Categories struct {
 	Reject []string `mapstructure:"reject"`
+}
+
+// Faces configures detection, matching, policy and redaction.
+type Faces struct {
+	Policy        string  `mapstructure:"policy"`
+	Detector      string  `mapstructure:"detector"`
+	DetectMaxSide int     `mapstructure:"detect_max_side"`
+	Upsample      int     `mapstructure:"upsample"`
+	Threshold     float64 `mapstructure:"threshold"`
+	Margin        float64 `mapstructure:"margin"`
+	MinFacePx     int     `mapstructure:"min_face_px"`
+	Redact        Redact  `mapstructure:"redact"`
+}
+
+// Redact says how faces are made unrecognisable.
+type Redact struct {
+	Mode      string  `mapstructure:"mode"`
+	Shape     string  `mapstructure:"shape"`
+	MaskScale float64 `mapstructure:"mask_scale"`
+}
+
+// Consent configures how the consent register is read.
+type Consent struct {
+	SchoolYearStart string `mapstructure:"school_year_start"`
+}
+
+// SchoolYearStartMD returns the month and day the school year starts.
+func (c Consent) SchoolYearStartMD() (time.Month, int, error) {
+	t, err := time.Parse("01-02", c.SchoolYearStart)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%q is not a month-day like 08-01", c.SchoolYearStart)
+	}
+	return t.Month(), t.Day(), nil
 }
 
 // Output shapes the published JPEG.
@@ -385,6 +420,10 @@ func (c *Config) resolvePaths(base string) {
 }
 
 func (c *Config) normalise() {
+	c.Faces.Policy = strings.ToLower(strings.TrimSpace(c.Faces.Policy))
+	c.Faces.Detector = strings.ToLower(strings.TrimSpace(c.Faces.Detector))
+	c.Faces.Redact.Mode = strings.ToLower(strings.TrimSpace(c.Faces.Redact.Mode))
+	c.Faces.Redact.Shape = strings.ToLower(strings.TrimSpace(c.Faces.Redact.Shape))
 	for i, s := range c.Categories.Reject {
 		c.Categories.Reject[i] = strings.ToLower(strings.TrimSpace(s))
 	}
@@ -411,6 +450,32 @@ func (c *Config) Validate() error {
 		if v < lo || v > hi {
 			bad(key, "%s is out of range (%s to %s)", v, lo, hi)
 		}
+	}
+	oneOf := func(key, v string, options ...string) {
+		for _, o := range options {
+			if v == o {
+				return
+			}
+		}
+		bad(key, "%q is not one of %s", v, strings.Join(options, ", "))
+	}
+	floatRange := func(key string, v, lo, hi float64) {
+		if !(v >= lo && v <= hi) {
+			bad(key, "%v is out of range (%v to %v)", v, lo, hi)
+		}
+	}
+	oneOf("faces.policy", c.Faces.Policy, "consent", "objections")
+	oneOf("faces.detector", c.Faces.Detector, "hog", "cnn", "hog+cnn")
+	intRange("faces.detect_max_side", c.Faces.DetectMaxSide, 320, 4096)
+	intRange("faces.upsample", c.Faces.Upsample, 0, 2)
+	floatRange("faces.threshold", c.Faces.Threshold, 0.2, 0.6)
+	floatRange("faces.margin", c.Faces.Margin, 0, 0.3)
+	intRange("faces.min_face_px", c.Faces.MinFacePx, 20, 400)
+	oneOf("faces.redact.mode", c.Faces.Redact.Mode, "blur", "pixelate", "fill")
+	oneOf("faces.redact.shape", c.Faces.Redact.Shape, "ellipse", "box")
+	floatRange("faces.redact.mask_scale", c.Faces.Redact.MaskScale, 1.0, 3.0)
+	if _, _, err := c.Consent.SchoolYearStartMD(); err != nil {
+		bad("consent.school_year_start", "%v", err)
 	}
 	for key, v := range map[string]string{"inbox": c.Inbox, "state_dir": c.StateDir, "models_dir": c.ModelsDir} {
 		if v == "" {

@@ -216,3 +216,30 @@ func TestWatch(t *testing.T) {
 		t.Fatalf("after remove: %+v", c)
 	}
 }
+
+func TestFacesValidation(t *testing.T) {
+	for _, tc := range []struct{ yaml, key string }{
+		{"faces:\n  threshold: 0.9\n", "faces.threshold"},
+		{"faces:\n  threshold: -1\n", "faces.threshold"},
+		{"faces:\n  treshold: 0.4\n", `did you mean "faces.threshold"`},
+		{"faces:\n  policy: everyone\n", "faces.policy"},
+		{"faces:\n  detector: yolo\n", "faces.detector"},
+		{"faces:\n  redact:\n    mode: smudge\n", "faces.redact.mode"},
+		{"faces:\n  redact:\n    mask_scale: 0.8\n", "faces.redact.mask_scale"},
+		{"consent:\n  school_year_start: 31-08\n", "consent.school_year_start"},
+	} {
+		if _, err := Parse([]byte(tc.yaml), "/b", nil); err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%q: error %v does not name %s", tc.yaml, err, tc.key)
+		}
+	}
+	cfg, err := Parse([]byte("faces:\n  policy: Objections\n  threshold: 0.45\n"), "/b", []string{"PHOTOGUARD_FACES_MARGIN=0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Faces.Policy != "objections" || cfg.Faces.Threshold != 0.45 || cfg.Faces.Margin != 0.1 {
+		t.Errorf("%+v", cfg.Faces)
+	}
+	if m, d, _ := cfg.Consent.SchoolYearStartMD(); m != time.August || d != 1 {
+		t.Errorf("school year start %v %d", m, d)
+	}
+}

@@ -27,6 +27,10 @@ type Job struct {
 	Image    *image.NRGBA
 	Source   redact.Source
 	Faces    []detect.Face
+	// Matches are the matcher's conclusions, one per face.
+	Matches []detect.Match
+	// register is the view of the store the decisions were made with.
+	register Register
 
 	Deliveries []*Delivery
 }
@@ -36,6 +40,8 @@ type Delivery struct {
 	Dest *Destination
 	// Name is the neutral output name (date and short content hash).
 	Name string
+	// Decisions say, per face of the job, whether this channel shows it.
+	Decisions []detect.Decision
 	// Image is what will be published (a redacted copy when faces were
 	// redacted), Output its encoding.
 	Image  *image.NRGBA

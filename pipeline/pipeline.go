@@ -40,6 +40,9 @@ type Options struct {
 	Settle, GiveUp time.Duration
 	// PhotoTimeout bounds the work on one photo; past it the photo is held.
 	PhotoTimeout time.Duration
+	// Faces configures detection, matching, policy and redaction. It is
+	// required: no photo is published without its faces checked.
+	Faces *FaceOptions
 	// Journal records progress; nil only with DryRun.
 	Journal *journal.Journal
 	Log     *slog.Logger
@@ -53,8 +56,9 @@ type Options struct {
 // Pipeline runs jobs through the steps. It is safe for concurrent use by
 // the workers of a Scan.
 type Pipeline struct {
-	opt   Options
-	steps []Step
+	opt       Options
+	steps     []Step
+	detectors chan FaceDetector
 }
 
 // New checks the options and builds the step list.
@@ -80,13 +84,23 @@ func New(opt Options) (*Pipeline, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	p := &Pipeline{opt: opt}
+	if err := opt.Faces.validate(opt.Workers); err != nil {
+		return nil, err
+	}
+	p := &Pipeline{opt: opt, detectors: make(chan FaceDetector, len(opt.Faces.Detectors))}
+	for _, d := range opt.Faces.Detectors {
+		p.detectors <- d
+	}
 	p.steps = []Step{
 		{"categorise", p.categorise},
 		{"decode", p.decode},
+		{"detect", p.detectFaces},
+		{"decide", p.decide},
 		{"prepare", p.prepare},
+		{"redact", p.redactFaces},
 		{"encode", p.encode},
 		{"verify", p.verify},
+		{"verify-faces", p.verifyFaces},
 	}
 	return p, nil
 }
@@ -172,15 +186,13 @@ func (p *Pipeline) young(j *Job) bool {
 	return p.opt.Now().Sub(j.MTime) < p.opt.GiveUp
 }
 
-// prepare gives each delivery its image and name. Face redaction, per
-// delivery, replaces the image with a redacted copy.
+// prepare gives each delivery its neutral output name.
 func (p *Pipeline) prepare(ctx context.Context, j *Job) error {
 	date := p.opt.Now()
 	if j.Record != nil && !j.Record.ClaimedAt.IsZero() {
 		date = j.Record.ClaimedAt.Local()
 	}
 	for _, d := range j.live() {
-		d.Image = j.Image
 		d.Name = OutputName(date, j.SHA256)
 	}
 	return nil

@@ -59,6 +59,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		Workers:      2,
 		Settle:       0,
 		GiveUp:       0,
+		Faces:        noFaces(2),
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -450,6 +451,8 @@ func TestFolderOverlapRefusedByScanner(t *testing.T) {
 		t.Errorf("items %v: the state folder was scanned", items)
 	}
 }
+
+func redactDefaults() redact.RedactOptions { return redact.DefaultRedactOptions() }
 
 func insertAfterSOI(jpg []byte, segs ...[]byte) []byte {
 	out := append([]byte{}, jpg[:2]...)

@@ -329,7 +329,7 @@ var removeFile = os.Remove
 func (p *Pipeline) items(j *Job, edit func(*Item)) []Item {
 	items := make([]Item, 0, len(j.Deliveries))
 	for _, d := range j.Deliveries {
-		it := Item{Input: j.Rel, SHA256: j.SHA256, Target: d.Dest.Name}
+		it := Item{Input: j.Rel, SHA256: j.SHA256, Target: d.Dest.Name, Faces: faceSummary(j, d)}
 		switch {
 		case d.Err != nil:
 			it.Outcome = outcomeOf(KindOf(d.Err))

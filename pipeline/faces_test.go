@@ -1,0 +1,253 @@
+package pipeline
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/redact"
+)
+
+// class is a photo with three "faces": anna, bram and a stranger.
+var (
+	annaBox     = image.Rect(30, 40, 90, 100)
+	bramBox     = image.Rect(130, 40, 190, 100)
+	strangerBox = image.Rect(230, 120, 290, 180)
+)
+
+func classPhoto(t *testing.T) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 320, 240))
+	for y := 0; y < 240; y++ {
+		for x := 0; x < 320; x++ {
+			img.Set(x, y, color.RGBA{uint8(100 + x/8), uint8(120 + y/8), 140, 255})
+		}
+	}
+	noiseSquare(img, annaBox, 1)
+	noiseSquare(img, bramBox, 2)
+	noiseSquare(img, strangerBox, 3)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func classFaces() *fakeDetector {
+	return &fakeDetector{faces: []fakeFace{{annaBox, unit(0)}, {bramBox, unit(1)}, {strangerBox, unit(2)}}}
+}
+
+// faceEnv has anna (consent for website), bram (consent only for the parent
+// portal) and an unknown face.
+func faceEnv(t *testing.T, policy detect.Policy, det *fakeDetector, reg *fakeRegister, dests ...string) *env {
+	if reg == nil {
+		reg = &fakeRegister{
+			people: []detect.Person{{ID: "anna", Descriptors: []detect.Descriptor{unit(0)}}, {ID: "bram", Descriptors: []detect.Descriptor{unit(1)}}},
+			consent: map[string]map[string]bool{
+				"anna": {"website": true, "parent_portal": true},
+				"bram": {"website": false, "parent_portal": true},
+			},
+		}
+	}
+	return newEnv(t, func(o *Options) {
+		o.Workers = 1
+		o.Faces = &FaceOptions{
+			Detectors: []FaceDetector{det},
+			Register:  func() Register { return reg },
+			Match:     detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
+			Policy:    policy,
+			Redact:    redact.DefaultRedactOptions(),
+		}
+	})
+}
+
+func published(t *testing.T, e *env, it Item) image.Image {
+	t.Helper()
+	if it.Outcome != Published {
+		t.Fatalf("%s: %s (%s)", it.Input, it.Outcome, it.Reason)
+	}
+	data, err := os.ReadFile(filepath.Join(e.out, it.Output))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func TestConsentPolicyRedactsAllButConsented(t *testing.T) {
+	e := faceEnv(t, detect.PolicyConsent, classFaces(), nil)
+	e.write("groep-5/klas.jpg", classPhoto(t))
+	it := one(t, e.batch(), "groep-5/klas.jpg")
+	img := published(t, e, it)
+
+	if d := detail(img, annaBox); d < 25 {
+		t.Errorf("anna (consent) is not recognisable: detail %.1f", d)
+	}
+	for name, box := range map[string]image.Rectangle{"bram (no consent)": bramBox, "stranger": strangerBox} {
+		if d := detail(img, box); d > 10 {
+			t.Errorf("%s is not redacted: detail %.1f", name, d)
+		}
+	}
+	s := it.Faces
+	if s == nil || s.Found != 3 || s.Shown != 1 || s.Redacted != 2 {
+		t.Fatalf("face summary %+v", s)
+	}
+	if strings.Join(s.ShownIDs, ",") != "anna" || strings.Join(s.RedactedIDs, ",") != "bram" {
+		t.Errorf("ids %v %v", s.ShownIDs, s.RedactedIDs)
+	}
+	if s.Reasons["redacted: no consent for website"] != 1 || s.Reasons["redacted: "+detect.WhyUnknown] != 1 || s.Reasons["shown: consent"] != 1 {
+		t.Errorf("reasons %v", s.Reasons)
+	}
+}
+
+func TestObjectionsPolicyShowsUnknown(t *testing.T) {
+	e := faceEnv(t, detect.PolicyObjections, classFaces(), nil)
+	e.write("klas.jpg", classPhoto(t))
+	img := published(t, e, one(t, e.batch(), "klas.jpg"))
+	if detail(img, strangerBox) < 25 || detail(img, annaBox) < 25 {
+		t.Error("objections policy redacted an unknown or consented face")
+	}
+	if detail(img, bramBox) > 10 {
+		t.Error("bram (no consent) shown under the objections policy")
+	}
+}
+
+func TestPerPhotoObjection(t *testing.T) {
+	data := classPhoto(t)
+	reg := &fakeRegister{
+		people:     []detect.Person{{ID: "anna", Descriptors: []detect.Descriptor{unit(0)}}},
+		consent:    map[string]map[string]bool{"anna": {"website": true}},
+		objections: map[string][]string{sha(data): {"anna"}},
+	}
+	e := faceEnv(t, detect.PolicyConsent, classFaces(), reg)
+	e.write("klas.jpg", data)
+	it := one(t, e.batch(), "klas.jpg")
+	img := published(t, e, it)
+	if detail(img, annaBox) > 10 {
+		t.Error("anna objected to this photo but is recognisable")
+	}
+	if it.Faces.Reasons["redacted: "+detect.ReasonObjection] != 1 {
+		t.Errorf("reasons %v", it.Faces.Reasons)
+	}
+}
+
+func TestTwoChannelsRedactDifferently(t *testing.T) {
+	e := faceEnv(t, detect.PolicyConsent, classFaces(), nil)
+	portalDir := filepath.Join(filepath.Dir(e.out), "portal")
+	portal := mustDir(t, portalDir)
+	o := e.p.opt
+	o.Destinations = append(o.Destinations, &Destination{Name: "portal", Channel: "parent_portal", Target: portal})
+	e.build(o)
+	e.write("klas.jpg", classPhoto(t))
+	items := e.batch()["klas.jpg"]
+	if len(items) != 2 {
+		t.Fatalf("%+v", items)
+	}
+	for _, it := range items {
+		out := e.out
+		if it.Target == "portal" {
+			out = portalDir
+		}
+		data, err := os.ReadFile(filepath.Join(out, it.Output))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, _ := image.Decode(bytes.NewReader(data))
+		bramShown := detail(img, bramBox) > 25
+		if bramShown != (it.Target == "portal") {
+			t.Errorf("%s: bram shown=%v", it.Target, bramShown)
+		}
+	}
+}
+
+func TestFaceFailuresHold(t *testing.T) {
+	cases := []struct {
+		name   string
+		det    *fakeDetector
+		reg    *fakeRegister
+		reason string
+	}{
+		{"detector error", &fakeDetector{err: errDetector}, nil, "face detection failed"},
+		{"register unreadable", classFaces(), &fakeRegister{err: os.ErrPermission}, "consent register cannot be read"},
+		{"redaction that does not hide", func() *fakeDetector { d := classFaces(); d.seeThrough = true; return d }(), nil,
+			"redacted face still matches an enrolled person (bram"},
+		{"face missed by the first pass", func() *fakeDetector {
+			d := classFaces()
+			d.extraOnSecond = &fakeFace{image.Rect(10, 150, 60, 200), unit(7)}
+			return d
+		}(), nil, "first pass missed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := faceEnv(t, detect.PolicyConsent, tc.det, tc.reg)
+			in := e.write("klas.jpg", classPhoto(t))
+			it := one(t, e.batch(), "klas.jpg")
+			if it.Outcome != Held || !strings.Contains(it.Reason, tc.reason) {
+				t.Fatalf("%s %q, want held with %q", it.Outcome, it.Reason, tc.reason)
+			}
+			if len(e.outputs()) != 0 {
+				t.Error("something was published")
+			}
+			if exists(in) || !exists(filepath.Join(it.Aside, "klas.jpg")) {
+				t.Error("input not moved to held/")
+			}
+		})
+	}
+}
+
+// Pixels outside the redacted regions match the input's within re-encoding
+// tolerance.
+func TestPixelsOutsideRedactionsUnchanged(t *testing.T) {
+	e := faceEnv(t, detect.PolicyConsent, classFaces(), nil)
+	data := classPhoto(t)
+	in, _, _ := image.Decode(bytes.NewReader(data))
+	e.write("klas.jpg", data)
+	out := published(t, e, one(t, e.batch(), "klas.jpg"))
+	regions := []image.Rectangle{
+		redact.Region(bramBox, 1.3, in.Bounds()).Inset(-8), // JPEG blocks bleed a little
+		redact.Region(strangerBox, 1.3, in.Bounds()).Inset(-8),
+	}
+	var worst, sum float64
+	n := 0
+	for y := 0; y < 240; y++ {
+		for x := 0; x < 320; x++ {
+			p := image.Pt(x, y)
+			if p.In(regions[0]) || p.In(regions[1]) {
+				continue
+			}
+			a, _, _, _ := in.At(x, y).RGBA()
+			b, _, _, _ := out.At(x, y).RGBA()
+			d := float64(int(a>>8) - int(b>>8))
+			if d < 0 {
+				d = -d
+			}
+			sum += d
+			n++
+			// Pure noise (anna's face) re-encodes with large per-pixel
+			// errors; the worst case is taken on smooth image only.
+			if !p.In(annaBox.Inset(-8)) {
+				worst = max(worst, d)
+			}
+		}
+	}
+	if mean := sum / float64(n); mean > 3 || worst > 24 {
+		t.Errorf("outside the redactions: mean difference %.2f, worst %.0f", mean, worst)
+	}
+}
+
+func mustDir(t *testing.T, p string) Target {
+	t.Helper()
+	tg, err := dirTarget(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}

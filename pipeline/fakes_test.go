@@ -1,0 +1,149 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"image"
+	"image/color"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/pipeline/target/dir"
+)
+
+// fakeFace is a face a fakeDetector can find.
+type fakeFace struct {
+	rect image.Rectangle
+	desc detect.Descriptor
+}
+
+// fakeDetector finds its scripted faces where the image still has the
+// detail of a face (noise texture): a face that was blurred, pixelated or
+// filled in the pixels it is given is not found any more, as with a real
+// detector. It works on whatever image it gets, so in verification it
+// judges the real, decoded output bytes.
+type fakeDetector struct {
+	mu    sync.Mutex
+	faces []fakeFace
+	// seeThrough finds every face even when redacted (a broken redaction,
+	// or a detector that sees through it).
+	seeThrough bool
+	// extraOnSecond adds this face from the second call on, wherever it is
+	// (a face the first pass missed).
+	extraOnSecond *fakeFace
+	err           error
+	calls         int
+}
+
+func (f *fakeDetector) Detect(ctx context.Context, img image.Image) ([]detect.Face, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	var out []detect.Face
+	faces := f.faces
+	if f.extraOnSecond != nil && f.calls > 1 {
+		faces = append(append([]fakeFace{}, faces...), *f.extraOnSecond)
+	}
+	for i, ff := range faces {
+		ghost := f.extraOnSecond != nil && i == len(faces)-1 && f.calls > 1
+		if f.seeThrough || ghost || detail(img, ff.rect) > 25 {
+			out = append(out, detect.Face{Rect: ff.rect, Descriptor: ff.desc, Detector: "fake"})
+		}
+	}
+	return out, nil
+}
+
+// detail is the mean absolute difference of horizontally adjacent pixels
+// (green) inside r.
+func detail(img image.Image, r image.Rectangle) float64 {
+	r = r.Intersect(img.Bounds())
+	var sum float64
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X-1; x++ {
+			_, a, _, _ := img.At(x, y).RGBA()
+			_, b, _, _ := img.At(x+1, y).RGBA()
+			sum += math.Abs(float64(a>>8) - float64(b>>8))
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}
+
+// fakeRegister is an in-memory register.
+type fakeRegister struct {
+	people     []detect.Person
+	consent    map[string]map[string]bool // id -> channel -> ok
+	objections map[string][]string        // sha -> ids
+	err        error
+}
+
+func (r *fakeRegister) People() []detect.Person { return r.people }
+func (r *fakeRegister) Consent(id, channel string, now time.Time) (bool, string) {
+	if c, ok := r.consent[id]; ok && c[channel] {
+		return true, "consent"
+	}
+	if _, ok := r.consent[id]; !ok {
+		return false, "not in register"
+	}
+	return false, "no consent for " + channel
+}
+func (r *fakeRegister) Objections(sha string) []string { return r.objections[sha] }
+func (r *fakeRegister) Err() error                     { return r.err }
+
+// noFaces is the face setup of tests about everything else: a detector that
+// finds nothing and an empty register.
+func noFaces(workers int) *FaceOptions {
+	var dets []FaceDetector
+	for i := 0; i < workers; i++ {
+		dets = append(dets, &fakeDetector{})
+	}
+	reg := &fakeRegister{}
+	return &FaceOptions{
+		Detectors: dets,
+		Register:  func() Register { return reg },
+		Match:     detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
+		Policy:    detect.PolicyConsent,
+		Redact:    redactDefaults(),
+	}
+}
+
+// unit is a descriptor along one axis: two units are sqrt(2) apart, far
+// beyond any threshold.
+func unit(axis int) detect.Descriptor {
+	var d detect.Descriptor
+	d[axis] = 1
+	return d
+}
+
+// noiseSquare paints r with a fixed noise texture: what a face looks like to
+// the fake detector.
+func noiseSquare(img *image.RGBA, r image.Rectangle, seed int) {
+	s := uint32(seed*2654435761 + 1)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			s = s*1664525 + 1013904223
+			v := uint8(s >> 24)
+			img.Set(x, y, color.RGBA{v, uint8(s >> 16), v / 2, 255})
+		}
+	}
+}
+
+var errDetector = errors.New("dlib: out of memory")
+
+func sha(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func dirTarget(p string) (Target, error) { return dir.New(p) }
