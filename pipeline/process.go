@@ -386,3 +386,28 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// Explain runs the steps on one file without claiming, publishing, moving or
+// recording anything, and returns the job with its faces, matches and, per
+// destination, the decisions and any failure. It is how `photoguard explain`
+// shows exactly what a run would do.
+func (p *Pipeline) Explain(ctx context.Context, root, path string) (*Job, error) {
+	rel, err := filepath.Rel(root, path)
+	if err != nil {
+		return nil, err
+	}
+	j := &Job{Root: root, Path: path, Rel: filepath.ToSlash(rel)}
+	for _, dst := range p.opt.Destinations {
+		j.Deliveries = append(j.Deliveries, &Delivery{Dest: dst})
+	}
+	if err := p.read(j); err != nil {
+		return j, err
+	}
+	if cat, ok := p.opt.Categories.Match(j.Rel); ok {
+		j.Category = cat
+	}
+	if err := p.runSteps(ctx, j); err != nil {
+		return j, err
+	}
+	return j, nil
+}

@@ -72,7 +72,7 @@ func runDaemon(ctx context.Context, path string) error {
 		return err
 	}
 	defer st.Close()
-	mode.journal = st.journal
+	mode.journal, mode.detector, mode.store = st.journal, st.detector, st.store
 
 	if n, err := st.p.Recover(ctx); err != nil {
 		log.Error("recovering photos an earlier run left half done", "err", err)
@@ -92,6 +92,8 @@ func runDaemon(ctx context.Context, path string) error {
 			}
 			// What a restart would change stays as it is.
 			next.Inbox, next.StateDir, next.ModelsDir, next.Targets = cfg.Inbox, cfg.StateDir, cfg.ModelsDir, cfg.Targets
+			next.Faces.Detector, next.Faces.DetectMaxSide, next.Faces.Upsample = cfg.Faces.Detector, cfg.Faces.DetectMaxSide, cfg.Faces.Upsample
+			next.Workers, next.Consent = cfg.Workers, cfg.Consent
 			m := mode
 			m.wipe = next.WipeInputs
 			nst, err := buildPipeline(next, log, m)
@@ -140,6 +142,12 @@ func needsRestart(old, next *config.Config) string {
 	}
 	if !reflect.DeepEqual(old.Targets, next.Targets) {
 		changed = append(changed, "targets")
+	}
+	if dlibConfig(old) != dlibConfig(next) {
+		changed = append(changed, "faces.detector, faces.detect_max_side, faces.upsample, workers")
+	}
+	if old.Consent != next.Consent {
+		changed = append(changed, "consent.school_year_start")
 	}
 	return strings.Join(changed, ", ")
 }

@@ -9,8 +9,10 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/registry"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
 	"github.com/photoguard/photoguard/redact"
 )
@@ -22,19 +24,29 @@ type runMode struct {
 	wipe    bool
 	dryRun  bool
 	batch   bool
-	// journal, if set, is used instead of opening one (a reload).
-	journal *journal.Journal
+	// journal, detector and store, if set, are used instead of opening
+	// new ones (a configuration reload).
+	journal  *journal.Journal
+	detector *dlib.Detector
+	store    *registry.Store
 }
 
 // stack is a pipeline with what it holds open.
 type stack struct {
-	p       *pipeline.Pipeline
-	journal *journal.Journal
+	p        *pipeline.Pipeline
+	journal  *journal.Journal
+	detector *dlib.Detector
+	store    *registry.Store
+	// owned says which of them this stack opened (and closes).
+	ownJournal, ownDetector bool
 }
 
 func (s *stack) Close() {
-	if s.journal != nil {
+	if s.journal != nil && s.ownJournal {
 		s.journal.Close()
+	}
+	if s.detector != nil && s.ownDetector {
+		s.detector.Close()
 	}
 }
 
@@ -61,13 +73,31 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		}
 		dests = append(dests, d)
 	}
-	j := m.journal
-	if j == nil && !m.dryRun {
-		var err error
-		if j, err = journal.Open(cfg.StateDir); err != nil {
+	st.journal = m.journal
+	if st.journal == nil && !m.dryRun {
+		j, err := journal.Open(cfg.StateDir)
+		if err != nil {
 			return nil, err
 		}
-		st.journal = j
+		st.journal, st.ownJournal = j, true
+	}
+	st.store = m.store
+	if st.store == nil {
+		store, err := openStore(cfg)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		st.store = store
+	}
+	st.detector = m.detector
+	if st.detector == nil {
+		det, err := newDetector(cfg)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		st.detector, st.ownDetector = det, true
 	}
 	giveUp := cfg.Watch.GiveUp
 	if m.batch {
@@ -92,7 +122,8 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		Workers: cfg.Workers,
 		Settle:  cfg.Watch.Settle,
 		GiveUp:  giveUp,
-		Journal: j,
+		Journal: st.journal,
+		Faces:   faceOptions(cfg, st.detector, st.store),
 		Log:     log,
 	})
 	if err != nil {

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/dlib"
+	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/registry"
+	"github.com/photoguard/photoguard/redact"
+)
+
+// openStore opens the protected store under state_dir with its key.
+func openStore(cfg *config.Config) (*registry.Store, error) {
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("state_dir: %w", err)
+	}
+	key, err := registry.LoadKey(cfg.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("register key: %w", err)
+	}
+	m, d, err := cfg.Consent.SchoolYearStartMD()
+	if err != nil {
+		return nil, err
+	}
+	st, err := registry.Open(cfg.StateDir, key, registry.WithSchoolYearStart(m, d))
+	if err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	return st, nil
+}
+
+// dlibConfig maps the faces settings onto the detector's.
+func dlibConfig(cfg *config.Config) dlib.Config {
+	up := cfg.Faces.Upsample
+	if up < 1 {
+		up = 1
+	}
+	return dlib.Config{
+		ModelsDir: cfg.ModelsDir,
+		Detector:  cfg.Faces.Detector,
+		MaxSide:   cfg.Faces.DetectMaxSide,
+		Upsample:  up,
+		Workers:   cfg.Workers,
+	}
+}
+
+// newDetector loads the dlib models (a second or two).
+func newDetector(cfg *config.Config) (*dlib.Detector, error) {
+	d, err := dlib.New(dlibConfig(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("face detector: %w\n(scripts/setup.sh installs the models into models_dir)", err)
+	}
+	return d, nil
+}
+
+// faceOptions builds the pipeline's face settings around a detector and the
+// store.
+func faceOptions(cfg *config.Config, det pipeline.FaceDetector, store *registry.Store) *pipeline.FaceOptions {
+	dets := make([]pipeline.FaceDetector, cfg.Workers)
+	for i := range dets {
+		dets[i] = det // dlib.Detector runs Workers calls at once
+	}
+	return &pipeline.FaceOptions{
+		Detectors: dets,
+		Register:  registerOf(store),
+		Match:     matchConfig(cfg),
+		Policy:    detect.Policy(cfg.Faces.Policy),
+		Redact: redact.RedactOptions{
+			Mode:      redact.Mode(cfg.Faces.Redact.Mode),
+			Shape:     redact.Shape(cfg.Faces.Redact.Shape),
+			MaskScale: cfg.Faces.Redact.MaskScale,
+		},
+	}
+}
+
+func matchConfig(cfg *config.Config) detect.MatchConfig {
+	return detect.MatchConfig{Threshold: cfg.Faces.Threshold, Margin: cfg.Faces.Margin, MinFacePx: cfg.Faces.MinFacePx}
+}
+
+// registerOf gives the pipeline a fresh view of the store per photo: a
+// change by `consent import` or `enroll` in another process applies from the
+// next photo. Checking costs one 44-byte read.
+func registerOf(store *registry.Store) func() pipeline.Register {
+	return func() pipeline.Register {
+		if store.Changed() {
+			_ = store.Reload() // a failed reload leaves a snapshot with Err set: photos are held
+		}
+		return snapshot{store.Snapshot()}
+	}
+}
+
+// snapshot adapts a registry snapshot to pipeline.Register.
+type snapshot struct{ s *registry.Snapshot }
+
+func (s snapshot) People() []detect.Person {
+	enrolled := s.s.People()
+	people := make([]detect.Person, len(enrolled))
+	for i, e := range enrolled {
+		people[i] = detect.Person{ID: e.ID, Descriptors: e.Descriptors}
+	}
+	return people
+}
+
+func (s snapshot) Consent(id, channel string, now time.Time) (bool, string) {
+	ok, why := s.s.Consent(id, channel, now)
+	if !ok && why == registry.ReasonNoConsent {
+		why = "no consent for " + channel
+	}
+	return ok, why
+}
+
+func (s snapshot) Objections(sha string) []string { return s.s.Objections(sha) }
+func (s snapshot) Err() error                      { return s.s.Err() }
