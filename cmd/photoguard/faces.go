@@ -114,4 +114,4 @@ func (s snapshot) Consent(id, channel string, now time.Time) (bool, string) {
 }
 
 func (s snapshot) Objections(sha string) []string { return s.s.Objections(sha) }
-func (s snapshot) Err() error                      { return s.s.Err() }
+func (s snapshot) Err() error                     { return s.s.Err() }
