@@ -112,29 +112,40 @@ func newEnroller(cfg *config.Config) (*enroller, error) {
 	return &enroller{cfg: cfg, det: det, store: store, close: func() { det.Close() }}, nil
 }
 
-// reference reads one reference photo and returns its single face.
-func (e *enroller) reference(ctx context.Context, path string) (registry.Reference, error) {
+// faces reads a photo as the pipeline does and returns its faces and the
+// sha256 of the file.
+func (e *enroller) faces(ctx context.Context, path string) ([]detect.Face, string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return registry.Reference{}, err
+		return nil, "", err
 	}
+	sum := sha256.Sum256(data)
 	lim := redact.Limits{MaxFileBytes: int64(e.cfg.Limits.MaxFileMB) << 20, MaxSide: e.cfg.Limits.MaxSide,
 		MaxPixels: e.cfg.Limits.MaxPixels, Timeout: e.cfg.Limits.DecodeTimeout}
 	img, _, err := redact.Decode(ctx, data, lim, e.cfg.Output.MaxSide)
 	if err != nil {
-		return registry.Reference{}, err
+		return nil, "", err
 	}
 	faces, err := e.det.Detect(ctx, img)
 	if err != nil {
-		return registry.Reference{}, err
+		return nil, "", err
 	}
 	if len(faces) == 0 {
 		// Tight crops (a face filling the picture) need room around the
 		// face for the detector.
 		faces, err = e.det.Detect(ctx, pad(img))
 		if err != nil {
-			return registry.Reference{}, err
+			return nil, "", err
 		}
+	}
+	return faces, hex.EncodeToString(sum[:]), nil
+}
+
+// reference reads one reference photo and returns its single face.
+func (e *enroller) reference(ctx context.Context, path string) (registry.Reference, error) {
+	faces, sha, err := e.faces(ctx, path)
+	if err != nil {
+		return registry.Reference{}, err
 	}
 	switch {
 	case len(faces) == 0:
@@ -142,8 +153,7 @@ func (e *enroller) reference(ctx context.Context, path string) (registry.Referen
 	case len(faces) > 1:
 		return registry.Reference{}, fmt.Errorf("%d faces found: use a photo with only this person", len(faces))
 	}
-	sum := sha256.Sum256(data)
-	return registry.Reference{Descriptor: faces[0].Descriptor, SourceSHA256: hex.EncodeToString(sum[:]), AddedAt: time.Now().UTC()}, nil
+	return registry.Reference{Descriptor: faces[0].Descriptor, SourceSHA256: sha, AddedAt: time.Now().UTC()}, nil
 }
 
 // pad puts the image in the middle of a grey canvas twice its size.
