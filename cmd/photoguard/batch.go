@@ -204,6 +204,9 @@ func (p *progress) item(it pipeline.Item) {
 	if it.Output != "" {
 		line += " -> " + it.Output
 	}
+	if f := it.Faces; f != nil && f.Found > 0 && it.Outcome == pipeline.Published {
+		line += fmt.Sprintf(" (%s: %d shown, %d redacted)", plural(f.Found, "face"), f.Shown, f.Redacted)
+	}
 	if it.Outcome != pipeline.Published && it.Reason != "" {
 		line += ": " + it.Reason
 	}
