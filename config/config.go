@@ -36,6 +36,7 @@ type Config struct {
 	StateDir      string            `mapstructure:"state_dir"`
 	ModelsDir     string            `mapstructure:"models_dir"`
 	WipeInputs    bool              `mapstructure:"wipe_inputs"`
+	TeacherNotes  bool              `mapstructure:"teacher_notes"`
 	Workers       int               `mapstructure:"workers"`
 	Targets       map[string]Target `mapstructure:"targets"`
 	DefaultTarget string            `mapstructure:"default_target"`

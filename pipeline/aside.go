@@ -44,6 +44,11 @@ func (p *Pipeline) moveAside(j *Job, out Outcome, reason string) (string, error)
 		return "", err
 	}
 	p.hook("moved", j)
+	if p.opt.TeacherNotes {
+		if err := writeTeacherNote(j.Path, out, reason); err != nil {
+			p.opt.Log.Warn("could not leave a note for the teacher", "photo", short(j.SHA256), "err", err)
+		}
+	}
 	if rec != nil {
 		rec.State = journal.Done
 		if err := p.opt.Journal.Put(rec); err != nil {
@@ -85,6 +90,28 @@ func reasonText(rel, sha string, out Outcome, reason, when string) string {
 	}
 	b.WriteString("\n" + advice(out) + "\n")
 	return b.String()
+}
+
+// NoteSuffix ends the name of a note left for a teacher; the scanner never
+// takes such a file as a photo.
+const NoteSuffix = " - niet gepubliceerd.txt"
+
+// writeTeacherNote leaves, where the photo was, a short note in Dutch (and
+// English) saying why it was not published. It names no one; the reason is
+// the same as in the reason file.
+func writeTeacherNote(input string, out Outcome, reason string) error {
+	var nl string
+	switch out {
+	case Rejected:
+		nl = "Deze foto wordt nooit gepubliceerd: hij staat in een categorie die de school uitsluit (zoals zwemles of gym)."
+	case Quarantined:
+		nl = "Dit bestand is geen foto die photoguard veilig kan lezen (beschadigd, onvolledig of een ander soort bestand)."
+	default:
+		nl = "Deze foto kon niet veilig gemaakt worden voor publicatie. De ICT-coördinator kijkt ernaar."
+	}
+	text := fmt.Sprintf("%s\n%s\n\nNot published (%s): %s\n\nDe foto is van deze map verwijderd en bewaard bij de ICT-coördinator.\n"+
+		"Je mag dit bericht weggooien.\n", filepath.Base(input), nl, out, reason)
+	return writeFileSync(input+NoteSuffix, []byte(text))
 }
 
 func advice(out Outcome) string {

@@ -30,6 +30,9 @@ type Options struct {
 	// Wipe removes inputs once their outcome is durable; without it inputs
 	// stay where they are (batch --keep-inputs).
 	Wipe bool
+	// TeacherNotes leaves a short note where a photo that was not
+	// published was, for the teacher who put it there.
+	TeacherNotes bool
 	// DryRun decides everything and publishes, moves and records nothing.
 	DryRun bool
 	// Workers is how many photos are processed at once.

@@ -466,3 +466,20 @@ func segment(marker byte, payload []byte) []byte {
 	n := len(payload) + 2
 	return append([]byte{0xFF, marker, byte(n >> 8), byte(n)}, payload...)
 }
+
+func TestTeacherNote(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.TeacherNotes = true })
+	e.write("groep-5/zwemles/IMG_0002.JPG", photo(t, 30))
+	it := one(t, e.batch(), "groep-5/zwemles/IMG_0002.JPG")
+	if it.Outcome != Rejected {
+		t.Fatalf("%+v", it)
+	}
+	note, err := os.ReadFile(filepath.Join(e.inbox, "groep-5", "zwemles", "IMG_0002.JPG"+NoteSuffix))
+	if err != nil || !strings.Contains(string(note), "zwemles") || !strings.Contains(string(note), "nooit gepubliceerd") {
+		t.Fatalf("note %q, %v", note, err)
+	}
+	// The note is never taken as a photo.
+	if items := e.batch(); len(items) != 0 {
+		t.Errorf("the note was processed: %v", items)
+	}
+}

@@ -423,6 +423,9 @@ func Ignored(name string) bool {
 		strings.HasPrefix(name, "._"):
 		return true
 	}
+	if strings.HasSuffix(name, NoteSuffix) {
+		return true
+	}
 	for _, suf := range []string{".partial", ".crdownload", ".tmp", ".temp", ".part", ".download", ".!sync", ".icloud"} {
 		if strings.HasSuffix(lower, suf) {
 			return true

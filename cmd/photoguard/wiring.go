@@ -118,13 +118,16 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		MaxSide: cfg.Output.MaxSide,
 		Quality: cfg.Output.Quality,
 		Wipe:    m.wipe,
-		DryRun:  m.dryRun,
-		Workers: cfg.Workers,
-		Settle:  cfg.Watch.Settle,
-		GiveUp:  giveUp,
-		Journal: st.journal,
-		Faces:   faceOptions(cfg, st.detector, st.store),
-		Log:     log,
+		// Notes are for the synced inbox of the service, not for a
+		// folder someone runs a batch over by hand.
+		TeacherNotes: cfg.TeacherNotes && !m.batch,
+		DryRun:       m.dryRun,
+		Workers:      cfg.Workers,
+		Settle:       cfg.Watch.Settle,
+		GiveUp:       giveUp,
+		Journal:      st.journal,
+		Faces:        faceOptions(cfg, st.detector, st.store),
+		Log:          log,
 	})
 	if err != nil {
 		st.Close()
