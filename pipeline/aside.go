@@ -2,7 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -31,7 +31,7 @@ func (p *Pipeline) moveAside(j *Job, out Outcome, reason string) (string, error)
 		p.logOutcome(j, out, reason)
 		return "", nil
 	}
-	dest := asideDir(p.opt.StateDir, out, p.opt.Now(), j.SHA256)
+	dest := asideDir(p.opt.StateDir, out, p.opt.Now(), j.SHA256, j.Path)
 	if rec != nil {
 		rec.State, rec.Outcome, rec.Reason, rec.Aside = journal.MovingAside, string(out), reason, dest
 		if err := p.opt.Journal.Put(rec); err != nil {
@@ -69,14 +69,27 @@ func (p *Pipeline) logOutcome(j *Job, out Outcome, reason string) {
 // asideDir names the folder an input is moved to: the outcome's folder, the
 // date and the short hash (or a random tag for an input that was never
 // hashed, such as a file over the size limit).
-func asideDir(stateDir string, out Outcome, now interface{ Format(string) string }, sha string) string {
+func asideDir(stateDir string, out Outcome, now interface{ Format(string) string }, sha, input string) string {
 	tag := short(sha)
 	if tag == "unhashed" {
-		var b [4]byte
-		_, _ = rand.Read(b[:])
-		tag = "unhashed-" + hex.EncodeToString(b[:])
+		tag = "unhashed-" + identity(input)
 	}
 	return filepath.Join(stateDir, asideFolder(out), now.Format("20060102")+"-"+tag)
+}
+
+// identity names an input that was never hashed (a link, a folder, a file
+// over the size limit) by its path, device, inode and modification time, so
+// that moving it aside again after a crash reuses the same folder.
+func identity(path string) string {
+	h := sha256.New()
+	h.Write([]byte(path))
+	if st, err := os.Lstat(path); err == nil {
+		fmt.Fprint(h, st.ModTime().UnixNano(), st.Size())
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+			fmt.Fprint(h, sys.Dev, sys.Ino)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:8]
 }
 
 func reasonText(rel, sha string, out Outcome, reason, when string) string {
@@ -160,14 +173,49 @@ func moveWithReason(src, dest, reason string) error {
 // removed it by hand).
 var errInputGone = errors.New("the input is gone")
 
+// copyThenRemove moves src to dst across file systems: a file is copied and
+// fsynced, a link recreated, a folder copied whole; then src is removed.
 func copyThenRemove(src, dst string) error {
+	if err := copyAny(src, dst); err != nil {
+		_ = os.RemoveAll(dst)
+		return err
+	}
+	return os.RemoveAll(src)
+}
+
+func copyAny(src, dst string) error {
 	st, err := os.Lstat(src)
 	if err != nil {
 		return err
 	}
-	if !st.Mode().IsRegular() {
+	switch {
+	case st.Mode()&os.ModeSymlink != 0:
+		target, err := os.Readlink(src)
+		if err != nil {
+			return err
+		}
+		return os.Symlink(target, dst)
+	case st.IsDir():
+		if err := os.Mkdir(dst, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return err
+		}
+		entries, err := os.ReadDir(src)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if err := copyAny(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+				return err
+			}
+		}
+		return syncDir(dst)
+	case !st.Mode().IsRegular():
 		return fmt.Errorf("cannot move %s across file systems", st.Mode().Type())
 	}
+	return copyFile(src, dst)
+}
+
+func copyFile(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
@@ -185,10 +233,7 @@ func copyThenRemove(src, dst string) error {
 		out.Close()
 		return err
 	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return os.Remove(src)
+	return out.Close()
 }
 
 func writeFileSync(path string, data []byte) error {
@@ -246,6 +291,13 @@ func (p *Pipeline) recoverRecord(ctx context.Context, sha string) error {
 		return p.opt.Journal.Release(rec)
 	case journal.Publishing:
 		all := true
+		// Every target the input was meant for must have it. A target
+		// whose delivery failed before publishing has no entry: not done.
+		for _, name := range rec.Targets {
+			if rec.Deliveries[name] == nil {
+				all = false
+			}
+		}
 		for name, d := range rec.Deliveries {
 			if d.Published {
 				continue

@@ -51,6 +51,7 @@ func (j *Journal) Claim(r *Record, targets []string) (*Record, ClaimResult, erro
 	r.ClaimedAt = now
 	r.Outcome, r.Reason, r.Aside, r.Kept = "", "", "", false
 	r.Deliveries = map[string]*Delivery{}
+	r.Targets = append([]string(nil), targets...)
 	if prev != nil {
 		for name, d := range prev.Deliveries {
 			if d.Published {

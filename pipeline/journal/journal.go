@@ -77,6 +77,9 @@ type Record struct {
 	// removing it failed).
 	Kept bool `json:"kept,omitempty"`
 
+	// Targets are all the targets the input is meant for, fixed at claim
+	// time: it is published only when every one of them confirmed.
+	Targets    []string             `json:"targets,omitempty"`
 	Deliveries map[string]*Delivery `json:"deliveries,omitempty"`
 
 	Owner     string    `json:"owner"`
