@@ -38,19 +38,19 @@ configuration stays in force.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runDaemon(ctx, configPath())
+			log, err := newLogger(slog.LevelInfo)
+			if err != nil {
+				return err
+			}
+			return runDaemon(ctx, configPath(), log)
 		},
 	}
 }
 
-func runDaemon(ctx context.Context, path string) error {
+func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
-	}
-	log, err := newLogger(slog.LevelInfo)
-	if err != nil {
-		return err
 	}
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return fmt.Errorf("state_dir: %w", err)
