@@ -30,8 +30,8 @@ fi
 install -d -m 0700 -o photoguard -g photoguard /var/lib/photoguard
 # The inbox is where the sync client (or Samba share) writes: give that
 # client's user the photoguard group, or run the client as photoguard.
-install -d -m 2770 -o photoguard -g photoguard /srv/photoguard /srv/photoguard/inbox
-install -d -m 0755 -o photoguard -g photoguard /srv/photoguard/publish
+install -d -m 0755 -o photoguard -g photoguard /srv/photoguard /srv/photoguard/publish
+install -d -m 2770 -o photoguard -g photoguard /srv/photoguard/inbox
 
 /usr/local/bin/photoguard --config /etc/photoguard/photoguard.yaml config check
 
@@ -41,7 +41,7 @@ if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
 	systemctl enable --now photoguard
 	systemctl --no-pager status photoguard || true
 else
-	echo "install-service: no systemd here; start it with: sudo -u photoguard /usr/local/bin/photoguard run --config /etc/photoguard/photoguard.yaml"
+	echo "install-service: no systemd here; start it with: runuser -u photoguard -- /usr/local/bin/photoguard run --config /etc/photoguard/photoguard.yaml"
 fi
 echo "install-service: done. Run the coordinator's commands as the service user, e.g."
-echo "  sudo -u photoguard photoguard --config /etc/photoguard/photoguard.yaml consent import export.csv"
+echo "  runuser -u photoguard -- photoguard --config /etc/photoguard/photoguard.yaml consent import export.csv"

@@ -34,8 +34,13 @@ func New(dir string) (*Target, error) {
 	if dir == "" {
 		return nil, errors.New("dir target: no path")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, classify(fmt.Errorf("dir target: %w", err))
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, classify(fmt.Errorf("dir target: %w", err))
+		}
+		// Published photos are public: whatever the service's umask, the
+		// folder it creates is readable by the site's uploader.
+		_ = os.Chmod(dir, 0o755)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -84,6 +89,11 @@ func (t *Target) Publish(ctx context.Context, name string, data []byte) (err err
 			_ = os.Remove(tmp)
 		}
 	}()
+	// Readable by everyone (the web server, the portal's uploader)
+	// whatever the umask: a published photo is public by nature.
+	if err = f.Chmod(0o644); err != nil {
+		return classify(fmt.Errorf("dir target: %w", err))
+	}
 	if _, err = f.Write(data); err != nil {
 		return classify(fmt.Errorf("dir target: writing %s: %w", name, err))
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,4 +83,23 @@ func asPermanent(err error, p *interface{ Permanent() bool }) bool {
 		e = u.Unwrap()
 	}
 	return false
+}
+
+func TestPublishedFilesAreReadableWhateverTheUmask(t *testing.T) {
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	d := filepath.Join(t.TempDir(), "new")
+	tg, err := New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tg.Publish(context.Background(), "a.jpg", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]os.FileMode{d: 0o755, filepath.Join(d, "a.jpg"): 0o644} {
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm() != want {
+			t.Errorf("%s: %v %v, want %v", p, st.Mode().Perm(), err, want)
+		}
+	}
 }
