@@ -70,6 +70,7 @@ type Faces struct {
 	Detector      string  `mapstructure:"detector"`
 	DetectMaxSide int     `mapstructure:"detect_max_side"`
 	Upsample      int     `mapstructure:"upsample"`
+	CNNMaxSide    int     `mapstructure:"cnn_max_side"`
 	Threshold     float64 `mapstructure:"threshold"`
 	Margin        float64 `mapstructure:"margin"`
 	MinFacePx     int     `mapstructure:"min_face_px"`
@@ -467,8 +468,9 @@ func (c *Config) Validate() error {
 	}
 	oneOf("faces.policy", c.Faces.Policy, "consent", "objections")
 	oneOf("faces.detector", c.Faces.Detector, "hog", "cnn", "hog+cnn")
-	intRange("faces.detect_max_side", c.Faces.DetectMaxSide, 320, 4096)
-	intRange("faces.upsample", c.Faces.Upsample, 0, 2)
+	intRange("faces.detect_max_side", c.Faces.DetectMaxSide, 320, 8192)
+	intRange("faces.upsample", c.Faces.Upsample, 1, 3)
+	intRange("faces.cnn_max_side", c.Faces.CNNMaxSide, 400, 3072)
 	floatRange("faces.threshold", c.Faces.Threshold, 0.2, 0.6)
 	floatRange("faces.margin", c.Faces.Margin, 0, 0.3)
 	intRange("faces.min_face_px", c.Faces.MinFacePx, 20, 400)

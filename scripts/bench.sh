@@ -39,6 +39,7 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 s = r["summary"]; secs = float(sys.argv[3]) - float(sys.argv[2])
 faces = sum((it.get("faces") or {}).get("found", 0) for it in r["items"])
+assert s["duplicates"] == 0, "copies were taken for duplicates: the bench would measure nothing"
 print(f"bench: {s['inputs']} photos in {secs:.1f} s: {60*s['inputs']/secs:.0f} photos/minute, "
       f"{secs/s['inputs']:.2f} s per photo; published {s['published']}, held {s['held']}, quarantined {s['quarantined']}; "
       f"{faces} faces found and blurred")

@@ -35,16 +35,13 @@ func openStore(cfg *config.Config) (*registry.Store, error) {
 
 // dlibConfig maps the faces settings onto the detector's.
 func dlibConfig(cfg *config.Config) dlib.Config {
-	up := cfg.Faces.Upsample
-	if up < 1 {
-		up = 1
-	}
 	return dlib.Config{
-		ModelsDir: cfg.ModelsDir,
-		Detector:  cfg.Faces.Detector,
-		MaxSide:   cfg.Faces.DetectMaxSide,
-		Upsample:  up,
-		Workers:   cfg.Workers,
+		ModelsDir:  cfg.ModelsDir,
+		Detector:   cfg.Faces.Detector,
+		MaxSide:    cfg.Faces.DetectMaxSide,
+		Upsample:   cfg.Faces.Upsample,
+		CNNMaxSide: cfg.Faces.CNNMaxSide,
+		Workers:    cfg.Workers,
 	}
 }
 

@@ -92,7 +92,8 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 			}
 			// What a restart would change stays as it is.
 			next.Inbox, next.StateDir, next.ModelsDir, next.Targets = cfg.Inbox, cfg.StateDir, cfg.ModelsDir, cfg.Targets
-			next.Faces.Detector, next.Faces.DetectMaxSide, next.Faces.Upsample = cfg.Faces.Detector, cfg.Faces.DetectMaxSide, cfg.Faces.Upsample
+			next.Faces.Detector, next.Faces.DetectMaxSide, next.Faces.Upsample, next.Faces.CNNMaxSide =
+				cfg.Faces.Detector, cfg.Faces.DetectMaxSide, cfg.Faces.Upsample, cfg.Faces.CNNMaxSide
 			next.Workers, next.Consent = cfg.Workers, cfg.Consent
 			m := mode
 			m.wipe = next.WipeInputs
@@ -144,7 +145,7 @@ func needsRestart(old, next *config.Config) string {
 		changed = append(changed, "targets")
 	}
 	if dlibConfig(old) != dlibConfig(next) {
-		changed = append(changed, "faces.detector, faces.detect_max_side, faces.upsample, workers")
+		changed = append(changed, "faces.detector, faces.detect_max_side, faces.upsample, faces.cnn_max_side, workers")
 	}
 	if old.Consent != next.Consent {
 		changed = append(changed, "consent.school_year_start")

@@ -1,7 +1,7 @@
 // Command benchphotos makes tablet-sized test photos for scripts/bench.sh:
 // each source photo is scaled to the given size (an iPad photo is
-// 4032x3024) and written as several copies whose content differs by one
-// pixel, so that the journal does not take them for duplicates. The copies
+// 4032x3024) and written as several copies whose content differs in a
+// corner block, so that the journal does not take them for duplicates. The copies
 // carry no metadata; what is measured is the work on pixels and faces.
 package main
 
@@ -46,7 +46,13 @@ func main() {
 		for c := 0; c < *copies; c++ {
 			im := image.NewNRGBA(big.Bounds())
 			copy(im.Pix, big.Pix)
-			im.SetNRGBA(0, 0, color.NRGBA{uint8(c), uint8(c >> 8), 0, 255})
+			// A 32x32 block in the corner coloured by the copy number: it
+			// survives JPEG quantisation, so each copy has its own hash.
+			for y := 0; y < 32; y++ {
+				for x := 0; x < 32; x++ {
+					im.SetNRGBA(x, y, color.NRGBA{uint8(c * 37), uint8(c * 91), uint8(c>>8) * 53, 255})
+				}
+			}
 			name := filepath.Join(*out, fmt.Sprintf("%s-%03d.jpg", trimExt(filepath.Base(f)), c))
 			o, err := os.Create(name)
 			if err != nil {
