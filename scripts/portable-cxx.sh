@@ -7,8 +7,11 @@
 # #cgo flags (cmd/go/internal/work/exec.go, buildFlags), and with GCC the last
 # -march wins, so CGO_CXXFLAGS=-march=... cannot override it. This wrapper
 # rewrites the flag on the compiler's command line instead, without forking
-# go-face. dlib's DNN and HOG code are header templates compiled into
-# go-face's objects, so this flag decides which instructions they use.
+# go-face. dlib's HOG scanner and network layers are header templates
+# compiled into go-face's objects, so this flag decides which instructions
+# they use: with -march=native a binary built on an AVX-512 machine dies with
+# SIGILL on an older CPU. Cost at x86-64-v2: HOG about 20 % slower, the
+# descriptor network unchanged (detect/dlib/MEASUREMENTS.md, section 6).
 #
 # Use (the path must be absolute: cgo runs the compiler in the module dir):
 #

@@ -1,0 +1,390 @@
+package dlib
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	face "github.com/Kagami/go-face"
+
+	"github.com/photoguard/photoguard/detect"
+)
+
+// Detector names accepted in Config.Detector.
+const (
+	// HOG is dlib's frontal-face HOG detector: about 0.12 s of CPU per
+	// megapixel it sees; finds frontal and three-quarter faces from about
+	// 60 px wide in the copy it is given (hence Upsample).
+	HOG = "hog"
+	// CNN is dlib's MMOD CNN detector: finds more turned and blurred faces,
+	// but only from about 75 px wide in the copy it is given, at 15-20 times
+	// HOG's time per pixel and about 1 GB per megapixel.
+	CNN = "cnn"
+	// HOGCNN runs both and merges their faces by overlap.
+	HOGCNN = "hog+cnn"
+)
+
+// Defaults applied by New to zero Config fields, from the measurements in
+// MEASUREMENTS.md (measure_test.go): HOG sees the image enlarged 2x, up to a
+// long side of 6144 px. On a 4032x3024 photo (enlarged 1.52x) it finds faces
+// from 40 px wide (11 of 12 at 40 px, all from 50 px) in about 4 s of one
+// core and 0.5 GB; on photos up to 3072 px, from about 30 px. CNN is not
+// worth its cost on large photos: at 2016 px it finds only faces of 150 px.
+const (
+	DefaultDetector = HOG
+	DefaultMaxSide  = 6144
+	DefaultUpsample = 2
+	DefaultWorkers  = 1
+)
+
+// Limits on Config fields: beyond them time or memory is out of proportion.
+const (
+	MinMaxSide  = 200
+	MaxMaxSide  = 8192 // HOG at 8064x6048: about 7 s and 1.7 GB
+	MaxUpsample = 3
+	MaxWorkers  = 8
+	// MaxCNNMaxSide bounds Config.CNNMaxSide: the CNN detector's memory
+	// grows with the pixels it sees (about 1 GB at 1000x750, 2.2 GB at
+	// 1600x1200, 3.3 GB at 2016x1512, 7 GB at 3024x2268).
+	MaxCNNMaxSide = 3072
+	// DefaultCNNMaxSide is the default of Config.CNNMaxSide.
+	DefaultCNNMaxSide = 1600
+)
+
+// Config selects the detector, the size of the image dlib sees and the number
+// of workers. Zero fields take the Default* values.
+//
+// For an image whose long side is L pixels, the HOG pass sees a copy whose
+// long side is min(L×Upsample, MaxSide) and the CNN pass one of
+// min(L×Upsample, MaxSide, CNNMaxSide): images are enlarged only as far as
+// those bounds allow, and shrunk when larger. So the CNN pass sees small
+// photos enlarged (where it finds blurred and turned faces HOG misses, for a
+// few seconds) and large ones at a size its memory allows. A face w pixels wide is then seen, and
+// described, at w×min(Upsample, MaxSide/L) pixels by HOG, which finds faces
+// from about 60 px; CNN needs about 75 px (MEASUREMENTS.md).
+type Config struct {
+	// ModelsDir holds the three model files go-face loads (see ModelFiles).
+	ModelsDir string
+	// Detector is HOG, CNN or HOGCNN.
+	Detector string
+	// MaxSide bounds the long side, in pixels, of every copy handed to dlib,
+	// and so time and memory (HOG: about 0.12 s of CPU and 35 MB per
+	// megapixel it sees, plus 27 ms per face for the descriptor).
+	MaxSide int
+	// Upsample is how many times HOG's copy may be enlarged (1 = never).
+	// go-face's HOG does not upsample by itself.
+	Upsample int
+	// CNNMaxSide bounds the long side of the CNN pass's copy, and so its
+	// memory and time (default 1600: about 2.2 GB and 5 s of CPU).
+	CNNMaxSide int
+	// Workers is the number of go-face recognizers, each holding all three
+	// models (about 100 MB). One recognizer runs one Detect at a time, so
+	// one worker is one core's worth of work; Detect calls beyond Workers
+	// wait. On two cores, two workers doubled the throughput (with one
+	// OpenBLAS thread each); each busy worker needs about 0.5 GB more for a
+	// 12 MP photo at the default size.
+	Workers int
+}
+
+// ModelFile names one model file go-face loads and where to get it.
+type ModelFile struct {
+	Name string
+	Hint string
+}
+
+// ModelFiles are the files go-face loads from ModelsDir, all three, whichever
+// detector is configured.
+var ModelFiles = []ModelFile{
+	{"shape_predictor_5_face_landmarks.dat",
+		"download http://dlib.net/files/shape_predictor_5_face_landmarks.dat.bz2 and bunzip2 it, " +
+			"or on Debian link this name to /usr/share/dlib/shape_predictor_68_face_landmarks.dat (package libdlib-data)"},
+	{"dlib_face_recognition_resnet_model_v1.dat",
+		"download http://dlib.net/files/dlib_face_recognition_resnet_model_v1.dat.bz2 and bunzip2 it"},
+	{"mmod_human_face_detector.dat",
+		"download http://dlib.net/files/mmod_human_face_detector.dat.bz2 and bunzip2 it"},
+}
+
+// ErrClosed is returned by Detect after Close.
+var ErrClosed = errors.New("dlib: detector closed")
+
+// Detector finds faces and computes their descriptors. It is safe for
+// concurrent use; at most Config.Workers calls run at once.
+type Detector struct {
+	cfg    Config
+	passes []pass
+	pool   chan *face.Recognizer
+	done   chan struct{}
+	once   sync.Once
+	loaded int // recognizers created, all in pool when idle
+}
+
+// pass is one detector run over the image.
+type pass struct {
+	name    string  // "hog" or "cnn", reported in detect.Face.Detector
+	enlarge float64 // largest factor the image may be enlarged by
+	maxSide int     // longest side of the copy
+}
+
+// Normalize fills zero fields with defaults and checks the rest.
+func (c Config) Normalize() (Config, error) {
+	if c.Detector == "" {
+		c.Detector = DefaultDetector
+	}
+	if c.MaxSide == 0 {
+		c.MaxSide = DefaultMaxSide
+	}
+	if c.Upsample == 0 {
+		c.Upsample = DefaultUpsample
+	}
+	if c.Workers == 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.CNNMaxSide == 0 {
+		c.CNNMaxSide = DefaultCNNMaxSide
+	}
+	if c.CNNMaxSide < MinMaxSide || c.CNNMaxSide > MaxCNNMaxSide {
+		return c, fmt.Errorf("dlib: CNN max side %d out of range [%d, %d]", c.CNNMaxSide, MinMaxSide, MaxCNNMaxSide)
+	}
+	switch c.Detector {
+	case HOG, CNN, HOGCNN:
+	default:
+		return c, fmt.Errorf("dlib: unknown detector %q (want %q, %q or %q)", c.Detector, HOG, CNN, HOGCNN)
+	}
+	if c.MaxSide < MinMaxSide || c.MaxSide > MaxMaxSide {
+		return c, fmt.Errorf("dlib: max side %d out of range [%d, %d]", c.MaxSide, MinMaxSide, MaxMaxSide)
+	}
+	if c.Upsample < 1 || c.Upsample > MaxUpsample {
+		return c, fmt.Errorf("dlib: upsample %d out of range [1, %d]", c.Upsample, MaxUpsample)
+	}
+	if c.Workers < 1 || c.Workers > MaxWorkers {
+		return c, fmt.Errorf("dlib: workers %d out of range [1, %d]", c.Workers, MaxWorkers)
+	}
+	if c.ModelsDir == "" {
+		return c, errors.New("dlib: models directory not set")
+	}
+	return c, nil
+}
+
+// CheckModels reports the first model file missing from dir (or unreadable),
+// naming it and where to get it. The error wraps the os error, so
+// errors.Is(err, fs.ErrNotExist) holds for a missing file.
+func CheckModels(dir string) error {
+	for _, m := range ModelFiles {
+		p := filepath.Join(dir, m.Name)
+		f, err := os.Open(p) // follows links: a dangling link is missing too
+		if err != nil {
+			return fmt.Errorf("dlib: model file %s missing or unreadable in %s (%s; or run scripts/setup.sh): %w",
+				m.Name, dir, m.Hint, err)
+		}
+		st, err := f.Stat()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("dlib: model file %s: %w", p, err)
+		}
+		if !st.Mode().IsRegular() || st.Size() == 0 {
+			return fmt.Errorf("dlib: model file %s is not a non-empty regular file (%s)", p, m.Hint)
+		}
+	}
+	return nil
+}
+
+// New checks the configuration and the model files, then loads the models
+// once per worker (under a second and about 100 MB each). Unless
+// OPENBLAS_NUM_THREADS is set, it also tells OpenBLAS to use one thread (see
+// singleThreadBLAS).
+func New(cfg Config) (*Detector, error) {
+	cfg, err := cfg.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckModels(cfg.ModelsDir); err != nil {
+		return nil, err
+	}
+	singleThreadBLAS()
+	d := &Detector{
+		cfg:  cfg,
+		pool: make(chan *face.Recognizer, cfg.Workers),
+		done: make(chan struct{}),
+	}
+	if strings.HasPrefix(cfg.Detector, HOG) {
+		d.passes = append(d.passes, pass{HOG, float64(cfg.Upsample), cfg.MaxSide})
+	}
+	if strings.HasSuffix(cfg.Detector, CNN) {
+		d.passes = append(d.passes, pass{CNN, float64(cfg.Upsample), min(cfg.MaxSide, cfg.CNNMaxSide)})
+	}
+	for i := 0; i < cfg.Workers; i++ {
+		rec, err := face.NewRecognizer(cfg.ModelsDir)
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("dlib: loading models from %s: %w", cfg.ModelsDir, err)
+		}
+		d.pool <- rec
+		d.loaded++
+	}
+	return d, nil
+}
+
+// Config returns the configuration in use, defaults filled in.
+func (d *Detector) Config() Config { return d.cfg }
+
+// Close waits for running Detect calls and frees the models. It is safe to
+// call more than once.
+func (d *Detector) Close() error {
+	d.once.Do(func() {
+		close(d.done)
+		for i := 0; i < d.loaded; i++ {
+			rec := <-d.pool // waits for a Detect still using it
+			rec.Close()
+		}
+	})
+	return nil
+}
+
+func (d *Detector) acquire(ctx context.Context) (*face.Recognizer, error) {
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-d.done:
+		return nil, ErrClosed
+	case rec := <-d.pool:
+		select {
+		case <-d.done:
+			d.pool <- rec
+			return nil, ErrClosed
+		default:
+			return rec, nil
+		}
+	}
+}
+
+// Detect finds the faces in img, which must be upright. The returned boxes
+// are in img's coordinates (clipped to its bounds), each face has a
+// descriptor, and faces found by more than one pass are returned once.
+//
+// The context is checked while waiting for a worker, before each dlib pass
+// and after the last; a pass already running in C is not interrupted. At
+// the defaults a pass takes up to about 4 s of CPU (a 12 MP photo, HOG on
+// a 6144x4608 copy, plus 28 ms per face); a CNN pass can take 10 s.
+func (d *Detector) Detect(ctx context.Context, img image.Image) ([]detect.Face, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b := img.Bounds()
+	if b.Empty() {
+		return nil, nil
+	}
+	rec, err := d.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { d.pool <- rec }()
+
+	var faces []detect.Face
+	var enc *encoded
+	for _, p := range d.passes {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if s := scaleFor(b, p.maxSide, p.enlarge); enc == nil || enc.scale != s {
+			enc, err = encodeScaled(img, s)
+			if err != nil {
+				return nil, err
+			}
+		}
+		var found []face.Face
+		if p.name == CNN {
+			found, err = rec.RecognizeCNN(enc.jpeg)
+		} else {
+			found, err = rec.Recognize(enc.jpeg)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("dlib: %s pass: %w", p.name, err)
+		}
+		var these []detect.Face
+		for _, f := range found {
+			if r := enc.toSource(f.Rectangle); !r.Empty() {
+				these = append(these, detect.Face{Rect: r, Descriptor: detect.Descriptor(f.Descriptor), Detector: p.name})
+			}
+		}
+		faces = mergePasses(faces, these)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(faces, func(i, j int) bool {
+		a, b := faces[i].Rect.Min, faces[j].Rect.Min
+		if a.X != b.X {
+			return a.X < b.X
+		}
+		return a.Y < b.Y
+	})
+	return faces, nil
+}
+
+// Overlap thresholds above which boxes from two passes are taken to be the
+// same face. HOG and CNN draw one face's box in different sizes and places
+// (on the group photos: IoU 0.56-0.84, the smaller box 81-100 % inside the
+// other), so both the IoU and the share of the smaller box inside the other
+// count.
+const (
+	sameFaceIoU   = 0.3
+	sameFaceCover = 0.6
+)
+
+// mergePasses returns the faces of the earlier passes and those of a later
+// pass that are not among them. Faces within one pass are not merged: dlib
+// has already removed overlapping boxes there, and two overlapping faces
+// must both stay.
+func mergePasses(earlier, later []detect.Face) []detect.Face {
+	out := earlier[:len(earlier):len(earlier)] // appending never writes into earlier's array
+	for _, f := range later {
+		if !seen(earlier, f.Rect) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// seen reports whether r is a face already in faces. The earlier pass's
+// face is kept (passes run HOG first: the landmark model expects HOG-like
+// boxes).
+func seen(faces []detect.Face, r image.Rectangle) bool {
+	for _, g := range faces {
+		if IoU(g.Rect, r) >= sameFaceIoU || cover(g.Rect, r) >= sameFaceCover {
+			return true
+		}
+	}
+	return false
+}
+
+// IoU is the intersection over union of two rectangles.
+func IoU(a, b image.Rectangle) float64 {
+	in := area(a.Intersect(b))
+	if in == 0 {
+		return 0
+	}
+	return float64(in) / float64(area(a)+area(b)-in)
+}
+
+// cover is the share of the smaller rectangle inside the other.
+func cover(a, b image.Rectangle) float64 {
+	in := area(a.Intersect(b))
+	m := min(area(a), area(b))
+	if in == 0 || m == 0 {
+		return 0
+	}
+	return float64(in) / float64(m)
+}
+
+func area(r image.Rectangle) int {
+	if r.Empty() {
+		return 0
+	}
+	return r.Dx() * r.Dy()
+}
