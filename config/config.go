@@ -308,7 +308,7 @@ func unknownKeys(keys []string) Errors {
 // reservedEnv are PHOTOGUARD_ variables that are not config keys.
 var reservedEnv = []string{
 	"PHOTOGUARD_CONFIG", "PHOTOGUARD_KEY", "PHOTOGUARD_MODELS_FROM",
-	"PHOTOGUARD_TEST", "PHOTOGUARD_MEASURE", "PHOTOGUARD_SOAK",
+	"PHOTOGUARD_TEST", "PHOTOGUARD_MEASURE", "PHOTOGUARD_SOAK", "PHOTOGUARD_BENCH",
 }
 
 func envName(key string) string {

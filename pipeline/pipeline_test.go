@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -482,4 +483,37 @@ func TestTeacherNote(t *testing.T) {
 	if items := e.batch(); len(items) != 0 {
 		t.Errorf("the note was processed: %v", items)
 	}
+}
+
+// A batch that runs longer than the patience for files still being written
+// must not give up on a file that only waited for another worker busy with
+// the same content.
+func TestLongBatchKeepsDuplicatesWaiting(t *testing.T) {
+	defer func(d time.Duration) { batchPatience = d }(batchPatience)
+	batchPatience = 100 * time.Millisecond
+	slow := &slowDetector{delay: 300 * time.Millisecond}
+	e := newEnv(t, func(o *Options) {
+		o.Faces = noFaces(2)
+		o.Faces.Detectors = []FaceDetector{slow, slow}
+		o.GiveUp = 0
+		o.Settle = 0
+	})
+	// Many copies of one content and a few others: the copies wait on the
+	// claim while the first is processed.
+	for i := 0; i < 6; i++ {
+		e.write(fmt.Sprintf("same-%d.jpg", i), photo(t, 50))
+	}
+	items := e.batch()
+	for in, its := range items {
+		if its[0].Outcome != Published {
+			t.Errorf("%s: %s (%s)", in, its[0].Outcome, its[0].Reason)
+		}
+	}
+}
+
+type slowDetector struct{ delay time.Duration }
+
+func (s *slowDetector) Detect(ctx context.Context, img image.Image) ([]detect.Face, error) {
+	time.Sleep(s.delay)
+	return nil, nil
 }

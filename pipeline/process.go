@@ -123,7 +123,7 @@ func (p *Pipeline) claim(ctx context.Context, j *Job) (items []Item, done bool, 
 			}
 			return nil, false, nil
 		case journal.Busy:
-			return nil, true, &Error{Kind: KindNotReady, Reason: "being processed by another photoguard process"}
+			return nil, true, &Error{Kind: KindNotReady, Reason: "being processed by another worker or photoguard process", Err: errBusy}
 		case journal.Duplicate:
 			if j.Category != "" {
 				// Rejected by policy without a claim: the content's record
@@ -140,6 +140,11 @@ func (p *Pipeline) claim(ctx context.Context, j *Job) (items []Item, done bool, 
 	}
 	return nil, true, Retry(nil, "could not claim the photo in the journal")
 }
+
+// errBusy marks a photo whose content another worker or process is working
+// on: it is waited for without limit (that work ends, or its process dies and
+// the claim is recovered).
+var errBusy = errors.New("content claimed by another worker")
 
 // duplicate ends a re-delivered input whose content was already published:
 // nothing is published again; the copy is wiped like any published input.

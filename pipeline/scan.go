@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -37,6 +38,10 @@ type backoff struct {
 	next     time.Time
 	attempts int
 }
+
+// batchPatience is the least time a batch waits for a file that is still
+// being written (tests shorten it).
+var batchPatience = time.Minute
 
 // ScanOptions say how a scan behaves.
 type ScanOptions struct {
@@ -100,8 +105,12 @@ func (s *Scanner) Scan(ctx context.Context, opt ScanOptions) (ScanResult, error)
 			}
 		}
 	}
-	start := s.p().opt.Now()
-	deadline := start.Add(s.p().opt.GiveUp + 10*s.p().opt.Settle + time.Minute)
+	// A batch waits for a file that is still being written (or that
+	// another worker or process is busy with) for at most this long,
+	// counted from when that file started waiting.
+	patience := s.p().opt.GiveUp + 10*s.p().opt.Settle + batchPatience
+	waiting := map[string]time.Time{}
+	busy := map[string]bool{}
 	attempts := map[string]int{}
 	first := true
 	for {
@@ -142,6 +151,7 @@ func (s *Scanner) Scan(ctx context.Context, opt ScanOptions) (ScanResult, error)
 			s.noteRetry(c.path, err)
 			pendMu.Lock()
 			again = append(again, c)
+			busy[c.path] = errors.Is(err, errBusy)
 			pendMu.Unlock()
 		})
 		if err := ctx.Err(); err != nil {
@@ -156,13 +166,29 @@ func (s *Scanner) Scan(ctx context.Context, opt ScanOptions) (ScanResult, error)
 		if len(pending) == 0 {
 			return res, nil
 		}
-		if s.p().opt.Now().After(deadline) {
-			for _, c := range pending {
-				emit(s.giveUp(c, fmt.Errorf("did not settle")))
+		now := s.p().opt.Now()
+		var still []candidate
+		for _, c := range pending {
+			if busy[c.path] {
+				delete(waiting, c.path) // someone is working on it: no limit
+				still = append(still, c)
+				continue
 			}
+			since, ok := waiting[c.path]
+			if !ok {
+				waiting[c.path] = now
+				since = now
+			}
+			if now.Sub(since) > patience {
+				emit(s.giveUp(c, fmt.Errorf("still being written after %s", patience.Round(time.Second))))
+				continue
+			}
+			still = append(still, c)
+		}
+		if len(still) == 0 {
 			return res, nil
 		}
-		sleep := s.nextDue(pending, wait)
+		sleep := s.nextDue(still, wait)
 		select {
 		case <-ctx.Done():
 			return res, ctx.Err()

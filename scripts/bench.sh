@@ -15,7 +15,8 @@ copies=${1:-4}
 testdata=${PHOTOGUARD_TESTDATA:-../shared/testdata}
 [ -x bin/photoguard ] || go build -trimpath -o bin/photoguard ./cmd/photoguard
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${PHOTOGUARD_BENCH_KEEP:-}" ] || rm -rf "$work"' EXIT
+echo "bench: working in $work"
 go run ./scripts/benchphotos -src "$testdata/photos" -out "$work/inbox/bench" -copies "$copies"
 cat >"$work/photoguard.yaml" <<YAML
 inbox: $work/inbox
