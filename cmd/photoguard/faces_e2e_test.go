@@ -1,0 +1,322 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/dlib"
+	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/testenv"
+)
+
+// groundTruth is testdata/faces/groundtruth.json: who is where in the
+// shared group photos.
+type groundTruth struct {
+	Images []struct {
+		File  string `json:"file"`
+		Faces []struct {
+			Who  string `json:"who"`
+			Box  [4]int `json:"box"`
+			Pose string `json:"pose"`
+		} `json:"faces"`
+	} `json:"images"`
+}
+
+func loadGroundTruth(t *testing.T) groundTruth {
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "testdata", "faces", "groundtruth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gt groundTruth
+	if err := json.Unmarshal(data, &gt); err != nil {
+		t.Fatal(err)
+	}
+	return gt
+}
+
+func modelsForTest(t *testing.T) string {
+	dir := os.Getenv("PHOTOGUARD_MODELS_DIR")
+	if dir == "" {
+		dir = "/usr/local/share/photoguard/models"
+	}
+	err := dlib.CheckModels(dir)
+	testenv.Require(t, err == nil, "dlib models: %v", err)
+	return dir
+}
+
+// faceSchool is a state folder with the consent register (everyone may be
+// on the website except sheldon) and the eight people enrolled.
+type faceSchool struct {
+	dir, testdata, models string
+}
+
+func newFaceSchool(t *testing.T) *faceSchool {
+	s := &faceSchool{dir: t.TempDir(), testdata: testenv.SharedTestdata(t), models: modelsForTest(t)}
+	cfg := s.config(t, "website", "consent")
+	csv := filepath.Join(s.dir, "consent.csv")
+	if err := os.WriteFile(csv, []byte(demoConsent(time.Now())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := consentImport(&out, cfg, csv, false, ""); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if err := enrollDir(context.Background(), &out, cfg, enrollFlags{dir: filepath.Join(s.testdata, "faces", "identities")}); err != nil {
+		t.Fatalf("enroll: %v\n%s", err, out.String())
+	}
+	if n := strings.Count(out.String(), "enrolled from 5 photos"); n != 8 {
+		t.Fatalf("enrolled %d of 8 people from all 5 crops:\n%s", n, out.String())
+	}
+	return s
+}
+
+// config is the school's configuration with one target (named target, on
+// the website channel) and the given policy; everything else is the default.
+func (s *faceSchool) config(t *testing.T, target, policy string) *config.Config {
+	t.Helper()
+	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nwatch:\n  settle: 0s\n"+
+		"faces:\n  policy: %[4]s\ntargets:\n  %[3]s:\n    type: dir\n    path: %[1]s/out-%[3]s\n    channel: website\n",
+		s.dir, s.models, target, policy)
+	p := filepath.Join(s.dir, "photoguard-"+target+".yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// batchGroups runs a batch over copies of the group photos and returns the
+// report's items by input name.
+func (s *faceSchool) batchGroups(t *testing.T, cfg *config.Config) map[string]pipeline.Item {
+	t.Helper()
+	in := filepath.Join(s.dir, "batch-"+cfg.TargetNames()[0])
+	groups, _ := filepath.Glob(filepath.Join(s.testdata, "faces", "groups", "*.jpg"))
+	if len(groups) != 5 {
+		testenv.Require(t, false, "5 group photos in %s, found %d", s.testdata, len(groups))
+	}
+	for _, g := range groups {
+		if err := copyFile(g, filepath.Join(in, filepath.Base(g))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report := filepath.Join(s.dir, "report-"+cfg.TargetNames()[0]+".json")
+	var stdout, stderr bytes.Buffer
+	err := runBatch(context.Background(), cfg, in, batchFlags{report: report}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("batch: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct{ Items []pipeline.Item }
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	items := map[string]pipeline.Item{}
+	for _, it := range rep.Items {
+		items[it.Input] = it
+	}
+	return items
+}
+
+func decodeFile(t *testing.T, path string) *image.NRGBA {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := redact.Decode(context.Background(), data, redact.DefaultLimits(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// detail is the mean absolute difference of horizontally adjacent pixels
+// (green) inside r: a sharp face has a lot, a blurred one little.
+func detail(img *image.NRGBA, r image.Rectangle) float64 {
+	r = r.Intersect(img.Bounds())
+	var sum float64
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X-1; x++ {
+			sum += math.Abs(float64(img.NRGBAAt(x, y).G) - float64(img.NRGBAAt(x+1, y).G))
+			n++
+		}
+	}
+	return sum / float64(max(n, 1))
+}
+
+// TestFacesEndToEnd is issue 3's acceptance test: eight people enrolled,
+// seven with consent for the website and sheldon without; a batch over the
+// group photos; then detection and descriptors on the published files,
+// with a stronger detector than the pipeline's (HOG and CNN on the photo
+// enlarged twice), as the judge.
+func TestFacesEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs dlib's CNN detector on every photo")
+	}
+	s := newFaceSchool(t)
+	gt := loadGroundTruth(t)
+	cfg := s.config(t, "website", "consent")
+	items := s.batchGroups(t, cfg)
+
+	judge, err := dlib.New(dlib.Config{ModelsDir: s.models, Detector: dlib.HOGCNN, MaxSide: 2048, Upsample: 2, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer judge.Close()
+	store, err := openStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var people []detect.Person
+	var sheldon detect.Person
+	for _, p := range store.Snapshot().People() {
+		dp := detect.Person{ID: p.ID, Descriptors: p.Descriptors}
+		people = append(people, dp)
+		if p.ID == "sheldon" {
+			sheldon = dp
+		}
+	}
+	mc := matchConfig(cfg)
+	ctx := context.Background()
+	closestSheldon := math.Inf(1)
+
+	for _, im := range gt.Images {
+		name := filepath.Base(im.File)
+		it, ok := items[name]
+		if !ok || it.Outcome != pipeline.Published {
+			t.Errorf("%s: %+v, want published", name, it)
+			continue
+		}
+		in := decodeFile(t, filepath.Join(s.testdata, "faces", im.File))
+		out := decodeFile(t, filepath.Join(cfg.Targets["website"].Path, it.Output))
+		if in.Bounds() != out.Bounds() {
+			t.Fatalf("%s: output %v, input %v", name, out.Bounds(), in.Bounds())
+		}
+		inFaces, err := judge.Detect(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outFaces, err := judge.Detect(ctx, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// 1. No face in any output is within the threshold of sheldon.
+		for _, f := range outFaces {
+			m := detect.MatchFaces([]detect.Face{f}, []detect.Person{sheldon}, mc)[0]
+			if d := m.Nearest[0].Distance; d <= mc.Threshold {
+				t.Errorf("%s: a published face at %v is %.2f from sheldon, who has no consent", name, f.Rect, d)
+			} else {
+				closestSheldon = math.Min(closestSheldon, d)
+			}
+		}
+		// 2. Everyone with consent recognised in the input is still
+		// recognisable in the output.
+		outMatch := map[string]bool{}
+		for _, m := range detect.MatchFaces(outFaces, people, mc) {
+			outMatch[m.ID] = m.ID != ""
+		}
+		for _, m := range detect.MatchFaces(inFaces, people, mc) {
+			if m.ID != "" && m.ID != "sheldon" && !outMatch[m.ID] {
+				t.Errorf("%s: %s (consent) recognised in the input but not in the output", name, m.ID)
+			}
+		}
+		// 3. Unknown faces are redacted under the consent policy: the
+		// judge no longer finds a face there, and the detail is gone.
+		for _, f := range im.Faces {
+			box := image.Rect(f.Box[0], f.Box[1], f.Box[2], f.Box[3])
+			if f.Who != "unknown" || f.Pose == "away" {
+				continue
+			}
+			for _, of := range outFaces {
+				if iou(of.Rect, box) > 0.3 {
+					t.Errorf("%s: the unknown face at %v is still a face in the output (%v)", name, box, of.Rect)
+				}
+			}
+			if before, after := detail(in, box), detail(out, box); after > 0.6*before {
+				t.Errorf("%s: the unknown face at %v is not redacted (detail %.1f -> %.1f)", name, box, before, after)
+			}
+		}
+		// 4. Pixels away from every face match the input's within
+		// re-encoding tolerance.
+		var masks []image.Rectangle
+		for _, f := range im.Faces {
+			masks = append(masks, redact.Region(image.Rect(f.Box[0], f.Box[1], f.Box[2], f.Box[3]), 1.8, in.Bounds()))
+		}
+		for _, f := range inFaces {
+			masks = append(masks, redact.Region(f.Rect, 1.8, in.Bounds()))
+		}
+		var sum float64
+		n := 0
+		for y := 0; y < in.Bounds().Dy(); y++ {
+			for x := 0; x < in.Bounds().Dx(); x++ {
+				p := image.Pt(x, y)
+				masked := false
+				for _, m := range masks {
+					masked = masked || p.In(m)
+				}
+				if !masked {
+					sum += math.Abs(float64(in.NRGBAAt(x, y).G) - float64(out.NRGBAAt(x, y).G))
+					n++
+				}
+			}
+		}
+		if mean := sum / float64(n); mean > 3 {
+			t.Errorf("%s: pixels away from the faces differ by %.2f on average", name, mean)
+		}
+		t.Logf("%s: %d faces in, %d found by the judge in the output; report: %+v", name, len(inFaces), len(outFaces), it.Faces)
+	}
+	t.Logf("closest published face to sheldon: %.2f (threshold %.2f)", closestSheldon, mc.Threshold)
+
+	// Under the objections policy, unknown faces stay; sheldon still goes.
+	ocfg := s.config(t, "objections", "objections")
+	oitems := s.batchGroups(t, ocfg)
+	for _, im := range gt.Images {
+		name := filepath.Base(im.File)
+		it := oitems[name]
+		if it.Outcome != pipeline.Published {
+			t.Errorf("objections: %s: %+v", name, it)
+			continue
+		}
+		in := decodeFile(t, filepath.Join(s.testdata, "faces", im.File))
+		out := decodeFile(t, filepath.Join(ocfg.Targets["objections"].Path, it.Output))
+		for _, f := range im.Faces {
+			box := image.Rect(f.Box[0], f.Box[1], f.Box[2], f.Box[3])
+			before, after := detail(in, box), detail(out, box)
+			switch {
+			case f.Who == "sheldon" && after > 0.5*before:
+				t.Errorf("objections: %s: sheldon at %v not redacted", name, box)
+			case f.Who == "unknown" && f.Pose != "away" && after < 0.8*before:
+				t.Errorf("objections: %s: the unknown face at %v was redacted (detail %.1f -> %.1f)", name, box, before, after)
+			}
+		}
+	}
+}
+
+func iou(a, b image.Rectangle) float64 {
+	in := a.Intersect(b)
+	if in.Empty() {
+		return 0
+	}
+	i := float64(in.Dx() * in.Dy())
+	return i / (float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()) - i)
+}
