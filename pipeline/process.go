@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 	"github.com/photoguard/photoguard/pipeline/journal"
 )
 
@@ -20,13 +21,9 @@ import (
 // tried again later (still being written, busy in another process, target
 // down).
 func (p *Pipeline) Process(ctx context.Context, root, path string) ([]Item, error) {
-	rel, err := filepath.Rel(root, path)
+	j, err := p.newJob(root, path)
 	if err != nil {
 		return nil, err
-	}
-	j := &Job{Root: root, Path: path, Rel: filepath.ToSlash(rel)}
-	for _, dst := range p.opt.Destinations {
-		j.Deliveries = append(j.Deliveries, &Delivery{Dest: dst})
 	}
 
 	if err := p.read(j); err != nil {
@@ -65,6 +62,20 @@ func (p *Pipeline) Process(ctx context.Context, root, path string) ([]Item, erro
 	}
 	p.publish(ctx, j)
 	return p.settle(ctx, j, nil)
+}
+
+// newJob starts a job for the file at path below root, with a delivery per
+// destination.
+func (p *Pipeline) newJob(root, path string) (*Job, error) {
+	rel, err := filepath.Rel(root, path)
+	if err != nil {
+		return nil, err
+	}
+	j := &Job{Root: root, Path: path, Rel: filepath.ToSlash(rel)}
+	for _, dst := range p.opt.Destinations {
+		j.Deliveries = append(j.Deliveries, &Delivery{Dest: dst})
+	}
+	return j, nil
 }
 
 // read reads the whole input once, hashes it, and checks that it did not
@@ -380,30 +391,17 @@ func short(sha string) string {
 	return sha[:12]
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return err
-	}
-	return nil
-}
+// syncDir makes a folder's entries durable.
+func syncDir(dir string) error { return fsync.Dir(dir) }
 
 // Explain runs the steps on one file without claiming, publishing, moving or
 // recording anything, and returns the job with its faces, matches and, per
 // destination, the decisions and any failure. It is how `photoguard explain`
 // shows exactly what a run would do.
 func (p *Pipeline) Explain(ctx context.Context, root, path string) (*Job, error) {
-	rel, err := filepath.Rel(root, path)
+	j, err := p.newJob(root, path)
 	if err != nil {
 		return nil, err
-	}
-	j := &Job{Root: root, Path: path, Rel: filepath.ToSlash(rel)}
-	for _, dst := range p.opt.Destinations {
-		j.Deliveries = append(j.Deliveries, &Delivery{Dest: dst})
 	}
 	if err := p.read(j); err != nil {
 		return j, err

@@ -426,13 +426,9 @@ func (s *Scanner) logOnce(path, msg string, err error) {
 // ProcessSpecial quarantines an entry that is not a regular file without
 // reading it.
 func (p *Pipeline) ProcessSpecial(ctx context.Context, root, path, why string) ([]Item, error) {
-	rel, err := filepath.Rel(root, path)
+	j, err := p.newJob(root, path)
 	if err != nil {
 		return nil, err
-	}
-	j := &Job{Root: root, Path: path, Rel: filepath.ToSlash(rel)}
-	for _, dst := range p.opt.Destinations {
-		j.Deliveries = append(j.Deliveries, &Delivery{Dest: dst})
 	}
 	return p.settle(ctx, j, Quarantine(nil, "not a photo: %s", why))
 }

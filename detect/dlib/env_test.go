@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/redact/testenv"
 )
 
 // Test environment: models from $PHOTOGUARD_MODELS_DIR (default
@@ -27,48 +28,23 @@ func modelsDir() string {
 	return defaultModelsDir
 }
 
-// repoRoot is the directory holding go.mod, found upwards from the package.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-}
+// repoRoot, sharedTestdata and missing follow the project's one rule for
+// test assets (redact/testenv): skip on a developer machine, fail under
+// CI=true.
+func repoRoot(t testing.TB) string { return testenv.RepoRoot(t) }
 
-func sharedTestdata(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("PHOTOGUARD_TESTDATA"); d != "" {
-		return d
-	}
-	return filepath.Join(repoRoot(t), "..", "shared", "testdata")
-}
+func sharedTestdata(t testing.TB) string { return testenv.SharedTestdata(t) }
 
-// missing skips the test, or fails it under CI=true.
 func missing(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
+	testenv.Require(t, false, format, args...)
 }
 
 // requireFile returns path if it exists and otherwise skips or fails.
 func requireFile(t testing.TB, path string) string {
 	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		missing(t, "test asset missing: %v", err)
-	}
+	_, err := os.Stat(path)
+	testenv.Require(t, err == nil, "test asset missing: %v", err)
 	return path
 }
 

@@ -29,6 +29,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
 // State is how far an input got.
@@ -317,11 +319,4 @@ func writeAtomic(dir, name string, data []byte) error {
 	return syncDir(dir)
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
+func syncDir(dir string) error { return fsync.Dir(dir) }

@@ -1,12 +1,13 @@
 package registry
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
 // ensureDir creates dir (0700) if it is missing and checks its mode. A
@@ -48,12 +49,7 @@ func checkFileMode(path string, st fs.FileInfo) error {
 
 // syncDir fsyncs a directory so that a rename or link in it is durable.
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("registry: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, unix.EINVAL) {
+	if err := fsync.Dir(dir); err != nil {
 		return fmt.Errorf("registry: fsync %s: %w", dir, err)
 	}
 	return nil

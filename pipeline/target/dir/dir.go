@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
 // tempPrefix starts the names of files being written. Pickers should skip
@@ -140,17 +142,7 @@ func (t *Target) Remove(ctx context.Context, name string) error {
 	return syncDir(t.dir)
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return err
-	}
-	return nil
-}
+func syncDir(dir string) error { return fsync.Dir(dir) }
 
 type permanentError struct{ error }
 
