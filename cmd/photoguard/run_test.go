@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"image"
 	"image/color"
@@ -14,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/photoguard/photoguard/config"
 )
 
 // syncBuffer is a log sink the daemon writes to while the test reads it.
@@ -155,3 +159,54 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// A published photo is removed from the target on request, and a copy put
+// in the inbox again is published anew (not taken for a duplicate).
+func TestTakedown(t *testing.T) {
+	models := modelsForTest(t)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "pg.yaml")
+	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nworkers: 1\nwatch:\n  settle: 0s\n"+
+		"faces:\n  detector: hog\ntargets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir, models)
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfigFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := plainJPEG(t, 640, 480, 9)
+	in := filepath.Join(dir, "in")
+	drop := func() []string {
+		if err := os.MkdirAll(in, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(in, "a.jpg"), photo, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-time.Hour)
+		_ = os.Chtimes(filepath.Join(in, "a.jpg"), old, old)
+		var out bytes.Buffer
+		if err := runBatch(context.Background(), cfg, in, batchFlags{}, &out, &out); err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+		outs, _ := filepath.Glob(filepath.Join(dir, "out", "*.jpg"))
+		return outs
+	}
+	if outs := drop(); len(outs) != 1 {
+		t.Fatalf("published %v", outs)
+	}
+	sum := sha256.Sum256(photo)
+	var out bytes.Buffer
+	if err := takedown(context.Background(), &out, cfg, hex.EncodeToString(sum[:]), ""); err != nil {
+		t.Fatal(err)
+	}
+	if outs, _ := filepath.Glob(filepath.Join(dir, "out", "*.jpg")); len(outs) != 0 {
+		t.Fatalf("still published: %v\n%s", outs, out.String())
+	}
+	if outs := drop(); len(outs) != 1 {
+		t.Fatalf("after takedown, the photo put back was not published again: %v", outs)
+	}
+}
+
+func loadConfigFile(p string) (*config.Config, error) { return config.Load(p) }

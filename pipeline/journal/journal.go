@@ -55,6 +55,9 @@ type Delivery struct {
 	Name      string    `json:"name"`
 	Published bool      `json:"published"`
 	At        time.Time `json:"at,omitzero"`
+	// TakenDown is when the photo was removed from the target on request
+	// (then Published is false again).
+	TakenDown time.Time `json:"taken_down,omitzero"`
 }
 
 // Record is everything the journal knows of one input content.

@@ -1,0 +1,89 @@
+package journal
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sha(c byte) string { return strings.Repeat(string(c), 64) }
+
+func TestClaimDuplicateAndPrune(t *testing.T) {
+	dir := t.TempDir()
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	r := &Record{SHA256: sha('a'), Input: "/in/a.jpg"}
+	if _, res, err := j.Claim(r, []string{"web"}); err != nil || res != Fresh {
+		t.Fatalf("claim: %v %v", res, err)
+	}
+	// Claimed by this live process: busy for anyone else.
+	if _, res, _ := j.Claim(&Record{SHA256: sha('a')}, []string{"web"}); res != Busy {
+		t.Fatalf("second claim: %v", res)
+	}
+	r.State, r.Outcome = Done, "published"
+	r.Deliveries["web"] = &Delivery{Name: "x.jpg", Published: true}
+	if err := j.Put(r); err != nil {
+		t.Fatal(err)
+	}
+	if _, res, _ := j.Claim(&Record{SHA256: sha('a')}, []string{"web"}); res != Duplicate {
+		t.Fatalf("published content claimed again: %v", res)
+	}
+	// Another target: not a duplicate, and the published delivery is kept.
+	got, res, _ := j.Claim(&Record{SHA256: sha('a')}, []string{"web", "portal"})
+	if res != Fresh || !got.Deliveries["web"].Published || len(got.Targets) != 2 {
+		t.Fatalf("claim for a new target: %v %+v", res, got)
+	}
+	got.State = Done
+	if err := j.Put(got); err != nil {
+		t.Fatal(err)
+	}
+	// Prune removes only old finished records.
+	old := &Record{SHA256: sha('b'), State: Done}
+	if err := j.Put(old); err != nil {
+		t.Fatal(err)
+	}
+	busy := &Record{SHA256: sha('c'), State: Claimed, Owner: j.Owner()}
+	if err := j.Put(busy); err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-500 * 24 * time.Hour)
+	for _, s := range []string{sha('b'), sha('c')} {
+		if err := os.Chtimes(filepath.Join(dir, "journal", s+".json"), past, past); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Prune judges by the record's own UpdatedAt: age it.
+	old.UpdatedAt = past
+	rewrite(t, j, old)
+	busy.UpdatedAt = past
+	rewrite(t, j, busy)
+	n, err := j.Prune(400 * 24 * time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want 1", n, err)
+	}
+	if _, err := j.Get(sha('b')); err != ErrNotFound {
+		t.Error("old finished record kept")
+	}
+	if _, err := j.Get(sha('c')); err != nil {
+		t.Error("unfinished record pruned")
+	}
+	if _, err := j.Get(sha('a')); err != nil {
+		t.Error("recent record pruned")
+	}
+}
+
+// rewrite stores r with its UpdatedAt as set (Put stamps the time).
+func rewrite(t *testing.T, j *Journal, r *Record) {
+	t.Helper()
+	data := []byte(`{"sha256":"` + r.SHA256 + `","state":"` + string(r.State) + `","owner":"` + r.Owner +
+		`","updated_at":"` + r.UpdatedAt.UTC().Format(time.RFC3339) + `","claimed_at":"` + r.UpdatedAt.UTC().Format(time.RFC3339) +
+		`","input":"","rel":"","size":0,"mtime":"0001-01-01T00:00:00Z"}`)
+	if err := os.WriteFile(filepath.Join(j.dir, r.SHA256+".json"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
