@@ -94,7 +94,7 @@ func (p *Pipeline) decide(ctx context.Context, j *Job) error {
 	f := p.opt.Faces
 	reg := f.Register()
 	if err := reg.Err(); err != nil {
-		return Hold(err, "the consent register cannot be read")
+		return Hold(err, "the consent register cannot be used")
 	}
 	j.Matches = detect.MatchFaces(j.Faces, reg.People(), f.Match)
 	objected := map[string]bool{}

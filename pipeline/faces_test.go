@@ -176,7 +176,7 @@ func TestFaceFailuresHold(t *testing.T) {
 		reason string
 	}{
 		{"detector error", &fakeDetector{err: errDetector}, nil, "face detection failed"},
-		{"register unreadable", classFaces(), &fakeRegister{err: os.ErrPermission}, "consent register cannot be read"},
+		{"register unreadable", classFaces(), &fakeRegister{err: os.ErrPermission}, "consent register cannot be used"},
 		{"redaction that does not hide", func() *fakeDetector { d := classFaces(); d.seeThrough = true; return d }(), nil,
 			"redacted face still matches an enrolled person (bram"},
 		{"face missed by the first pass", func() *fakeDetector {

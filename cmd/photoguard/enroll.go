@@ -21,6 +21,7 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/registry"
 	"github.com/photoguard/photoguard/redact"
@@ -96,6 +97,7 @@ Reference photos may be removed afterwards (--wipe does it once enrolled).`,
 type enroller struct {
 	cfg   *config.Config
 	det   pipeline.FaceDetector
+	model string // the detector's dlib.ModelID, recorded with each reference
 	store *registry.Store
 	close func()
 }
@@ -109,7 +111,7 @@ func newEnroller(cfg *config.Config) (*enroller, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &enroller{cfg: cfg, det: det, store: store, close: func() { det.Close() }}, nil
+	return &enroller{cfg: cfg, det: det, model: det.ModelID(), store: store, close: func() { det.Close() }}, nil
 }
 
 // faces reads a photo as the pipeline does and returns its faces and the
@@ -153,7 +155,7 @@ func (e *enroller) reference(ctx context.Context, path string) (registry.Referen
 	case len(faces) > 1:
 		return registry.Reference{}, fmt.Errorf("%d faces found: use a photo with only this person", len(faces))
 	}
-	return registry.Reference{Descriptor: faces[0].Descriptor, SourceSHA256: sha, AddedAt: time.Now().UTC()}, nil
+	return registry.Reference{Descriptor: faces[0].Descriptor, SourceSHA256: sha, AddedAt: time.Now().UTC(), Model: e.model}, nil
 }
 
 // pad puts the image in the middle of a grey canvas twice its size.
@@ -169,10 +171,20 @@ func pad(img *image.NRGBA) *image.NRGBA {
 // any: a sign that the photo is of someone else, or that two pupils are hard
 // to tell apart.
 func (e *enroller) lookalike(id string, d detect.Descriptor) (string, float64) {
+	snap := e.store.Snapshot()
 	var people []detect.Person
-	for _, p := range e.store.Snapshot().People() {
-		if p.ID != id {
-			people = append(people, detect.Person{ID: p.ID, Descriptors: p.Descriptors})
+	for _, p := range snap.People() {
+		if p.ID == id {
+			continue
+		}
+		var ds []detect.Descriptor
+		for _, r := range snap.References(p.ID) {
+			if r.Model == e.model { // other models' descriptors are not comparable
+				ds = append(ds, r.Descriptor)
+			}
+		}
+		if len(ds) > 0 {
+			people = append(people, detect.Person{ID: p.ID, Descriptors: ds})
 		}
 	}
 	m := detect.MatchFaces([]detect.Face{{Rect: image.Rect(0, 0, 1000, 1000), Descriptor: d}}, people,
@@ -208,10 +220,19 @@ func (e *enroller) enroll(ctx context.Context, w io.Writer, id string, photos []
 	if len(refs) == 0 {
 		return failed, fmt.Errorf("%s: no usable reference photo", id)
 	}
+	replaced := 0
+	for _, r := range e.store.Snapshot().References(id) {
+		if r.Model != e.model {
+			replaced++
+		}
+	}
 	if err := e.store.Enroll(id, refs); err != nil {
 		return failed, err
 	}
 	fmt.Fprintf(w, "%s: enrolled from %s\n", id, plural(len(refs), "photo"))
+	if replaced > 0 {
+		fmt.Fprintf(w, "  %s made with other face model files replaced\n", plural(replaced, "reference"))
+	}
 	if f.wipe {
 		for _, p := range used {
 			if err := os.Remove(p); err != nil {
@@ -293,19 +314,43 @@ func enrollList(w io.Writer, cfg *config.Config) error {
 		return err
 	}
 	sort.Slice(entries, func(a, b int) bool { return entries[a].ID < entries[b].ID })
+	// Which references were made with other model files than models_dir's?
+	// (Hashing the models takes a moment; without them the check is skipped.)
+	model, modelErr := dlib.ModelID(cfg.ModelsDir)
+	snap := store.Snapshot()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tFIRST NAME\tGROUP\tREFERENCE PHOTOS")
-	enrolled, missing := 0, 0
+	enrolled, missing, stalePeople := 0, 0, 0
 	for _, e := range entries {
 		if e.References == 0 {
 			missing++
 			continue
 		}
 		enrolled++
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", e.ID, e.FirstName, e.Group, e.References)
+		note := ""
+		if modelErr == nil {
+			stale := 0
+			for _, r := range snap.References(e.ID) {
+				if r.Model != model {
+					stale++
+				}
+			}
+			if stale > 0 {
+				stalePeople++
+				note = fmt.Sprintf(" (%d made with other model files: enroll again)", stale)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d%s\n", e.ID, e.FirstName, e.Group, e.References, note)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%s enrolled; %s in the register not enrolled (they are always redacted under the consent policy)\n",
 		plural(enrolled, "person"), plural(missing, "person"))
+	switch {
+	case modelErr != nil:
+		fmt.Fprintf(w, "could not check which face model the references were made with: %v\n", modelErr)
+	case stalePeople > 0:
+		fmt.Fprintf(w, "%s must be enrolled again: the face model files changed since; until then every photo is held\n",
+			plural(stalePeople, "person"))
+	}
 	return nil
 }

@@ -56,14 +56,14 @@ func newDetector(cfg *config.Config) (*dlib.Detector, error) {
 
 // faceOptions builds the pipeline's face settings around a detector and the
 // store.
-func faceOptions(cfg *config.Config, det pipeline.FaceDetector, store *registry.Store) *pipeline.FaceOptions {
+func faceOptions(cfg *config.Config, det *dlib.Detector, store *registry.Store) *pipeline.FaceOptions {
 	dets := make([]pipeline.FaceDetector, cfg.Workers)
 	for i := range dets {
 		dets[i] = det // dlib.Detector runs Workers calls at once
 	}
 	return &pipeline.FaceOptions{
 		Detectors: dets,
-		Register:  registerOf(store),
+		Register:  registerOf(store, det.ModelID()),
 		Match:     matchConfig(cfg),
 		Policy:    detect.Policy(cfg.Faces.Policy),
 		Redact: redact.RedactOptions{
@@ -80,18 +80,44 @@ func matchConfig(cfg *config.Config) detect.MatchConfig {
 
 // registerOf gives the pipeline a fresh view of the store per photo: a
 // change by `consent import` or `enroll` in another process applies from the
-// next photo. Checking costs one 44-byte read.
-func registerOf(store *registry.Store) func() pipeline.Register {
+// next photo. Checking costs one 44-byte read. model is the ModelID of the
+// detector in use: while references made with another model are in the
+// store, the view's Err is set and photos are held (staleModels).
+func registerOf(store *registry.Store, model string) func() pipeline.Register {
 	return func() pipeline.Register {
 		if store.Changed() {
 			_ = store.Reload() // a failed reload leaves a snapshot with Err set: photos are held
 		}
-		return snapshot{store.Snapshot()}
+		return snapshot{s: store.Snapshot(), model: model}
 	}
 }
 
+// staleModels reports reference descriptors in the store that were made
+// with another face model than model (dlib.ModelID). Descriptors of two
+// models cannot be compared: a pupil enrolled under the old model would not
+// be recognised, and under the objections policy a pupil without consent
+// would then be shown. So nothing is matched until everyone is enrolled
+// again with the models in use.
+func staleModels(snap *registry.Snapshot, model string) error {
+	stale := 0
+	for m, n := range snap.Models() {
+		if m != model {
+			stale += n
+		}
+	}
+	if stale == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s in the store %s made with other face model files than those in models_dir (model %s): "+
+		"enroll everyone again (photoguard enroll --dir …; `photoguard enroll --list` shows who)",
+		plural(stale, "enrolled reference"), map[bool]string{true: "was", false: "were"}[stale == 1], model)
+}
+
 // snapshot adapts a registry snapshot to pipeline.Register.
-type snapshot struct{ s *registry.Snapshot }
+type snapshot struct {
+	s     *registry.Snapshot
+	model string
+}
 
 func (s snapshot) People() []detect.Person {
 	enrolled := s.s.People()
@@ -111,4 +137,10 @@ func (s snapshot) Consent(id, channel string, now time.Time) (bool, string) {
 }
 
 func (s snapshot) Objections(sha string) []string { return s.s.Objections(sha) }
-func (s snapshot) Err() error                     { return s.s.Err() }
+
+func (s snapshot) Err() error {
+	if err := s.s.Err(); err != nil {
+		return err
+	}
+	return staleModels(s.s, s.model)
+}

@@ -163,18 +163,8 @@ func contains(list []string, s string) bool {
 // A published photo is removed from the target on request, and a copy put
 // in the inbox again is published anew (not taken for a duplicate).
 func TestTakedown(t *testing.T) {
-	models := modelsForTest(t)
 	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "pg.yaml")
-	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nworkers: 1\nwatch:\n  settle: 0s\n"+
-		"faces:\n  detector: hog\ntargets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir, models)
-	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := loadConfigFile(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := websiteConfig(t, dir, modelsForTest(t))
 	photo := plainJPEG(t, 640, 480, 9)
 	in := filepath.Join(dir, "in")
 	drop := func() []string {
@@ -210,3 +200,20 @@ func TestTakedown(t *testing.T) {
 }
 
 func loadConfigFile(p string) (*config.Config, error) { return config.Load(p) }
+
+// websiteConfig is a configuration in dir: one worker, the HOG detector
+// (fast), a "website" dir target at dir/out, files taken at once.
+func websiteConfig(t *testing.T, dir, models string) *config.Config {
+	t.Helper()
+	cfgPath := filepath.Join(dir, "pg.yaml")
+	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nworkers: 1\nwatch:\n  settle: 0s\n"+
+		"faces:\n  detector: hog\ntargets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir, models)
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfigFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}

@@ -53,6 +53,9 @@ func tune(ctx context.Context, w io.Writer, cfg *config.Config, dir string) erro
 	}
 	defer e.close()
 	snap := e.store.Snapshot()
+	if err := staleModels(snap, e.model); err != nil {
+		return err
+	}
 	var people []detect.Person
 	enrolledSHA := map[string]bool{}
 	for _, p := range snap.People() {

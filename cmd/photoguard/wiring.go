@@ -99,6 +99,9 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		}
 		st.detector, st.ownDetector = det, true
 	}
+	if err := staleModels(st.store.Snapshot(), st.detector.ModelID()); err != nil {
+		log.Error("every photo will be held until this is fixed", "err", err)
+	}
 	giveUp := cfg.Watch.GiveUp
 	if m.batch {
 		// A batch runs over a folder that is complete: a file that does not

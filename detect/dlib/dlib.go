@@ -121,7 +121,8 @@ type Detector struct {
 	pool   chan *face.Recognizer
 	done   chan struct{}
 	once   sync.Once
-	loaded int // recognizers created, all in pool when idle
+	loaded int    // recognizers created, all in pool when idle
+	model  string // ModelID of the models loaded
 }
 
 // pass is one detector run over the image.
@@ -206,11 +207,16 @@ func New(cfg Config) (*Detector, error) {
 	if err := CheckModels(cfg.ModelsDir); err != nil {
 		return nil, err
 	}
+	model, err := ModelID(cfg.ModelsDir)
+	if err != nil {
+		return nil, err
+	}
 	singleThreadBLAS()
 	d := &Detector{
-		cfg:  cfg,
-		pool: make(chan *face.Recognizer, cfg.Workers),
-		done: make(chan struct{}),
+		cfg:   cfg,
+		pool:  make(chan *face.Recognizer, cfg.Workers),
+		done:  make(chan struct{}),
+		model: model,
 	}
 	if strings.HasPrefix(cfg.Detector, HOG) {
 		d.passes = append(d.passes, pass{HOG, float64(cfg.Upsample), cfg.MaxSide})
@@ -229,6 +235,11 @@ func New(cfg Config) (*Detector, error) {
 	}
 	return d, nil
 }
+
+// ModelID is the ModelID of the models this detector loaded: the
+// descriptors it returns are comparable only with descriptors made under
+// the same id.
+func (d *Detector) ModelID() string { return d.model }
 
 // Config returns the configuration in use, defaults filled in.
 func (d *Detector) Config() Config { return d.cfg }

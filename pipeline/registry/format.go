@@ -207,6 +207,7 @@ type fileConsent struct {
 type fileRef struct {
 	SourceSHA256 string         `json:"source_sha256"`
 	AddedAt      time.Time      `json:"added_at"`
+	Model        string         `json:"model,omitempty"`
 	Descriptor   fileDescriptor `json:"descriptor"`
 }
 
@@ -278,7 +279,7 @@ func encodeState(st *state) ([]byte, error) {
 			}
 		}
 		for _, ref := range r.refs {
-			fp.References = append(fp.References, fileRef{SourceSHA256: ref.SourceSHA256, AddedAt: ref.AddedAt.UTC(), Descriptor: fileDescriptor(ref.Descriptor)})
+			fp.References = append(fp.References, fileRef{SourceSHA256: ref.SourceSHA256, AddedAt: ref.AddedAt.UTC(), Model: ref.Model, Descriptor: fileDescriptor(ref.Descriptor)})
 		}
 		p.People = append(p.People, fp)
 	}
@@ -325,7 +326,7 @@ func decodeState(plain []byte) (*state, error) {
 			r.Consent[ch] = ChannelConsent{Given: c.Given, ConfirmedOn: conf, Revoked: c.Revoked, RevokedOn: rev}
 		}
 		for _, fr := range fp.References {
-			r.refs = append(r.refs, Reference{Descriptor: detect.Descriptor(fr.Descriptor), SourceSHA256: fr.SourceSHA256, AddedAt: fr.AddedAt})
+			r.refs = append(r.refs, Reference{Descriptor: detect.Descriptor(fr.Descriptor), SourceSHA256: fr.SourceSHA256, AddedAt: fr.AddedAt, Model: fr.Model})
 		}
 		st.people[fp.ID] = r
 	}

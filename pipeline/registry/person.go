@@ -132,22 +132,26 @@ func (p Person) clone() Person {
 }
 
 // Reference is one enrolled face descriptor of a person, with the SHA-256
-// (hex) of the reference photo it came from. References are de-duplicated by
-// SourceSHA256.
+// (hex) of the reference photo it came from and the id of the face model
+// that computed it. References are de-duplicated by SourceSHA256 per model.
 type Reference struct {
 	Descriptor   detect.Descriptor
 	SourceSHA256 string
 	AddedAt      time.Time
+	// Model identifies the models that made Descriptor (detect/dlib's
+	// ModelID); descriptors of different models cannot be compared. Empty
+	// means unknown, which matches no model.
+	Model string
 }
 
 // Format prints a Reference without its descriptor.
 func (r Reference) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "registry.Reference{SourceSHA256:%s Descriptor:[redacted]}", r.SourceSHA256)
+	fmt.Fprintf(f, "registry.Reference{SourceSHA256:%s Model:%s Descriptor:[redacted]}", r.SourceSHA256, r.Model)
 }
 
 // LogValue prints a Reference without its descriptor.
 func (r Reference) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("source_sha256", r.SourceSHA256))
+	return slog.GroupValue(slog.String("source_sha256", r.SourceSHA256), slog.String("model", r.Model))
 }
 
 // Enrolled is what the matcher needs of one enrolled person: the id and the

@@ -132,6 +132,21 @@ func (s *Snapshot) People() []Enrolled {
 	return out
 }
 
+// Models counts the references of everyone per model id (Reference.Model;
+// "" for references whose model is unknown).
+func (s *Snapshot) Models() map[string]int {
+	if s == nil || s.err != nil {
+		return nil
+	}
+	out := map[string]int{}
+	for _, p := range s.st.people {
+		for _, r := range p.refs {
+			out[r.Model]++
+		}
+	}
+	return out
+}
+
 // Person returns a copy of one register row (with names: show it only to
 // the ICT coordinator).
 func (s *Snapshot) Person(id string) (Person, bool) {

@@ -467,9 +467,13 @@ func (s *Store) Revoke(id, channel string) error {
 }
 
 // Enroll adds reference descriptors to a person who is in the register.
-// References are de-duplicated by SourceSHA256 (an existing one is kept);
-// a zero AddedAt becomes now. Enrolling an id that is not in the register is
-// an error: import consent first (staff too).
+// References are de-duplicated by SourceSHA256 among those of the same
+// model (an existing one is kept); a zero AddedAt becomes now. References of
+// the person made with another model than the new ones are removed: they
+// cannot be compared with the new ones, and enrolling again is how a school
+// moves to a new model. All refs must carry the same Model. Enrolling an id
+// that is not in the register is an error: import consent first (staff
+// too).
 func (s *Store) Enroll(id string, refs []Reference) error {
 	now := s.now()
 	clean := make([]Reference, 0, len(refs))
@@ -480,6 +484,9 @@ func (s *Store) Enroll(id string, refs []Reference) error {
 		}
 		if !validDescriptor(&r) {
 			return fmt.Errorf("%w: reference #%d: descriptor is zero or not finite", ErrInvalid, i+1)
+		}
+		if r.Model != refs[0].Model {
+			return fmt.Errorf("%w: reference #%d: made with model %q, reference #1 with %q", ErrInvalid, i+1, r.Model, refs[0].Model)
 		}
 		r.SourceSHA256 = sha
 		if r.AddedAt.IsZero() {
@@ -493,11 +500,21 @@ func (s *Store) Enroll(id string, refs []Reference) error {
 		if !ok {
 			return false, fmt.Errorf("%w: id %s; import the consent register first (staff need a row too)", ErrNotInRegister, safeID(id))
 		}
+		changed := false
+		if len(clean) > 0 {
+			kept := p.refs[:0:0]
+			for _, r := range p.refs {
+				if r.Model == clean[0].Model {
+					kept = append(kept, r)
+				}
+			}
+			changed = len(kept) != len(p.refs)
+			p.refs = kept
+		}
 		have := make(map[string]bool, len(p.refs))
 		for _, r := range p.refs {
 			have[r.SourceSHA256] = true
 		}
-		changed := false
 		for _, r := range clean {
 			if have[r.SourceSHA256] {
 				continue

@@ -939,3 +939,58 @@ func TestUnchangedImportNotWritten(t *testing.T) {
 		t.Errorf("an import without changes was written")
 	}
 }
+
+// TestEnrollModels: references carry the model that made them, across a
+// reopen; enrolling with a new model replaces the person's references of the
+// old one (and only theirs); one call cannot mix models.
+func TestEnrollModels(t *testing.T) {
+	dir, key := t.TempDir(), testKey(t)
+	s := openStore(t, dir, key)
+	mustImport(t, s, person("1", "A", "A", true, "2025-09-01"), person("2", "B", "B", true, "2025-09-01"))
+	withModel := func(seed int, model string) Reference {
+		r := ref(seed)
+		r.Model = model
+		return r
+	}
+	if err := s.Enroll("1", []Reference{withModel(1, "old"), withModel(2, "old")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Enroll("2", []Reference{withModel(3, "old")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Snapshot().Models(); len(got) != 1 || got["old"] != 3 {
+		t.Fatalf("Models = %v, want old:3", got)
+	}
+
+	// The same photo enrolled again under a new model is a new reference,
+	// and the old model's references of this person go.
+	if err := s.Enroll("1", []Reference{withModel(1, "new")}); err != nil {
+		t.Fatal(err)
+	}
+	refs := s.Snapshot().References("1")
+	if len(refs) != 1 || refs[0].Model != "new" || refs[0].SourceSHA256 != ref(1).SourceSHA256 {
+		t.Errorf("after enrolling with the new model: %v", refs)
+	}
+	if got := s.Snapshot().Models(); got["old"] != 1 || got["new"] != 1 || len(got) != 2 {
+		t.Errorf("Models = %v, want old:1 new:1", got)
+	}
+
+	// Kept in the file.
+	s2 := openStore(t, dir, key)
+	if refs := s2.Snapshot().References("2"); len(refs) != 1 || refs[0].Model != "old" {
+		t.Errorf("after reopening: %v", refs)
+	}
+	if refs := s2.Snapshot().References("1"); len(refs) != 1 || refs[0].Model != "new" {
+		t.Errorf("after reopening: %v", refs)
+	}
+
+	// One call, two models: refused, nothing changes.
+	gen := s2.Snapshot().Generation()
+	err := s2.Enroll("2", []Reference{withModel(4, "new"), withModel(5, "old")})
+	if !errors.Is(err, ErrInvalid) {
+		t.Errorf("mixed models in one call: %v", err)
+	}
+	if s2.Snapshot().Generation() != gen || len(s2.Snapshot().References("2")) != 1 {
+		t.Error("a refused enrollment changed the store")
+	}
+}
