@@ -99,6 +99,16 @@ func TestModelChangeHoldsPhotos(t *testing.T) {
 	}
 
 	out.Reset()
+	if err := printStatus(&out, cfg, 5); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "register: 8 in the register, 2 enrolled\n          every photo is held: 1 enrolled reference") ||
+		!strings.Contains(out.String(), "held (1,") {
+		t.Errorf("status does not show why photos are held:\n%s", out.String())
+	}
+	t.Logf("status:\n%s", out.String())
+
+	out.Reset()
 	if err := enrollList(&out, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -124,5 +134,12 @@ func TestModelChangeHoldsPhotos(t *testing.T) {
 	}
 	if it := batch(2); it.Outcome != pipeline.Published {
 		t.Fatalf("after enrolling again: %s %q, want published", it.Outcome, it.Reason)
+	}
+	out.Reset()
+	if err := printStatus(&out, cfg, 5); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "register: 8 in the register, 2 enrolled\n") || strings.Contains(out.String(), "every photo is held") {
+		t.Errorf("status after enrolling again:\n%s", out.String())
 	}
 }

@@ -13,8 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/registry"
 )
 
 func statusCmd() *cobra.Command {
@@ -61,6 +63,7 @@ func printStatus(w io.Writer, cfg *config.Config, last int) error {
 		return nil
 	})
 	fmt.Fprintf(w, "inbox:    %s (%s waiting)\n", cfg.Inbox, plural(waiting, "file"))
+	fmt.Fprintf(w, "register: %s\n", registerStatus(cfg))
 
 	var recs []*journal.Record
 	if _, err := os.Stat(filepath.Join(cfg.StateDir, "journal")); err == nil {
@@ -126,6 +129,32 @@ func printStatus(w io.Writer, cfg *config.Config, last int) error {
 		}
 	}
 	return nil
+}
+
+// registerStatus sums up the protected store (counts only, no names) and
+// says when it makes the service hold every photo. It creates neither a
+// store nor a key.
+func registerStatus(cfg *config.Config) string {
+	if !registry.Exists(cfg.StateDir) {
+		return "empty: import the consent register (photoguard consent import)"
+	}
+	store, err := openStore(cfg)
+	if err != nil {
+		return fmt.Sprintf("cannot be used, every photo is held: %v", err)
+	}
+	snap := store.Snapshot()
+	if err := snap.Err(); err != nil {
+		return fmt.Sprintf("cannot be used, every photo is held: %v", err)
+	}
+	s := fmt.Sprintf("%d in the register, %d enrolled", snap.Len(), len(snap.People()))
+	model, err := dlib.ModelID(cfg.ModelsDir)
+	if err != nil {
+		return s + fmt.Sprintf("; the face model files could not be checked: %v", err)
+	}
+	if err := staleModels(snap, model); err != nil {
+		return s + "\n          every photo is held: " + err.Error()
+	}
+	return s
 }
 
 func readJournal(stateDir string) ([]*journal.Record, error) {

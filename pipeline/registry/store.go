@@ -66,6 +66,13 @@ type Store struct {
 	snap    atomic.Pointer[Snapshot]
 }
 
+// Exists reports whether stateDir holds a register file, without opening
+// it (and without creating a key).
+func Exists(stateDir string) bool {
+	_, err := os.Stat(filepath.Join(stateDir, dataDirName, dataFileName))
+	return err == nil
+}
+
 // Open opens (or creates, empty) the register in stateDir/registry with the
 // given key (see LoadKey). A wrong key, a damaged file, or a file or
 // directory that group or others can access is an error.
