@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -205,17 +203,9 @@ original in the inbox again.`,
 				return err
 			}
 			id := args[len(args)-1]
-			switch {
-			case len(args) == 2 && sha == "":
-				data, err := os.ReadFile(args[0])
-				if err != nil {
-					return err
-				}
-				sum := sha256.Sum256(data)
-				sha = hex.EncodeToString(sum[:])
-			case len(args) == 1 && sha != "":
-			default:
-				return errors.New("give the photo or --sha, and the pupil id")
+			sha, err := photoSHA256(args[:len(args)-1], sha, "give the photo or --sha, and the pupil id")
+			if err != nil {
+				return err
 			}
 			store, err := openStore(cfg)
 			if err != nil {

@@ -220,12 +220,7 @@ func (e *enroller) enroll(ctx context.Context, w io.Writer, id string, photos []
 	if len(refs) == 0 {
 		return failed, fmt.Errorf("%s: no usable reference photo", id)
 	}
-	replaced := 0
-	for _, r := range e.store.Snapshot().References(id) {
-		if r.Model != e.model {
-			replaced++
-		}
-	}
+	replaced := otherModel(e.store.Snapshot().References(id), e.model)
 	if err := e.store.Enroll(id, refs); err != nil {
 		return failed, err
 	}
@@ -241,6 +236,17 @@ func (e *enroller) enroll(ctx context.Context, w io.Writer, id string, photos []
 		}
 	}
 	return failed, nil
+}
+
+// otherModel counts the references made with other model files than model.
+func otherModel(refs []registry.Reference, model string) int {
+	n := 0
+	for _, r := range refs {
+		if r.Model != model {
+			n++
+		}
+	}
+	return n
 }
 
 func enrollPhotos(ctx context.Context, w io.Writer, cfg *config.Config, id string, photos []string, f enrollFlags) error {
@@ -329,13 +335,7 @@ func enrollList(w io.Writer, cfg *config.Config) error {
 		enrolled++
 		note := ""
 		if modelErr == nil {
-			stale := 0
-			for _, r := range snap.References(e.ID) {
-				if r.Model != model {
-					stale++
-				}
-			}
-			if stale > 0 {
+			if stale := otherModel(snap.References(e.ID), model); stale > 0 {
 				stalePeople++
 				note = fmt.Sprintf(" (%d made with other model files: enroll again)", stale)
 			}

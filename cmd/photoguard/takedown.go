@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline/journal"
-	"github.com/photoguard/photoguard/pipeline/target/dir"
 )
 
 func takedownCmd() *cobra.Command {
@@ -33,17 +33,9 @@ again, it is published with that pupil blurred.`,
 			if err != nil {
 				return err
 			}
-			switch {
-			case len(args) == 1 && sha == "":
-				data, err := os.ReadFile(args[0])
-				if err != nil {
-					return err
-				}
-				sum := sha256.Sum256(data)
-				sha = hex.EncodeToString(sum[:])
-			case len(args) == 0 && sha != "":
-			default:
-				return errors.New("give the photo or --sha")
+			sha, err := photoSHA256(args, sha, "give the photo or --sha")
+			if err != nil {
+				return err
 			}
 			return takedown(cmd.Context(), os.Stdout, cfg, sha, pupil)
 		},
@@ -51,6 +43,24 @@ again, it is published with that pupil blurred.`,
 	cmd.Flags().StringVar(&sha, "sha", "", "the photo's sha256 instead of the file")
 	cmd.Flags().StringVar(&pupil, "pupil", "", "also record this pupil's objection to the photo")
 	return cmd
+}
+
+// photoSHA256 identifies a photo by its content: the sha256 of the one file
+// in files, or the --sha value (lower-cased; the journal and the store check
+// it). Exactly one of the two must be given, or the error is usage.
+func photoSHA256(files []string, sha, usage string) (string, error) {
+	switch {
+	case len(files) == 1 && sha == "":
+		data, err := os.ReadFile(files[0])
+		if err != nil {
+			return "", err
+		}
+		sum := sha256.Sum256(data)
+		return hex.EncodeToString(sum[:]), nil
+	case len(files) == 0 && sha != "":
+		return strings.ToLower(strings.TrimSpace(sha)), nil
+	}
+	return "", errors.New(usage)
 }
 
 func takedown(ctx context.Context, w io.Writer, cfg *config.Config, sha, pupil string) error {
@@ -90,11 +100,11 @@ func takedown(ctx context.Context, w io.Writer, cfg *config.Config, sha, pupil s
 			continue
 		}
 		t, ok := cfg.Targets[name]
-		if !ok || t.Type != "dir" {
+		if !ok {
 			fmt.Fprintf(w, "target %s is not in the configuration: remove %s there by hand\n", name, d.Name)
 			continue
 		}
-		tg, err := dir.New(t.Path)
+		tg, err := openTarget(name, t)
 		if err != nil {
 			return err
 		}

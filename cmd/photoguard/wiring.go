@@ -60,16 +60,11 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		t := cfg.Targets[name]
 		d := &pipeline.Destination{Name: name, Channel: t.Channel}
 		if !m.dryRun {
-			switch t.Type {
-			case "dir":
-				tg, err := dir.New(t.Path)
-				if err != nil {
-					return nil, fmt.Errorf("target %s: %w", name, err)
-				}
-				d.Target = tg
-			default:
-				return nil, fmt.Errorf("target %s: type %q is not supported", name, t.Type)
+			tg, err := openTarget(name, t)
+			if err != nil {
+				return nil, err
 			}
+			d.Target = tg
 		}
 		dests = append(dests, d)
 	}
@@ -138,6 +133,20 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 	}
 	st.p = p
 	return st, nil
+}
+
+// openTarget opens the configured target name: the one place that knows
+// the target types.
+func openTarget(name string, t config.Target) (pipeline.Target, error) {
+	switch t.Type {
+	case "dir":
+		tg, err := dir.New(t.Path)
+		if err != nil {
+			return nil, fmt.Errorf("target %s: %w", name, err)
+		}
+		return tg, nil
+	}
+	return nil, fmt.Errorf("target %s: type %q is not supported", name, t.Type)
 }
 
 // checkFolders refuses a run whose input folder holds photoguard's own

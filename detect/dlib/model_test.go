@@ -81,3 +81,14 @@ func TestDetectorModelID(t *testing.T) {
 		t.Errorf("Detector.ModelID() = %q, ModelID(dir) = %q", d.ModelID(), want)
 	}
 }
+
+// BenchmarkModelID: the cost of fingerprinting the installed models, paid
+// at every detector start and by `enroll --list` and `status`.
+func BenchmarkModelID(b *testing.B) {
+	dir := requireModels(b)
+	for i := 0; i < b.N; i++ {
+		if _, err := ModelID(dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
