@@ -20,8 +20,15 @@ type Face struct {
 	Rect image.Rectangle
 	// Descriptor is computed from the aligned face chip.
 	Descriptor Descriptor
-	// Detector names the detector that found the face ("hog" or "cnn").
+	// Detector names the detector that found the face ("hog", "cnn",
+	// "blazeface", ...).
 	Detector string
+	// Score is the finder's confidence, when it gives one (0 otherwise).
+	Score float32
+	// NoDescriptor is set when no descriptor could be computed (a face
+	// too small, turned or covered for the recogniser's landmarks): such a
+	// face is never matched and always redacted, whatever the policy.
+	NoDescriptor bool
 }
 
 // Distance is the plain Euclidean distance between two descriptors. (go-face's

@@ -32,6 +32,10 @@ const (
 	WhyUnknown     = "unknown face"
 	WhyAmbiguous   = "ambiguous: two people are about as close"
 	WhyMatchedTwce = "the same person matched twice in this photo"
+	// WhyNotDescribed: the face was found, but the recogniser could not
+	// describe it (too small, turned or covered): nobody can be told from
+	// it, so it is redacted under every policy.
+	WhyNotDescribed = "found, but not clear enough to recognise"
 )
 
 // Candidate is an enrolled person and their distance to a face (the
@@ -82,6 +86,9 @@ func MatchFaces(faces []Face, people []Person, cfg MatchConfig) []Match {
 }
 
 func matchOne(f Face, people []Person, cfg MatchConfig) Match {
+	if f.NoDescriptor {
+		return Match{Why: WhyNotDescribed}
+	}
 	cands := nearest(&f.Descriptor, people)
 	m := Match{Nearest: cands}
 	switch {

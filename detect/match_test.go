@@ -59,6 +59,7 @@ func TestMatchFaces(t *testing.T) {
 		{"smallest allowed", []Face{face(desc(0, 0, 0), 40)}, []string{"anna"}},
 		{"matched twice: both redacted", []Face{face(desc(2, 0, 0), 100), face(desc(2, 9, 0.1), 100), face(desc(1, 0, 0), 100)},
 			[]string{"-" + WhyMatchedTwce, "-" + WhyMatchedTwce, "bram"}},
+		{"no descriptor never matches, even when the array equals a reference", []Face{{Rect: image.Rect(0, 0, 100, 100), Descriptor: desc(0, 0, 0), NoDescriptor: true}}, []string{"-" + WhyNotDescribed}},
 		{"NaN descriptor never matches", []Face{face(Descriptor{0: float32(math.NaN())}, 100)}, []string{"-" + WhyUnknown}},
 	}
 	for _, tc := range cases {
@@ -127,6 +128,7 @@ func TestDecide(t *testing.T) {
 	farBram := Match{Why: WhyUnknown, Nearest: []Candidate{{"bram", 0.55}}}
 	twice := Match{Why: WhyMatchedTwce, Nearest: []Candidate{{"anna", 0.3}}}
 	small := Match{Why: WhyTooSmall, Nearest: []Candidate{{"anna", 0.2}}}
+	undescribed := Match{Why: WhyNotDescribed}
 	regWithEva := func(id string) (bool, string) {
 		if id == "eva" {
 			return true, ""
@@ -157,6 +159,8 @@ func TestDecide(t *testing.T) {
 		{"objections: ambiguous near a pupil without consent redacted", nearBram, PolicyObjections, reg, false, ReasonMaybeNoConsent},
 		{"objections: beyond threshold shown", farBram, PolicyObjections, reg, true, ReasonUnknownShown},
 		{"objections: matched twice redacted", twice, PolicyObjections, reg, false, WhyMatchedTwce},
+		{"undescribed redacted under consent", undescribed, PolicyConsent, reg, false, WhyNotDescribed},
+		{"objections: undescribed redacted (cannot tell who it is)", undescribed, PolicyObjections, reg, false, WhyNotDescribed},
 		{"objections: per-photo objection", confident("eva"), PolicyObjections, regWithEva, false, ReasonObjection},
 		{"unknown policy shows nothing", confident("anna"), Policy("everyone"), reg, true, ReasonConsent},
 		{"unknown policy, unknown face", unknown, Policy("everyone"), reg, false, `unknown policy "everyone"`},

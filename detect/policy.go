@@ -71,7 +71,7 @@ func decideOne(m Match, policy Policy, threshold float64, consent ConsentFunc, o
 	}
 	switch policy {
 	case PolicyObjections:
-		if m.Why == WhyMatchedTwce {
+		if m.Why == WhyMatchedTwce || m.Why == WhyNotDescribed {
 			return Decision{Reason: m.Why}
 		}
 		// Not confident, but within the threshold of someone who may not
