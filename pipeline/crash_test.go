@@ -208,13 +208,15 @@ const crashReady = "crash child: ready"
 
 func crashTargetDir(root, name string) string { return filepath.Join(root, "out-"+name) }
 
-// The crash child's faces. Its detector goes by the image's size, and finds
-// the face in the published output again even when it was redacted (it
-// "sees through" the blur):
-//   - in a photo of heldSize, pupil p1, who may be shown nowhere: the face
-//     check of the redacted output holds it for every target;
-//   - in a photo of mixedSize, pupil p2, who may be shown on the website
-//     only: published unredacted to "website", held for "portal".
+// The crash child's faces. Its detector goes by the image's size, and in the
+// output check it describes the face as somebody else than it was:
+//   - in a photo of heldSize, pupil p1, who may be shown everywhere: the
+//     check of the output finds p2 where p1 was shown and holds it for every
+//     target;
+//   - in a photo of mixedSize, pupil p2, who may be shown on the parent
+//     portal only: published redacted to "website" (the pixels of the
+//     redaction pass the check), held for "portal" (the face shown there is
+//     described as p1).
 var (
 	heldSize  = image.Pt(96, 80)
 	mixedSize = image.Pt(88, 72)
@@ -222,15 +224,28 @@ var (
 
 type seeThroughDetector struct{}
 
-func (seeThroughDetector) Detect(ctx context.Context, img image.Image) ([]detect.Face, error) {
-	face := image.Rect(20, 20, 68, 68)
+var crashFace = image.Rect(20, 20, 68, 68)
+
+func (seeThroughDetector) Analyze(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error) {
+	a := &detect.Analysis{FloorPx: 20, PublishSide: publishSide}
 	switch img.Bounds().Size() {
 	case heldSize:
-		return []detect.Face{{Rect: face, Descriptor: unit(0), Detector: "fake"}}, nil
+		a.Faces = []detect.Face{{Rect: crashFace, Descriptor: unit(0), Detector: "fake"}}
 	case mixedSize:
-		return []detect.Face{{Rect: face, Descriptor: unit(1), Detector: "fake"}}, nil
+		a.Faces = []detect.Face{{Rect: crashFace, Descriptor: unit(1), Detector: "fake"}}
 	}
-	return nil, nil
+	return a, nil
+}
+
+func (seeThroughDetector) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
+	out := make([]detect.Face, len(boxes))
+	for i, b := range boxes {
+		out[i] = detect.Face{Rect: b, Descriptor: unit(0), Detector: "fake"}
+		if img.Bounds().Size() == heldSize {
+			out[i].Descriptor = unit(1)
+		}
+	}
+	return out, nil
 }
 
 func crashFaces(workers int) *FaceOptions {
@@ -243,7 +258,7 @@ func crashFaces(workers int) *FaceOptions {
 			{ID: "p1", Descriptors: []detect.Descriptor{unit(0)}},
 			{ID: "p2", Descriptors: []detect.Descriptor{unit(1)}},
 		},
-		consent: map[string]map[string]bool{"p2": {"website": true}},
+		consent: map[string]map[string]bool{"p1": {"website": true, "portal": true}, "p2": {"portal": true}},
 	}
 	fo.Register = func() Register { return reg }
 	return fo

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -12,11 +13,18 @@ import (
 	"github.com/photoguard/photoguard/redact"
 )
 
-// FaceDetector finds the faces in an upright image, with a descriptor for
-// each, in the image's coordinates. One detector serves one photo at a time;
-// the pipeline keeps one per worker. detect/dlib implements it.
+// FaceDetector analyses photos for faces. One detector serves one photo at a
+// time; the pipeline keeps one per worker. detect/analyze implements it
+// (with detect/dlib and detect/blazeface).
 type FaceDetector interface {
-	Detect(ctx context.Context, img image.Image) ([]detect.Face, error)
+	// Analyze finds every face in the upright original img for a
+	// publication whose long side is publishSide, in img's coordinates,
+	// and says which coverage floor it kept and at which side the photo
+	// may be published for that floor to hold.
+	Analyze(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error)
+	// Describe returns, for each box of img, the face aligned there with
+	// its descriptor, or NoDescriptor when none can be.
+	Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error)
 }
 
 // Register is one consistent view of the protected store, taken per photo.
@@ -73,19 +81,51 @@ func (p *Pipeline) withDetector(ctx context.Context, fn func(FaceDetector) error
 	}
 }
 
+// detectFaces analyses the original's pixels, publishes smaller when the
+// analysis says the coverage floor holds only there, and maps the faces to
+// the published image.
 func (p *Pipeline) detectFaces(ctx context.Context, j *Job) error {
+	start := time.Now()
+	side := max(j.Image.Rect.Dx(), j.Image.Rect.Dy())
 	err := p.withDetector(ctx, func(det FaceDetector) error {
-		faces, err := det.Detect(ctx, j.Image)
-		j.Faces = faces
+		a, err := det.Analyze(ctx, j.Original, side)
+		j.Analysis = a
 		return err
 	})
+	j.detectTook = time.Since(start)
 	if err != nil {
 		if parentDone(ctx) {
 			return Retry(err, "stopped while detecting faces")
 		}
 		return Hold(err, "face detection failed")
 	}
+	a := j.Analysis
+	if a.PublishSide <= 0 || a.PublishSide > side {
+		return Hold(nil, "the face analysis gave no publication size")
+	}
+	if a.PublishSide < side {
+		j.Image = redact.Fit(j.Original, a.PublishSide)
+		j.smaller = true
+	}
+	j.Faces = scaleFaces(a.Faces, j.Original.Rect, j.Image.Rect)
 	return nil
+}
+
+// scaleFaces maps faces from the coordinates of from to those of to (the
+// same picture at another size), rounding boxes outwards.
+func scaleFaces(faces []detect.Face, from, to image.Rectangle) []detect.Face {
+	sx := float64(to.Dx()) / float64(from.Dx())
+	sy := float64(to.Dy()) / float64(from.Dy())
+	out := make([]detect.Face, len(faces))
+	for i, f := range faces {
+		r := f.Rect.Sub(from.Min)
+		f.Rect = image.Rect(
+			int(math.Floor(float64(r.Min.X)*sx)), int(math.Floor(float64(r.Min.Y)*sy)),
+			int(math.Ceil(float64(r.Max.X)*sx)), int(math.Ceil(float64(r.Max.Y)*sy)),
+		).Add(to.Min).Intersect(to)
+		out[i] = f
+	}
+	return out
 }
 
 // decide matches the faces against the register and decides, per target
@@ -130,21 +170,48 @@ func (p *Pipeline) redactFaces(ctx context.Context, j *Job) error {
 	return nil
 }
 
-// verifyFaces decodes what will be published and looks for faces again. The
-// photo is held when a face in a redacted region still matches anyone
-// enrolled, or a face shows up that the first pass did not decide on and the
-// policy would not show.
+// verifyFaces checks what will be published, decoded from the encoded
+// bytes, without running the detectors blind to the same faces again:
+//   - every redacted region has lost its detail, also under a contrast
+//     stretch of the whole photo (redact.CheckRedacted): a redaction that did
+//     not happen holds the photo;
+//   - every face the channel shows is described again from the output and
+//     must still be the pupil it was shown as, confidently: a face that has
+//     become someone else, or no one the recogniser can tell, holds it.
+//
+// Faces outside the redacted regions are the same pixels the analysis saw;
+// looking for new faces there would only repeat it.
 func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
+	start := time.Now()
+	defer func() { j.checkTook += time.Since(start) }()
 	people := j.register.People()
+	f := p.opt.Faces
 	for _, d := range j.live() {
 		img, _, err := redact.Decode(ctx, d.Output, p.opt.Limits, 0)
 		if err != nil {
 			d.Err = Hold(err, "the output could not be decoded for the face check")
 			continue
 		}
-		var found []detect.Face
+		var regions, shown []image.Rectangle
+		var shownIDs []string
+		for i, dec := range d.Decisions {
+			if dec.Show {
+				shown = append(shown, j.Faces[i].Rect)
+				shownIDs = append(shownIDs, dec.ID)
+			} else {
+				regions = append(regions, j.Faces[i].Rect)
+			}
+		}
+		if err := redact.CheckRedacted(j.Image, img, regions, f.Redact.Cells); err != nil {
+			d.Err = Hold(err, "the face check of the output failed: a redacted face kept its detail")
+			continue
+		}
+		if len(shown) == 0 {
+			continue
+		}
+		var again []detect.Face
 		err = p.withDetector(ctx, func(det FaceDetector) error {
-			found, err = det.Detect(ctx, img)
+			again, err = det.Describe(ctx, img, shown)
 			return err
 		})
 		if err != nil {
@@ -154,76 +221,31 @@ func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
 			d.Err = Hold(err, "face detection on the output failed")
 			continue
 		}
-		if why := p.checkOutputFaces(j, d, found, people); why != "" {
-			d.Err = Hold(nil, "the face check of the output failed: %s", why)
+		for k, face := range again {
+			if why := stillShown(face, shownIDs[k], people, f.Match); why != "" {
+				d.Err = Hold(nil, "the face check of the output failed: %s", why)
+				break
+			}
 		}
 	}
 	return nil
 }
 
-func (p *Pipeline) checkOutputFaces(j *Job, d *Delivery, found []detect.Face, people []detect.Person) string {
-	f := p.opt.Faces
-	bounds := j.Image.Bounds()
-	for _, of := range found {
-		// Which face of the first pass is this?
-		idx, best := -1, 0.0
-		for i, inf := range j.Faces {
-			if v := iou(of.Rect, inf.Rect); v > best {
-				idx, best = i, v
-			}
-		}
-		same := idx >= 0 && best >= 0.4
-		if same && d.Decisions[idx].Show {
-			continue // a face this channel may show
-		}
-		inRedacted := same
-		centre := image.Pt((of.Rect.Min.X+of.Rect.Max.X)/2, (of.Rect.Min.Y+of.Rect.Max.Y)/2)
-		for i, inf := range j.Faces {
-			if !d.Decisions[i].Show && centre.In(redact.Region(inf.Rect, f.Redact.MaskScale, bounds)) {
-				inRedacted = true
-			}
-		}
-		if inRedacted {
-			// A redacted face: nobody enrolled may be recognisable in it.
-			for _, c := range nearestWithin(of, people, f.Match.Threshold) {
-				return fmt.Sprintf("a redacted face still matches an enrolled person (%s, distance %.2f)", c.ID, c.Distance)
-			}
-			continue
-		}
-		// A face the first pass did not decide on.
-		if f.Policy == detect.PolicyConsent {
-			return "a face was found that the first pass missed"
-		}
-		for _, c := range nearestWithin(of, people, f.Match.Threshold) {
-			if ok, _ := j.register.Consent(c.ID, d.Dest.Channel, p.opt.Now()); !ok {
-				return fmt.Sprintf("a face the first pass missed may be %s, who may not be shown", c.ID)
-			}
-		}
+// stillShown says why a face the channel shows may not be published as it is
+// in the output ("" when it may): it must still be a confident match to the
+// same pupil.
+func stillShown(face detect.Face, id string, people []detect.Person, cfg detect.MatchConfig) string {
+	if face.NoDescriptor {
+		return "a face shown in the output can no longer be recognised"
+	}
+	// The face box in the output may differ a little from the first
+	// pass's; the size rule was applied there.
+	cfg.MinFacePx = 0
+	m := detect.MatchFaces([]detect.Face{face}, people, cfg)[0]
+	if m.ID != id {
+		return "a face shown in the output is no longer a confident match to the pupil it was shown as"
 	}
 	return ""
-}
-
-// iou is the intersection over union of two boxes.
-func iou(a, b image.Rectangle) float64 {
-	in := a.Intersect(b)
-	if in.Empty() {
-		return 0
-	}
-	i := float64(in.Dx() * in.Dy())
-	u := float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()) - i
-	return i / u
-}
-
-// nearestWithin lists the people within threshold of face, nearest first.
-func nearestWithin(face detect.Face, people []detect.Person, threshold float64) []detect.Candidate {
-	m := detect.MatchFaces([]detect.Face{face}, people, detect.MatchConfig{Threshold: threshold})
-	var out []detect.Candidate
-	for _, c := range m[0].Nearest {
-		if c.Distance <= threshold {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // faceSummary counts what happened to the faces of one delivery, by reason
@@ -232,7 +254,16 @@ func faceSummary(j *Job, d *Delivery) *FaceSummary {
 	if j.Faces == nil && d.Decisions == nil {
 		return nil
 	}
-	s := &FaceSummary{Found: len(j.Faces), Reasons: map[string]int{}}
+	s := &FaceSummary{Found: len(j.Faces), Reasons: map[string]int{},
+		DetectMs: j.detectTook.Milliseconds(), CheckMs: j.checkTook.Milliseconds()}
+	if a := j.Analysis; a != nil {
+		s.FloorPx = math.Round(a.FloorPx*10) / 10
+		s.Normalized = a.Normalized
+	}
+	if j.Image != nil {
+		s.PublishedSide = max(j.Image.Rect.Dx(), j.Image.Rect.Dy())
+		s.Smaller = j.smaller
+	}
 	for _, dec := range d.Decisions {
 		if dec.Show {
 			s.Shown++

@@ -45,6 +45,11 @@ func classFaces() *fakeDetector {
 // faceEnv has anna (consent for website), bram (consent only for the parent
 // portal) and an unknown face.
 func faceEnv(t *testing.T, policy detect.Policy, det *fakeDetector, reg *fakeRegister, dests ...string) *env {
+	return faceEnvHook(t, policy, det, reg, nil)
+}
+
+// faceEnvHook is faceEnv with a step hook.
+func faceEnvHook(t *testing.T, policy detect.Policy, det *fakeDetector, reg *fakeRegister, hook func(string, *Job)) *env {
 	if reg == nil {
 		reg = &fakeRegister{
 			people: []detect.Person{{ID: "anna", Descriptors: []detect.Descriptor{unit(0)}}, {ID: "bram", Descriptors: []detect.Descriptor{unit(1)}}},
@@ -56,6 +61,7 @@ func faceEnv(t *testing.T, policy detect.Policy, det *fakeDetector, reg *fakeReg
 	}
 	return newEnv(t, func(o *Options) {
 		o.Workers = 1
+		o.Hook = hook
 		o.Faces = &FaceOptions{
 			Detectors: []FaceDetector{det},
 			Register:  func() Register { return reg },
@@ -169,25 +175,38 @@ func TestTwoChannelsRedactDifferently(t *testing.T) {
 }
 
 func TestFaceFailuresHold(t *testing.T) {
+	bram := unit(1)
+	// skipRedaction undoes the redaction after the step (a redaction bug,
+	// or boxes mapped to the wrong place).
+	skipRedaction := func(step string, j *Job) {
+		if step == "redact" {
+			for _, d := range j.Deliveries {
+				d.Image = j.Image
+			}
+		}
+	}
 	cases := []struct {
 		name   string
 		det    *fakeDetector
 		reg    *fakeRegister
+		hook   func(string, *Job)
 		reason string
 	}{
-		{"detector error", &fakeDetector{err: errDetector}, nil, "face detection failed"},
-		{"register unreadable", classFaces(), &fakeRegister{err: os.ErrPermission}, "consent register cannot be used"},
-		{"redaction that does not hide", func() *fakeDetector { d := classFaces(); d.seeThrough = true; return d }(), nil,
-			"redacted face still matches an enrolled person (bram"},
-		{"face missed by the first pass", func() *fakeDetector {
+		{"detector error", &fakeDetector{err: errDetector}, nil, nil, "face detection failed"},
+		{"register unreadable", classFaces(), &fakeRegister{err: os.ErrPermission}, nil, "consent register cannot be used"},
+		{"redaction that did not happen", classFaces(), nil, skipRedaction, "a redacted face kept its detail"},
+		{"a shown face that became someone else in the output", func() *fakeDetector { d := classFaces(); d.becomes = &bram; return d }(), nil, nil,
+			"no longer a confident match"},
+		{"a shown face no longer recognisable in the output", func() *fakeDetector {
 			d := classFaces()
-			d.extraOnSecond = &fakeFace{image.Rect(10, 150, 60, 200), unit(7)}
+			d.becomes = &detect.Descriptor{}
 			return d
-		}(), nil, "first pass missed"},
+		}(), nil, nil, "no longer a confident match"},
+		{"no publication size", func() *fakeDetector { d := classFaces(); d.publishSide = -1; return d }(), nil, nil, "gave no publication size"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := faceEnv(t, detect.PolicyConsent, tc.det, tc.reg)
+			e := faceEnvHook(t, detect.PolicyConsent, tc.det, tc.reg, tc.hook)
 			in := e.write("klas.jpg", classPhoto(t))
 			it := one(t, e.batch(), "klas.jpg")
 			if it.Outcome != Held || !strings.Contains(it.Reason, tc.reason) {
@@ -250,4 +269,33 @@ func mustDir(t *testing.T, p string) Target {
 		t.Fatal(err)
 	}
 	return tg
+}
+
+// A photo whose coverage floor holds only at a smaller size is published at
+// that size, and the report says so.
+func TestPublishedSmallerWhenTheFloorNeedsIt(t *testing.T) {
+	det := classFaces()
+	det.publishSide = 200
+	det.floor = 19.5
+	det.size = image.Pt(320, 240)
+	det.seeThrough = true // resized noise has less detail than the fake's bar
+	e := faceEnv(t, detect.PolicyConsent, det, nil)
+	e.write("klas.jpg", classPhoto(t))
+	it := one(t, e.batch(), "klas.jpg")
+	img := published(t, e, it)
+	if b := img.Bounds(); b.Dx() != 200 || b.Dy() != 150 {
+		t.Errorf("published %v, want 200x150", b)
+	}
+	if f := it.Faces; f == nil || !f.Smaller || f.PublishedSide != 200 || f.FloorPx != 19.5 {
+		t.Errorf("report %+v, want smaller, 200 px, floor 19.5", it.Faces)
+	}
+	// The faces were redacted where they are in the smaller photo: bram and
+	// the stranger lost their detail, anna (consent) kept hers.
+	s := 200.0 / 320
+	scaled := func(r image.Rectangle) image.Rectangle {
+		return image.Rect(int(float64(r.Min.X)*s), int(float64(r.Min.Y)*s), int(float64(r.Max.X)*s), int(float64(r.Max.Y)*s))
+	}
+	if detail(img, scaled(annaBox)) < 15 || detail(img, scaled(bramBox)) > 5 || detail(img, scaled(strangerBox)) > 5 {
+		t.Errorf("detail anna %.0f bram %.0f stranger %.0f", detail(img, scaled(annaBox)), detail(img, scaled(bramBox)), detail(img, scaled(strangerBox)))
+	}
 }

@@ -24,40 +24,82 @@ type fakeFace struct {
 // fakeDetector finds its scripted faces where the image still has the
 // detail of a face (noise texture): a face that was blurred, pixelated or
 // filled in the pixels it is given is not found any more, as with a real
-// detector. It works on whatever image it gets, so in verification it
+// detector. It works on whatever image it gets, so in the output check it
 // judges the real, decoded output bytes.
 type fakeDetector struct {
 	mu    sync.Mutex
 	faces []fakeFace
-	// seeThrough finds every face even when redacted (a broken redaction,
-	// or a detector that sees through it).
+	// seeThrough finds every face even when redacted.
 	seeThrough bool
-	// extraOnSecond adds this face from the second call on, wherever it is
-	// (a face the first pass missed).
-	extraOnSecond *fakeFace
-	err           error
-	calls         int
+	// becomes, when set, is the descriptor Describe gives every face of
+	// the output (a face shown that has become someone else).
+	becomes *detect.Descriptor
+	// floor and publishSide, when set, are what Analyze reports.
+	floor       float64
+	publishSide int
+	// size is the size of the photo the faces are scripted for (needed
+	// only when the output is published smaller).
+	size      image.Point
+	err       error
+	calls     int
+	describes int
 }
 
-func (f *fakeDetector) Detect(ctx context.Context, img image.Image) ([]detect.Face, error) {
+func (f *fakeDetector) Analyze(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
 	if f.err != nil {
 		return nil, f.err
 	}
-	var out []detect.Face
-	faces := f.faces
-	if f.extraOnSecond != nil && f.calls > 1 {
-		faces = append(append([]fakeFace{}, faces...), *f.extraOnSecond)
+	a := &detect.Analysis{FloorPx: 20, PublishSide: publishSide}
+	if f.floor > 0 {
+		a.FloorPx = f.floor
 	}
-	for i, ff := range faces {
-		ghost := f.extraOnSecond != nil && i == len(faces)-1 && f.calls > 1
-		if f.seeThrough || ghost || detail(img, ff.rect) > 25 {
-			out = append(out, detect.Face{Rect: ff.rect, Descriptor: ff.desc, Detector: "fake"})
+	if f.publishSide != 0 {
+		a.PublishSide = f.publishSide
+	}
+	for _, ff := range f.faces {
+		if f.seeThrough || detail(img, ff.rect) > 25 {
+			a.Faces = append(a.Faces, detect.Face{Rect: ff.rect, Descriptor: ff.desc, Detector: "fake"})
+		}
+	}
+	return a, nil
+}
+
+func (f *fakeDetector) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.describes++
+	out := make([]detect.Face, len(boxes))
+	for i, b := range boxes {
+		out[i] = detect.Face{Rect: b, NoDescriptor: true}
+		for _, ff := range f.faces {
+			r := ff.rect
+			if f.size != (image.Point{}) && f.size != img.Bounds().Size() {
+				// The output is published smaller: the face is there.
+				sx := float64(img.Bounds().Dx()) / float64(f.size.X)
+				sy := float64(img.Bounds().Dy()) / float64(f.size.Y)
+				r = image.Rect(int(float64(r.Min.X)*sx), int(float64(r.Min.Y)*sy), int(float64(r.Max.X)*sx), int(float64(r.Max.Y)*sy))
+			}
+			if iou(r, b) >= 0.4 && (f.seeThrough || detail(img, r) > 25) {
+				out[i] = detect.Face{Rect: r, Descriptor: ff.desc, Detector: "fake"}
+				if f.becomes != nil {
+					out[i].Descriptor = *f.becomes
+				}
+			}
 		}
 	}
 	return out, nil
+}
+
+func iou(a, b image.Rectangle) float64 {
+	in := a.Intersect(b)
+	if in.Empty() {
+		return 0
+	}
+	i := float64(in.Dx() * in.Dy())
+	return i / (float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()) - i)
 }
 
 // detail is the mean absolute difference of horizontally adjacent pixels

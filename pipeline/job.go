@@ -24,9 +24,19 @@ type Job struct {
 	Record *journal.Record
 
 	Category string
+	// Original is the decoded photo at the resolution faces are analysed
+	// at (the original's pixels, up to Options.AnalysisMaxSide); Image is
+	// it at the size it is published at. Faces are in Image's coordinates.
+	Original *image.NRGBA
 	Image    *image.NRGBA
 	Source   redact.Source
+	Analysis *detect.Analysis
 	Faces    []detect.Face
+	// detectTook and checkTook time the analysis and the output check.
+	detectTook, checkTook time.Duration
+	// smaller is set when the photo is published smaller than asked, so
+	// that the coverage floor holds.
+	smaller bool
 	// Matches are the matcher's conclusions, one per face.
 	Matches []detect.Match
 	// register is the view of the store the decisions were made with.

@@ -25,8 +25,12 @@ type Options struct {
 	Destinations []*Destination
 	Categories   *detect.Categories
 	Limits       redact.Limits
-	MaxSide      int
-	Quality      int
+	// MaxSide is the longest side a photo is published at; AnalysisMaxSide
+	// the longest side faces are analysed at (the original's pixels up to
+	// it; 0: as large as the limits allow).
+	MaxSide         int
+	AnalysisMaxSide int
+	Quality         int
 	// Wipe removes inputs once their outcome is durable; without it inputs
 	// stay where they are (batch --keep-inputs).
 	Wipe bool
@@ -166,7 +170,7 @@ func (p *Pipeline) categoryErr(j *Job) error {
 }
 
 func (p *Pipeline) decode(ctx context.Context, j *Job) error {
-	img, src, err := redact.Decode(ctx, j.Data, p.opt.Limits, p.opt.MaxSide)
+	img, src, err := redact.Decode(ctx, j.Data, p.opt.Limits, p.opt.AnalysisMaxSide)
 	if err != nil {
 		if redact.IsInputError(err) {
 			if p.young(j) {
@@ -179,7 +183,8 @@ func (p *Pipeline) decode(ctx context.Context, j *Job) error {
 		}
 		return Hold(err, "decoding failed")
 	}
-	j.Image, j.Source = img, src
+	j.Original, j.Source = img, src
+	j.Image = redact.Fit(img, p.opt.MaxSide)
 	return nil
 }
 

@@ -513,7 +513,11 @@ func TestLongBatchKeepsDuplicatesWaiting(t *testing.T) {
 
 type slowDetector struct{ delay time.Duration }
 
-func (s *slowDetector) Detect(ctx context.Context, img image.Image) ([]detect.Face, error) {
+func (s *slowDetector) Analyze(ctx context.Context, img *image.NRGBA, side int) (*detect.Analysis, error) {
 	time.Sleep(s.delay)
-	return nil, nil
+	return &detect.Analysis{FloorPx: 20, PublishSide: side}, nil
+}
+
+func (s *slowDetector) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
+	return make([]detect.Face, len(boxes)), nil
 }

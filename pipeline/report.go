@@ -68,6 +68,20 @@ type FaceSummary struct {
 	// ShownIDs and RedactedIDs are pupil ids of confident matches.
 	ShownIDs    []string `json:"shown_ids,omitempty"`
 	RedactedIDs []string `json:"redacted_ids,omitempty"`
+	// FloorPx is the coverage floor the analysis kept: faces down to this
+	// width in the published photo were looked for.
+	FloorPx float64 `json:"floor_px,omitempty"`
+	// PublishedSide is the long side the photo was published at; Smaller
+	// is set when that is less than output.max_side and the photo itself
+	// (published smaller so that the floor holds).
+	PublishedSide int  `json:"published_side,omitempty"`
+	Smaller       bool `json:"smaller,omitempty"`
+	// Normalized is set when a contrast-normalised copy was analysed too.
+	Normalized bool `json:"normalized,omitempty"`
+	// DetectMs and CheckMs are the wall time of the analysis and of the
+	// check of the output.
+	DetectMs int64 `json:"detect_ms,omitempty"`
+	CheckMs  int64 `json:"check_ms,omitempty"`
 }
 
 // Summary counts items by outcome.

@@ -137,7 +137,7 @@ func (h *header) decode(data []byte, lim Limits, maxSide int) (*image.NRGBA, err
 	if err != nil {
 		return nil, err
 	}
-	img = fit(img, maxSide)
+	img = Fit(img, maxSide)
 	if h.Format != HEIC {
 		img = orient(img, h.Orientation)
 	}
@@ -147,8 +147,9 @@ func (h *header) decode(data []byte, lim Limits, maxSide int) (*image.NRGBA, err
 	return img, nil
 }
 
-// fit resizes img so that its long side is at most maxSide.
-func fit(img *image.NRGBA, maxSide int) *image.NRGBA {
+// Fit resizes img so that its long side is at most maxSide (0: as it is);
+// an image that fits is returned as it is.
+func Fit(img *image.NRGBA, maxSide int) *image.NRGBA {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	if maxSide <= 0 || max(w, h) <= maxSide {
 		return img

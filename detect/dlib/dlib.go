@@ -14,6 +14,7 @@ import (
 	face "github.com/Kagami/go-face"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/analyze"
 )
 
 // Detector names accepted in Config.Detector.
@@ -90,6 +91,9 @@ type Config struct {
 	// OpenBLAS thread each); each busy worker needs about 0.5 GB more for a
 	// 12 MP photo at the default size.
 	Workers int
+	// MemoryBytes bounds the memory of one HOG pass of Faces (about 23
+	// bytes per pixel it sees): a larger copy is seen in tiles. 0: no bound.
+	MemoryBytes int64
 }
 
 // ModelFile names one model file go-face loads and where to get it.
@@ -338,64 +342,27 @@ func (d *Detector) Detect(ctx context.Context, img image.Image) ([]detect.Face, 
 	return faces, nil
 }
 
-// Overlap thresholds above which boxes from two passes are taken to be the
-// same face. HOG and CNN draw one face's box in different sizes and places
-// (on the group photos: IoU 0.56-0.84, the smaller box 81-100 % inside the
-// other), so both the IoU and the share of the smaller box inside the other
-// count.
-const (
-	sameFaceIoU   = 0.3
-	sameFaceCover = 0.6
-)
-
 // mergePasses returns the faces of the earlier passes and those of a later
-// pass that are not among them. Faces within one pass are not merged: dlib
-// has already removed overlapping boxes there, and two overlapping faces
-// must both stay.
+// pass that are not among them (analyze.SameFace). Faces within one pass are
+// not merged: dlib has already removed overlapping boxes there, and two
+// overlapping faces must both stay. The earlier pass's face is kept (passes
+// run HOG first: the landmark model expects HOG-like boxes).
 func mergePasses(earlier, later []detect.Face) []detect.Face {
 	out := earlier[:len(earlier):len(earlier)] // appending never writes into earlier's array
 	for _, f := range later {
-		if !seen(earlier, f.Rect) {
+		dup := false
+		for _, g := range earlier {
+			if analyze.SameFace(g.Rect, f.Rect) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
 			out = append(out, f)
 		}
 	}
 	return out
 }
 
-// seen reports whether r is a face already in faces. The earlier pass's
-// face is kept (passes run HOG first: the landmark model expects HOG-like
-// boxes).
-func seen(faces []detect.Face, r image.Rectangle) bool {
-	for _, g := range faces {
-		if IoU(g.Rect, r) >= sameFaceIoU || cover(g.Rect, r) >= sameFaceCover {
-			return true
-		}
-	}
-	return false
-}
-
 // IoU is the intersection over union of two rectangles.
-func IoU(a, b image.Rectangle) float64 {
-	in := area(a.Intersect(b))
-	if in == 0 {
-		return 0
-	}
-	return float64(in) / float64(area(a)+area(b)-in)
-}
-
-// cover is the share of the smaller rectangle inside the other.
-func cover(a, b image.Rectangle) float64 {
-	in := area(a.Intersect(b))
-	m := min(area(a), area(b))
-	if in == 0 || m == 0 {
-		return 0
-	}
-	return float64(in) / float64(m)
-}
-
-func area(r image.Rectangle) int {
-	if r.Empty() {
-		return 0
-	}
-	return r.Dx() * r.Dy()
-}
+func IoU(a, b image.Rectangle) float64 { return analyze.IoU(a, b) }

@@ -33,6 +33,7 @@ import (
 	xdraw "golang.org/x/image/draw"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/analyze"
 )
 
 func measureOnly(t *testing.T) {
@@ -214,7 +215,7 @@ func TestMeasureGroups(t *testing.T) {
 			for _, b := range c.faces[i] {
 				if v := IoU(a.Rect, b.Rect); v > 0.1 {
 					ious = append(ious, v)
-					covers = append(covers, cover(a.Rect, b.Rect))
+					covers = append(covers, analyze.Cover(a.Rect, b.Rect))
 				}
 			}
 		}
@@ -419,7 +420,7 @@ func TestMeasureClassPhoto(t *testing.T) {
 			}
 			kind := "false"
 			for _, p := range placed {
-				if cover(p.rect, f.Rect) >= 0.6 {
+				if analyze.Cover(p.rect, f.Rect) >= 0.6 {
 					kind = "loose"
 					break
 				}

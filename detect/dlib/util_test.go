@@ -337,3 +337,10 @@ func table(t testing.TB, header []string, rows [][]string) {
 	}
 	fmt.Print(sb.String())
 }
+
+func area(r image.Rectangle) int {
+	if r.Empty() {
+		return 0
+	}
+	return r.Dx() * r.Dy()
+}
