@@ -75,6 +75,13 @@ type Faces struct {
 	Margin        float64 `mapstructure:"margin"`
 	MinFacePx     int     `mapstructure:"min_face_px"`
 	Redact        Redact  `mapstructure:"redact"`
+	// The analysis: coverage floor, finder, budgets (detect/analyze).
+	CoveragePx      int           `mapstructure:"coverage_px"`
+	Finder          string        `mapstructure:"finder"`
+	AnalysisMaxSide int           `mapstructure:"analysis_max_side"`
+	MemoryMB        int           `mapstructure:"memory_mb"`
+	TimeBudget      time.Duration `mapstructure:"time_budget"`
+	Normalize       bool          `mapstructure:"normalize"`
 }
 
 // Redact says how faces are made unrecognisable.
@@ -424,6 +431,7 @@ func (c *Config) resolvePaths(base string) {
 func (c *Config) normalise() {
 	c.Faces.Policy = strings.ToLower(strings.TrimSpace(c.Faces.Policy))
 	c.Faces.Detector = strings.ToLower(strings.TrimSpace(c.Faces.Detector))
+	c.Faces.Finder = strings.ToLower(strings.TrimSpace(c.Faces.Finder))
 	c.Faces.Redact.Mode = strings.ToLower(strings.TrimSpace(c.Faces.Redact.Mode))
 	c.Faces.Redact.Shape = strings.ToLower(strings.TrimSpace(c.Faces.Redact.Shape))
 	for i, s := range c.Categories.Reject {
@@ -474,6 +482,14 @@ func (c *Config) Validate() error {
 	floatRange("faces.threshold", c.Faces.Threshold, 0.2, 0.6)
 	floatRange("faces.margin", c.Faces.Margin, 0, 0.3)
 	intRange("faces.min_face_px", c.Faces.MinFacePx, 20, 400)
+	intRange("faces.coverage_px", c.Faces.CoveragePx, 8, 200)
+	if c.Faces.CoveragePx > c.Faces.MinFacePx {
+		bad("faces.coverage_px", "%d is larger than faces.min_face_px (%d): every face that can be matched must be looked for", c.Faces.CoveragePx, c.Faces.MinFacePx)
+	}
+	oneOf("faces.finder", c.Faces.Finder, "blazeface", "none")
+	intRange("faces.analysis_max_side", c.Faces.AnalysisMaxSide, 1024, 16384)
+	intRange("faces.memory_mb", c.Faces.MemoryMB, 256, 16384)
+	durRange("faces.time_budget", c.Faces.TimeBudget, time.Second, time.Hour)
 	oneOf("faces.redact.mode", c.Faces.Redact.Mode, "blur", "pixelate", "fill")
 	oneOf("faces.redact.shape", c.Faces.Redact.Shape, "ellipse", "box")
 	floatRange("faces.redact.mask_scale", c.Faces.Redact.MaskScale, 1.0, 3.0)

@@ -202,7 +202,7 @@ func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
 				regions = append(regions, j.Faces[i].Rect)
 			}
 		}
-		if err := redact.CheckRedacted(j.Image, img, regions, f.Redact.Cells); err != nil {
+		if err := redact.CheckRedacted(j.Image, img, regions, f.Redact); err != nil {
 			d.Err = Hold(err, "the face check of the output failed: a redacted face kept its detail")
 			continue
 		}

@@ -34,11 +34,19 @@ func TestCheckRedacted(t *testing.T) {
 			o := DefaultRedactOptions()
 			o.Mode = mode
 			after := Redact(before, []image.Rectangle{face}, o)
-			if err := CheckRedacted(before, after, []image.Rectangle{face}, o.Cells); err != nil {
+			enc, err := EncodeJPEG(after, 85)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after, _, err = Decode(t.Context(), enc, DefaultLimits(), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := CheckRedacted(before, after, []image.Rectangle{face}, o); err != nil {
 				t.Errorf("brightness %v, %s: a redacted face failed the check: %v", scale, mode, err)
 			}
 		}
-		if err := CheckRedacted(before, before, []image.Rectangle{face}, 0); err == nil {
+		if err := CheckRedacted(before, before, []image.Rectangle{face}, DefaultRedactOptions()); err == nil {
 			t.Errorf("brightness %v: a face that was not redacted passed the check", scale)
 		}
 		// Only the left half redacted.
@@ -47,12 +55,12 @@ func TestCheckRedacted(t *testing.T) {
 		o.Shape = Box
 		o.MaskScale = 1
 		after := Redact(before, []image.Rectangle{half}, o)
-		if err := CheckRedacted(before, after, []image.Rectangle{face}, 0); err == nil {
+		if err := CheckRedacted(before, after, []image.Rectangle{face}, DefaultRedactOptions()); err == nil {
 			t.Errorf("brightness %v: a half-redacted face passed the check", scale)
 		}
 		// Redacted somewhere else.
 		after = Redact(before, []image.Rectangle{face.Add(image.Pt(150, 0))}, DefaultRedactOptions())
-		if err := CheckRedacted(before, after, []image.Rectangle{face}, 0); err == nil {
+		if err := CheckRedacted(before, after, []image.Rectangle{face}, DefaultRedactOptions()); err == nil {
 			t.Errorf("brightness %v: a face redacted in the wrong place passed the check", scale)
 		}
 	}

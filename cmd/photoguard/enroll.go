@@ -96,7 +96,9 @@ Reference photos may be removed afterwards (--wipe does it once enrolled).`,
 // decoder the pipeline uses.
 type enroller struct {
 	cfg   *config.Config
-	det   pipeline.FaceDetector
+	det   interface {
+		Detect(ctx context.Context, img image.Image) ([]detect.Face, error)
+	}
 	model string // the detector's dlib.ModelID, recorded with each reference
 	store *registry.Store
 	close func()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/analyze"
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/registry"
@@ -42,7 +43,26 @@ func dlibConfig(cfg *config.Config) dlib.Config {
 		Upsample:   cfg.Faces.Upsample,
 		CNNMaxSide: cfg.Faces.CNNMaxSide,
 		Workers:    cfg.Workers,
+		// The recogniser's share of a worker's memory budget.
+		MemoryBytes: int64(cfg.Faces.MemoryMB) << 20,
 	}
+}
+
+// newEngine builds the face analysis around the dlib detector and the
+// configured finder.
+func newEngine(cfg *config.Config, det *dlib.Detector) (*analyze.Engine, error) {
+	var finder analyze.Finder
+	switch cfg.Faces.Finder {
+	case "none":
+	default:
+		return nil, fmt.Errorf("faces.finder %q is not available in this build", cfg.Faces.Finder)
+	}
+	return analyze.New(analyze.Config{
+		CoveragePx: float64(cfg.Faces.CoveragePx),
+		MinFacePx:  float64(cfg.Faces.MinFacePx),
+		TimeBudget: cfg.Faces.TimeBudget,
+		Normalize:  cfg.Faces.Normalize,
+	}, finder, det)
 }
 
 // newDetector loads the dlib models (a second or two).
@@ -56,10 +76,14 @@ func newDetector(cfg *config.Config) (*dlib.Detector, error) {
 
 // faceOptions builds the pipeline's face settings around a detector and the
 // store.
-func faceOptions(cfg *config.Config, det *dlib.Detector, store *registry.Store) *pipeline.FaceOptions {
+func faceOptions(cfg *config.Config, det *dlib.Detector, store *registry.Store) (*pipeline.FaceOptions, error) {
+	engine, err := newEngine(cfg, det)
+	if err != nil {
+		return nil, err
+	}
 	dets := make([]pipeline.FaceDetector, cfg.Workers)
 	for i := range dets {
-		dets[i] = det // dlib.Detector runs Workers calls at once
+		dets[i] = engine // safe for concurrent use: dlib.Detector runs Workers calls at once
 	}
 	return &pipeline.FaceOptions{
 		Detectors: dets,
@@ -71,7 +95,7 @@ func faceOptions(cfg *config.Config, det *dlib.Detector, store *registry.Store) 
 			Shape:     redact.Shape(cfg.Faces.Redact.Shape),
 			MaskScale: cfg.Faces.Redact.MaskScale,
 		},
-	}
+	}, nil
 }
 
 func matchConfig(cfg *config.Config) detect.MatchConfig {

@@ -97,6 +97,11 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 	if err := staleModels(st.store.Snapshot(), st.detector.ModelID()); err != nil {
 		log.Error("every photo will be held until this is fixed", "err", err)
 	}
+	faces, err := faceOptions(cfg, st.detector, st.store)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	giveUp := cfg.Watch.GiveUp
 	if m.batch {
 		// A batch runs over a folder that is complete: a file that does not
@@ -113,8 +118,9 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 			MaxPixels:    cfg.Limits.MaxPixels,
 			Timeout:      cfg.Limits.DecodeTimeout,
 		},
-		MaxSide: cfg.Output.MaxSide,
-		Quality: cfg.Output.Quality,
+		MaxSide:         cfg.Output.MaxSide,
+		AnalysisMaxSide: cfg.Faces.AnalysisMaxSide,
+		Quality:         cfg.Output.Quality,
 		Wipe:    m.wipe,
 		// Notes are for the synced inbox of the service, not for a
 		// folder someone runs a batch over by hand.
@@ -124,7 +130,7 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		Settle:       cfg.Watch.Settle,
 		GiveUp:       giveUp,
 		Journal:      st.journal,
-		Faces:        faceOptions(cfg, st.detector, st.store),
+		Faces:        faces,
 		Log:          log,
 	})
 	if err != nil {

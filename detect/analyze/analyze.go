@@ -282,6 +282,12 @@ func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int)
 	return a, nil
 }
 
+// Describe has the recogniser describe the faces at boxes of img (the check
+// of the output).
+func (e *Engine) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
+	return e.rec.Describe(ctx, img, boxes)
+}
+
 // addBoxes adds the finder's boxes that are not faces already found, as
 // faces without a descriptor. Boxes of the same face from the finder's
 // passes are merged first (the one with the higher score is kept).
