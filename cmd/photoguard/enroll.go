@@ -95,8 +95,8 @@ Reference photos may be removed afterwards (--wipe does it once enrolled).`,
 // enroller computes reference descriptors with the same detector and
 // decoder the pipeline uses.
 type enroller struct {
-	cfg   *config.Config
-	det   interface {
+	cfg *config.Config
+	det interface {
 		Detect(ctx context.Context, img image.Image) ([]detect.Face, error)
 	}
 	model string // the detector's dlib.ModelID, recorded with each reference

@@ -121,7 +121,7 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		MaxSide:         cfg.Output.MaxSide,
 		AnalysisMaxSide: cfg.Faces.AnalysisMaxSide,
 		Quality:         cfg.Output.Quality,
-		Wipe:    m.wipe,
+		Wipe:            m.wipe,
 		// Notes are for the synced inbox of the service, not for a
 		// folder someone runs a batch over by hand.
 		TeacherNotes: cfg.TeacherNotes && !m.batch,
