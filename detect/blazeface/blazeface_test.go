@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/photoguard/photoguard/detect/blazeface/internal/facetest"
 )
 
 func TestMissingAssetsNamed(t *testing.T) {
@@ -30,17 +32,20 @@ func TestMissingAssetsNamed(t *testing.T) {
 // shelf ornament and a molecule model score 0.52 and 0.66).
 func TestGroupPhotos(t *testing.T) {
 	d := sharedDetector(t, Config{})
-	truth := groupTruth(t)
-	for file, gt := range truth {
-		img := loadImage(t, groupPhoto(t, file[len("groups/"):]))
+	names, truth := facetest.GroupTruth(t)
+	for _, file := range names {
+		gt := truth[file]
+		img := loadImage(t, groupPhoto(t, file))
 		boxes, err := d.Detect(context.Background(), img, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		total, found, fp := score(gt, rects(boxes), []int{0})
-		t.Logf("%s: %d/%d faces, %d false", file, found[0], total[0], fp)
-		if found[0] != total[0] {
-			t.Errorf("%s: found %d of %d faces: %v", file, found[0], total[0], boxes)
+		dets := rects(boxes)
+		c := facetest.Recall(gt, facetest.Hits(gt, dets), []int{0})[0]
+		fp := facetest.FalsePositives(gt, dets)
+		t.Logf("%s: %d/%d faces, %d false", file, c.Found, c.Total, fp)
+		if c.Found != c.Total {
+			t.Errorf("%s: found %d of %d faces: %v", file, c.Found, c.Total, boxes)
 		}
 		if fp > 2 {
 			t.Errorf("%s: %d boxes match no face: %v", file, fp, boxes)

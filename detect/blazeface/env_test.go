@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/photoguard/photoguard/detect/blazeface/internal/facetest"
 	"github.com/photoguard/photoguard/redact/testenv"
 )
 
@@ -66,29 +67,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func sharedTestdata(t testing.TB) string { return testenv.SharedTestdata(t) }
-
-func requireFile(t testing.TB, path string) string {
-	t.Helper()
-	_, err := os.Stat(path)
-	testenv.Require(t, err == nil, "test asset missing: %v", err)
-	return path
-}
-
-func loadImage(t testing.TB, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(requireFile(t, path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
-}
+func loadImage(t testing.TB, path string) image.Image { return facetest.LoadImage(t, path) }
 
 func groupPhoto(t testing.TB, name string) string {
-	return filepath.Join(sharedTestdata(t), "faces", "groups", name)
+	return filepath.Join(facetest.GroupsDir(t), name)
 }
