@@ -26,7 +26,8 @@ type GT struct {
 	R          image.Rectangle
 	Valid      bool
 	Occl, Blur int
-	Pose       string
+	Pose       string // group photos: frontal, turned, tilted, away
+	Atypical   bool   // WIDER pose flag: atypical (turned, profile)
 	Source     string // file the face is in
 }
 
@@ -114,7 +115,7 @@ func CrowdTruth(t testing.TB) (dir string, names []string, truth map[string][]GT
 		names = append(names, name)
 		for _, f := range e.Faces {
 			truth[name] = append(truth[name], GT{R: image.Rect(f[0], f[1], f[0]+f[2], f[1]+f[3]),
-				Valid: f[4] == 0, Occl: f[5], Blur: f[6], Source: name})
+				Valid: f[4] == 0, Occl: f[5], Blur: f[6], Atypical: f[7] == 1, Source: name})
 		}
 	}
 	sort.Strings(names)
@@ -175,6 +176,10 @@ func FalsePositives(gt []GT, dets []image.Rectangle) int {
 	}
 	return fp
 }
+
+// Clean reports whether a face is an easy one: WIDER's occlusion none,
+// blur not heavy, pose typical.
+func (g GT) Clean() bool { return g.Occl == 0 && g.Blur < 2 && !g.Atypical }
 
 // Count is found of total faces.
 type Count struct{ Found, Total int }
