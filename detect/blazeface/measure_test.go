@@ -31,19 +31,10 @@ func requireMeasure(t *testing.T) {
 	}
 }
 
-// report logs a line and appends it to $PHOTOGUARD_MEASURE_OUT.
+// report: facetest.Report.
 func report(t *testing.T, format string, args ...any) {
 	t.Helper()
-	line := fmt.Sprintf(format, args...)
-	t.Log(line)
-	if p := os.Getenv("PHOTOGUARD_MEASURE_OUT"); p != "" {
-		f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintln(f, line)
-		f.Close()
-	}
+	facetest.Report(t, format, args...)
 }
 
 var (

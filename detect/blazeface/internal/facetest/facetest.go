@@ -8,6 +8,7 @@ package facetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"image"
 	"os"
 	"path/filepath"
@@ -219,4 +220,20 @@ func Now() Usage {
 	}
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	return Usage{CPU: cpu, MaxRSS: ru.Maxrss * 1024}
+}
+
+// Report logs a line of a measurement table and appends it to the file
+// named by $PHOTOGUARD_MEASURE_OUT, when set.
+func Report(t testing.TB, format string, args ...any) {
+	t.Helper()
+	line := fmt.Sprintf(format, args...)
+	t.Log(line)
+	if p := os.Getenv("PHOTOGUARD_MEASURE_OUT"); p != "" {
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintln(f, line)
+		f.Close()
+	}
 }

@@ -34,16 +34,7 @@ func modelsDir() string {
 
 func report(t *testing.T, format string, args ...any) {
 	t.Helper()
-	line := fmt.Sprintf(format, args...)
-	t.Log(line)
-	if p := os.Getenv("PHOTOGUARD_MEASURE_OUT"); p != "" {
-		f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintln(f, line)
-		f.Close()
-	}
+	facetest.Report(t, format, args...)
 }
 
 type detector struct {
