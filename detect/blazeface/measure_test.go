@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -184,6 +185,45 @@ func TestMeasureCrowds(t *testing.T) {
 		}
 	}
 
+	report(t, "\n### Crowds: what false boxes cost, and how well boxes cover faces\n")
+	report(t, "FP area = share of the photo's pixels under boxes that match no GT face (mean over photos). Cover = share of a found valid face's GT box (>= 20 px) inside the best-matching detection grown 1.3x about its centre (the redaction margin): median, 10th percentile, share >= 90%%.\n")
+	report(t, "| scale | thr | FP area | cover median | cover p10 | cover >= 90%% |")
+	report(t, "| --- | --- | --- | --- | --- | --- |")
+	for _, sc := range scales {
+		for _, thr := range thresholds[:3] {
+			var area float64
+			var covers []float64
+			for _, r := range byScale[sc] {
+				dets := r.boxes(thr)
+				b := set.imgs[r.name].Bounds()
+				area += fpArea(r.gt, dets, b)
+				for _, g := range r.gt {
+					if !g.Valid || g.R.Dx() < 20 {
+						continue
+					}
+					if c, ok := bestCover(g.R, dets, 1.3); ok {
+						covers = append(covers, c)
+					}
+				}
+			}
+			sort.Float64s(covers)
+			n90 := 0
+			for _, c := range covers {
+				if c >= 0.9 {
+					n90++
+				}
+			}
+			q := func(f float64) float64 {
+				if len(covers) == 0 {
+					return 0
+				}
+				return covers[int(f*float64(len(covers)-1))]
+			}
+			report(t, "| %.1f | %.2f | %.1f%% | %.2f | %.2f | %.0f%% |", sc, thr, 100*area/float64(len(byScale[sc])),
+				q(0.5), q(0.1), 100*float64(n90)/float64(max(len(covers), 1)))
+		}
+	}
+
 	report(t, "\n### Crowds: CPU (getrusage, user+system, 1 onnxruntime thread) per scale\n")
 	report(t, "| scale | tiles (18 photos) | CPU s | CPU ms/tile | CPU s per published MP | peak RSS so far (MB) |")
 	report(t, "| --- | --- | --- | --- | --- | --- |")
@@ -256,6 +296,52 @@ func TestMeasureCrowds(t *testing.T) {
 		}
 		report(t, "%s", line)
 	}
+}
+
+// fpArea is the share of b's pixels under detections that match no GT box.
+func fpArea(gt []facetest.GT, dets []image.Rectangle, b image.Rectangle) float64 {
+	var fps []image.Rectangle
+	for _, d := range dets {
+		if facetest.FalsePositives(gt, []image.Rectangle{d}) == 1 {
+			fps = append(fps, d.Intersect(b))
+		}
+	}
+	mask := make([]bool, b.Dx()*b.Dy())
+	n := 0
+	for _, r := range fps {
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				i := (y-b.Min.Y)*b.Dx() + x - b.Min.X
+				if !mask[i] {
+					mask[i] = true
+					n++
+				}
+			}
+		}
+	}
+	return float64(n) / float64(len(mask))
+}
+
+// bestCover returns the share of g inside the matching detection (highest
+// IoU) grown by grow about its centre.
+func bestCover(g image.Rectangle, dets []image.Rectangle, grow float64) (float64, bool) {
+	best, bi := -1.0, -1
+	for i, d := range dets {
+		if facetest.Matches(g, d) {
+			if v := facetest.IoU(g, d); v > best {
+				best, bi = v, i
+			}
+		}
+	}
+	if bi < 0 {
+		return 0, false
+	}
+	d := dets[bi]
+	cx, cy := float64(d.Min.X+d.Max.X)/2, float64(d.Min.Y+d.Max.Y)/2
+	hw, hh := float64(d.Dx())*grow/2, float64(d.Dy())*grow/2
+	r := image.Rect(int(cx-hw), int(cy-hh), int(math.Ceil(cx+hw)), int(math.Ceil(cy+hh)))
+	in := r.Intersect(g)
+	return float64(in.Dx()*in.Dy()) / float64(g.Dx()*g.Dy()), true
 }
 
 // pasteFace renders the 256x256 canvas a face of source box g in src makes
@@ -448,5 +534,33 @@ func TestMeasureLighting(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestMeasureLarge times one 12 MP photo (sample1.jpg of the shared photos
+// enlarged to 4032x3024, an iPad photo's size) at the scales a planner
+// would use for it. Run it alone for the peak RSS to mean something:
+//
+//	PHOTOGUARD_MEASURE=1 go test ./detect/blazeface -run TestMeasureLarge -v
+func TestMeasureLarge(t *testing.T) {
+	requireMeasure(t)
+	d := sharedDetector(t, Config{})
+	src := loadImage(t, filepath.Join(facetest.GroupsDir(t), "..", "..", "photos", "sample1.jpg"))
+	img := image.NewRGBA(image.Rect(0, 0, 4032, 3024))
+	xdraw.BiLinear.Scale(img, img.Rect, src, src.Bounds(), xdraw.Src, nil)
+	base := facetest.Now()
+	report(t, "\n### One 12 MP photo (4032x3024), one Detect call per scale, fresh process\n")
+	report(t, "Peak RSS before the first call (decoded photo, 12 MP copy, model loaded): %d MB.\n", base.MaxRSS>>20)
+	report(t, "| scale | levels | tiles | CPU s | CPU ms/tile | peak RSS after (MB) | boxes thr 0.5 |")
+	report(t, "| --- | --- | --- | --- | --- | --- | --- |")
+	for _, sc := range []float64{0.25, 0.5, 1} {
+		u0 := facetest.Now()
+		c, st, err := d.candidates(context.Background(), img, sc, 0.5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u1 := facetest.Now()
+		report(t, "| %.2f | %v | %d | %.1f | %.1f | %d | %d |", sc, st.Levels, st.Tiles, (u1.CPU - u0.CPU).Seconds(),
+			1000*(u1.CPU-u0.CPU).Seconds()/float64(st.Tiles), u1.MaxRSS>>20, len(merge(c, 0.5, image.Point{})))
 	}
 }
