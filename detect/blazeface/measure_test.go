@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/png"
 	"math"
 	"math/rand"
 	"os"
@@ -25,6 +26,8 @@ import (
 //
 // PHOTOGUARD_MEASURE_OUT, when set, receives the tables as markdown.
 // PHOTOGUARD_MEASURE_SCALES overrides the crowd scales (default 1,1.5,2,3).
+// PHOTOGUARD_MEASURE_SHEETS, a folder, receives contact sheets of the false
+// boxes and missed faces at the first scale, threshold 0.3.
 
 func requireMeasure(t *testing.T) {
 	if os.Getenv("PHOTOGUARD_MEASURE") != "1" {
@@ -67,6 +70,7 @@ type photoRun struct {
 	tiles int
 	cpu   time.Duration
 	mp    float64 // megapixels of the photo
+	scale float64
 }
 
 func (r photoRun) boxes(thr float64) []image.Rectangle {
@@ -118,7 +122,7 @@ func (s photoSet) run(t *testing.T, d *Detector, scale float64, tf func(image.Im
 		u1 := facetest.Now()
 		b := img.Bounds()
 		out = append(out, photoRun{name: n, gt: s.truth[n], cands: c, tiles: st.Tiles, cpu: u1.CPU - u0.CPU,
-			mp: float64(b.Dx()*b.Dy()) / 1e6})
+			mp: float64(b.Dx()*b.Dy()) / 1e6, scale: scale})
 	}
 	return out
 }
@@ -185,6 +189,9 @@ func TestMeasureCrowds(t *testing.T) {
 		}
 	}
 
+	if dir := os.Getenv("PHOTOGUARD_MEASURE_SHEETS"); dir != "" && len(byScale[scales[0]]) > 0 {
+		writeSheets(t, dir, set, byScale[scales[0]], 0.3)
+	}
 	report(t, "\n### Crowds: what false boxes cost, and how well boxes cover faces\n")
 	report(t, "FP area = share of the photo's pixels under boxes that match no GT face (mean over photos). Cover = share of a found valid face's GT box (>= 20 px) inside the best-matching detection grown 1.3x about its centre (the redaction margin): median, 10th percentile, share >= 90%%.\n")
 	report(t, "| scale | thr | FP area | cover median | cover p10 | cover >= 90%% |")
@@ -295,6 +302,45 @@ func TestMeasureCrowds(t *testing.T) {
 			}
 		}
 		report(t, "%s", line)
+	}
+}
+
+// writeSheets writes two contact sheets (up to 80 crops of 64x64 each, the
+// box with half its width around it): the false boxes and the missed valid
+// faces >= 20 px of runs at threshold thr.
+func writeSheets(t *testing.T, dir string, set photoSet, runs []photoRun, thr float64) {
+	var fps, miss []image.Image
+	for _, r := range runs {
+		img := toRGBA(set.imgs[r.name])
+		dets := r.boxes(thr)
+		for _, d := range dets {
+			if facetest.FalsePositives(r.gt, []image.Rectangle{d}) == 1 {
+				fps = append(fps, img.SubImage(d.Inset(-d.Dx()/2)))
+			}
+		}
+		hit := facetest.Hits(r.gt, dets)
+		for i, g := range r.gt {
+			if g.Valid && g.R.Dx() >= 20 && !hit[i] {
+				miss = append(miss, img.SubImage(g.R.Inset(-g.R.Dx()/2)))
+			}
+		}
+	}
+	for name, list := range map[string][]image.Image{"false": fps, "missed": miss} {
+		sheet := image.NewRGBA(image.Rect(0, 0, 10*64, 8*64))
+		for i, c := range list[:min(len(list), 80)] {
+			r := image.Rect((i%10)*64, (i/10)*64, (i%10)*64+64, (i/10)*64+64)
+			xdraw.BiLinear.Scale(sheet, r, c, c.Bounds(), xdraw.Src, nil)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("crowds-%gx-thr%g-%s.png", runs[0].scale, thr, name))
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, sheet); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		t.Logf("wrote %s (%d of %d crops)", p, min(len(list), 80), len(list))
 	}
 }
 
