@@ -259,6 +259,9 @@ func faceSummary(j *Job, d *Delivery) *FaceSummary {
 	if a := j.Analysis; a != nil {
 		s.FloorPx = math.Round(a.FloorPx*10) / 10
 		s.Normalized = a.Normalized
+		for _, ps := range a.Passes {
+			s.Passes = append(s.Passes, PassSummary{Name: ps.Name, MinFacePx: math.Round(ps.MinFacePx*10) / 10, Found: ps.Found, Ms: ps.Took.Milliseconds()})
+		}
 	}
 	if j.Image != nil {
 		s.PublishedSide = max(j.Image.Rect.Dx(), j.Image.Rect.Dy())

@@ -82,6 +82,16 @@ type FaceSummary struct {
 	// check of the output.
 	DetectMs int64 `json:"detect_ms,omitempty"`
 	CheckMs  int64 `json:"check_ms,omitempty"`
+	// Passes are the analysis's passes in order.
+	Passes []PassSummary `json:"passes,omitempty"`
+}
+
+// PassSummary is one pass of the analysis.
+type PassSummary struct {
+	Name      string  `json:"name"`
+	MinFacePx float64 `json:"min_face_px,omitempty"`
+	Found     int     `json:"found"`
+	Ms        int64   `json:"ms"`
 }
 
 // Summary counts items by outcome.

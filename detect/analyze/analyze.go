@@ -75,6 +75,11 @@ type Config struct {
 	// Normalize analyses a contrast-normalised copy of dark, backlit and
 	// washed-out photos too.
 	Normalize bool
+	// DescribeScore is the least finder score of a box only the finder
+	// found for it to be described (and so possibly shown): a box below it
+	// is redacted without asking the recogniser, which saves describing
+	// the finder's many doubtful boxes. 0: describe every box.
+	DescribeScore float32
 }
 
 // Validate checks the configuration.
@@ -148,8 +153,9 @@ func (e *Engine) Plan(size image.Point, publishSide int) Plan {
 		p := Plan{PublishSide: side, FloorPx: e.cfg.CoveragePx}
 		p.FindMin = max(e.cfg.CoveragePx/pub, reachable)
 		if e.fnd != nil {
-			p.RecMin = max(e.cfg.MinFacePx/pub, e.rec.Reach().Floor/e.rec.Reach().MaxScale)
-			p.Estimate = cost(primary, p.FindMin) + cost(e.rec.Reach(), p.RecMin)
+			rr := e.rec.Reach()
+			p.RecMin = max(e.cfg.MinFacePx/pub, rr.Floor/rr.MaxScale)
+			p.Estimate = cost(primary, p.FindMin) + cost(rr, p.RecMin)
 		} else {
 			p.RecMin = p.FindMin
 			p.Estimate = cost(primary, p.FindMin)
@@ -234,7 +240,7 @@ func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int)
 		var idx []int
 		var rects []image.Rectangle
 		for i, f := range faces {
-			if f.NoDescriptor && float64(f.Rect.Dx())*pub >= e.cfg.MinFacePx {
+			if f.NoDescriptor && float64(f.Rect.Dx())*pub >= e.cfg.MinFacePx && f.Score >= e.cfg.DescribeScore {
 				idx = append(idx, i)
 				rects = append(rects, f.Rect)
 			}
