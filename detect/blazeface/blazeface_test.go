@@ -3,6 +3,7 @@ package blazeface
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"path/filepath"
 	"strings"
@@ -32,7 +33,13 @@ func TestMissingAssetsNamed(t *testing.T) {
 // scale 1, with at most two boxes per photo that match no face (in bbt1 a
 // shelf ornament and a molecule model score 0.52 and 0.66).
 func TestGroupPhotos(t *testing.T) {
-	d := sharedDetector(t, Config{})
+	for _, cfg := range []Config{{}, {Mirror: true}} {
+		t.Run(fmt.Sprintf("mirror=%v", cfg.Mirror), func(t *testing.T) { testGroupPhotos(t, cfg) })
+	}
+}
+
+func testGroupPhotos(t *testing.T, cfg Config) {
+	d := sharedDetector(t, cfg)
 	names, truth := facetest.GroupTruth(t)
 	for _, file := range names {
 		gt := truth[file]

@@ -584,7 +584,7 @@ func TestMeasureLighting(t *testing.T) {
 }
 
 // TestMeasureLarge times one 12 MP photo (sample1.jpg of the shared photos
-// enlarged to 4032x3024, an iPad photo's size) at the scales a planner
+// enlarged to 4032x3024 by nearest neighbour, an iPad photo's size) at the scales a planner
 // would use for it. Run it alone for the peak RSS to mean something:
 //
 //	PHOTOGUARD_MEASURE=1 go test ./detect/blazeface -run TestMeasureLarge -v
@@ -592,8 +592,16 @@ func TestMeasureLarge(t *testing.T) {
 	requireMeasure(t)
 	d := sharedDetector(t, Config{})
 	src := loadImage(t, filepath.Join(facetest.GroupsDir(t), "..", "..", "photos", "sample1.jpg"))
+	// Enlarged by nearest neighbour: no scaler's scratch memory in the RSS.
+	small := toRGBA(src)
 	img := image.NewRGBA(image.Rect(0, 0, 4032, 3024))
-	xdraw.BiLinear.Scale(img, img.Rect, src, src.Bounds(), xdraw.Src, nil)
+	for y := 0; y < 3024; y++ {
+		sy := y * small.Rect.Dy() / 3024
+		for x := 0; x < 4032; x++ {
+			sx := x * small.Rect.Dx() / 4032
+			copy(img.Pix[y*img.Stride+4*x:y*img.Stride+4*x+4], small.Pix[sy*small.Stride+4*sx:])
+		}
+	}
 	base := facetest.Now()
 	report(t, "\n### One 12 MP photo (4032x3024), one Detect call per scale, fresh process\n")
 	report(t, "Peak RSS before the first call (decoded photo, 12 MP copy, model loaded): %d MB.\n", base.MaxRSS>>20)
@@ -608,5 +616,34 @@ func TestMeasureLarge(t *testing.T) {
 		u1 := facetest.Now()
 		report(t, "| %.2f | %v | %d | %.1f | %.1f | %d | %d |", sc, st.Levels, st.Tiles, (u1.CPU - u0.CPU).Seconds(),
 			1000*(u1.CPU-u0.CPU).Seconds()/float64(st.Tiles), u1.MaxRSS>>20, len(merge(c, 0.5, image.Point{})))
+	}
+}
+
+// TestMeasureMirror: does running every tile mirrored too (Config.Mirror)
+// find more than the same CPU spent on a larger scale?
+func TestMeasureMirror(t *testing.T) {
+	requireMeasure(t)
+	set := crowdSet(t)
+	report(t, "\n### Mirrored tiles (Config.Mirror) on the crowds\n")
+	report(t, "| scale | mirror | thr | >=16 | >=20 | >=30 | >=20 clean | FP | tiles run | CPU s/MP |")
+	report(t, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	for _, sc := range []float64{1, 2} {
+		for _, mirror := range []bool{false, true} {
+			d := sharedDetector(t, Config{Mirror: mirror})
+			runs := set.run(t, d, sc, nil)
+			var cpu time.Duration
+			var mp float64
+			tiles := 0
+			for _, r := range runs {
+				cpu += r.cpu
+				mp += r.mp
+				tiles += r.tiles
+			}
+			for _, thr := range thresholds[:3] {
+				s := summarize(runs, thr)
+				report(t, "| %.1f | %v | %.2f | %s | %s | %s | %s | %d | %d | %.2f |", sc, mirror, thr,
+					pct(s.all[0]), pct(s.all[1]), pct(s.all[2]), pct(s.clean), s.fp, tiles, cpu.Seconds()/mp)
+			}
+		}
 	}
 }
