@@ -28,7 +28,7 @@ const (
 
 // Defaults for zero Config fields.
 const (
-	DefaultThreshold = 0.5
+	DefaultThreshold = 0.3 // recall first: MEASUREMENTS.md
 	DefaultOverlap   = 64
 	DefaultThreads   = 1
 	DefaultMaxLevels = 6

@@ -30,10 +30,10 @@ func TestMissingAssetsNamed(t *testing.T) {
 }
 
 // The group photos' faces (frontal and turned, 45-109 px) are all found at
-// scale 1, with at most two boxes per photo that match no face (in bbt1 a
-// shelf ornament and a molecule model score 0.52 and 0.66).
+// scale 1, threshold 0.5, with at most two boxes per photo that match no
+// face (in bbt1 a shelf ornament and a molecule model score 0.52 and 0.66).
 func TestGroupPhotos(t *testing.T) {
-	for _, cfg := range []Config{{}, {Mirror: true}} {
+	for _, cfg := range []Config{{Threshold: 0.5}, {Threshold: 0.5, Mirror: true}} {
 		t.Run(fmt.Sprintf("mirror=%v", cfg.Mirror), func(t *testing.T) { testGroupPhotos(t, cfg) })
 	}
 }
@@ -144,10 +144,11 @@ func TestGroupPhotosDarkStretched(t *testing.T) {
 	}
 }
 
-// A sample of the crowds for CI, at the defaults (scale 1, threshold 0.5):
-// four group photos with 44 valid faces >= 20 px, of which 41 were found
-// when measured (MEASUREMENTS.md); at least 85% must be, with at most 16
-// boxes matching no face. The full set runs with PHOTOGUARD_MEASURE=1.
+// A sample of the crowds for CI, at the default threshold (0.3) and scale 1:
+// four group photos with 44 valid faces >= 20 px, of which 43 were found
+// when measured, with 35 boxes matching no face (MEASUREMENTS.md); at least
+// 90% must be found, with at most 45 false boxes. The full set runs with
+// PHOTOGUARD_MEASURE=1.
 func TestCrowdsSampled(t *testing.T) {
 	d := sharedDetector(t, Config{})
 	sample := []string{"11_Meeting_Meeting_11_Meeting_Meeting_11_176.jpg", "12_Group_Group_12_Group_Group_12_728.jpg",
@@ -171,10 +172,10 @@ func TestCrowdsSampled(t *testing.T) {
 	if c.Total != 44 {
 		t.Fatalf("sample holds %d valid faces >= 20 px, want 44: boxes.json changed?", c.Total)
 	}
-	if c.Found*100 < c.Total*85 {
-		t.Errorf("found %d of %d faces >= 20 px, want at least 85%%", c.Found, c.Total)
+	if c.Found*100 < c.Total*90 {
+		t.Errorf("found %d of %d faces >= 20 px, want at least 90%%", c.Found, c.Total)
 	}
-	if fp > 16 {
-		t.Errorf("%d boxes match no face, want at most 16", fp)
+	if fp > 45 {
+		t.Errorf("%d boxes match no face, want at most 45", fp)
 	}
 }

@@ -625,8 +625,8 @@ func TestMeasureMirror(t *testing.T) {
 	requireMeasure(t)
 	set := crowdSet(t)
 	report(t, "\n### Mirrored tiles (Config.Mirror) on the crowds\n")
-	report(t, "| scale | mirror | thr | >=16 | >=20 | >=30 | >=20 clean | FP | tiles run | CPU s/MP |")
-	report(t, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	report(t, "| scale | mirror | thr | >=16 | >=20 | >=30 | >=20 clean | FP | FP area | tiles run | CPU s/MP |")
+	report(t, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, sc := range []float64{1, 2} {
 		for _, mirror := range []bool{false, true} {
 			d := sharedDetector(t, Config{Mirror: mirror})
@@ -641,8 +641,12 @@ func TestMeasureMirror(t *testing.T) {
 			}
 			for _, thr := range thresholds[:3] {
 				s := summarize(runs, thr)
-				report(t, "| %.1f | %v | %.2f | %s | %s | %s | %s | %d | %d | %.2f |", sc, mirror, thr,
-					pct(s.all[0]), pct(s.all[1]), pct(s.all[2]), pct(s.clean), s.fp, tiles, cpu.Seconds()/mp)
+				var area float64
+				for _, r := range runs {
+					area += fpArea(r.gt, r.boxes(thr), set.imgs[r.name].Bounds())
+				}
+				report(t, "| %.1f | %v | %.2f | %s | %s | %s | %s | %d | %.1f%% | %d | %.2f |", sc, mirror, thr,
+					pct(s.all[0]), pct(s.all[1]), pct(s.all[2]), pct(s.clean), s.fp, 100*area/float64(len(runs)), tiles, cpu.Seconds()/mp)
 			}
 		}
 	}
