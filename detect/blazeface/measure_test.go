@@ -651,3 +651,99 @@ func TestMeasureMirror(t *testing.T) {
 		}
 	}
 }
+
+// TestMeasureChildrenFloor: the floor again, with children's faces (every
+// 4th of the shared UTKFace chips, ages 3-16: one face each, 200x200). The
+// reference box is BlazeFace's own on the chip shown whole (200 px) in a
+// tile; the chip is then shrunk so that box is W model px wide and pasted
+// into a mid-grey tile, centre jittered by up to +-min(W/2, 16) px.
+func TestMeasureChildrenFloor(t *testing.T) {
+	requireMeasure(t)
+	d := sharedDetector(t, Config{MaxLevels: 1})
+	dir := filepath.Join(filepath.Dir(facetest.GroupsDir(t)), "..", "children")
+	files, err := filepath.Glob(filepath.Join(dir, "*.jpg"))
+	if err != nil || len(files) == 0 {
+		facetest.RequireFile(t, filepath.Join(dir, "README.md"))
+		t.Fatalf("no children's chips in %s", dir)
+	}
+	sort.Strings(files)
+	type chip struct {
+		img *image.RGBA
+		ref image.Rectangle // in chip pixels
+		age int
+	}
+	var chips []chip
+	found200, tried := 0, 0
+	for i := 0; i < len(files); i += 4 {
+		tried++
+		img := toRGBA(loadImage(t, files[i]))
+		age, _ := strconv.Atoi(strings.SplitN(filepath.Base(files[i]), "_", 2)[0])
+		canvas := grey256()
+		off := image.Pt((256-img.Rect.Dx())/2, (256-img.Rect.Dy())/2)
+		xdraw.Copy(canvas, off, img, img.Rect, xdraw.Src, nil)
+		c, _, err := d.candidates(context.Background(), canvas, 1, thresholds[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := Box{}
+		for _, b := range merge(c, 0.3, image.Point{}) {
+			if b.Score > best.Score && image.Pt(128, 128).In(b.Rect.Inset(-b.Rect.Dx()/4)) {
+				best = b
+			}
+		}
+		if best.Score == 0 {
+			continue
+		}
+		found200++
+		chips = append(chips, chip{img, best.Rect.Sub(off), age})
+	}
+	report(t, "\n### Floor with children's faces (UTKFace chips, ages 3-16)\n")
+	report(t, "%d of %d chips (every 4th) have a face BlazeFace finds at thr 0.3 when shown whole; those %d are then pasted with the face W model px wide.\n", found200, tried, len(chips))
+	widths := []int{8, 10, 12, 14, 16, 18, 20, 24, 28, 32, 40, 48, 64}
+	bands := []struct {
+		name   string
+		lo, hi int
+	}{{"age 3-7", 0, 7}, {"age 8-12", 8, 12}, {"age 13-16", 13, 99}}
+	report(t, "| W (model px) | thr 0.2 | thr 0.3 | thr 0.5 | thr 0.3 %s | thr 0.3 %s | thr 0.3 %s |", bands[0].name, bands[1].name, bands[2].name)
+	report(t, "| --- | --- | --- | --- | --- | --- | --- |")
+	rng := rand.New(rand.NewSource(12))
+	for _, w := range widths {
+		var byThr [3]facetest.Count
+		var byBand [3]facetest.Count
+		for _, ch := range chips {
+			j := math.Min(float64(w)/2, 16)
+			dx, dy := (rng.Float64()*2-1)*j, (rng.Float64()*2-1)*j
+			canvas, box := pasteFace(ch.img, ch.ref, float64(w), dx, dy)
+			c, _, err := d.candidates(context.Background(), canvas, 1, thresholds[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for ti, thr := range []float64{0.2, 0.3, 0.5} {
+				hit := facetest.Hits([]facetest.GT{{R: box, Valid: true}}, rects(merge(c, thr, image.Point{})))[0]
+				byThr[ti].Total++
+				if hit {
+					byThr[ti].Found++
+				}
+				if thr == 0.3 {
+					for bi, b := range bands {
+						if ch.age >= b.lo && ch.age <= b.hi {
+							byBand[bi].Total++
+							if hit {
+								byBand[bi].Found++
+							}
+						}
+					}
+				}
+			}
+		}
+		report(t, "| %d | %s | %s | %s | %s | %s | %s |", w, pct(byThr[0]), pct(byThr[1]), pct(byThr[2]), pct(byBand[0]), pct(byBand[1]), pct(byBand[2]))
+	}
+}
+
+func grey256() *image.RGBA {
+	m := image.NewRGBA(image.Rect(0, 0, 256, 256))
+	for i := range m.Pix {
+		m.Pix[i] = 128
+	}
+	return m
+}
