@@ -75,6 +75,10 @@ func TestDetectContextAndClose(t *testing.T) {
 	if _, err := d.Detect(ctx, img, 1); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: %v", err)
 	}
+	// Plan predicts the work Detect does.
+	if _, st, err := d.candidates(context.Background(), img, 1.5, 0.3); err != nil || st.Tiles != d.Plan(img.Bounds(), 1.5).Tiles {
+		t.Errorf("Plan %+v, Detect did %+v (%v)", d.Plan(img.Bounds(), 1.5), st, err)
+	}
 	// Concurrent calls give the same boxes.
 	var wg sync.WaitGroup
 	res := make([][]Box, 4)

@@ -233,3 +233,19 @@ func TestLevels(t *testing.T) {
 		t.Errorf("halved pixel %v", got)
 	}
 }
+
+func TestPlan(t *testing.T) {
+	cfg := Config{}.withDefaults()
+	// 1024x768 at scale 1: 5x4 tiles, then 512x384 (3x2), then 256x192 (1).
+	st := plan(1024, 768, 1, 256, cfg)
+	if st.Tiles != 27 || len(st.Levels) != 3 {
+		t.Errorf("1024x768 at 1: %+v, want 27 tiles on 3 levels", st)
+	}
+	cfg.Mirror = true
+	if st := plan(1024, 768, 1, 256, cfg); st.Tiles != 54 {
+		t.Errorf("mirrored: %d tiles, want 54", st.Tiles)
+	}
+	if st := plan(0, 768, 1, 256, cfg); st.Tiles != 0 {
+		t.Errorf("empty image: %+v", st)
+	}
+}

@@ -37,8 +37,7 @@ type halvings []*image.RGBA
 // level makes the level at scale s of halvings[0].
 func (hv *halvings) level(s float64) level {
 	src := (*hv)[0]
-	w := max(int(math.Round(float64(src.Rect.Dx())*s)), 1)
-	h := max(int(math.Round(float64(src.Rect.Dy())*s)), 1)
+	w, h := levelSize(src.Rect.Dx(), src.Rect.Dy(), s)
 	k, f := 0, s
 	for f <= 0.5 && (*hv)[k].Rect.Dx() > 1 && (*hv)[k].Rect.Dy() > 1 {
 		if k+1 == len(*hv) {
@@ -53,6 +52,11 @@ func (hv *halvings) level(s float64) level {
 		f = 1
 	}
 	return level{src: (*hv)[k], f: f, w: w, h: h, scale: s}
+}
+
+// levelSize is the size of the level at scale s of a w x h image.
+func levelSize(w, h int, s float64) (int, int) {
+	return max(int(math.Round(float64(w)*s)), 1), max(int(math.Round(float64(h)*s)), 1)
 }
 
 // newLevel makes the level at scale s of src (for tests).
