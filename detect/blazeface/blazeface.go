@@ -269,7 +269,7 @@ type Stats struct {
 
 // Plan says, without running anything, what Detect(ctx, img, scale) will do
 // for an image of size b: a planner's cost estimate is Tiles times the CPU
-// per tile (about 8-10 ms on one core, MEASUREMENTS.md).
+// per tile (about 8-10 ms of one core, MEASUREMENTS.md).
 func (d *Detector) Plan(b image.Rectangle, scale float64) Stats {
 	return plan(b.Dx(), b.Dy(), scale, d.spec.size, d.cfg)
 }
