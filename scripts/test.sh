@@ -22,12 +22,12 @@ fi
 go vet ./...
 # Two runs. Everything that does not link dlib runs under the race detector
 # (the pipeline, journal, daemon and target code, where the concurrency
-# lives). The two packages that link dlib run without it: the race detector
+# lives). The packages that link dlib run without it: the race detector
 # cannot see into dlib's C++, it makes them take twice as long (measured:
 # 700 s instead of 420 s for cmd/photoguard), and a race build would compile
 # dlib's wrapper a second time. -trimpath matches scripts/setup.sh, so the
 # wrapper compiled there is reused here.
-dlib_pkgs=(./cmd/photoguard ./detect/dlib)
-mapfile -t race_pkgs < <(go list ./... | grep -v -e '/cmd/photoguard$' -e '/detect/dlib$')
+dlib_pkgs=(./cmd/photoguard ./detect/dlib ./detect/blazeface/internal/vsdlib)
+mapfile -t race_pkgs < <(go list ./... | grep -v -e '/cmd/photoguard$' -e '/detect/dlib$' -e '/internal/vsdlib$')
 go test -race -timeout 30m "${race_pkgs[@]}" "$@"
 go test -trimpath -timeout 30m "${dlib_pkgs[@]}" "$@"

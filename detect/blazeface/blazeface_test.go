@@ -3,6 +3,7 @@ package blazeface
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"path/filepath"
 	"strings"
@@ -29,10 +30,16 @@ func TestMissingAssetsNamed(t *testing.T) {
 }
 
 // The group photos' faces (frontal and turned, 45-109 px) are all found at
-// scale 1, with at most two boxes per photo that match no face (in bbt1 a
-// shelf ornament and a molecule model score 0.52 and 0.66).
+// scale 1, threshold 0.5, with at most two boxes per photo that match no
+// face (in bbt1 a shelf ornament and a molecule model score 0.52 and 0.66).
 func TestGroupPhotos(t *testing.T) {
-	d := sharedDetector(t, Config{})
+	for _, cfg := range []Config{{Threshold: 0.5}, {Threshold: 0.5, Mirror: true}} {
+		t.Run(fmt.Sprintf("mirror=%v", cfg.Mirror), func(t *testing.T) { testGroupPhotos(t, cfg) })
+	}
+}
+
+func testGroupPhotos(t *testing.T, cfg Config) {
+	d := sharedDetector(t, cfg)
 	names, truth := facetest.GroupTruth(t)
 	for _, file := range names {
 		gt := truth[file]
@@ -67,6 +74,10 @@ func TestDetectContextAndClose(t *testing.T) {
 	cancel()
 	if _, err := d.Detect(ctx, img, 1); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: %v", err)
+	}
+	// Plan predicts the work Detect does.
+	if _, st, err := d.candidates(context.Background(), img, 1.5, 0.3); err != nil || st.Tiles != d.Plan(img.Bounds(), 1.5).Tiles {
+		t.Errorf("Plan %+v, Detect did %+v (%v)", d.Plan(img.Bounds(), 1.5), st, err)
 	}
 	// Concurrent calls give the same boxes.
 	var wg sync.WaitGroup
@@ -137,10 +148,11 @@ func TestGroupPhotosDarkStretched(t *testing.T) {
 	}
 }
 
-// A sample of the crowds for CI, at the defaults (scale 1, threshold 0.5):
-// four group photos with 44 valid faces >= 20 px, of which 41 were found
-// when measured (MEASUREMENTS.md); at least 85% must be, with at most 16
-// boxes matching no face. The full set runs with PHOTOGUARD_MEASURE=1.
+// A sample of the crowds for CI, at the default threshold (0.3) and scale 1:
+// four group photos with 44 valid faces >= 20 px, of which 43 were found
+// when measured, with 35 boxes matching no face (MEASUREMENTS.md); at least
+// 90% must be found, with at most 45 false boxes. The full set runs with
+// PHOTOGUARD_MEASURE=1.
 func TestCrowdsSampled(t *testing.T) {
 	d := sharedDetector(t, Config{})
 	sample := []string{"11_Meeting_Meeting_11_Meeting_Meeting_11_176.jpg", "12_Group_Group_12_Group_Group_12_728.jpg",
@@ -164,10 +176,10 @@ func TestCrowdsSampled(t *testing.T) {
 	if c.Total != 44 {
 		t.Fatalf("sample holds %d valid faces >= 20 px, want 44: boxes.json changed?", c.Total)
 	}
-	if c.Found*100 < c.Total*85 {
-		t.Errorf("found %d of %d faces >= 20 px, want at least 85%%", c.Found, c.Total)
+	if c.Found*100 < c.Total*90 {
+		t.Errorf("found %d of %d faces >= 20 px, want at least 90%%", c.Found, c.Total)
 	}
-	if fp > 16 {
-		t.Errorf("%d boxes match no face, want at most 16", fp)
+	if fp > 45 {
+		t.Errorf("%d boxes match no face, want at most 45", fp)
 	}
 }

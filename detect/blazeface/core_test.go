@@ -177,13 +177,75 @@ func TestFillTile(t *testing.T) {
 	}
 	in := make([]float32, 16*16*3)
 	// Level at scale 1: pixels copied, white = 1, padding past the edge 0.
-	fillTile(in, newLevel(src, 1), image.Rect(0, 0, 16, 16), 16, false)
+	fillTile(in, newLevel(src, 1), image.Rect(0, 0, 16, 16), 16, false, nil)
 	if in[0] != 1 || in[3*(9*16+9)] != 1 || in[3*(10*16+10)] != 0 || in[3*15] != 0 {
 		t.Errorf("scale 1: %v %v %v %v", in[0], in[3*(9*16+9)], in[3*(10*16+10)], in[3*15])
 	}
 	// Level at scale 1.5: 15x15 of white, then padding.
-	fillTile(in, newLevel(src, 1.5), image.Rect(0, 0, 16, 16), 16, false)
+	fillTile(in, newLevel(src, 1.5), image.Rect(0, 0, 16, 16), 16, false, nil)
 	if in[3*(14*16+14)] != 1 || in[3*(15*16+15)] != 0 {
 		t.Errorf("scale 1.5: %v %v", in[3*(14*16+14)], in[3*(15*16+15)])
+	}
+}
+
+func TestMirrorTile(t *testing.T) {
+	in := make([]float32, 4*4*3)
+	for i := range in {
+		in[i] = float32(i)
+	}
+	mirrorTile(in, 4)
+	// Pixel (0, 1) now holds what pixel (3, 1) held.
+	if in[3*(1*4+0)] != float32(3*(1*4+3)) || in[3*(1*4+0)+2] != float32(3*(1*4+3)+2) {
+		t.Errorf("mirror: %v", in[12:24])
+	}
+	mirrorTile(in, 4)
+	for i := range in {
+		if in[i] != float32(i) {
+			t.Fatalf("mirroring twice changed value %d", i)
+		}
+	}
+}
+
+func TestLevels(t *testing.T) {
+	src := image.NewRGBA(image.Rect(0, 0, 101, 60))
+	for y := 0; y < 60; y++ {
+		for x := 0; x < 101; x++ {
+			src.SetRGBA(x, y, color.RGBA{uint8(2 * x), uint8(4 * y), 7, 255})
+		}
+	}
+	hv := halvings{src}
+	for _, c := range []struct {
+		s       float64
+		w, h, k int // level size, halvings used
+	}{{1, 101, 60, 0}, {2, 202, 120, 0}, {0.75, 76, 45, 0}, {0.5, 51, 30, 1}, {0.25, 25, 15, 2}, {0.3, 30, 18, 1}} {
+		lv := hv.level(c.s)
+		if lv.w != c.w || lv.h != c.h || lv.src != hv[c.k] {
+			t.Errorf("scale %v: level %dx%d from halving %dx%d, want %dx%d from halving %d", c.s, lv.w, lv.h,
+				lv.src.Rect.Dx(), lv.src.Rect.Dy(), c.w, c.h, c.k)
+		}
+		if lv.f <= 0.5 {
+			t.Errorf("scale %v: sampling factor %v skips pixels", c.s, lv.f)
+		}
+	}
+	// A 2x2 block's mean.
+	h := halve(src)
+	if got := h.RGBAAt(3, 2); got.R != uint8((12+14+12+14)/4) || got.G != uint8((16+16+20+20)/4) {
+		t.Errorf("halved pixel %v", got)
+	}
+}
+
+func TestPlan(t *testing.T) {
+	cfg := Config{}.withDefaults()
+	// 1024x768 at scale 1: 5x4 tiles, then 512x384 (3x2), then 256x192 (1).
+	st := plan(1024, 768, 1, 256, cfg)
+	if st.Tiles != 27 || len(st.Levels) != 3 {
+		t.Errorf("1024x768 at 1: %+v, want 27 tiles on 3 levels", st)
+	}
+	cfg.Mirror = true
+	if st := plan(1024, 768, 1, 256, cfg); st.Tiles != 54 {
+		t.Errorf("mirrored: %d tiles, want 54", st.Tiles)
+	}
+	if st := plan(0, 768, 1, 256, cfg); st.Tiles != 0 {
+		t.Errorf("empty image: %+v", st)
 	}
 }

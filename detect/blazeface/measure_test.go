@@ -584,7 +584,7 @@ func TestMeasureLighting(t *testing.T) {
 }
 
 // TestMeasureLarge times one 12 MP photo (sample1.jpg of the shared photos
-// enlarged to 4032x3024, an iPad photo's size) at the scales a planner
+// enlarged to 4032x3024 by nearest neighbour, an iPad photo's size) at the scales a planner
 // would use for it. Run it alone for the peak RSS to mean something:
 //
 //	PHOTOGUARD_MEASURE=1 go test ./detect/blazeface -run TestMeasureLarge -v
@@ -592,8 +592,16 @@ func TestMeasureLarge(t *testing.T) {
 	requireMeasure(t)
 	d := sharedDetector(t, Config{})
 	src := loadImage(t, filepath.Join(facetest.GroupsDir(t), "..", "..", "photos", "sample1.jpg"))
+	// Enlarged by nearest neighbour: no scaler's scratch memory in the RSS.
+	small := toRGBA(src)
 	img := image.NewRGBA(image.Rect(0, 0, 4032, 3024))
-	xdraw.BiLinear.Scale(img, img.Rect, src, src.Bounds(), xdraw.Src, nil)
+	for y := 0; y < 3024; y++ {
+		sy := y * small.Rect.Dy() / 3024
+		for x := 0; x < 4032; x++ {
+			sx := x * small.Rect.Dx() / 4032
+			copy(img.Pix[y*img.Stride+4*x:y*img.Stride+4*x+4], small.Pix[sy*small.Stride+4*sx:])
+		}
+	}
 	base := facetest.Now()
 	report(t, "\n### One 12 MP photo (4032x3024), one Detect call per scale, fresh process\n")
 	report(t, "Peak RSS before the first call (decoded photo, 12 MP copy, model loaded): %d MB.\n", base.MaxRSS>>20)
@@ -609,4 +617,133 @@ func TestMeasureLarge(t *testing.T) {
 		report(t, "| %.2f | %v | %d | %.1f | %.1f | %d | %d |", sc, st.Levels, st.Tiles, (u1.CPU - u0.CPU).Seconds(),
 			1000*(u1.CPU-u0.CPU).Seconds()/float64(st.Tiles), u1.MaxRSS>>20, len(merge(c, 0.5, image.Point{})))
 	}
+}
+
+// TestMeasureMirror: does running every tile mirrored too (Config.Mirror)
+// find more than the same CPU spent on a larger scale?
+func TestMeasureMirror(t *testing.T) {
+	requireMeasure(t)
+	set := crowdSet(t)
+	report(t, "\n### Mirrored tiles (Config.Mirror) on the crowds\n")
+	report(t, "| scale | mirror | thr | >=16 | >=20 | >=30 | >=20 clean | FP | FP area | tiles run | CPU s/MP |")
+	report(t, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	for _, sc := range []float64{1, 2} {
+		for _, mirror := range []bool{false, true} {
+			d := sharedDetector(t, Config{Mirror: mirror})
+			runs := set.run(t, d, sc, nil)
+			var cpu time.Duration
+			var mp float64
+			tiles := 0
+			for _, r := range runs {
+				cpu += r.cpu
+				mp += r.mp
+				tiles += r.tiles
+			}
+			for _, thr := range thresholds[:3] {
+				s := summarize(runs, thr)
+				var area float64
+				for _, r := range runs {
+					area += fpArea(r.gt, r.boxes(thr), set.imgs[r.name].Bounds())
+				}
+				report(t, "| %.1f | %v | %.2f | %s | %s | %s | %s | %d | %.1f%% | %d | %.2f |", sc, mirror, thr,
+					pct(s.all[0]), pct(s.all[1]), pct(s.all[2]), pct(s.clean), s.fp, 100*area/float64(len(runs)), tiles, cpu.Seconds()/mp)
+			}
+		}
+	}
+}
+
+// TestMeasureChildrenFloor: the floor again, with children's faces (every
+// 4th of the shared UTKFace chips, ages 3-16: one face each, 200x200). The
+// reference box is BlazeFace's own on the chip shown whole (200 px) in a
+// tile; the chip is then shrunk so that box is W model px wide and pasted
+// into a mid-grey tile, centre jittered by up to +-min(W/2, 16) px.
+func TestMeasureChildrenFloor(t *testing.T) {
+	requireMeasure(t)
+	d := sharedDetector(t, Config{MaxLevels: 1})
+	dir := filepath.Join(filepath.Dir(facetest.GroupsDir(t)), "..", "children")
+	files, err := filepath.Glob(filepath.Join(dir, "*.jpg"))
+	if err != nil || len(files) == 0 {
+		facetest.RequireFile(t, filepath.Join(dir, "README.md"))
+		t.Fatalf("no children's chips in %s", dir)
+	}
+	sort.Strings(files)
+	type chip struct {
+		img *image.RGBA
+		ref image.Rectangle // in chip pixels
+		age int
+	}
+	var chips []chip
+	found200, tried := 0, 0
+	for i := 0; i < len(files); i += 4 {
+		tried++
+		img := toRGBA(loadImage(t, files[i]))
+		age, _ := strconv.Atoi(strings.SplitN(filepath.Base(files[i]), "_", 2)[0])
+		canvas := grey256()
+		off := image.Pt((256-img.Rect.Dx())/2, (256-img.Rect.Dy())/2)
+		xdraw.Copy(canvas, off, img, img.Rect, xdraw.Src, nil)
+		c, _, err := d.candidates(context.Background(), canvas, 1, thresholds[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := Box{}
+		for _, b := range merge(c, 0.3, image.Point{}) {
+			if b.Score > best.Score && image.Pt(128, 128).In(b.Rect.Inset(-b.Rect.Dx()/4)) {
+				best = b
+			}
+		}
+		if best.Score == 0 {
+			continue
+		}
+		found200++
+		chips = append(chips, chip{img, best.Rect.Sub(off), age})
+	}
+	report(t, "\n### Floor with children's faces (UTKFace chips, ages 3-16)\n")
+	report(t, "%d of %d chips (every 4th) have a face BlazeFace finds at thr 0.3 when shown whole; those %d are then pasted with the face W model px wide.\n", found200, tried, len(chips))
+	widths := []int{8, 10, 12, 14, 16, 18, 20, 24, 28, 32, 40, 48, 64}
+	bands := []struct {
+		name   string
+		lo, hi int
+	}{{"age 3-7", 0, 7}, {"age 8-12", 8, 12}, {"age 13-16", 13, 99}}
+	report(t, "| W (model px) | thr 0.2 | thr 0.3 | thr 0.5 | thr 0.3 %s | thr 0.3 %s | thr 0.3 %s |", bands[0].name, bands[1].name, bands[2].name)
+	report(t, "| --- | --- | --- | --- | --- | --- | --- |")
+	rng := rand.New(rand.NewSource(12))
+	for _, w := range widths {
+		var byThr [3]facetest.Count
+		var byBand [3]facetest.Count
+		for _, ch := range chips {
+			j := math.Min(float64(w)/2, 16)
+			dx, dy := (rng.Float64()*2-1)*j, (rng.Float64()*2-1)*j
+			canvas, box := pasteFace(ch.img, ch.ref, float64(w), dx, dy)
+			c, _, err := d.candidates(context.Background(), canvas, 1, thresholds[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for ti, thr := range []float64{0.2, 0.3, 0.5} {
+				hit := facetest.Hits([]facetest.GT{{R: box, Valid: true}}, rects(merge(c, thr, image.Point{})))[0]
+				byThr[ti].Total++
+				if hit {
+					byThr[ti].Found++
+				}
+				if thr == 0.3 {
+					for bi, b := range bands {
+						if ch.age >= b.lo && ch.age <= b.hi {
+							byBand[bi].Total++
+							if hit {
+								byBand[bi].Found++
+							}
+						}
+					}
+				}
+			}
+		}
+		report(t, "| %d | %s | %s | %s | %s | %s | %s |", w, pct(byThr[0]), pct(byThr[1]), pct(byThr[2]), pct(byBand[0]), pct(byBand[1]), pct(byBand[2]))
+	}
+}
+
+func grey256() *image.RGBA {
+	m := image.NewRGBA(image.Rect(0, 0, 256, 256))
+	for i := range m.Pix {
+		m.Pix[i] = 128
+	}
+	return m
 }

@@ -4,8 +4,6 @@ import (
 	"image"
 	"image/draw"
 	"math"
-
-	xdraw "golang.org/x/image/draw"
 )
 
 // toRGBA returns img as an *image.RGBA at origin (0,0), copying unless it is
@@ -20,29 +18,70 @@ func toRGBA(img image.Image) *image.RGBA {
 	return m
 }
 
-// level is one pyramid level: the level's pixel (x, y) is the source pixel
-// ((x+0.5)/f - 0.5, ...) of src, sampled bilinearly; f = 1 copies pixels.
-// Levels above the source size are sampled on the fly (never stored); levels
-// below it are stored, filtered.
+// level is one pyramid level: the level's pixel (x, y) is the pixel
+// ((x+0.5)/f - 0.5, ...) of src, sampled bilinearly (f = 1 copies pixels).
+// Nothing is stored per level: src is the image itself, or for a level
+// below half its size the image halved (2x2 box filter) until f > 0.5, so
+// bilinear sampling never skips source pixels.
 type level struct {
 	src  *image.RGBA
-	f    float64 // level pixels per src pixel (>= 1, or exactly 1)
+	f    float64 // level pixels per src pixel: > 0.5
 	w, h int     // level size
 	// scale is the level's pixels per pixel of the image passed to Detect.
 	scale float64
 }
 
-// newLevel makes the level at scale s of the source image.
-func newLevel(src *image.RGBA, s float64) level {
-	w := int(math.Round(float64(src.Rect.Dx()) * s))
-	h := int(math.Round(float64(src.Rect.Dy()) * s))
-	w, h = max(w, 1), max(h, 1)
-	if s >= 1 {
-		return level{src: src, f: s, w: w, h: h, scale: s}
+// halvings holds an image and its successive halvings, made when needed.
+type halvings []*image.RGBA
+
+// level makes the level at scale s of halvings[0].
+func (hv *halvings) level(s float64) level {
+	src := (*hv)[0]
+	w, h := levelSize(src.Rect.Dx(), src.Rect.Dy(), s)
+	k, f := 0, s
+	for f <= 0.5 && (*hv)[k].Rect.Dx() > 1 && (*hv)[k].Rect.Dy() > 1 {
+		if k+1 == len(*hv) {
+			*hv = append(*hv, halve((*hv)[k]))
+		}
+		k++
+		f *= 2
 	}
+	// The halved image's size is rounded down; f maps level to it exactly.
+	f = float64(w) / float64((*hv)[k].Rect.Dx())
+	if math.Abs(f-1) < 1e-9 && w == (*hv)[k].Rect.Dx() && h == (*hv)[k].Rect.Dy() {
+		f = 1
+	}
+	return level{src: (*hv)[k], f: f, w: w, h: h, scale: s}
+}
+
+// levelSize is the size of the level at scale s of a w x h image.
+func levelSize(w, h int, s float64) (int, int) {
+	return max(int(math.Round(float64(w)*s)), 1), max(int(math.Round(float64(h)*s)), 1)
+}
+
+// newLevel makes the level at scale s of src (for tests).
+func newLevel(src *image.RGBA, s float64) level {
+	hv := halvings{src}
+	return hv.level(s)
+}
+
+// halve returns m at half its size (rounded down), each pixel the mean of
+// a 2x2 block.
+func halve(m *image.RGBA) *image.RGBA {
+	w, h := max(m.Rect.Dx()/2, 1), max(m.Rect.Dy()/2, 1)
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	xdraw.BiLinear.Scale(dst, dst.Rect, src, src.Rect, xdraw.Src, nil)
-	return level{src: dst, f: 1, w: w, h: h, scale: s}
+	for y := 0; y < h; y++ {
+		r0 := m.Pix[(2*y)*m.Stride:]
+		r1 := m.Pix[min(2*y+1, m.Rect.Dy()-1)*m.Stride:]
+		d := dst.Pix[y*dst.Stride:]
+		for x := 0; x < w; x++ {
+			a, b := 8*x, min(8*x+4, 4*(m.Rect.Dx()-1))
+			for c := 0; c < 4; c++ {
+				d[4*x+c] = uint8((int(r0[a+c]) + int(r0[b+c]) + int(r1[a+c]) + int(r1[b+c]) + 2) / 4)
+			}
+		}
+	}
+	return dst
 }
 
 // stretch maps one channel value through a contrast stretch.
@@ -132,8 +171,14 @@ func Stretch(img image.Image, lowFrac, highFrac float64) *image.RGBA {
 // values in [-1, 1] as MediaPipe feeds BlazeFace). Pixels past the level's
 // edge are mid-grey (0). With tileStretch the tile's own luma quantiles are
 // stretched to full range first.
-func fillTile(in []float32, lv level, r image.Rectangle, size int, tileStretch bool) {
-	buf := make([]uint8, size*size*4) // RGBA of the tile, alpha 0 = padding
+//
+// buf is scratch space of size*size*4 bytes (nil: allocated).
+func fillTile(in []float32, lv level, r image.Rectangle, size int, tileStretch bool, buf []uint8) {
+	if len(buf) < size*size*4 {
+		buf = make([]uint8, size*size*4)
+	}
+	buf = buf[:size*size*4] // RGBA of the tile, alpha 0 = padding
+	clear(buf)
 	src := lv.src
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
 	for ty := 0; ty < size; ty++ {
@@ -189,6 +234,18 @@ func fillTile(in []float32, lv level, r image.Rectangle, size int, tileStretch b
 		}
 		for c := 0; c < 3; c++ {
 			in[3*i+c] = float32(st.apply(float64(buf[o+c]))/127.5 - 1)
+		}
+	}
+}
+
+// mirrorTile flips a size x size x 3 NHWC tile left to right in place.
+func mirrorTile(in []float32, size int) {
+	for y := 0; y < size; y++ {
+		row := in[y*size*3 : (y+1)*size*3]
+		for a, b := 0, size-1; a < b; a, b = a+1, b-1 {
+			for c := 0; c < 3; c++ {
+				row[3*a+c], row[3*b+c] = row[3*b+c], row[3*a+c]
+			}
 		}
 	}
 }
