@@ -249,3 +249,17 @@ func TestPlan(t *testing.T) {
 		t.Errorf("empty image: %+v", st)
 	}
 }
+
+func TestModelPx(t *testing.T) {
+	for _, c := range []struct{ m, want float64 }{{10, 60}, {20, 60}, {30, 50}, {40, 40}, {39.375, 40.625}, {100, 40}} {
+		if got := modelPx(c.m); got < c.want-1e-9 || got > c.want+1e-9 {
+			t.Errorf("modelPx(%v) = %v, want %v", c.m, got, c.want)
+		}
+	}
+	// Never less enlargement for a smaller face.
+	for m := 10.0; m < 60; m++ {
+		if modelPx(m)/m < modelPx(m+1)/(m+1) {
+			t.Errorf("scale at %v px below the scale at %v px", m, m+1)
+		}
+	}
+}
