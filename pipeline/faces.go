@@ -144,7 +144,10 @@ func (p *Pipeline) decide(ctx context.Context, j *Job) error {
 	now := p.opt.Now()
 	for _, d := range j.live() {
 		channel := d.Dest.Channel
-		d.Decisions = detect.Decide(j.Matches, f.Policy, f.Match.Threshold,
+		// Under the objections policy a face is redacted when it may be
+		// a pupil without consent: within the threshold plus the margin
+		// (a face just past the threshold is not someone else for sure).
+		d.Decisions = detect.Decide(j.Matches, f.Policy, f.Match.Threshold+f.Match.Margin,
 			func(id string) (bool, string) { return reg.Consent(id, channel, now) },
 			func(id string) bool { return objected[id] })
 	}
@@ -193,16 +196,24 @@ func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
 			continue
 		}
 		var regions, shown []image.Rectangle
-		var shownIDs []string
+		var shownIdx []int
 		for i, dec := range d.Decisions {
-			if dec.Show {
-				shown = append(shown, j.Faces[i].Rect)
-				shownIDs = append(shownIDs, dec.ID)
-			} else {
+			if !dec.Show {
 				regions = append(regions, j.Faces[i].Rect)
 			}
 		}
-		if err := redact.CheckRedacted(j.Image, img, regions, f.Redact); err != nil {
+		for i, dec := range d.Decisions {
+			// A shown face partly under a neighbour's redaction is not
+			// described again: the blur changes its descriptor, and it
+			// can only hide, never show, someone.
+			if dec.Show && !underRedaction(j.Faces[i].Rect, regions, f.Redact.MaskScale, img.Rect) {
+				shown = append(shown, j.Faces[i].Rect)
+				shownIdx = append(shownIdx, i)
+			}
+		}
+		// Boxes under the coverage floor were never promised (and in a
+		// dark photo JPEG's rounding is as large as what they hold).
+		if err := redact.CheckRedacted(j.Image, img, regions, f.Redact, int(j.Analysis.FloorPx)); err != nil {
 			d.Err = Hold(err, "the face check of the output failed: a redacted face kept its detail")
 			continue
 		}
@@ -222,7 +233,8 @@ func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
 			continue
 		}
 		for k, face := range again {
-			if why := stillShown(face, shownIDs[k], people, f.Match); why != "" {
+			i := shownIdx[k]
+			if why := stillShown(face, j.Faces[i], d.Decisions[i].ID, people, f.Match); why != "" {
 				d.Err = Hold(nil, "the face check of the output failed: %s", why)
 				break
 			}
@@ -231,12 +243,34 @@ func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
 	return nil
 }
 
+// underRedaction reports whether face overlaps the redacted region of any of
+// the redacted faces.
+func underRedaction(face image.Rectangle, redacted []image.Rectangle, maskScale float64, bounds image.Rectangle) bool {
+	for _, r := range redacted {
+		if redact.Region(r, maskScale, bounds).Overlaps(face) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameFaceDrift is how far the descriptor of one face may move between the
+// analysis (the original's pixels) and the published output (smaller, JPEG)
+// for it to count as the same face: at 56 px and more, a face's descriptor
+// moved by 0.15 (median) and 0.24 (max) when the photo was shrunk
+// (detect/dlib/MEASUREMENTS.md §3), different people are 0.6 and more apart.
+const sameFaceDrift = 0.35
+
 // stillShown says why a face the channel shows may not be published as it is
-// in the output ("" when it may): it must still be a confident match to the
-// same pupil.
-func stillShown(face detect.Face, id string, people []detect.Person, cfg detect.MatchConfig) string {
+// in the output ("" when it may): it must be described there, and be the
+// same face the analysis decided on (its descriptor within sameFaceDrift of
+// the analysis's), or else still a confident match to the same pupil.
+func stillShown(face, analysed detect.Face, id string, people []detect.Person, cfg detect.MatchConfig) string {
 	if face.NoDescriptor {
 		return "a face shown in the output can no longer be recognised"
+	}
+	if !analysed.NoDescriptor && detect.Distance(&face.Descriptor, &analysed.Descriptor) <= sameFaceDrift {
+		return ""
 	}
 	// The face box in the output may differ a little from the first
 	// pass's; the size rule was applied there.

@@ -42,11 +42,11 @@ func TestCheckRedacted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := CheckRedacted(before, after, []image.Rectangle{face}, o); err != nil {
+			if err := CheckRedacted(before, after, []image.Rectangle{face}, o, 0); err != nil {
 				t.Errorf("brightness %v, %s: a redacted face failed the check: %v", scale, mode, err)
 			}
 		}
-		if err := CheckRedacted(before, before, []image.Rectangle{face}, DefaultRedactOptions()); err == nil {
+		if err := CheckRedacted(before, before, []image.Rectangle{face}, DefaultRedactOptions(), 0); err == nil {
 			t.Errorf("brightness %v: a face that was not redacted passed the check", scale)
 		}
 		// Only the left half redacted.
@@ -55,13 +55,24 @@ func TestCheckRedacted(t *testing.T) {
 		o.Shape = Box
 		o.MaskScale = 1
 		after := Redact(before, []image.Rectangle{half}, o)
-		if err := CheckRedacted(before, after, []image.Rectangle{face}, DefaultRedactOptions()); err == nil {
+		if err := CheckRedacted(before, after, []image.Rectangle{face}, DefaultRedactOptions(), 0); err == nil {
 			t.Errorf("brightness %v: a half-redacted face passed the check", scale)
 		}
 		// Redacted somewhere else.
 		after = Redact(before, []image.Rectangle{face.Add(image.Pt(150, 0))}, DefaultRedactOptions())
-		if err := CheckRedacted(before, after, []image.Rectangle{face}, DefaultRedactOptions()); err == nil {
+		if err := CheckRedacted(before, after, []image.Rectangle{face}, DefaultRedactOptions(), 0); err == nil {
 			t.Errorf("brightness %v: a face redacted in the wrong place passed the check", scale)
 		}
+	}
+}
+
+func TestCheckRedactedSkipsSlivers(t *testing.T) {
+	face := image.Rect(100, 80, 110, 90)
+	before := textured(400, 300, face, 1)
+	if err := CheckRedacted(before, before, []image.Rectangle{face}, DefaultRedactOptions(), 11); err != nil {
+		t.Errorf("a box under the minimum was checked: %v", err)
+	}
+	if err := CheckRedacted(before, before, []image.Rectangle{face}, DefaultRedactOptions(), 10); err == nil {
+		t.Error("a 10 px face at a 10 px minimum was not checked")
 	}
 }

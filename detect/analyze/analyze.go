@@ -233,7 +233,7 @@ func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int)
 				return nil, err
 			}
 		}
-		faces = e.addBoxes(faces, boxes, b)
+		faces = e.addBoxes(faces, boxes, b, plan.FindMin/2)
 		// Describe the faces only the finder found that are large enough
 		// to be matched.
 		pub := float64(plan.PublishSide) / float64(max(b.Dx(), b.Dy()))
@@ -296,13 +296,27 @@ func (e *Engine) Describe(ctx context.Context, img *image.NRGBA, boxes []image.R
 
 // addBoxes adds the finder's boxes that are not faces already found, as
 // faces without a descriptor. Boxes of the same face from the finder's
-// passes are merged first (the one with the higher score is kept).
-func (e *Engine) addBoxes(faces []detect.Face, boxes []Box, bounds image.Rectangle) []detect.Face {
+// passes are merged first (the one with the higher score is kept). Left out
+// are boxes narrower than minWidth (half the smallest face looked for: far
+// below the floor, where the finder's false boxes are) and boxes lying
+// mostly inside a face the recogniser aligned (a chin, an ear, a forehead of
+// that face: two faces cannot share most of a box).
+func (e *Engine) addBoxes(faces []detect.Face, boxes []Box, bounds image.Rectangle, minWidth float64) []detect.Face {
 	sort.SliceStable(boxes, func(i, j int) bool { return boxes[i].Score > boxes[j].Score })
 	var kept []Box
 	for _, bx := range boxes {
 		r := bx.Rect.Intersect(bounds)
-		if r.Empty() {
+		if r.Empty() || float64(r.Dx()) < minWidth {
+			continue
+		}
+		inside := false
+		for _, f := range faces {
+			if !f.NoDescriptor && !SameFace(f.Rect, r) && float64(area(f.Rect.Intersect(r))) >= 0.5*float64(area(r)) {
+				inside = true
+				break
+			}
+		}
+		if inside {
 			continue
 		}
 		dup := false

@@ -100,12 +100,31 @@ func (d *Detector) hogRegion(ctx context.Context, rec *face.Recognizer, img *ima
 	}
 	var these []detect.Face
 	for _, f := range found {
-		if fr := enc.toSource(f.Rectangle); !fr.Empty() {
-			these = append(these, detect.Face{Rect: fr.Add(r.Min), Descriptor: detect.Descriptor(f.Descriptor), Detector: HOG})
+		fr := enc.toSource(f.Rectangle)
+		if fr.Empty() {
+			continue
 		}
+		face := detect.Face{Rect: fr.Add(r.Min), Descriptor: detect.Descriptor(f.Descriptor), Detector: HOG}
+		if seen := f.Rectangle.Dx(); seen < sharpFacePx {
+			// Found small: describe it again from a crop where it is
+			// describeFacePx wide, as enrolled faces are.
+			if again, err := d.describeOne(rec, img, face.Rect); err != nil {
+				return nil, err
+			} else if !again.NoDescriptor {
+				face.Descriptor = again.Descriptor
+			}
+		}
+		these = append(these, face)
 	}
 	return mergePasses(faces, these), nil
 }
+
+// sharpFacePx: a face HOG found narrower than this in the copy it saw is
+// described again from a crop where it is describeFacePx wide. The 128-D
+// descriptor of a face drifts as it gets smaller (MEASUREMENTS.md §3: 0.13
+// median at 64 px, 0.09 at 80, 0.06 at 100 from its full-size descriptor);
+// matching rules and enrollment assume faces described large.
+const sharpFacePx = 110
 
 // Describe aligns and describes the face in each box: it crops the box with
 // its surroundings from img, scales the crop so the face is about 150 px
@@ -125,38 +144,45 @@ func (d *Detector) Describe(ctx context.Context, img *image.NRGBA, boxes []image
 		return nil, err
 	}
 	defer func() { d.pool <- rec }()
-	b := img.Bounds()
 	for i, box := range boxes {
-		out[i] = detect.Face{Rect: box, NoDescriptor: true}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		w := max(box.Dx(), box.Dy())
-		if w <= 0 {
-			continue
-		}
-		pad := w * 3 / 4
-		r := image.Rect(box.Min.X-pad, box.Min.Y-pad, box.Max.X+pad, box.Max.Y+pad).Intersect(b)
-		enc, err := encodeScaled(cropNRGBA(img, r), describeFacePx/float64(w))
-		if err != nil {
+		if out[i], err = d.describeOne(rec, img, box); err != nil {
 			return nil, err
-		}
-		found, err := rec.Recognize(enc.jpeg)
-		if err != nil {
-			return nil, fmt.Errorf("dlib: describing a face: %w", err)
-		}
-		best, bestIoU := -1, 0.25
-		for k, f := range found {
-			if v := IoU(enc.toSource(f.Rectangle).Add(r.Min), box); v > bestIoU {
-				best, bestIoU = k, v
-			}
-		}
-		if best >= 0 {
-			f := found[best]
-			out[i] = detect.Face{Rect: enc.toSource(f.Rectangle).Add(r.Min), Descriptor: detect.Descriptor(f.Descriptor), Detector: HOG}
 		}
 	}
 	return out, nil
+}
+
+// describeOne is Describe for one box, on a recogniser the caller holds.
+func (d *Detector) describeOne(rec *face.Recognizer, img *image.NRGBA, box image.Rectangle) (detect.Face, error) {
+	none := detect.Face{Rect: box, NoDescriptor: true}
+	w := max(box.Dx(), box.Dy())
+	if w <= 0 {
+		return none, nil
+	}
+	pad := w * 3 / 4
+	r := image.Rect(box.Min.X-pad, box.Min.Y-pad, box.Max.X+pad, box.Max.Y+pad).Intersect(img.Bounds())
+	enc, err := encodeScaled(cropNRGBA(img, r), describeFacePx/float64(w))
+	if err != nil {
+		return none, err
+	}
+	found, err := rec.Recognize(enc.jpeg)
+	if err != nil {
+		return none, fmt.Errorf("dlib: describing a face: %w", err)
+	}
+	best, bestIoU := -1, 0.25
+	for k, f := range found {
+		if v := IoU(enc.toSource(f.Rectangle).Add(r.Min), box); v > bestIoU {
+			best, bestIoU = k, v
+		}
+	}
+	if best < 0 {
+		return none, nil
+	}
+	f := found[best]
+	return detect.Face{Rect: enc.toSource(f.Rectangle).Add(r.Min), Descriptor: detect.Descriptor(f.Descriptor), Detector: HOG}, nil
 }
 
 // cropNRGBA returns region r of img as an image of its own whose bounds start at
