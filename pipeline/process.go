@@ -266,7 +266,7 @@ func (p *Pipeline) settle(ctx context.Context, j *Job, jobErr error) ([]Item, er
 	if worst == nil {
 		return p.finishPublished(j), nil
 	}
-	aside, err := p.moveAside(j, outcomeOf(KindOf(worst)), ReasonOf(worst))
+	aside, err := p.moveAside(j, outcomeOf(KindOf(worst)), worst)
 	if err != nil {
 		p.release(j)
 		return nil, Retry(err, "could not move the photo aside")
@@ -304,7 +304,7 @@ func (p *Pipeline) finishPublished(j *Job) []Item {
 	rec.Kept = !p.opt.Wipe || wipeErr != nil
 	if wipeErr != nil {
 		rec.Reason = "published; the input could not be removed: " + wipeErr.Error()
-		p.opt.Log.Warn("published but the input could not be removed", "photo", short(j.SHA256), "err", wipeErr)
+		p.opt.Log.Warn("published but the input could not be removed", "photo", short(j.SHA256), "err", scrub(wipeErr))
 	}
 	if err := p.opt.Journal.Put(rec); err != nil {
 		p.opt.Log.Error("journal: recording the outcome failed", "photo", short(j.SHA256), "err", err)
@@ -380,6 +380,23 @@ func (p *Pipeline) dest(name string) *Destination {
 		}
 	}
 	return nil
+}
+
+// tag names the job's photo in logs: its short content hash, or for an
+// input that was never hashed (a link, a file over the size limit) a short
+// hash of its path below the inbox; never the path itself.
+func (j *Job) tag() string {
+	if j.SHA256 != "" {
+		return short(j.SHA256)
+	}
+	return pathTag(j.Rel)
+}
+
+// pathTag is "path-" and 8 hex digits of the SHA-256 of a path: a file's
+// name in a log line, for a file whose content is not hashed (yet).
+func pathTag(rel string) string {
+	sum := sha256.Sum256([]byte(rel))
+	return "path-" + hex.EncodeToString(sum[:4])
 }
 
 // short is the form of a content hash that logs show: enough to find the

@@ -131,11 +131,7 @@ func writeReport(path string, rep *pipeline.Report, stdout io.Writer) error {
 	if err := rep.WriteJSON(&buf); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return pipeline.WriteFile(path, buf.Bytes(), 0o600)
 }
 
 func printSummary(w io.Writer, rep *pipeline.Report, target string) {
