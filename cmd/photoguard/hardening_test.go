@@ -3,12 +3,16 @@ package main
 // Tests of issue 8 (hardening) at the level of the commands.
 
 import (
+	"bytes"
+	"errors"
 	"image"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/registry"
 )
 
 // explain --out never truncates what a planted link points to.
@@ -32,5 +36,58 @@ func TestExplainOutNeverFollowsALink(t *testing.T) {
 	// A plain path works.
 	if err := writeAnnotated(filepath.Join(dir, "ok.png"), j); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A restored older register is refused by the coordinator's commands with a
+// message naming the deliberate command; consent accept-restore lists what
+// differs by pupil id (never names) and then accepts it.
+func TestConsentAcceptRestore(t *testing.T) {
+	dir := t.TempDir()
+	cfg := websiteConfig(t, dir, filepath.Join(dir, "models"))
+	csv := filepath.Join(dir, "export.csv")
+	if err := os.WriteFile(csv, []byte("leerlingnummer;voornaam;achternaam;groep;website;sociale_media;nieuwsbrief;ouderportaal;bevestigd_op\n"+
+		"100231;Pietje;Puk;5;ja;ja;ja;ja;2026-09-01\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := consentImport(&out, cfg, csv, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(cfg.StateDir, "registry", "registry.db")
+	backup, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := openStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Revoke("100231", "website"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db, backup, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = consentList(&out, cfg, "")
+	if !errors.Is(err, registry.ErrRolledBack) || !strings.Contains(err.Error(), "photoguard consent accept-restore") {
+		t.Fatalf("consent list over a restored register: %v", err)
+	}
+	out.Reset()
+	if err := consentAcceptRestore(&out, cfg, false); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{"100231 website: revoked on ", "-> yes (confirmed 2026-09-01)", "accepted"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("accept-restore does not say %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "Pietje") || strings.Contains(got, "Puk") {
+		t.Errorf("accept-restore names the pupil:\n%s", got)
+	}
+	out.Reset()
+	if err := consentList(&out, cfg, ""); err != nil {
+		t.Fatalf("consent list after accepting: %v", err)
 	}
 }
