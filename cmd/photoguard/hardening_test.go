@@ -5,12 +5,15 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"image"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/registry"
 )
@@ -89,5 +92,47 @@ func TestConsentAcceptRestore(t *testing.T) {
 	out.Reset()
 	if err := consentList(&out, cfg, ""); err != nil {
 		t.Fatalf("consent list after accepting: %v", err)
+	}
+}
+
+// config check accepts exactly what start-up then accepts: at both ends of
+// every detector setting, what the configuration takes the detector takes
+// (dlib.Config.Normalize, what New checks first), and the school year start
+// the register takes (registry.Open).
+func TestConfigCheckMatchesStartup(t *testing.T) {
+	for _, c := range []struct {
+		key    string
+		lo, hi int
+	}{
+		{"workers", detect.MinWorkers, detect.MaxWorkers},
+		{"faces.detect_max_side", detect.MinDetectMaxSide, detect.MaxDetectMaxSide},
+		{"faces.upsample", detect.MinUpsample, detect.MaxUpsample},
+		{"faces.cnn_max_side", detect.MinCNNMaxSide, detect.MaxCNNMaxSide},
+	} {
+		for _, v := range []int{c.lo - 1, c.lo, c.hi, c.hi + 1, 12, 64} {
+			env := []string{config.EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(c.key, ".", "_")) + "=" + fmt.Sprint(v)}
+			cfg, cerr := config.Parse(nil, "/base", env)
+			inRange := v >= c.lo && v <= c.hi
+			if (cerr == nil) != inRange {
+				t.Errorf("%s %d: config check says %v", c.key, v, cerr)
+			}
+			if cerr != nil {
+				continue
+			}
+			if _, err := dlibConfig(cfg).Normalize(); err != nil {
+				t.Errorf("%s %d: config check accepts it, start-up refuses it: %v", c.key, v, err)
+			}
+		}
+	}
+	for _, day := range []string{"08-01", "02-28", "02-29", "12-31"} {
+		cfg, cerr := config.Parse([]byte("consent:\n  school_year_start: "+day+"\n"), "/base", nil)
+		if cerr != nil {
+			continue
+		}
+		m, d, _ := cfg.Consent.SchoolYearStartMD()
+		k, _ := registry.NewKey()
+		if _, err := registry.Open(t.TempDir(), k, registry.WithSchoolYearStart(m, d)); err != nil {
+			t.Errorf("school_year_start %s: config check accepts it, start-up refuses it: %v", day, err)
+		}
 	}
 }
