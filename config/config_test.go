@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/photoguard/photoguard/detect"
 )
 
 func TestDefaultIsValid(t *testing.T) {
@@ -26,7 +28,7 @@ func TestDefaultIsValid(t *testing.T) {
 	if cfg.Limits.DecodeTimeout != 30*time.Second {
 		t.Errorf("decode_timeout = %v", cfg.Limits.DecodeTimeout)
 	}
-	for _, want := range []string{"zwemles", "gym", "swimming"} {
+	for _, want := range []string{"zwemles", "gym", "swimming", "douchen"} {
 		found := false
 		for _, c := range cfg.Categories.Reject {
 			found = found || c == want
@@ -299,5 +301,26 @@ func TestFoldersApart(t *testing.T) {
 	}
 	if _, err := Parse([]byte(folders("/srv/pg/inbox", "/var/lib/pg", "/srv/pg/publish/website")), "/base", nil); err != nil {
 		t.Errorf("separate folders refused: %v", err)
+	}
+}
+
+// The default categories catch what staff write (issue 8: "douchen", and
+// "zwem les" with a space).
+func TestDefaultCategoriesMatch(t *testing.T) {
+	cfg, err := Parse(nil, "/base", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := detect.NewCategories(cfg.Categories.Reject)
+	for _, rel := range []string{"groep-5/zwem les/IMG_0001.jpg", "groep-5/IMG_0002 douchen.jpg", "groep-5/Zwem-Les 3/a.jpg",
+		"groep-5/kleed kamer.jpg", "groep-5/changing room/a.jpg", "groep-5/school_zwemmen.heic"} {
+		if _, ok := c.Match(rel); !ok {
+			t.Errorf("%s is not in a default category", rel)
+		}
+	}
+	for _, rel := range []string{"groep-5/gymnasium.jpg", "groep-5/IMG_0001.jpg", "groep-5/zwemlesson.jpg"} {
+		if cat, ok := c.Match(rel); ok {
+			t.Errorf("%s is in category %q", rel, cat)
+		}
 	}
 }

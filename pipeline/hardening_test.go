@@ -313,3 +313,37 @@ func TestWriteFileNeverThroughALink(t *testing.T) {
 		}
 	}
 }
+
+// A dry run tells what a run would do with content the journal knows: a
+// photo published already is a duplicate, not "would be published", also
+// when another record is damaged; a photo whose own record is damaged is
+// not "would be published" either (a run could not claim it).
+func TestDryRunKnowsWhatWasPublished(t *testing.T) {
+	e := newEnv(t)
+	e.write("a.jpg", photo(t, 21))
+	e.write("b.jpg", photo(t, 22))
+	for in, its := range e.batch() {
+		if its[0].Outcome != Published {
+			t.Fatalf("%s: %+v", in, its[0])
+		}
+	}
+	// One damaged record (a disk error, a hand edit).
+	must(t, os.WriteFile(filepath.Join(e.state, "journal", sha(photo(t, 22))+".json"), []byte("{\"sha256\": \"trunc"), 0o600))
+	d := newEnv(t, func(o *Options) { o.DryRun = true; o.Journal = journal.ReadOnly(e.state) })
+	d.write("again/a.jpg", photo(t, 21))
+	d.write("again/b.jpg", photo(t, 22))
+	d.write("new.jpg", photo(t, 23))
+	items := d.batch()
+	if it := one(t, items, "again/a.jpg"); it.Outcome != Published || !it.Duplicate || !strings.Contains(it.Reason, "already published") {
+		t.Errorf("a photo published already, in a dry run: %+v", it)
+	}
+	if it := one(t, items, "again/b.jpg"); it.Outcome == Published || !strings.Contains(it.Reason, "journal record") {
+		t.Errorf("a photo with a damaged record, in a dry run: %+v", it)
+	}
+	if it := one(t, items, "new.jpg"); it.Outcome != Published || it.Duplicate || it.Reason != "dry run: would be published" {
+		t.Errorf("a new photo, in a dry run: %+v", it)
+	}
+	if len(d.outputs()) != 0 || !exists(filepath.Join(d.inbox, "again", "a.jpg")) {
+		t.Error("the dry run published or wiped")
+	}
+}

@@ -47,7 +47,8 @@ type Options struct {
 	// Faces configures detection, matching, policy and redaction. It is
 	// required: no photo is published without its faces checked.
 	Faces *FaceOptions
-	// Journal records progress; nil only with DryRun.
+	// Journal records progress; nil only with DryRun. A dry run only reads
+	// it (journal.ReadOnly), to tell what was published already.
 	Journal *journal.Journal
 	Log     *slog.Logger
 	// Hook, if set, is called at every step boundary (after the named step).

@@ -77,7 +77,7 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 	defer st.Close()
 	j, jobErr := st.p.Explain(ctx, filepath.Dir(abs), abs)
 
-	fmt.Fprintf(w, "%s\n", photo)
+	fmt.Fprintf(w, "%s\n", shown(photo))
 	if j.SHA256 != "" {
 		fmt.Fprintf(w, "  sha256 %s", j.SHA256)
 		if j.Image != nil {

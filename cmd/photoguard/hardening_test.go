@@ -136,3 +136,31 @@ func TestConfigCheckMatchesStartup(t *testing.T) {
 		}
 	}
 }
+
+// A file name with an ESC sequence, a newline or a bidirectional override
+// reaches the terminal escaped, in the progress lines and in the summary.
+func TestBatchOutputEscapesNames(t *testing.T) {
+	evil := "groep-5/\x1b[2J\x1b]0;pwned\x07IMG\nquarantined fake.jpg\r\u202egpj.exe"
+	it := pipeline.Item{Input: evil, Outcome: pipeline.Quarantined, Target: "website", Reason: "not a photo: " + evil}
+	rep := pipeline.NewReport(false)
+	var lines, summary bytes.Buffer
+	prog := &progress{lines: &lines, counts: map[pipeline.Outcome]int{}}
+	rep.Add(it)
+	prog.item(it)
+	rep.Finish()
+	printSummary(&summary, rep, "website")
+	for name, out := range map[string]string{"progress": lines.String(), "summary": summary.String()} {
+		for _, r := range out {
+			if r < 0x20 && r != '\n' || r == 0x7f || r == '\u202e' {
+				t.Errorf("%s prints %U raw:\n%q", name, r, out)
+				break
+			}
+		}
+		if !strings.Contains(out, `\x1b[2J`) || !strings.Contains(out, `IMG\nquarantined`) || !strings.Contains(out, `\u202e`) {
+			t.Errorf("%s does not show the name escaped:\n%s", name, out)
+		}
+	}
+	if n := strings.Count(lines.String(), "\n"); n != 1 {
+		t.Errorf("one photo made %d progress lines:\n%s", n, lines.String())
+	}
+}

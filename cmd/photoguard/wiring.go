@@ -68,6 +68,11 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		dests = append(dests, d)
 	}
 	st.journal = m.journal
+	if st.journal == nil && m.dryRun {
+		// A dry run only reads it: what was published already is a
+		// duplicate, not "would be published".
+		st.journal = journal.ReadOnly(cfg.StateDir)
+	}
 	if st.journal == nil && !m.dryRun {
 		j, err := journal.Open(cfg.StateDir)
 		if err != nil {
