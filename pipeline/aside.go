@@ -311,7 +311,9 @@ func (p *Pipeline) Recover(ctx context.Context) (int, error) {
 			continue
 		}
 		if rerr := p.recoverRecord(ctx, r.SHA256); rerr != nil {
-			err = errors.Join(err, rerr)
+			// The caller logs it: the input's path stays at debug level.
+			p.opt.Log.Debug("recovering an interrupted photo failed", "photo", short(r.SHA256), "input", r.Rel, "err", rerr)
+			err = errors.Join(err, fmt.Errorf("photo %s: %s", short(r.SHA256), scrub(rerr)))
 			continue
 		}
 		n++

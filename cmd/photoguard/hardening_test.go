@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -162,5 +163,25 @@ func TestBatchOutputEscapesNames(t *testing.T) {
 	}
 	if n := strings.Count(lines.String(), "\n"); n != 1 {
 		t.Errorf("one photo made %d progress lines:\n%s", n, lines.String())
+	}
+}
+
+// The service does not start with a target inside state_dir: a website sync
+// of that folder would upload the key, the register and the originals in
+// held/ and quarantine/. Nothing is created for it.
+func TestRunRefusesTargetInsideState(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "pg.yaml")
+	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[1]s/models\n"+
+		"targets:\n  website:\n    type: dir\n    path: %[1]s/state/www\n    channel: website\n", dir)
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := runDaemon(t.Context(), cfgPath, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "targets.website.path") || !strings.Contains(err.Error(), "state_dir") {
+		t.Fatalf("run with a target inside state_dir: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state")); err == nil {
+		t.Error("state_dir was created for a configuration that is refused")
 	}
 }
