@@ -150,7 +150,11 @@ func (s *Scanner) Scan(ctx context.Context, opt ScanOptions) (ScanResult, error)
 					return
 				}
 			}
-			s.noteRetry(c.path, err)
+			if ctx.Err() == nil {
+				// (A stop rolls back the photos in hand; that is no
+				// passing failure to warn about and back off from.)
+				s.noteRetry(c.path, err)
+			}
 			pendMu.Lock()
 			again = append(again, c)
 			busy[c.path] = errors.Is(err, errBusy)

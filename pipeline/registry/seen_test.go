@@ -158,3 +158,21 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A removed register is not "no register yet": Exists says so while the
+// record is there, and Open refuses it like an older one.
+func TestRemovedRegister(t *testing.T) {
+	state := t.TempDir()
+	k := testKey(t)
+	mustImport(t, openStore(t, state, k), person("1", "A", "A", true, "2025-09-01"))
+	must(t, os.Remove(dataPath(state)))
+	if !Exists(state) {
+		t.Error("Exists: false for a removed register")
+	}
+	if _, err := Open(state, k); !errors.Is(err, ErrRolledBack) || !strings.Contains(err.Error(), "is missing") {
+		t.Errorf("Open of a removed register: %v", err)
+	}
+	if Exists(t.TempDir()) {
+		t.Error("Exists: true for an empty state folder")
+	}
+}

@@ -70,11 +70,16 @@ type Store struct {
 	snap    atomic.Pointer[Snapshot]
 }
 
-// Exists reports whether stateDir holds a register file, without opening
-// it (and without creating a key).
+// Exists reports whether stateDir holds a register file, or the generation
+// record of one (a register that was removed is not "no register yet"),
+// without opening it (and without creating a key).
 func Exists(stateDir string) bool {
-	_, err := os.Stat(filepath.Join(stateDir, dataDirName, dataFileName))
-	return err == nil
+	for _, p := range []string{filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, SeenFileName)} {
+		if _, err := os.Stat(p); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Open opens (or creates, empty) the register in stateDir/registry with the
