@@ -172,6 +172,10 @@ func TestRemovedRegister(t *testing.T) {
 	if _, err := Open(state, k); !errors.Is(err, ErrRolledBack) || !strings.Contains(err.Error(), "is missing") {
 		t.Errorf("Open of a removed register: %v", err)
 	}
+	// No new key is made that could never open the record.
+	if _, err := LoadKey(state); !errors.Is(err, ErrNoKey) {
+		t.Errorf("LoadKey beside a generation record without a key: %v", err)
+	}
 	if Exists(t.TempDir()) {
 		t.Error("Exists: true for an empty state folder")
 	}
