@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spf13/viper"
+
+	"github.com/photoguard/photoguard/detect"
 )
 
 //go:embed default.yaml
@@ -101,6 +103,10 @@ func (c Consent) SchoolYearStartMD() (time.Month, int, error) {
 	t, err := time.Parse("01-02", c.SchoolYearStart)
 	if err != nil {
 		return 0, 0, fmt.Errorf("%q is not a month-day like 08-01", c.SchoolYearStart)
+	}
+	// The register refuses a day that not every year has (02-29).
+	if time.Date(2001, t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Day() != t.Day() {
+		return 0, 0, fmt.Errorf("%q is not a day every year has", c.SchoolYearStart)
 	}
 	return t.Month(), t.Day(), nil
 }
@@ -476,9 +482,10 @@ func (c *Config) Validate() error {
 	}
 	oneOf("faces.policy", c.Faces.Policy, "consent", "objections")
 	oneOf("faces.detector", c.Faces.Detector, "hog", "cnn", "hog+cnn")
-	intRange("faces.detect_max_side", c.Faces.DetectMaxSide, 320, 8192)
-	intRange("faces.upsample", c.Faces.Upsample, 1, 3)
-	intRange("faces.cnn_max_side", c.Faces.CNNMaxSide, 400, 3072)
+	// The detector's ranges are detect's: the same that detect/dlib refuses.
+	intRange("faces.detect_max_side", c.Faces.DetectMaxSide, detect.MinDetectMaxSide, detect.MaxDetectMaxSide)
+	intRange("faces.upsample", c.Faces.Upsample, detect.MinUpsample, detect.MaxUpsample)
+	intRange("faces.cnn_max_side", c.Faces.CNNMaxSide, detect.MinCNNMaxSide, detect.MaxCNNMaxSide)
 	floatRange("faces.threshold", c.Faces.Threshold, 0.2, 0.6)
 	floatRange("faces.margin", c.Faces.Margin, 0, 0.3)
 	intRange("faces.min_face_px", c.Faces.MinFacePx, 20, 400)
@@ -501,7 +508,8 @@ func (c *Config) Validate() error {
 			bad(key, "must not be empty")
 		}
 	}
-	intRange("workers", c.Workers, 1, 64)
+	intRange("workers", c.Workers, detect.MinWorkers, detect.MaxWorkers)
+	c.checkFolders(bad)
 
 	if len(c.Targets) == 0 {
 		bad("targets", "at least one target is needed")
@@ -553,6 +561,58 @@ func (c *Config) Validate() error {
 		return errs
 	}
 	return nil
+}
+
+// checkFolders refuses folders that overlap. A target inside state_dir (or
+// state_dir inside a target) would publish the register's key, the register
+// and the unredacted originals in held/ and quarantine/; a target inside the
+// inbox (or the other way round) would take published photos as inputs, or
+// publish inputs in place; state_dir inside the inbox would be synced to
+// every teacher's tablet. Links in the paths are resolved as far as the
+// folders exist, so a link cannot hide an overlap.
+func (c *Config) checkFolders(bad func(key, format string, args ...any)) {
+	if c.Inbox == "" || c.StateDir == "" {
+		return
+	}
+	inbox, state := c.Inbox, c.StateDir
+	if Within(state, inbox) {
+		bad("state_dir", "state_dir (%s) is inside the photo folder (%s); keep the inbox, the state and the targets apart", c.StateDir, c.Inbox)
+	}
+	for _, name := range c.TargetNames() {
+		t := c.Targets[name]
+		if t.Path == "" {
+			continue
+		}
+		p := t.Path
+		switch {
+		case Within(p, state) || Within(state, p):
+			bad("targets."+name+".path", "%s and state_dir (%s) overlap: the key, the register and unredacted photos would be published; keep them apart", t.Path, c.StateDir)
+		case Within(p, inbox) || Within(inbox, p):
+			bad("targets."+name+".path", "%s and the inbox (%s) overlap: published photos would be taken as inputs again; keep them apart", t.Path, c.Inbox)
+		}
+	}
+}
+
+// Within reports whether path a is b or inside it, with the links in both
+// resolved as far as their folders exist.
+func Within(a, b string) bool {
+	rel, err := filepath.Rel(realPath(b), realPath(a))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
+// realPath is p with the links in its longest existing prefix resolved.
+func realPath(p string) string {
+	p = filepath.Clean(p)
+	rest := ""
+	for dir := p; ; dir = filepath.Dir(dir) {
+		if r, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(r, rest)
+		}
+		if filepath.Dir(dir) == dir {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+	}
 }
 
 func validName(s string) bool {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/photoguard/photoguard/detect"
 )
 
 func TestDefaultIsValid(t *testing.T) {
@@ -26,7 +28,7 @@ func TestDefaultIsValid(t *testing.T) {
 	if cfg.Limits.DecodeTimeout != 30*time.Second {
 		t.Errorf("decode_timeout = %v", cfg.Limits.DecodeTimeout)
 	}
-	for _, want := range []string{"zwemles", "gym", "swimming"} {
+	for _, want := range []string{"zwemles", "gym", "swimming", "douchen"} {
 		found := false
 		for _, c := range cfg.Categories.Reject {
 			found = found || c == want
@@ -241,5 +243,84 @@ func TestFacesValidation(t *testing.T) {
 	}
 	if m, d, _ := cfg.Consent.SchoolYearStartMD(); m != time.August || d != 1 {
 		t.Errorf("school year start %v %d", m, d)
+	}
+}
+
+// Values the service refuses at start are refused by config check too (it
+// validates the same way): workers above what dlib runs, a school year that
+// starts on a day not every year has.
+func TestStartupRangesRefused(t *testing.T) {
+	for _, c := range []struct{ yaml, key string }{
+		{"workers: 12\n", "workers: 12 is out of range (1 to 8)"},
+		{"workers: 9\n", "workers"},
+		{"faces:\n  cnn_max_side: 300\n", "faces.cnn_max_side"},
+		{"faces:\n  detect_max_side: 9000\n", "faces.detect_max_side"},
+		{"faces:\n  upsample: 4\n", "faces.upsample"},
+		{"consent:\n  school_year_start: 02-29\n", "consent.school_year_start"},
+	} {
+		if _, err := Parse([]byte(c.yaml), "/base", nil); err == nil || !strings.Contains(err.Error(), c.key) {
+			t.Errorf("%q: %v, want an error naming %q", c.yaml, err, c.key)
+		}
+	}
+	if _, err := Parse([]byte("workers: 8\n"), "/base", nil); err != nil {
+		t.Errorf("workers: 8 refused: %v", err)
+	}
+}
+
+// A target inside state_dir would publish the key, the register and the
+// unredacted originals; the inbox and the targets must not overlap either,
+// in either direction, also through a link.
+func TestFoldersApart(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "state"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "state"), filepath.Join(root, "www")); err != nil {
+		t.Fatal(err)
+	}
+	folders := func(inbox, state, target string) string {
+		return "inbox: " + inbox + "\nstate_dir: " + state +
+			"\ntargets:\n  website:\n    type: dir\n    path: " + target + "\n    channel: website\n"
+	}
+	for _, c := range []struct {
+		name, yaml, want string
+	}{
+		{"target inside state_dir", folders("/srv/in", "/var/lib/pg", "/var/lib/pg/publish"), "targets.website.path"},
+		{"target is state_dir", folders("/srv/in", "/var/lib/pg", "/var/lib/pg"), "targets.website.path"},
+		{"state_dir inside the target", folders("/srv/in", "/srv/www/state", "/srv/www"), "targets.website.path"},
+		{"target inside the inbox", folders("/srv/in", "/var/lib/pg", "/srv/in/published"), "targets.website.path"},
+		{"inbox inside the target", folders("/srv/www/in", "/var/lib/pg", "/srv/www"), "targets.website.path"},
+		{"state_dir inside the inbox", folders("/srv/in", "/srv/in/state", "/srv/www"), "state_dir"},
+		{"target linked into state_dir", folders("/srv/in", root+"/state", root+"/www/site"), "targets.website.path"},
+		{"relative target into state_dir", folders("/srv/in", "/base/state", "state/site"), "targets.website.path"},
+	} {
+		_, err := Parse([]byte(c.yaml), "/base", nil)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error naming %s", c.name, err, c.want)
+		}
+	}
+	if _, err := Parse([]byte(folders("/srv/pg/inbox", "/var/lib/pg", "/srv/pg/publish/website")), "/base", nil); err != nil {
+		t.Errorf("separate folders refused: %v", err)
+	}
+}
+
+// The default categories catch what staff write (issue 8: "douchen", and
+// "zwem les" with a space).
+func TestDefaultCategoriesMatch(t *testing.T) {
+	cfg, err := Parse(nil, "/base", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := detect.NewCategories(cfg.Categories.Reject)
+	for _, rel := range []string{"groep-5/zwem les/IMG_0001.jpg", "groep-5/IMG_0002 douchen.jpg", "groep-5/Zwem-Les 3/a.jpg",
+		"groep-5/kleed kamer.jpg", "groep-5/changing room/a.jpg", "groep-5/school_zwemmen.heic"} {
+		if _, ok := c.Match(rel); !ok {
+			t.Errorf("%s is not in a default category", rel)
+		}
+	}
+	for _, rel := range []string{"groep-5/gymnasium.jpg", "groep-5/IMG_0001.jpg", "groep-5/zwemlesson.jpg"} {
+		if cat, ok := c.Match(rel); ok {
+			t.Errorf("%s is in category %q", rel, cat)
+		}
 	}
 }

@@ -10,10 +10,13 @@ import (
 // (swimming lessons, gym), from the folders on its path and the words in its
 // file name. Matching is on whole words, case-insensitive: the folder
 // "Zwemles groep 5" and the file "IMG_0001 gym.jpg" match the categories
-// "zwemles" and "gym", the file "gymnasium.jpg" does not. A category of
-// several words ("changing room") matches those words in a row.
+// "zwemles" and "gym", the file "gymnasium.jpg" does not. Spaces, hyphens,
+// underscores (anything not a letter or digit) between words count alike,
+// and words in a row match a category spelt as one word or as several: "zwem
+// les", "zwem-les" and "zwem_les" are "zwemles", and "changing room",
+// "changing-room" and "changingroom" are the same category.
 type Categories struct {
-	rules [][]string
+	rules []string // each category's words, joined
 	names []string
 }
 
@@ -26,7 +29,7 @@ func NewCategories(names []string) *Categories {
 		if len(words) == 0 {
 			continue
 		}
-		c.rules = append(c.rules, words)
+		c.rules = append(c.rules, strings.Join(words, ""))
 		c.names = append(c.names, strings.ToLower(strings.TrimSpace(n)))
 	}
 	return c
@@ -85,17 +88,19 @@ func Words(s string) []string {
 	return words
 }
 
-func containsRun(words, run []string) bool {
-	for i := 0; i+len(run) <= len(words); i++ {
-		match := true
-		for j := range run {
-			if words[i+j] != run[j] {
-				match = false
+// containsRun reports whether some words in a row, joined, are joined (a
+// category's words joined): whole words, however they were separated.
+func containsRun(words []string, joined string) bool {
+	for i := range words {
+		acc := ""
+		for _, w := range words[i:] {
+			acc += w
+			if acc == joined {
+				return true
+			}
+			if !strings.HasPrefix(joined, acc) {
 				break
 			}
-		}
-		if match {
-			return true
 		}
 	}
 	return false

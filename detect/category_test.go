@@ -20,10 +20,20 @@ func TestCategories(t *testing.T) {
 		{"groep-5/zwemles2024.jpg", nil, "zwemles"},
 		{"groep-5/Changing-Room/a.jpg", nil, "changing room"},
 		{"groep-5/a.jpg", []string{"Schoolzwemmen"}, "schoolzwemmen"},
+		// Spaces, hyphens and underscores count alike, also inside a
+		// category spelt as one word (issue 8).
+		{"groep-5/zwem les/IMG_0001.jpg", nil, "zwemles"},
+		{"groep-5/IMG_0001 zwem-les.jpg", nil, "zwemles"},
+		{"groep-5/Zwem_Les_2024/a.jpg", nil, "zwemles"},
+		{"groep-5/changingroom.jpg", nil, "changing room"},
+		{"groep-5/changing_room.jpg", nil, "changing room"},
+		{"groep-5/school zwemmen/a.jpg", nil, "schoolzwemmen"},
 		// Whole words only: these are not gym or swimming lessons.
 		{"groep-5/gymnasium-bezoek/a.jpg", nil, ""},
 		{"groep-5/zwemlesson.jpg", nil, ""},
 		{"groep-5/changing.jpg", nil, ""},
+		{"groep-5/zwem lesson.jpg", nil, ""},
+		{"groep-5/de zwemmer les.jpg", nil, ""},
 		{"groep-5/IMG_0001.jpg", nil, ""},
 		// The extension is not a word: a file called gym.jpg is, gym.jpg.txt is not a category name issue.
 		{"gym.jpg", nil, "gym"},

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 	"github.com/photoguard/photoguard/pipeline/journal"
 )
 
@@ -19,8 +21,9 @@ import (
 // reason file, recording the intent in the journal first so that a crash
 // halfway is finished on restart. It returns the folder the input went to,
 // or "" when inputs are kept in place.
-func (p *Pipeline) moveAside(j *Job, out Outcome, reason string) (string, error) {
+func (p *Pipeline) moveAside(j *Job, out Outcome, why error) (string, error) {
 	rec := j.Record
+	reason := ReasonOf(why)
 	if !p.opt.Wipe {
 		if rec != nil {
 			rec.State, rec.Outcome, rec.Reason, rec.Kept = journal.Done, string(out), reason, true
@@ -28,7 +31,7 @@ func (p *Pipeline) moveAside(j *Job, out Outcome, reason string) (string, error)
 				return "", err
 			}
 		}
-		p.logOutcome(j, out, reason)
+		p.logOutcome(j, out, why)
 		return "", nil
 	}
 	dest := asideDir(p.opt.StateDir, out, p.opt.Now(), j.SHA256, j.Path)
@@ -45,8 +48,8 @@ func (p *Pipeline) moveAside(j *Job, out Outcome, reason string) (string, error)
 	}
 	p.hook("moved", j)
 	if p.opt.TeacherNotes {
-		if err := writeTeacherNote(j.Path, out, reason); err != nil {
-			p.opt.Log.Warn("could not leave a note for the teacher", "photo", short(j.SHA256), "err", err)
+		if err := writeTeacherNote(j.Path, out, j.Category); err != nil {
+			p.opt.Log.Warn("could not leave a note for the teacher", "photo", short(j.SHA256), "err", scrub(err))
 		}
 	}
 	if rec != nil {
@@ -55,15 +58,15 @@ func (p *Pipeline) moveAside(j *Job, out Outcome, reason string) (string, error)
 			p.opt.Log.Error("journal: recording the outcome failed", "photo", short(j.SHA256), "err", err)
 		}
 	}
-	p.logOutcome(j, out, reason)
+	p.logOutcome(j, out, why)
 	return dest, nil
 }
 
-func (p *Pipeline) logOutcome(j *Job, out Outcome, reason string) {
+func (p *Pipeline) logOutcome(j *Job, out Outcome, why error) {
 	// The reason names no file; the input's path (which may hold a child's
 	// name) is only at debug level.
-	p.opt.Log.Info("not published", "photo", short(j.SHA256), "outcome", string(out), "reason", reason)
-	p.opt.Log.Debug("not published", "photo", short(j.SHA256), "input", j.Rel)
+	p.opt.Log.Info("not published", "photo", j.tag(), "outcome", string(out), "reason", scrub(why))
+	p.opt.Log.Debug("not published", "photo", j.tag(), "input", j.Rel)
 }
 
 // asideDir names the folder an input is moved to: the outcome's folder, the
@@ -109,22 +112,78 @@ func reasonText(rel, sha string, out Outcome, reason, when string) string {
 // takes such a file as a photo.
 const NoteSuffix = " - niet gepubliceerd.txt"
 
+// noteMarker is the first line of every teacher note: photoguard replaces a
+// note only when it is a plain file (one link) that starts with it.
+const noteMarker = "photoguard: niet gepubliceerd (not published)"
+
 // writeTeacherNote leaves, where the photo was, a short note in Dutch (and
-// English) saying why it was not published. It names no one; the reason is
-// the same as in the reason file.
-func writeTeacherNote(input string, out Outcome, reason string) error {
-	var nl string
+// English) saying why it was not published. The reason is fixed per outcome
+// (and the category from the configuration): never a path, a pupil id or
+// anyone's consent, which the reason file in state_dir has for the ICT
+// coordinator.
+//
+// The note is written like the dir target writes photos (fsync.WriteFile):
+// a planted link with the note's name is replaced, never followed, and a
+// file photoguard did not write is left alone. It is readable by the group
+// of its folder when the folder is (a sync client running as another user
+// of that group can then read and delete it), never writable by the group,
+// never readable by others.
+func writeTeacherNote(input string, out Outcome, category string) error {
+	var nl, en string
 	switch out {
 	case Rejected:
-		nl = "Deze foto wordt nooit gepubliceerd: hij staat in een categorie die de school uitsluit (zoals zwemles of gym)."
+		nl = "Deze foto wordt nooit gepubliceerd: hij staat in een categorie die de school uitsluit (" + category + ")."
+		en = "in a category that is never published (" + category + ")"
 	case Quarantined:
 		nl = "Dit bestand is geen foto die photoguard veilig kan lezen (beschadigd, onvolledig of een ander soort bestand)."
+		en = "not a photo photoguard can read safely"
 	default:
 		nl = "Deze foto kon niet veilig gemaakt worden voor publicatie. De ICT-coördinator kijkt ernaar."
+		en = "it could not be made safe to publish; the ICT coordinator will look at it"
 	}
-	text := fmt.Sprintf("%s\n%s\n\nNot published (%s): %s\n\nDe foto is van deze map verwijderd en bewaard bij de ICT-coördinator.\n"+
-		"Je mag dit bericht weggooien.\n", filepath.Base(input), nl, out, reason)
-	return writeFileSync(input+NoteSuffix, []byte(text))
+	text := fmt.Sprintf("%s\n\n%s\n%s\n\nNot published (%s): %s.\n\nDe foto is van deze map verwijderd en bewaard bij de ICT-coördinator.\n"+
+		"Je mag dit bericht weggooien.\n", noteMarker, filepath.Base(input), nl, out, en)
+	dir := filepath.Dir(input)
+	perm, chown := notePerm(dir)
+	name := filepath.Base(input) + NoteSuffix
+	return fsync.WriteFile(dir, name, []byte(text), perm, ownNote(filepath.Join(dir, name)), chown)
+}
+
+// ownNote reports whether the entry in the way at path is a note photoguard
+// wrote: a plain file with one link that starts with noteMarker.
+func ownNote(path string) func(fs.FileInfo) bool {
+	return func(st fs.FileInfo) bool {
+		if sys, ok := st.Sys().(*syscall.Stat_t); !ok || !st.Mode().IsRegular() || sys.Nlink != 1 {
+			return false
+		}
+		f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			return false
+		}
+		defer f.Close()
+		buf := make([]byte, len(noteMarker))
+		_, err = io.ReadFull(f, buf)
+		return err == nil && string(buf) == noteMarker
+	}
+}
+
+// notePerm is the mode of a note in folder dir and how to give it the
+// folder's group: 0640 when the folder's group may read the folder, else
+// 0600. When the note cannot get the folder's group, it stays 0600.
+func notePerm(dir string) (fs.FileMode, func(*os.File) error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat(dir, &st); err != nil || st.Mode&0o040 == 0 {
+		return 0o600, nil
+	}
+	return 0o640, func(f *os.File) error {
+		if int(st.Gid) == os.Getegid() {
+			return nil
+		}
+		if err := f.Chown(-1, int(st.Gid)); err != nil {
+			return f.Chmod(0o600)
+		}
+		return nil
+	}
 }
 
 func advice(out Outcome) string {
@@ -146,7 +205,10 @@ func moveWithReason(src, dest, reason string) error {
 	if err := os.MkdirAll(dest, 0o700); err != nil {
 		return err
 	}
-	if err := writeFileSync(filepath.Join(dest, "reason.txt"), []byte(reason)); err != nil {
+	// Only the owner of the photo's claim moves it: what a crash left of an
+	// earlier reason file can go.
+	fsync.RemoveTemps(dest, 0)
+	if err := fsync.WriteFile(dest, "reason.txt", []byte(reason), 0o600, nil, nil); err != nil {
 		return err
 	}
 	target := filepath.Join(dest, filepath.Base(src))
@@ -236,22 +298,6 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-func writeFileSync(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
 // Recover finishes or rolls back every record that a dead process left half
 // done. Run it at start; Process also runs it for an orphan it meets.
 func (p *Pipeline) Recover(ctx context.Context) (int, error) {
@@ -265,7 +311,9 @@ func (p *Pipeline) Recover(ctx context.Context) (int, error) {
 			continue
 		}
 		if rerr := p.recoverRecord(ctx, r.SHA256); rerr != nil {
-			err = errors.Join(err, rerr)
+			// The caller logs it: the input's path stays at debug level.
+			p.opt.Log.Debug("recovering an interrupted photo failed", "photo", short(r.SHA256), "input", r.Rel, "err", rerr)
+			err = errors.Join(err, fmt.Errorf("photo %s: %s", short(r.SHA256), scrub(rerr)))
 			continue
 		}
 		n++
@@ -354,4 +402,22 @@ func (p *Pipeline) recoverRecord(ctx context.Context, sha string) error {
 		return p.opt.Journal.Put(rec)
 	}
 	return nil
+}
+
+// WriteFile writes path whole or not at all, with mode perm, and never
+// through a link: the data goes to a temporary file in the same folder that
+// then takes the name (fsync.WriteFile). An existing regular file with one
+// name is replaced; a link (symbolic or hard), a folder or a device with
+// that name is refused, and what it points to is never written. It is how
+// the commands write the files a coordinator names (explain --out,
+// batch --report).
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
+	err := fsync.WriteFile(filepath.Dir(path), filepath.Base(path), data, perm, func(st fs.FileInfo) bool {
+		sys, ok := st.Sys().(*syscall.Stat_t)
+		return ok && st.Mode().IsRegular() && sys.Nlink == 1
+	}, nil)
+	if errors.Is(err, fsync.ErrInTheWay) {
+		return fmt.Errorf("%s is a link or not a regular file; photoguard does not write through it (remove it or choose another name)", path)
+	}
+	return err
 }

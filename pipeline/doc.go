@@ -4,5 +4,6 @@
 //
 // Invariant: an input is wiped only after its outcome is durable (confirmed by
 // the target, or moved aside with a reason file), and a step that fails makes
-// the photo not publish.
+// the photo not publish. A stop rolls the photo in hand back (only its own
+// time limit holds it), and nothing is written through a link.
 package pipeline

@@ -3,6 +3,10 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
 )
 
 // Kind says what becomes of an input when a step fails. Callers ask the kind,
@@ -95,4 +99,44 @@ func ReasonOf(err error) string {
 		return e.Error()
 	}
 	return err.Error()
+}
+
+// scrub is err's message with every file path in it (of an *fs.PathError or
+// *os.LinkError anywhere in its chain) replaced by "…": what a log line above
+// debug level may say of an error, since an input's path may hold a child's
+// name ("open …/Pietje Puk verjaardag.jpg: permission denied").
+func scrub(err error) string {
+	if err == nil {
+		return ""
+	}
+	var paths []string
+	var walk func(error)
+	walk = func(e error) {
+		switch v := e.(type) {
+		case *fs.PathError:
+			paths = append(paths, v.Path)
+		case *os.LinkError:
+			paths = append(paths, v.Old, v.New)
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			if next := u.Unwrap(); next != nil {
+				walk(next)
+			}
+		case interface{ Unwrap() []error }:
+			for _, next := range u.Unwrap() {
+				walk(next)
+			}
+		}
+	}
+	walk(err)
+	// Longest first, so that a folder does not cut a file's path in two.
+	sort.Slice(paths, func(a, b int) bool { return len(paths[a]) > len(paths[b]) })
+	msg := err.Error()
+	for _, p := range paths {
+		if p != "" {
+			msg = strings.ReplaceAll(msg, p, "…")
+		}
+	}
+	return msg
 }

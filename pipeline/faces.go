@@ -94,8 +94,8 @@ func (p *Pipeline) detectFaces(ctx context.Context, j *Job) error {
 	})
 	j.detectTook = time.Since(start)
 	if err != nil {
-		if parentDone(ctx) {
-			return Retry(err, "stopped while detecting faces")
+		if serr := p.stopped(ctx, "while detecting faces"); serr != nil {
+			return serr
 		}
 		return Hold(err, "face detection failed")
 	}
@@ -192,6 +192,9 @@ func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
 	for _, d := range j.live() {
 		img, _, err := redact.Decode(ctx, d.Output, p.opt.Limits, 0)
 		if err != nil {
+			if serr := p.stopped(ctx, "while checking the output"); serr != nil {
+				return serr
+			}
 			d.Err = Hold(err, "the output could not be decoded for the face check")
 			continue
 		}
@@ -226,8 +229,8 @@ func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
 			return err
 		})
 		if err != nil {
-			if parentDone(ctx) {
-				return Retry(err, "stopped while checking the output")
+			if serr := p.stopped(ctx, "while checking the output"); serr != nil {
+				return serr
 			}
 			d.Err = Hold(err, "face detection on the output failed")
 			continue

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -50,7 +51,8 @@ type Options struct {
 	// Faces configures detection, matching, policy and redaction. It is
 	// required: no photo is published without its faces checked.
 	Faces *FaceOptions
-	// Journal records progress; nil only with DryRun.
+	// Journal records progress; nil only with DryRun. A dry run only reads
+	// it (journal.ReadOnly), to tell what was published already.
 	Journal *journal.Journal
 	Log     *slog.Logger
 	// Hook, if set, is called at every step boundary (after the named step).
@@ -129,14 +131,11 @@ func (p *Pipeline) hook(step string, j *Job) {
 
 // runSteps runs the step list, checking the deadline between steps.
 func (p *Pipeline) runSteps(ctx context.Context, j *Job) error {
-	ctx, cancel := context.WithTimeout(ctx, p.opt.PhotoTimeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, p.opt.PhotoTimeout, errOverrun)
 	defer cancel()
 	for _, s := range p.steps {
-		if err := ctx.Err(); err != nil {
-			if parentDone(ctx) {
-				return Retry(err, "stopped before %s", s.Name)
-			}
-			return Hold(err, "processing took longer than %s (before %s)", p.opt.PhotoTimeout, s.Name)
+		if err := p.stopped(ctx, "before "+s.Name); err != nil {
+			return err
 		}
 		if err := s.Run(ctx, j); err != nil {
 			return err
@@ -149,10 +148,23 @@ func (p *Pipeline) runSteps(ctx context.Context, j *Job) error {
 	return nil
 }
 
-// parentDone tells a cancelled run (shutdown) from a photo that took too
-// long: the first is retried later, the second is held.
-func parentDone(ctx context.Context) bool {
-	return context.Cause(ctx) == context.Canceled
+// errOverrun is the cause of a photo's context when its PhotoTimeout passed.
+var errOverrun = errors.New("the photo's time limit passed")
+
+// stopped returns the error for work on a photo whose context ended, nil
+// while it has not. Only the photo's own time limit holds it, and the reason
+// says when (what: "before decode", "while detecting faces"). Every other
+// end (a graceful stop: SIGTERM, whose context's cause is the signal; a
+// cancelled batch) is KindRetry: the claim is rolled back and the input
+// stays where it is for the next start.
+func (p *Pipeline) stopped(ctx context.Context, what string) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	if cause := context.Cause(ctx); !errors.Is(cause, errOverrun) {
+		return Retry(cause, "stopped %s", what)
+	}
+	return Hold(nil, "processing took longer than %s (%s)", p.opt.PhotoTimeout, what)
 }
 
 func (p *Pipeline) categorise(ctx context.Context, j *Job) error {
@@ -172,14 +184,14 @@ func (p *Pipeline) categoryErr(j *Job) error {
 func (p *Pipeline) decode(ctx context.Context, j *Job) error {
 	img, src, err := redact.Decode(ctx, j.Data, p.opt.Limits, p.opt.AnalysisMaxSide)
 	if err != nil {
+		if serr := p.stopped(ctx, "while decoding"); serr != nil {
+			return serr
+		}
 		if redact.IsInputError(err) {
 			if p.young(j) {
 				return &Error{Kind: KindNotReady, Reason: "does not decode completely yet", Err: err}
 			}
 			return Quarantine(err, "")
-		}
-		if ctx.Err() != nil && parentDone(ctx) {
-			return Retry(err, "stopped while decoding")
 		}
 		return Hold(err, "decoding failed")
 	}

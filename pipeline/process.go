@@ -48,6 +48,8 @@ func (p *Pipeline) Process(ctx context.Context, root, path string) ([]Item, erro
 			return items, err
 		}
 		p.hook("claim", j)
+	} else if items, done := p.dryRunKnown(j); done {
+		return items, nil
 	}
 
 	if err := p.runSteps(ctx, j); err != nil {
@@ -152,6 +154,37 @@ func (p *Pipeline) claim(ctx context.Context, j *Job) (items []Item, done bool, 
 	return nil, true, Retry(nil, "could not claim the photo in the journal")
 }
 
+// dryRunKnown is what a dry run says of content the journal knows, as the
+// claim of a real run would find it: published already (a duplicate), or
+// not to be told (a damaged record, another run working on it or
+// interrupted: a real run would not publish it now either). done is false
+// for content the journal does not know, or when the journal is not given,
+// and for a flagged photo (the steps reject it).
+func (p *Pipeline) dryRunKnown(j *Job) (items []Item, done bool) {
+	if p.opt.Journal == nil || j.Category != "" {
+		return nil, false
+	}
+	rec, err := p.opt.Journal.Get(j.SHA256)
+	var why string
+	switch {
+	case errors.Is(err, journal.ErrNotFound):
+		return nil, false
+	case err != nil:
+		why = "dry run: the journal record of this photo cannot be read, so whether it was published cannot be told: " + err.Error()
+	case rec.State == journal.Done && rec.Outcome == string(Published) && rec.PublishedTo(p.destNames()):
+		return p.duplicate(j, rec), true
+	case rec.State != journal.Done:
+		why = "dry run: another run is working on this photo, or one was interrupted (" + string(rec.State) + "); run again later"
+	default:
+		return nil, false
+	}
+	items = make([]Item, 0, len(j.Deliveries))
+	for _, d := range j.Deliveries {
+		items = append(items, Item{Input: j.Rel, SHA256: j.SHA256, Outcome: Held, Target: d.Dest.Name, Kept: true, Reason: why})
+	}
+	return items, true
+}
+
 // errBusy marks a photo whose content another worker or process is working
 // on: it is waited for without limit (that work ends, or its process dies and
 // the claim is recovered).
@@ -162,11 +195,12 @@ var errBusy = errors.New("content claimed by another worker")
 func (p *Pipeline) duplicate(j *Job, prev *journal.Record) []Item {
 	items := make([]Item, 0, len(j.Deliveries))
 	var wipeErr error
-	if p.opt.Wipe {
+	wipe := p.opt.Wipe && !p.opt.DryRun // a dry run changes nothing
+	if wipe {
 		wipeErr = p.wipe(j)
 	}
 	for _, d := range j.Deliveries {
-		it := Item{Input: j.Rel, SHA256: j.SHA256, Outcome: Published, Target: d.Dest.Name, Duplicate: true, Kept: !p.opt.Wipe}
+		it := Item{Input: j.Rel, SHA256: j.SHA256, Outcome: Published, Target: d.Dest.Name, Duplicate: true, Kept: !wipe}
 		if pd := prev.Deliveries[d.Dest.Name]; pd != nil {
 			it.Output = pd.Name
 			it.Reason = fmt.Sprintf("duplicate: this photo was already published on %s; not published again",
@@ -266,7 +300,7 @@ func (p *Pipeline) settle(ctx context.Context, j *Job, jobErr error) ([]Item, er
 	if worst == nil {
 		return p.finishPublished(j), nil
 	}
-	aside, err := p.moveAside(j, outcomeOf(KindOf(worst)), ReasonOf(worst))
+	aside, err := p.moveAside(j, outcomeOf(KindOf(worst)), worst)
 	if err != nil {
 		p.release(j)
 		return nil, Retry(err, "could not move the photo aside")
@@ -304,7 +338,7 @@ func (p *Pipeline) finishPublished(j *Job) []Item {
 	rec.Kept = !p.opt.Wipe || wipeErr != nil
 	if wipeErr != nil {
 		rec.Reason = "published; the input could not be removed: " + wipeErr.Error()
-		p.opt.Log.Warn("published but the input could not be removed", "photo", short(j.SHA256), "err", wipeErr)
+		p.opt.Log.Warn("published but the input could not be removed", "photo", short(j.SHA256), "err", scrub(wipeErr))
 	}
 	if err := p.opt.Journal.Put(rec); err != nil {
 		p.opt.Log.Error("journal: recording the outcome failed", "photo", short(j.SHA256), "err", err)
@@ -380,6 +414,23 @@ func (p *Pipeline) dest(name string) *Destination {
 		}
 	}
 	return nil
+}
+
+// tag names the job's photo in logs: its short content hash, or for an
+// input that was never hashed (a link, a file over the size limit) a short
+// hash of its path below the inbox; never the path itself.
+func (j *Job) tag() string {
+	if j.SHA256 != "" {
+		return short(j.SHA256)
+	}
+	return pathTag(j.Rel)
+}
+
+// pathTag is "path-" and 8 hex digits of the SHA-256 of a path: a file's
+// name in a log line, for a file whose content is not hashed (yet).
+func pathTag(rel string) string {
+	sum := sha256.Sum256([]byte(rel))
+	return "path-" + hex.EncodeToString(sum[:4])
 }
 
 // short is the form of a content hash that logs show: enough to find the

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
 // Scanner finds the photos under one folder and runs each through the
@@ -148,7 +150,11 @@ func (s *Scanner) Scan(ctx context.Context, opt ScanOptions) (ScanResult, error)
 					return
 				}
 			}
-			s.noteRetry(c.path, err)
+			if ctx.Err() == nil {
+				// (A stop rolls back the photos in hand; that is no
+				// passing failure to warn about and back off from.)
+				s.noteRetry(c.path, err)
+			}
 			pendMu.Lock()
 			again = append(again, c)
 			busy[c.path] = errors.Is(err, errBusy)
@@ -276,6 +282,11 @@ func (s *Scanner) walk() ([]candidate, error) {
 			return nil
 		}
 		if Ignored(name) {
+			if strings.HasPrefix(name, fsync.TempPrefix) {
+				// A note that a crash interrupted; one being written now
+				// is younger than a minute.
+				fsync.RemoveTemps(filepath.Dir(path), time.Minute)
+			}
 			return nil
 		}
 		info, err := d.Info()
@@ -406,7 +417,8 @@ func (s *Scanner) noteRetry(path string, err error) {
 	if b == nil {
 		b = &backoff{}
 		s.retry[path] = b
-		s.p().opt.Log.Warn("photo kept in the inbox, will retry", "reason", ReasonOf(err))
+		s.p().opt.Log.Warn("photo kept in the inbox, will retry", "file", s.tag(path), "reason", scrub(err))
+		s.p().opt.Log.Debug("photo kept in the inbox, will retry", "file", s.tag(path), "input", path, "reason", ReasonOf(err))
 	}
 	b.attempts++
 	d := time.Second << min(b.attempts, 9) // 2 s … 8.5 min
@@ -420,7 +432,18 @@ func (s *Scanner) logOnce(path, msg string, err error) {
 		return
 	}
 	s.skipped[path] = true
-	s.p().opt.Log.Warn(msg, "err", err)
+	s.p().opt.Log.Warn(msg, "file", s.tag(path), "err", scrub(err))
+	s.p().opt.Log.Debug(msg, "file", s.tag(path), "input", path, "err", err)
+}
+
+// tag names a file below the inbox in log lines (pathTag of its path below
+// the inbox), so that its name stays at debug level.
+func (s *Scanner) tag(path string) string {
+	rel, err := filepath.Rel(s.root, path)
+	if err != nil {
+		rel = path
+	}
+	return pathTag(filepath.ToSlash(rel))
 }
 
 // ProcessSpecial quarantines an entry that is not a regular file without

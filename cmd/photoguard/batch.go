@@ -131,11 +131,7 @@ func writeReport(path string, rep *pipeline.Report, stdout io.Writer) error {
 	if err := rep.WriteJSON(&buf); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return pipeline.WriteFile(path, buf.Bytes(), 0o600)
 }
 
 func printSummary(w io.Writer, rep *pipeline.Report, target string) {
@@ -159,8 +155,8 @@ func printSummary(w io.Writer, rep *pipeline.Report, target string) {
 	if len(notPublished) > 0 {
 		fmt.Fprintln(w, "\nNot published:")
 		for _, it := range notPublished {
-			fmt.Fprintf(w, "  %-11s %s\n", it.Outcome, it.Input)
-			indent(w, "            "+it.Reason)
+			fmt.Fprintf(w, "  %-11s %s\n", it.Outcome, shown(it.Input))
+			indent(w, "            "+shown(it.Reason))
 		}
 	}
 }
@@ -200,7 +196,7 @@ func (p *progress) item(it pipeline.Item) {
 		p.draw()
 		return
 	}
-	line := fmt.Sprintf("%-11s %s", it.Outcome, it.Input)
+	line := fmt.Sprintf("%-11s %s", it.Outcome, shown(it.Input))
 	if it.Output != "" {
 		line += " -> " + it.Output
 	}
@@ -208,7 +204,7 @@ func (p *progress) item(it pipeline.Item) {
 		line += fmt.Sprintf(" (%s: %d shown, %d redacted)", plural(f.Found, "face"), f.Shown, f.Redacted)
 	}
 	if it.Outcome != pipeline.Published && it.Reason != "" {
-		line += ": " + it.Reason
+		line += ": " + shown(it.Reason)
 	}
 	fmt.Fprintln(p.lines, line)
 }

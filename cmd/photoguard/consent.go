@@ -86,8 +86,93 @@ the file are removed from the register together with their enrolled faces.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(imp, list, revoke)
+	var acceptDry bool
+	accept := &cobra.Command{
+		Use:   "accept-restore",
+		Short: "Accept a register restored from a backup, after listing what it undoes",
+		Long: `Accept, on purpose, a register (registry/registry.db) restored from a backup.
+photoguard refuses a register older than the last one it saw, because a
+restore silently brings back consent that was revoked since the backup and
+drops objections. This command lists, by pupil id, the consent and
+objections in which the restored register differs from the last state seen,
+and then accepts it. It re-applies nothing: revoke or object again where
+the list says so. --dry-run only lists.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			return consentAcceptRestore(os.Stdout, cfg, acceptDry)
+		},
+	}
+	accept.Flags().BoolVar(&acceptDry, "dry-run", false, "list the differences, accept nothing")
+	cmd.AddCommand(imp, list, revoke, accept)
 	return cmd
+}
+
+func consentAcceptRestore(w io.Writer, cfg *config.Config, dryRun bool) error {
+	key, opts, err := storeKey(cfg)
+	if err != nil {
+		return err
+	}
+	diff, err := registry.AcceptRestore(cfg.StateDir, key, dryRun, opts...)
+	if err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	if !diff.RolledBack {
+		fmt.Fprintf(w, "nothing to accept: the register is generation %d, the newest seen\n", diff.Generation)
+		return nil
+	}
+	if diff.Seen > 0 {
+		fmt.Fprintf(w, "the register file is generation %d; generation %d was seen last\n", diff.Generation, diff.Seen)
+	} else {
+		fmt.Fprintf(w, "the register file is generation %d; the record of the last generation seen could not be read, so nothing can be compared\n", diff.Generation)
+	}
+	printRestoreDiff(w, diff)
+	if dryRun {
+		fmt.Fprintln(w, "dry run: nothing accepted")
+		return nil
+	}
+	fmt.Fprintf(w, "accepted: the restored register is now generation %d. Nothing of the list above was re-applied:\n"+
+		"revoke consent (photoguard consent revoke ID CHANNEL) and object (photoguard object --sha HASH ID) again where needed.\n", diff.Accepted)
+	return nil
+}
+
+// printRestoreDiff lists by pupil id (never names) what a restore changes.
+func printRestoreDiff(w io.Writer, d registry.RestoreDiff) {
+	if len(d.Consent)+len(d.PeopleGone)+len(d.PeopleBack)+len(d.ObjectionsGone)+len(d.ObjectionsBack) == 0 {
+		fmt.Fprintln(w, "consent and objections are the same as in the last state seen")
+		return
+	}
+	if len(d.Consent) > 0 {
+		fmt.Fprintln(w, "consent that differs (last seen -> restored):")
+		for _, c := range d.Consent {
+			fmt.Fprintf(w, "  %s %s: %s -> %s\n", c.ID, c.Channel, consentWords(c.Seen), consentWords(c.Restored))
+		}
+	}
+	if len(d.PeopleGone) > 0 {
+		fmt.Fprintf(w, "in the last state seen, not in the restored register: %s\n", strings.Join(d.PeopleGone, ", "))
+	}
+	if len(d.PeopleBack) > 0 {
+		fmt.Fprintf(w, "in the restored register, not in the last state seen: %s\n", strings.Join(d.PeopleBack, ", "))
+	}
+	for _, o := range d.ObjectionsGone {
+		fmt.Fprintf(w, "objection lost by the restore: %s to photo %s\n", o.ID, o.PhotoSHA256)
+	}
+	for _, o := range d.ObjectionsBack {
+		fmt.Fprintf(w, "objection back with the restore: %s to photo %s\n", o.ID, o.PhotoSHA256)
+	}
+}
+
+func consentWords(c registry.ChannelConsent) string {
+	switch {
+	case c.Revoked:
+		return "revoked on " + c.RevokedOn.Format("2006-01-02")
+	case c.Given:
+		return "yes (confirmed " + c.ConfirmedOn.Format("2006-01-02") + ")"
+	}
+	return "no"
 }
 
 func consentImport(w io.Writer, cfg *config.Config, path string, dryRun bool, only string) error {

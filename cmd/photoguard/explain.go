@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -76,7 +77,7 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 	defer st.Close()
 	j, jobErr := st.p.Explain(ctx, filepath.Dir(abs), abs)
 
-	fmt.Fprintf(w, "%s\n", photo)
+	fmt.Fprintf(w, "%s\n", shown(photo))
 	if j.SHA256 != "" {
 		fmt.Fprintf(w, "  sha256 %s", j.SHA256)
 		if j.Image != nil {
@@ -187,15 +188,11 @@ func writeAnnotated(path string, j *pipeline.Job) error {
 		}
 		text(img, f.Rect.Min.X, f.Rect.Min.Y-4-thick, label, col)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
 		return err
 	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return pipeline.WriteFile(path, buf.Bytes(), 0o600)
 }
 
 func rect(img *image.NRGBA, r image.Rectangle, c color.NRGBA) {

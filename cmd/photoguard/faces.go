@@ -17,22 +17,31 @@ import (
 
 // openStore opens the protected store under state_dir with its key.
 func openStore(cfg *config.Config) (*registry.Store, error) {
-	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
-		return nil, fmt.Errorf("state_dir: %w", err)
-	}
-	key, err := registry.LoadKey(cfg.StateDir)
-	if err != nil {
-		return nil, fmt.Errorf("register key: %w", err)
-	}
-	m, d, err := cfg.Consent.SchoolYearStartMD()
+	key, opts, err := storeKey(cfg)
 	if err != nil {
 		return nil, err
 	}
-	st, err := registry.Open(cfg.StateDir, key, registry.WithSchoolYearStart(m, d))
+	st, err := registry.Open(cfg.StateDir, key, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
 	return st, nil
+}
+
+// storeKey loads the store's key and its options from the configuration.
+func storeKey(cfg *config.Config) (registry.Key, []registry.Option, error) {
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return registry.Key{}, nil, fmt.Errorf("state_dir: %w", err)
+	}
+	key, err := registry.LoadKey(cfg.StateDir)
+	if err != nil {
+		return registry.Key{}, nil, fmt.Errorf("register key: %w", err)
+	}
+	m, d, err := cfg.Consent.SchoolYearStartMD()
+	if err != nil {
+		return registry.Key{}, nil, err
+	}
+	return key, []registry.Option{registry.WithSchoolYearStart(m, d)}, nil
 }
 
 // dlibConfig maps the faces settings onto the detector's.

@@ -84,7 +84,7 @@ func printStatus(w io.Writer, cfg *config.Config, last int) error {
 	if len(busy) > 0 {
 		fmt.Fprintf(w, "\nin progress (%d):\n", len(busy))
 		for _, r := range busy {
-			fmt.Fprintf(w, "  %s  %-12s %s\n", r.UpdatedAt.Local().Format("2006-01-02 15:04"), r.State, r.Rel)
+			fmt.Fprintf(w, "  %s  %-12s %s\n", r.UpdatedAt.Local().Format("2006-01-02 15:04"), r.State, shown(r.Rel))
 		}
 	}
 	sort.Slice(done, func(a, b int) bool { return done[a].UpdatedAt.After(done[b].UpdatedAt) })
@@ -94,7 +94,7 @@ func printStatus(w io.Writer, cfg *config.Config, last int) error {
 	if len(done) > 0 {
 		fmt.Fprintf(w, "\nlast outcomes:\n")
 		for _, r := range done {
-			line := fmt.Sprintf("  %s  %-11s %s", r.UpdatedAt.Local().Format("2006-01-02 15:04"), r.Outcome, r.Rel)
+			line := fmt.Sprintf("  %s  %-11s %s", r.UpdatedAt.Local().Format("2006-01-02 15:04"), r.Outcome, shown(r.Rel))
 			var outs []string
 			for t, d := range r.Deliveries {
 				if d.Published {
@@ -122,7 +122,7 @@ func printStatus(w io.Writer, cfg *config.Config, last int) error {
 			show = show[:5]
 		}
 		for _, it := range show {
-			fmt.Fprintf(w, "  %s\n      %s\n", it.name, it.reason)
+			fmt.Fprintf(w, "  %s\n      %s\n", shown(it.name), shown(it.reason))
 		}
 		if len(show) < len(items) {
 			fmt.Fprintf(w, "  ... and %d more\n", len(items)-len(show))

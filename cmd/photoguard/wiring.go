@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
@@ -69,6 +68,11 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		dests = append(dests, d)
 	}
 	st.journal = m.journal
+	if st.journal == nil && m.dryRun {
+		// A dry run only reads it: what was published already is a
+		// duplicate, not "would be published".
+		st.journal = journal.ReadOnly(cfg.StateDir)
+	}
 	if st.journal == nil && !m.dryRun {
 		j, err := journal.Open(cfg.StateDir)
 		if err != nil {
@@ -157,16 +161,15 @@ func openTarget(name string, t config.Target) (pipeline.Target, error) {
 
 // checkFolders refuses a run whose input folder holds photoguard's own
 // folders (or the other way round): published photos would be taken as
-// inputs again, or inputs published in place.
+// inputs again, or inputs published in place. (How the configured inbox,
+// state_dir and targets lie to each other config.Validate checks, for
+// `config check` and every start alike; this is for a batch's folder.)
 func checkFolders(cfg *config.Config, in string, targets []string) error {
 	in, err := filepath.Abs(in)
 	if err != nil {
 		return err
 	}
-	within := func(a, b string) bool { // a inside b, or the same
-		rel, err := filepath.Rel(b, a)
-		return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
-	}
+	within := config.Within
 	if within(cfg.StateDir, in) {
 		return fmt.Errorf("state_dir (%s) is inside the photo folder (%s); keep them apart", cfg.StateDir, in)
 	}

@@ -45,15 +45,16 @@ const (
 )
 
 // Limits on Config fields: beyond them time or memory is out of proportion.
+// They are detect's ranges (detect/ranges.go), which the configuration
+// checks too, so that what `config check` accepts is what New accepts.
 const (
-	MinMaxSide  = 200
-	MaxMaxSide  = 8192 // HOG at 8064x6048: about 7 s and 1.7 GB
-	MaxUpsample = 3
-	MaxWorkers  = 8
-	// MaxCNNMaxSide bounds Config.CNNMaxSide: the CNN detector's memory
-	// grows with the pixels it sees (about 1 GB at 1000x750, 2.2 GB at
-	// 1600x1200, 3.3 GB at 2016x1512, 7 GB at 3024x2268).
-	MaxCNNMaxSide = 3072
+	MinMaxSide    = detect.MinDetectMaxSide
+	MaxMaxSide    = detect.MaxDetectMaxSide // HOG at 8064x6048: about 7 s and 1.7 GB
+	MaxUpsample   = detect.MaxUpsample
+	MaxWorkers    = detect.MaxWorkers
+	MinCNNMaxSide = detect.MinCNNMaxSide
+	// MaxCNNMaxSide bounds Config.CNNMaxSide (see detect.MaxCNNMaxSide).
+	MaxCNNMaxSide = detect.MaxCNNMaxSide
 	// DefaultCNNMaxSide is the default of Config.CNNMaxSide.
 	DefaultCNNMaxSide = 1600
 )
@@ -153,8 +154,8 @@ func (c Config) Normalize() (Config, error) {
 	if c.CNNMaxSide == 0 {
 		c.CNNMaxSide = DefaultCNNMaxSide
 	}
-	if c.CNNMaxSide < MinMaxSide || c.CNNMaxSide > MaxCNNMaxSide {
-		return c, fmt.Errorf("dlib: CNN max side %d out of range [%d, %d]", c.CNNMaxSide, MinMaxSide, MaxCNNMaxSide)
+	if c.CNNMaxSide < MinCNNMaxSide || c.CNNMaxSide > MaxCNNMaxSide {
+		return c, fmt.Errorf("dlib: CNN max side %d out of range [%d, %d]", c.CNNMaxSide, MinCNNMaxSide, MaxCNNMaxSide)
 	}
 	switch c.Detector {
 	case HOG, CNN, HOGCNN:
@@ -164,11 +165,11 @@ func (c Config) Normalize() (Config, error) {
 	if c.MaxSide < MinMaxSide || c.MaxSide > MaxMaxSide {
 		return c, fmt.Errorf("dlib: max side %d out of range [%d, %d]", c.MaxSide, MinMaxSide, MaxMaxSide)
 	}
-	if c.Upsample < 1 || c.Upsample > MaxUpsample {
-		return c, fmt.Errorf("dlib: upsample %d out of range [1, %d]", c.Upsample, MaxUpsample)
+	if c.Upsample < detect.MinUpsample || c.Upsample > MaxUpsample {
+		return c, fmt.Errorf("dlib: upsample %d out of range [%d, %d]", c.Upsample, detect.MinUpsample, MaxUpsample)
 	}
-	if c.Workers < 1 || c.Workers > MaxWorkers {
-		return c, fmt.Errorf("dlib: workers %d out of range [1, %d]", c.Workers, MaxWorkers)
+	if c.Workers < detect.MinWorkers || c.Workers > MaxWorkers {
+		return c, fmt.Errorf("dlib: workers %d out of range [%d, %d]", c.Workers, detect.MinWorkers, MaxWorkers)
 	}
 	if c.ModelsDir == "" {
 		return c, errors.New("dlib: models directory not set")

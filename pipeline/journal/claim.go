@@ -42,7 +42,7 @@ func (j *Journal) Claim(r *Record, targets []string) (*Record, ClaimResult, erro
 		}
 		return prev, Orphan, nil
 	}
-	if prev != nil && prev.Outcome == "published" && prev.publishedTo(targets) {
+	if prev != nil && prev.Outcome == "published" && prev.PublishedTo(targets) {
 		return prev, Duplicate, nil
 	}
 	now := time.Now().UTC()
@@ -65,7 +65,8 @@ func (j *Journal) Claim(r *Record, targets []string) (*Record, ClaimResult, erro
 	return r, Fresh, nil
 }
 
-func (r *Record) publishedTo(targets []string) bool {
+// PublishedTo reports whether every one of targets confirmed the content.
+func (r *Record) PublishedTo(targets []string) bool {
 	for _, t := range targets {
 		d := r.Deliveries[t]
 		if d == nil || !d.Published {

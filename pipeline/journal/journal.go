@@ -124,6 +124,13 @@ func Open(stateDir string) (*Journal, error) {
 	return j, nil
 }
 
+// ReadOnly returns the journal under stateDir for Get and List only: it
+// creates nothing and claims nothing (a dry run asks it what a run would
+// find). Its Close does nothing.
+func ReadOnly(stateDir string) *Journal {
+	return &Journal{dir: filepath.Join(stateDir, "journal")}
+}
+
 // Owner is this process's owner id.
 func (j *Journal) Owner() string { return j.owner }
 

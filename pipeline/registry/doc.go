@@ -3,14 +3,18 @@
 // administration system, the enrolled reference descriptors per person, and
 // the per-photo objections.
 //
-// Invariant: names, consent and descriptors exist on disk only inside one
-// authenticated-encrypted file (AES-256-GCM) that only the service user can
-// read, and they never appear in an error string or a log line; a face whose
-// consent cannot be proven for the current school year is "no consent".
+// Invariant: names, consent and descriptors exist on disk only inside
+// authenticated-encrypted files (AES-256-GCM: the register, and the
+// generation record's copy of consent and objections) that only the service
+// user can read, and they never appear in an error string or a log line; a
+// face whose consent cannot be proven for the current school year is "no
+// consent"; a register older than the newest one seen is never used until
+// the coordinator accepts it.
 //
 // # Layout
 //
 //	state_dir/registry.key        the key (base64, 0600), unless PHOTOGUARD_KEY is set
+//	state_dir/registry.seen       the generation record (0600, encrypted): see Restores
 //	state_dir/registry/           0700
 //	state_dir/registry/registry.db      the encrypted register (0600)
 //	state_dir/registry/registry.lock    flock(2) target for writers (0600)
@@ -50,6 +54,21 @@
 // loads it with Store.Reload. If a reload fails (damaged file, wrong key) the
 // Store serves an empty snapshot with Err set, so every face is redacted
 // until the register can be read again: fail closed.
+//
+// # Restores
+//
+// A backup of registry/ put back is an older generation: it silently brings
+// back consent revoked since, and drops objections. So every write also
+// records its generation, with that generation's consent and objections (ids
+// only: no names, no descriptors), in state_dir/registry.seen, outside
+// registry/ so that a restore of registry/ does not roll it back. A register
+// older than that record (or than what the Store itself read before; a
+// missing register counts as generation 0) is refused with ErrRolledBack,
+// by Open, Reload and every write. AcceptRestore is the coordinator's
+// deliberate acceptance: it reports, by id, the consent and objections that
+// differ from the record, writes the restored register as a generation above
+// every one seen, and re-applies nothing. The record is sealed like the
+// register but under its own magic, so one cannot stand in for the other.
 //
 // # Consent
 //

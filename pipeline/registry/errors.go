@@ -14,6 +14,10 @@ var (
 	// ErrCorrupt: the register file fails authentication or does not parse:
 	// it was changed or damaged.
 	ErrCorrupt = errors.New("registry: register file damaged or tampered with")
+	// ErrRolledBack: the register file is older than the newest generation
+	// this state folder has seen (a restored backup, a file put back): it
+	// is refused until the coordinator accepts it (AcceptRestore).
+	ErrRolledBack = errors.New("registry: the register file is older than the last one seen")
 	// ErrVersion: the file was written by a newer photoguard.
 	ErrVersion = errors.New("registry: unsupported register format")
 	// ErrInsecure: a key file, data file or directory is readable or

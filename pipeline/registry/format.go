@@ -32,7 +32,10 @@ import (
 //
 // Additional data is the whole 44-byte header.
 const (
-	fileMagic     = "PGREG\x00\x00\x00"
+	fileMagic = "PGREG\x00\x00\x00"
+	// seenMagic starts the generation record (seen.go): the same layout
+	// under another magic, so that neither file can stand in for the other.
+	seenMagic     = "PGSEEN\x00\x00"
 	formatVersion = 1
 	algAES256GCM  = 1
 	headerLen     = 44
@@ -50,9 +53,9 @@ type header struct {
 	nonce      [nonceLen]byte
 }
 
-func (h *header) marshal() []byte {
+func (h *header) marshal(magic string) []byte {
 	b := make([]byte, headerLen)
-	copy(b[0:8], fileMagic)
+	copy(b[0:8], magic)
 	binary.BigEndian.PutUint16(b[8:10], h.version)
 	binary.BigEndian.PutUint16(b[10:12], h.alg)
 	binary.BigEndian.PutUint32(b[12:16], h.flags)
@@ -62,9 +65,11 @@ func (h *header) marshal() []byte {
 	return b
 }
 
-func parseHeader(b []byte) (header, error) {
+func parseHeader(b []byte) (header, error) { return parseHeaderAs(b, fileMagic) }
+
+func parseHeaderAs(b []byte, magic string) (header, error) {
 	var h header
-	if len(b) < headerLen || string(b[0:8]) != fileMagic {
+	if len(b) < headerLen || string(b[0:8]) != magic {
 		return h, fmt.Errorf("%w: not a photoguard registry file (bad magic or too short)", ErrCorrupt)
 	}
 	h.version = binary.BigEndian.Uint16(b[8:10])
@@ -92,8 +97,10 @@ func newAEAD(k Key) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// seal encrypts st as generation gen.
-func seal(k Key, st *state, gen uint64) ([]byte, error) {
+// seal encrypts st as generation gen of the register file.
+func seal(k Key, st *state, gen uint64) ([]byte, error) { return sealAs(k, fileMagic, st, gen) }
+
+func sealAs(k Key, magic string, st *state, gen uint64) ([]byte, error) {
 	plain, err := encodeState(st)
 	if err != nil {
 		return nil, err
@@ -108,13 +115,15 @@ func seal(k Key, st *state, gen uint64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	hb := h.marshal()
+	hb := h.marshal(magic)
 	return aead.Seal(hb, h.nonce[:], plain, hb), nil
 }
 
-// open decrypts and decodes a whole file.
-func open(k Key, file []byte) (*state, header, error) {
-	h, err := parseHeader(file)
+// open decrypts and decodes a whole register file.
+func open(k Key, file []byte) (*state, header, error) { return openAs(k, fileMagic, file) }
+
+func openAs(k Key, magic string, file []byte) (*state, header, error) {
+	h, err := parseHeaderAs(file, magic)
 	if err != nil {
 		return nil, h, err
 	}

@@ -126,10 +126,11 @@ func LoadKey(stateDir string) (Key, error) {
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return k, err
 	}
-	// No key yet. Refuse to make one if there is data it cannot open.
-	if _, serr := os.Stat(filepath.Join(stateDir, dataDirName, dataFileName)); serr == nil {
-		return Key{}, fmt.Errorf("%w: %s is missing but %s exists; restore the key from your backup or set $%s",
-			ErrNoKey, path, filepath.Join(stateDir, dataDirName, dataFileName), KeyEnv)
+	// No key yet. Refuse to make one if there is data it cannot open (the
+	// register, or the generation record of one).
+	if Exists(stateDir) {
+		return Key{}, fmt.Errorf("%w: %s is missing but %s (or %s) exists; restore the key from your backup or set $%s",
+			ErrNoKey, path, filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, SeenFileName), KeyEnv)
 	}
 	return createKeyFile(stateDir, path)
 }

@@ -58,25 +58,49 @@ func WithLockTimeout(d time.Duration) Option { return func(o *options) { o.lockT
 // directory at once.
 type Store struct {
 	dir, path, lockPath string
+	seenPath            string // the generation record (seen.go)
 	key                 Key
 	opt                 options
+	// high is the newest generation this Store has read or written: a
+	// running daemon refuses an older file even without the record.
+	high atomic.Uint64
 
 	writeMu sync.Mutex // serialises this Store's writes (flock does it across processes)
 	loadMu  sync.Mutex // orders snapshot replacement, so an older read never replaces a newer one
 	snap    atomic.Pointer[Snapshot]
 }
 
-// Exists reports whether stateDir holds a register file, without opening
-// it (and without creating a key).
+// Exists reports whether stateDir holds a register file, or the generation
+// record of one (a register that was removed is not "no register yet"),
+// without opening it (and without creating a key).
 func Exists(stateDir string) bool {
-	_, err := os.Stat(filepath.Join(stateDir, dataDirName, dataFileName))
-	return err == nil
+	for _, p := range []string{filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, SeenFileName)} {
+		if _, err := os.Stat(p); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Open opens (or creates, empty) the register in stateDir/registry with the
 // given key (see LoadKey). A wrong key, a damaged file, or a file or
 // directory that group or others can access is an error.
 func Open(stateDir string, key Key, opts ...Option) (*Store, error) {
+	s, err := openUnchecked(stateDir, key, opts)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.readFile()
+	if err != nil {
+		return nil, err
+	}
+	s.setState(st)
+	s.seedSeen(st)
+	return s, nil
+}
+
+// openUnchecked makes the Store without reading the register.
+func openUnchecked(stateDir string, key Key, opts []Option) (*Store, error) {
 	if !key.set {
 		return nil, fmt.Errorf("%w: no key given (use LoadKey)", ErrBadKey)
 	}
@@ -98,13 +122,31 @@ func Open(stateDir string, key Key, opts ...Option) (*Store, error) {
 	if err := ensureDir(dir, true); err != nil {
 		return nil, err
 	}
-	s := &Store{dir: dir, path: filepath.Join(dir, dataFileName), lockPath: filepath.Join(dir, lockFileName), key: key, opt: o}
-	st, err := s.readFile()
-	if err != nil {
-		return nil, err
+	return &Store{dir: dir, path: filepath.Join(dir, dataFileName), lockPath: filepath.Join(dir, lockFileName),
+		seenPath: filepath.Join(stateDir, SeenFileName), key: key, opt: o}, nil
+}
+
+// seedSeen records st as seen when the generation record is missing or
+// older (a register written before there were records, or a crash between
+// writing the register and the record). Best effort: a process that may
+// not write the state folder still refuses older files for its lifetime.
+func (s *Store) seedSeen(st *state) {
+	if st.generation == 0 {
+		return
 	}
-	s.setState(st)
-	return s, nil
+	if rec, err := s.readSeen(); err != nil || rec != nil && rec.generation >= st.generation {
+		return
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	lk, err := lockFile(s.lockPath, s.dir, s.opt.lockTimeout)
+	if err != nil {
+		return
+	}
+	defer lk.unlock()
+	if cur, err := s.readFile(); err == nil && cur.generation == st.generation {
+		_ = s.writeSeen(cur)
+	}
 }
 
 // Snapshot returns the register as last read. It never returns nil; after a
@@ -158,30 +200,34 @@ func (s *Store) Reload() error {
 
 func (s *Store) setState(st *state) { s.snap.Store(newSnapshot(st, s.opt)) }
 
-// readFile reads and decrypts the register; a missing file is an empty
-// register at generation 0. Readers need no lock: rename is atomic.
+// readFile reads and decrypts the register, and refuses it when it is
+// older than the newest generation seen (ErrRolledBack). Readers need no
+// lock: rename is atomic.
 func (s *Store) readFile() (*state, error) {
-	f, err := os.Open(s.path)
+	high, err := s.highWater()
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.readFileUnchecked()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkGeneration(st, high); err != nil {
+		return nil, err
+	}
+	s.raiseHigh(st.generation)
+	return st, nil
+}
+
+// readFileUnchecked reads and decrypts the register; a missing file is an
+// empty register at generation 0.
+func (s *Store) readFileUnchecked() (*state, error) {
+	data, err := readPrivate(s.path, maxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return newState(), nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("registry: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("registry: %w", err)
-	}
-	if err := checkFileMode(s.path, fi); err != nil {
 		return nil, err
-	}
-	if fi.Size() > maxFileSize {
-		return nil, fmt.Errorf("%w: %s is %d bytes, more than a register can be", ErrCorrupt, s.path, fi.Size())
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("registry: reading %s: %w", s.path, err)
 	}
 	st, _, err := open(s.key, data)
 	if err != nil {
@@ -233,13 +279,22 @@ func (s *Store) update(fn func(st *state) (changed bool, err error)) error {
 	h, _ := parseHeader(data)
 	next.generation, next.nonce = gen, h.nonce
 	s.setState(next)
+	if err := s.writeSeen(next); err != nil {
+		return fmt.Errorf("the change was saved, but: %w", err)
+	}
 	return nil
 }
 
 // writeAtomic writes data to a temp file in the same directory, fsyncs it,
 // renames it over the register and fsyncs the directory.
-func (s *Store) writeAtomic(data []byte) (err error) {
-	f, err := os.CreateTemp(s.dir, tempPrefix+"*")
+func (s *Store) writeAtomic(data []byte) error {
+	return writeAtomicIn(s.dir, s.path, tempPrefix, data)
+}
+
+// writeAtomicIn writes data to path (in dir) through a temp file named
+// prefix*, owned like dir, 0600.
+func writeAtomicIn(dir, path, prefix string, data []byte) (err error) {
+	f, err := os.CreateTemp(dir, prefix+"*")
 	if err != nil {
 		return fmt.Errorf("registry: writing: %w", err)
 	}
@@ -253,7 +308,7 @@ func (s *Store) writeAtomic(data []byte) (err error) {
 	if err = f.Chmod(0o600); err != nil {
 		return fmt.Errorf("registry: writing: %w", err)
 	}
-	if err = chownLikeDir(f, s.dir); err != nil {
+	if err = chownLikeDir(f, dir); err != nil {
 		return err
 	}
 	if _, err = f.Write(data); err != nil {
@@ -265,17 +320,18 @@ func (s *Store) writeAtomic(data []byte) (err error) {
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("registry: writing: %w", err)
 	}
-	if err = os.Rename(tmp, s.path); err != nil {
+	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("registry: rename: %w", err)
 	}
-	return syncDir(s.dir)
+	return syncDir(dir)
 }
 
 // removeStaleTemps removes temp files left by a writer that crashed. It runs
 // under the lock, when no other writer can be writing one.
 func (s *Store) removeStaleTemps() {
 	m, _ := filepath.Glob(filepath.Join(s.dir, tempPrefix+"*"))
-	for _, p := range m {
+	seen, _ := filepath.Glob(filepath.Join(filepath.Dir(s.seenPath), ".registry.seen.tmp-*"))
+	for _, p := range append(m, seen...) {
 		_ = os.Remove(p)
 	}
 }

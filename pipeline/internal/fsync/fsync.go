@@ -1,8 +1,11 @@
-// Package fsync holds the one durable-write primitive the pipeline's stores
-// share: fsync of a folder after a rename or removal in it.
+// Package fsync holds the durable-write primitives the pipeline's stores
+// share: fsync of a folder after a rename or removal in it, and writing a
+// whole file through a temporary one (WriteFile).
 //
 // Invariant: when Dir returns nil, the folder's entries (names created,
-// renamed or removed in it) survive a power cut.
+// renamed or removed in it) survive a power cut; WriteFile never writes
+// through a name that already exists (a link is replaced or left, never
+// followed).
 package fsync
 
 import (

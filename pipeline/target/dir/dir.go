@@ -8,8 +8,6 @@ package dir
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -23,7 +21,7 @@ import (
 
 // tempPrefix starts the names of files being written. Pickers should skip
 // hidden files; photoguard removes stale ones at start.
-const tempPrefix = ".photoguard-"
+const tempPrefix = fsync.TempPrefix
 
 // Target publishes into one folder.
 type Target struct {
@@ -69,47 +67,19 @@ func (t *Target) path(name string) (string, error) {
 	return filepath.Join(t.dir, name), nil
 }
 
-// Publish writes data under name atomically.
-func (t *Target) Publish(ctx context.Context, name string, data []byte) (err error) {
-	final, err := t.path(name)
-	if err != nil {
+// Publish writes data under name atomically (fsync.WriteFile: a temporary
+// file, fsync, rename, fsync of the folder). The photo is readable by
+// everyone (the web server, the portal's uploader) whatever the umask: a
+// published photo is public by nature.
+func (t *Target) Publish(ctx context.Context, name string, data []byte) error {
+	if _, err := t.path(name); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := filepath.Join(t.dir, tempPrefix+hex.EncodeToString(rnd[:])+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return classify(fmt.Errorf("dir target: %w", err))
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	// Readable by everyone (the web server, the portal's uploader)
-	// whatever the umask: a published photo is public by nature.
-	if err = f.Chmod(0o644); err != nil {
-		return classify(fmt.Errorf("dir target: %w", err))
-	}
-	if _, err = f.Write(data); err != nil {
+	if err := fsync.WriteFile(t.dir, name, data, 0o644, nil, nil); err != nil {
 		return classify(fmt.Errorf("dir target: writing %s: %w", name, err))
-	}
-	if err = f.Sync(); err != nil {
-		return classify(fmt.Errorf("dir target: syncing %s: %w", name, err))
-	}
-	if err = f.Close(); err != nil {
-		return classify(fmt.Errorf("dir target: closing %s: %w", name, err))
-	}
-	if err = os.Rename(tmp, final); err != nil {
-		return classify(fmt.Errorf("dir target: %w", err))
-	}
-	if err = syncDir(t.dir); err != nil {
-		return classify(fmt.Errorf("dir target: syncing folder: %w", err))
 	}
 	return nil
 }
