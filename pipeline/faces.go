@@ -280,7 +280,7 @@ func stillShown(face, analysed detect.Face, id string, people []detect.Person, c
 	cfg.MinFacePx = 0
 	m := detect.MatchFaces([]detect.Face{face}, people, cfg)[0]
 	if m.ID != id {
-		return "a face shown in the output is no longer a confident match to the pupil it was shown as"
+		return fmt.Sprintf("a face shown in the output is no longer a confident match to %s, whom it was shown as", id)
 	}
 	return ""
 }

@@ -138,14 +138,15 @@ func TestTeacherNoteMode(t *testing.T) {
 // no pupil id, no consent state.
 func TestTeacherNoteSaysAFixedReason(t *testing.T) {
 	det := classFaces()
-	det.seeThrough = true // a redacted face still matches: held with the pupil's id
+	bram := unit(1)
+	det.becomes = &bram // anna's shown face reads as bram in the output: held with anna's id
 	e := faceEnv(t, detect.PolicyConsent, det, nil)
 	o := e.p.opt
 	o.TeacherNotes = true
 	e.build(o)
 	e.write("IMG_1.jpg", classPhoto(t))
 	it := one(t, e.batch(), "IMG_1.jpg")
-	if it.Outcome != Held || !strings.Contains(it.Reason, "bram") {
+	if it.Outcome != Held || !strings.Contains(it.Reason, "anna") {
 		t.Fatalf("want held with the pupil id in the coordinator's reason: %+v", it)
 	}
 	note, err := os.ReadFile(filepath.Join(e.inbox, "IMG_1.jpg"+NoteSuffix))
@@ -226,9 +227,9 @@ type blockingDetector struct {
 	pass    bool
 }
 
-func (b *blockingDetector) Detect(ctx context.Context, img image.Image) ([]detect.Face, error) {
+func (b *blockingDetector) Analyze(ctx context.Context, img *image.NRGBA, side int) (*detect.Analysis, error) {
 	if b.pass {
-		return nil, nil
+		return &detect.Analysis{FloorPx: 20, PublishSide: side}, nil
 	}
 	select {
 	case b.entered <- struct{}{}:
@@ -236,6 +237,10 @@ func (b *blockingDetector) Detect(ctx context.Context, img image.Image) ([]detec
 	}
 	<-ctx.Done()
 	return nil, ctx.Err()
+}
+
+func (b *blockingDetector) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
+	return make([]detect.Face, len(boxes)), nil
 }
 
 // Log lines above debug level name photos by a short hash, never by their
