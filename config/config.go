@@ -472,7 +472,7 @@ func (c *Config) Validate() error {
 	intRange("faces.upsample", c.Faces.Upsample, 1, 3)
 	intRange("faces.cnn_max_side", c.Faces.CNNMaxSide, 400, 3072)
 	floatRange("faces.threshold", c.Faces.Threshold, 0.2, 0.6)
-	floatRange("faces.margin", c.Faces.Margin, 0, 0.3)
+	floatRange("faces.margin", c.Faces.Margin, 0, 0.5)
 	intRange("faces.min_face_px", c.Faces.MinFacePx, 20, 400)
 	oneOf("faces.redact.mode", c.Faces.Redact.Mode, "blur", "pixelate", "fill")
 	oneOf("faces.redact.shape", c.Faces.Redact.Shape, "ellipse", "box")

@@ -205,9 +205,3 @@ func sharedDescriptors(t testing.TB) descriptorCache {
 	}
 	return c
 }
-
-func TestMeasureChildrenCache(t *testing.T) {
-	measureOnly(t)
-	c := sharedDescriptors(t)
-	t.Logf("%d children, %d reference people, %d group faces", len(c.Children), len(c.Adults.Refs), len(c.Adults.Group))
-}
