@@ -28,7 +28,8 @@ type MatchConfig struct {
 	// them is also at least Margin further from it than P is. They play
 	// the part of people nobody may be matched to; enrolled people without
 	// consent need not be here, they are in the register and so already
-	// compared. Nil means no background set.
+	// compared. Nil means no background set. No setting fills it yet: it
+	// is measured in MEASUREMENTS-children.md.
 	Background []Descriptor
 }
 

@@ -86,6 +86,11 @@ type FalseShowOptions struct {
 	// Match is the rule; its Background field is ignored (the background
 	// comes from the set).
 	Match MatchConfig
+	// Band, when set, draws the Shown children from that age band only
+	// (the rest of the register and the background from everyone) and
+	// counts only the probes of that band: a class of one age in a school
+	// of all ages.
+	Band string
 }
 
 // Count is a number of probes and how many of them were falsely shown.
@@ -128,9 +133,18 @@ func (s *ChildSet) FalseShow(opt FalseShowOptions) FalseShowResult {
 	for draw := 0; draw < opt.Draws; draw++ {
 		rng := rand.New(rand.NewPCG(opt.Seed, uint64(draw)))
 		perm := rng.Perm(n)
+		if opt.Band != "" {
+			perm = bandFirst(perm, s.Children, opt.Band, opt.Shown)
+			if perm == nil {
+				return res
+			}
+		}
 		enrolled, bg, probes := perm[:reg], perm[reg:reg+opt.Background], perm[reg+opt.Background:]
 		var c Count
 		for _, p := range probes {
+			if opt.Band != "" && s.Children[p].Band != opt.Band {
+				continue
+			}
 			row := s.dist[p]
 			for k, e := range enrolled {
 				cands[k] = Candidate{ID: idOf(k), Distance: float64(row[e])}
@@ -161,6 +175,24 @@ func (s *ChildSet) FalseShow(opt FalseShowOptions) FalseShowResult {
 		res.Mean = sum / float64(opt.Draws)
 	}
 	return res
+}
+
+// bandFirst reorders perm so that its first k entries are the first k
+// children of band in perm, the others keeping their order; nil when the
+// band has fewer than k children.
+func bandFirst(perm []int, children []Child, band string, k int) []int {
+	var first, rest []int
+	for _, i := range perm {
+		if len(first) < k && children[i].Band == band {
+			first = append(first, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	if len(first) < k {
+		return nil
+	}
+	return append(first, rest...)
 }
 
 // Enrolled children are known to Judge by their index in the draw.

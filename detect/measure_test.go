@@ -90,6 +90,22 @@ func TestFalseShowByBandAndSeed(t *testing.T) {
 			t.Fatalf("not reproducible: %+v vs %+v", r, again)
 		}
 	}
+	// A class drawn from one band, probes of that band only: the young
+	// twin of the enrolled young child, every time.
+	r = s.FalseShow(FalseShowOptions{Shown: 1, Draws: 6, Match: rule, Band: "young"})
+	for _, c := range r.PerDraw {
+		if c != (Count{Probes: 1, Shown: 1}) {
+			t.Errorf("band draw %+v, want the one young probe shown", c)
+		}
+	}
+	if r.ByBand["old"].Probes != 0 || r.Mean != 1 {
+		t.Errorf("band draws: %+v", r)
+	}
+	// Two enrolled from a band of two leaves no probe of it; three cannot
+	// be drawn from it at all.
+	if r = s.FalseShow(FalseShowOptions{Shown: 3, Draws: 2, Match: rule, Band: "young"}); len(r.PerDraw) != 0 {
+		t.Errorf("three from a band of two: %+v", r)
+	}
 	sub := s.Subset(func(c Child) bool { return c.Band == "young" })
 	if len(sub.Children) != 2 {
 		t.Fatalf("subset: %d", len(sub.Children))

@@ -292,6 +292,22 @@ func TestMeasureChildren(t *testing.T) {
 	t.Logf("model check on the adults (distance to another person / model): %s", summarize(ratio))
 	fmt.Println("\n5. Consented children of a class of 25 (one band) never shown because of the margin: a classmate nearer than the margin (certain), and the estimate for a photo 0.40 from the reference")
 	table(t, []string{"margin", "under 8: certain", "estimate at 0.40", "8-12: certain", "estimate at 0.40", "over 12: certain", "estimate at 0.40"}, rows)
+
+	// 6. Group scoping for a class of one age in a school of all ages: the
+	// class of 25 from one band may be shown, 275 other pupils of any age
+	// are in the register; probes of the class's band.
+	rows = nil
+	for _, mg := range []float64{0.10, 0.15, 0.20, 0.25, 0.30} {
+		row := []string{fmt.Sprintf("%.2f / %.2f", def.Threshold, mg)}
+		for _, band := range ageBands {
+			r := set.FalseShow(detect.FalseShowOptions{Shown: classSize, Register: 300, Draws: draws, Seed: seed,
+				Match: mc(def, def.Threshold, mg), Band: band})
+			row = append(row, meanWorst(r))
+		}
+		rows = append(rows, row)
+	}
+	fmt.Println("\n6. Group scoping: a class of 25 of one age band among 300 enrolled pupils of all ages (false shows mean / worst)")
+	table(t, []string{"threshold / margin", "under 8", "8-12", "over 12"}, rows)
 }
 
 // blocked is the share of the enrolled children of classes of n (drawn as
