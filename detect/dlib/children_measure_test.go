@@ -149,8 +149,15 @@ func TestMeasureChildren(t *testing.T) {
 	set := childSet(c.Children)
 	photos, people := adultPhotos(c.Adults)
 	def := defaultMatch(t)
-	t.Logf("%d children, %d adults enrolled, %d group photos; defaults: threshold %.2f, margin %.2f, min_face_px %d",
-		len(set.Children), len(people), len(photos), def.Threshold, def.Margin, def.MinFacePx)
+	refs, faces := 0, 0
+	for _, p := range people {
+		refs += len(p.Descriptors)
+	}
+	for _, ph := range photos {
+		faces += len(ph)
+	}
+	t.Logf("%d children, %d adults enrolled from %d crops, %d faces found in %d group photos; defaults: threshold %.2f, margin %.2f, min_face_px %d",
+		len(set.Children), len(people), refs, faces, len(photos), def.Threshold, def.Margin, def.MinFacePx)
 
 	// 1. Pairs of different children closer than a distance.
 	var rows [][]string
