@@ -247,6 +247,33 @@ func TestMeasureChildren(t *testing.T) {
 	fmt.Printf("\n4. At the defaults (%.2f / %.2f), by the probe's label, over the 20 draws\n", def.Threshold, def.Margin)
 	table(t, []string{"probes", "class of 25", "100 enrolled", "class of 25 at 0.50 / 0.10"}, rows)
 
+	// 4b. Classes of one ethnicity label (the class and the probes alike;
+	// 100 enrolled only where the label has at least 150 children).
+	rows = nil
+	for _, race := range utkRaces {
+		sub := set.Subset(func(ch detect.Child) bool { return ch.Group == race })
+		var d []float64
+		for i := range sub.Children {
+			for j := i + 1; j < len(sub.Children); j++ {
+				d = append(d, detect.Distance(&sub.Children[i].Descriptor, &sub.Children[j].Descriptor))
+			}
+		}
+		sort.Float64s(d)
+		k, _ := slices.BinarySearch(d, 0.50)
+		row := []string{race, strconv.Itoa(len(sub.Children)), fmt.Sprintf("%.3f", d[len(d)/2]), pctf(float64(k) / float64(len(d)))}
+		for _, mg := range []float64{0.10, 0.20, def.Margin} {
+			m := mc(def, def.Threshold, mg)
+			cell := meanWorst(falseShow(sub, classSize, classSize, 0, m))
+			if len(sub.Children) >= 150 {
+				cell += "; 100: " + meanWorst(falseShow(sub, schoolSize, schoolSize, 0, m))
+			}
+			row = append(row, cell)
+		}
+		rows = append(rows, row)
+	}
+	fmt.Printf("\n4b. Classes of one ethnicity label (threshold %.2f; false shows mean / worst, class of 25, and 100 enrolled where possible)\n", def.Threshold)
+	table(t, []string{"label", "children", "median pair", "pairs < 0.50", "margin 0.10", "margin 0.20", fmt.Sprintf("margin %.2f (default)", def.Margin)}, rows)
+
 	// 5. What the margin costs consented children: a consented child whose
 	// reference has a classmate's reference within the margin is never
 	// shown, whatever the photo (the classmate is at most margin further
