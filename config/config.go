@@ -487,7 +487,7 @@ func (c *Config) Validate() error {
 	intRange("faces.upsample", c.Faces.Upsample, detect.MinUpsample, detect.MaxUpsample)
 	intRange("faces.cnn_max_side", c.Faces.CNNMaxSide, detect.MinCNNMaxSide, detect.MaxCNNMaxSide)
 	floatRange("faces.threshold", c.Faces.Threshold, 0.2, 0.6)
-	floatRange("faces.margin", c.Faces.Margin, 0, 0.3)
+	floatRange("faces.margin", c.Faces.Margin, 0, 0.5)
 	intRange("faces.min_face_px", c.Faces.MinFacePx, 20, 400)
 	intRange("faces.coverage_px", c.Faces.CoveragePx, 8, 200)
 	if c.Faces.CoveragePx > c.Faces.MinFacePx {

@@ -23,6 +23,14 @@ type MatchConfig struct {
 	// MinFacePx is the narrowest face (in pixels of the analysed image)
 	// that is matched at all; smaller faces are unknown.
 	MinFacePx int
+	// Background are descriptors of other children who are not enrolled
+	// (the open-set rule): a face is matched to P only when every one of
+	// them is also at least Margin further from it than P is. They play
+	// the part of people nobody may be matched to; enrolled people without
+	// consent need not be here, they are in the register and so already
+	// compared. Nil means no background set. No setting fills it yet: it
+	// is measured in MEASUREMENTS-children.md.
+	Background []Descriptor
 }
 
 // Why a face is not a confident match.
@@ -32,6 +40,7 @@ const (
 	WhyUnknown     = "unknown face"
 	WhyAmbiguous   = "ambiguous: two people are about as close"
 	WhyMatchedTwce = "the same person matched twice in this photo"
+	WhyBackground  = "ambiguous: as close to a child who is not enrolled"
 	// WhyNotDescribed: the face was found, but the recogniser could not
 	// describe it (too small, turned or covered): nobody can be told from
 	// it, so it is redacted under every policy.
@@ -91,19 +100,49 @@ func matchOne(f Face, people []Person, cfg MatchConfig) Match {
 	}
 	cands := nearest(&f.Descriptor, people)
 	m := Match{Nearest: cands}
+	bg := math.Inf(1)
+	if len(cfg.Background) > 0 && len(cands) > 0 {
+		bg = nearestOf(&f.Descriptor, cfg.Background)
+	}
+	m.ID, m.Why = Judge(cands, bg, f.Rect.Dx(), cfg)
+	return m
+}
+
+// Judge is the rule for one face, given every enrolled person's distance to
+// it (nearest first, as MatchFaces orders them), the distance to the
+// nearest background descriptor (+Inf when there is none) and the face's
+// width. It returns the confidently matched id, or "" and why not. It does
+// not know the other faces of the photo (MatchFaces adds the matched-twice
+// rule). The measurements call it directly with precomputed distances.
+func Judge(cands []Candidate, background float64, width int, cfg MatchConfig) (id, why string) {
 	switch {
 	case len(cands) == 0:
-		m.Why = WhyNoPeople
-	case f.Rect.Dx() < cfg.MinFacePx:
-		m.Why = WhyTooSmall
+		return "", WhyNoPeople
+	case width < cfg.MinFacePx:
+		return "", WhyTooSmall
 	case !(cands[0].Distance <= cfg.Threshold):
-		m.Why = WhyUnknown
+		return "", WhyUnknown
 	case len(cands) > 1 && !(cands[1].Distance-cands[0].Distance >= cfg.Margin):
-		m.Why = WhyAmbiguous
-	default:
-		m.ID = cands[0].ID
+		return "", WhyAmbiguous
+	case !(background-cands[0].Distance >= cfg.Margin):
+		// Also NaN: a broken background descriptor fails closed.
+		return "", WhyBackground
 	}
-	return m
+	return cands[0].ID, ""
+}
+
+// nearestOf is the smallest distance from d to any of ds (+Inf for none,
+// NaN when any distance is NaN).
+func nearestOf(d *Descriptor, ds []Descriptor) float64 {
+	best := math.Inf(1)
+	for i := range ds {
+		v := Distance(d, &ds[i])
+		if math.IsNaN(v) {
+			return v
+		}
+		best = min(best, v)
+	}
+	return best
 }
 
 // nearest returns every person with their smallest distance to d, nearest

@@ -177,3 +177,81 @@ func TestDecide(t *testing.T) {
 		})
 	}
 }
+
+func TestBackgroundRule(t *testing.T) {
+	// anna at axis 0; background children placed at known distances from a
+	// face exactly at anna's reference (distance 0) or 0.2 from it.
+	atAnna := face(desc(0, 0, 0), 100)
+	near := face(desc(0, 30, 0.2), 100) // 0.2 from anna
+	bgAt := func(off float64) Descriptor { return desc(0, 31, off) }
+	cases := []struct {
+		name string
+		f    Face
+		bg   []Descriptor
+		want string
+	}{
+		{"no background: matched", near, nil, "anna"},
+		{"background far away: matched", near, []Descriptor{desc(60, 0, 0)}, "anna"},
+		// near is at (1, 0.2 on axis 30); bgAt(x) at (1, x on axis 31):
+		// distance sqrt(0.04 + x²).
+		{"background exactly margin further: matched", atAnna, []Descriptor{bgAt(0.1)}, "anna"},
+		{"background within the margin: ambiguous", atAnna, []Descriptor{bgAt(0.09)}, "-" + WhyBackground},
+		{"background nearer than the person: ambiguous", near, []Descriptor{bgAt(0.05)}, "-" + WhyBackground},
+		{"one background child of many is enough", near, []Descriptor{desc(60, 0, 0), bgAt(0.1), desc(61, 0, 0)}, "-" + WhyBackground},
+		{"NaN background descriptor fails closed", atAnna, []Descriptor{{0: float32(math.NaN())}}, "-" + WhyBackground},
+		{"unknown face stays unknown", face(desc(50, 0, 0), 100), []Descriptor{bgAt(0.1)}, "-" + WhyUnknown},
+		{"too small stays too small", face(desc(0, 0, 0), 39), []Descriptor{desc(60, 0, 0)}, "-" + WhyTooSmall},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := cfg
+			c.Background = tc.bg
+			m := MatchFaces([]Face{tc.f}, people, c)[0]
+			s := m.ID
+			if s == "" {
+				s = "-" + m.Why
+			}
+			if s != tc.want {
+				t.Errorf("%q, want %q (nearest %v)", s, tc.want, m.Nearest)
+			}
+		})
+	}
+}
+
+func TestJudge(t *testing.T) {
+	inf := math.Inf(1)
+	two := func(a, b float64) []Candidate { return []Candidate{{"p", a}, {"q", b}} }
+	c := MatchConfig{Threshold: 0.4, Margin: 0.15, MinFacePx: 60}
+	cases := []struct {
+		name  string
+		cands []Candidate
+		bg    float64
+		width int
+		want  string
+	}{
+		{"clear match", two(0.30, 0.50), inf, 60, "p"},
+		{"nobody", nil, inf, 60, "-" + WhyNoPeople},
+		{"one person, no margin to check", two(0.30, 0)[:1], inf, 60, "p"},
+		{"at the threshold", two(0.40, 0.55), inf, 60, "p"},
+		{"past the threshold", two(0.41, 0.60), inf, 60, "-" + WhyUnknown},
+		{"margin exactly met", two(0.25, 0.40), inf, 60, "p"},
+		{"margin short", two(0.25, 0.39), inf, 60, "-" + WhyAmbiguous},
+		{"background exactly met", two(0.25, 0.60), 0.40, 60, "p"},
+		{"background short", two(0.25, 0.60), 0.39, 60, "-" + WhyBackground},
+		{"NaN distance", two(math.NaN(), 0.6), inf, 60, "-" + WhyUnknown},
+		{"NaN background", two(0.2, 0.6), math.NaN(), 60, "-" + WhyBackground},
+		{"too small wins over everything", two(0.1, 0.9), inf, 59, "-" + WhyTooSmall},
+	}
+	for _, tc := range cases {
+		id, why := Judge(tc.cands, tc.bg, tc.width, c)
+		s := id
+		if s == "" {
+			s = "-" + why
+		}
+		// Float sums like 0.25+0.15 are not exact; the rows keep a
+		// clear side where it matters.
+		if s != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, s, tc.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"image"
 	"math"
 	"sort"
 )
@@ -117,4 +118,29 @@ func SafestThreshold(rows []TradeOffRow) float64 {
 		}
 	}
 	return best
+}
+
+// LeaveOneOut measures the false-show rate on the register itself: each
+// enrolled person in turn is taken as someone who is not enrolled, and each
+// of their reference descriptors is matched (one face per photo, at the
+// minimum face size) against everyone else with the full rule. Probes
+// counts the references tried, Shown those confidently matched to someone
+// else: a child who is not enrolled and resembles the enrolled ones as much
+// as they resemble each other would be shown as one of them at about this
+// rate. It needs no labelled photos, only the register.
+func LeaveOneOut(people []Person, cfg MatchConfig) Count {
+	var c Count
+	others := make([]Person, 0, len(people))
+	for i, p := range people {
+		others = append(others[:0], people[:i]...)
+		others = append(others, people[i+1:]...)
+		for _, d := range p.Descriptors {
+			f := Face{Rect: image.Rect(0, 0, cfg.MinFacePx, cfg.MinFacePx), Descriptor: d}
+			c.Probes++
+			if MatchFaces([]Face{f}, others, cfg)[0].Confident() {
+				c.Shown++
+			}
+		}
+	}
+	return c
 }

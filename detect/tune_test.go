@@ -37,3 +37,37 @@ func TestTradeOff(t *testing.T) {
 		t.Errorf("distances %+v", d)
 	}
 }
+
+func TestLeaveOneOut(t *testing.T) {
+	// anna and her look-alike lena 0.2 apart; bram far away; cas with two
+	// references, one of them 0.25 from dirk's.
+	people := []Person{
+		{ID: "anna", Descriptors: []Descriptor{desc(0, 40, 0)}},
+		{ID: "lena", Descriptors: []Descriptor{desc(0, 40, 0.2)}},
+		{ID: "bram", Descriptors: []Descriptor{desc(1, 0, 0)}},
+		{ID: "cas", Descriptors: []Descriptor{desc(2, 0, 0), desc(3, 41, 0.25)}},
+		{ID: "dirk", Descriptors: []Descriptor{desc(3, 0, 0)}},
+	}
+	cases := []struct {
+		name string
+		cfg  MatchConfig
+		want Count
+	}{
+		// anna <-> lena both ways, cas's second reference -> dirk, dirk ->
+		// cas: 4 of 6 references.
+		{"loose", MatchConfig{Threshold: 0.5, Margin: 0.1, MinFacePx: 60}, Count{Probes: 6, Shown: 4}},
+		{"threshold between the pairs", MatchConfig{Threshold: 0.22, Margin: 0.1, MinFacePx: 60}, Count{Probes: 6, Shown: 2}},
+		{"strict", MatchConfig{Threshold: 0.1, Margin: 0.1, MinFacePx: 60}, Count{Probes: 6}},
+		// A background child only counts where it is near a probe.
+		{"far background changes nothing", MatchConfig{Threshold: 0.5, Margin: 0.1, MinFacePx: 60, Background: []Descriptor{desc(60, 0, 0)}}, Count{Probes: 6, Shown: 4}},
+		{"background beside anna and lena", MatchConfig{Threshold: 0.5, Margin: 0.1, MinFacePx: 60, Background: []Descriptor{desc(0, 41, 0.1)}}, Count{Probes: 6, Shown: 2}},
+	}
+	for _, tc := range cases {
+		if got := LeaveOneOut(people, tc.cfg); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	if got := LeaveOneOut(nil, MatchConfig{Threshold: 0.5}); got != (Count{}) {
+		t.Errorf("nobody: %+v", got)
+	}
+}

@@ -45,3 +45,11 @@ print(f"bench: {s['inputs']} photos in {secs:.1f} s: {60*s['inputs']/secs:.0f} p
       f"{secs/s['inputs']:.2f} s per photo; published {s['published']}, held {s['held']}, quarantined {s['quarantined']}; "
       f"{faces} faces found and blurred")
 PY
+
+# The children's false-show rate at the default settings, in full
+# (detect/MEASUREMENTS-children.md; about 6 minutes of one core). Skip it with
+# PHOTOGUARD_BENCH_CHILDREN=0.
+if [ "${PHOTOGUARD_BENCH_CHILDREN:-1}" != 0 ]; then
+	echo "bench: children's false-show rate (go test ./detect/dlib -run TestMeasureChildren)"
+	PHOTOGUARD_MEASURE=1 go test -trimpath -count=1 -timeout 30m ./detect/dlib -run 'TestMeasureChildren$' -v
+fi
