@@ -37,10 +37,13 @@ as_root() {
 # -llapack -ljpeg; -lcblas comes from libatlas-base-dev), libjpeg-turbo (our
 # codec), libheif (iPad HEIC photos). libdlib-data brings the 68-point
 # landmark model. Tests and checks: exiftool (independent metadata check),
-# heif-enc (HEIC fixtures), strace (crash tests that stop the process at a system call).
+# heif-enc (HEIC fixtures), strace (crash tests that stop the process at a system call),
+# ImageMagick and python3 (the crowd recall judge, ../shared/testdata/crowds/recall.py,
+# and the contrast stretch of the dark-photo test).
 packages=(build-essential pkg-config curl ca-certificates bzip2 unzip
 	libdlib-dev libdlib-data libatlas-base-dev libopenblas-dev liblapack-dev
-	libjpeg62-turbo-dev libheif-dev libheif-examples libimage-exiftool-perl strace)
+	libjpeg62-turbo-dev libheif-dev libheif-examples libimage-exiftool-perl strace
+	imagemagick python3)
 
 if [ "${PHOTOGUARD_SKIP_APT:-}" != 1 ]; then
 	missing=()
