@@ -31,7 +31,7 @@ done
 cp "$testdata"/crowds/images/*.jpg "$work/sets/crowds/"
 
 cpu_of() { # /usr/bin/time -f output file -> "user+sys maxrss"
-	awk '{print $1+$2, $3}' "$1"
+	tail -n 1 "$1" | awk '{print $1+$2, $3}'
 }
 
 run_batch() { # set workers -> prints "cpu rss n"
