@@ -3,6 +3,7 @@ package detect
 import (
 	"image"
 	"math"
+	"sort"
 )
 
 // DescriptorLen is the length of dlib's face descriptor.
@@ -40,4 +41,16 @@ func Distance(a, b *Descriptor) float64 {
 		sum += d * d
 	}
 	return math.Sqrt(sum)
+}
+
+// SortFaces orders faces left to right, then top to bottom (reports and
+// tests rely on a stable order).
+func SortFaces(faces []Face) {
+	sort.SliceStable(faces, func(i, j int) bool {
+		p, q := faces[i].Rect.Min, faces[j].Rect.Min
+		if p.X != q.X {
+			return p.X < q.X
+		}
+		return p.Y < q.Y
+	})
 }

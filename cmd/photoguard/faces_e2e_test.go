@@ -109,27 +109,13 @@ func (s *faceSchool) batchGroups(t *testing.T, cfg *config.Config) map[string]pi
 	if len(groups) != 5 {
 		testenv.Require(t, false, "5 group photos in %s, found %d", s.testdata, len(groups))
 	}
+	files := map[string]string{}
 	for _, g := range groups {
-		if err := copyFile(g, filepath.Join(in, filepath.Base(g))); err != nil {
-			t.Fatal(err)
-		}
+		files[filepath.Base(g)] = g
 	}
-	report := filepath.Join(s.dir, "report-"+cfg.TargetNames()[0]+".json")
-	var stdout, stderr bytes.Buffer
-	err := runBatch(context.Background(), cfg, in, batchFlags{report: report}, &stdout, &stderr)
-	if err != nil {
-		t.Fatalf("batch: %v\n%s\n%s", err, stdout.String(), stderr.String())
-	}
-	data, err := os.ReadFile(report)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep struct{ Items []pipeline.Item }
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatal(err)
-	}
+	_, list := batchInto(t, cfg, in, files)
 	items := map[string]pipeline.Item{}
-	for _, it := range rep.Items {
+	for _, it := range list {
 		items[it.Input] = it
 	}
 	return items

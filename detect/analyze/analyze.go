@@ -277,13 +277,7 @@ func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	sort.SliceStable(faces, func(i, j int) bool {
-		p, q := faces[i].Rect.Min, faces[j].Rect.Min
-		if p.X != q.X {
-			return p.X < q.X
-		}
-		return p.Y < q.Y
-	})
+	detect.SortFaces(faces)
 	a.Faces = faces
 	return a, nil
 }

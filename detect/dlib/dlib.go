@@ -7,7 +7,6 @@ import (
 	"image"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 
@@ -333,13 +332,7 @@ func (d *Detector) Detect(ctx context.Context, img image.Image) ([]detect.Face, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	sort.SliceStable(faces, func(i, j int) bool {
-		a, b := faces[i].Rect.Min, faces[j].Rect.Min
-		if a.X != b.X {
-			return a.X < b.X
-		}
-		return a.Y < b.Y
-	})
+	detect.SortFaces(faces)
 	return faces, nil
 }
 
