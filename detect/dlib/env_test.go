@@ -41,12 +41,7 @@ func missing(t testing.TB, format string, args ...any) {
 }
 
 // requireFile returns path if it exists and otherwise skips or fails.
-func requireFile(t testing.TB, path string) string {
-	t.Helper()
-	_, err := os.Stat(path)
-	testenv.Require(t, err == nil, "test asset missing: %v", err)
-	return path
-}
+func requireFile(t testing.TB, path string) string { return testenv.RequireFile(t, path) }
 
 func requireModels(t testing.TB) string {
 	t.Helper()
@@ -57,19 +52,7 @@ func requireModels(t testing.TB) string {
 	return dir
 }
 
-func loadImage(t testing.TB, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(requireFile(t, path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
-}
+func loadImage(t testing.TB, path string) image.Image { return testenv.LoadImage(t, path) }
 
 // detectors are shared between tests: loading the models takes about a
 // second per recognizer.

@@ -10,6 +10,7 @@ package testenv
 import (
 	"bytes"
 	"encoding/json"
+	"image"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -181,4 +182,29 @@ func toString(v any) string {
 		b = append(b[:77], "..."...)
 	}
 	return string(b)
+}
+
+// RequireFile returns path if it exists, and otherwise skips the test (or,
+// under CI=true, fails it).
+func RequireFile(t testing.TB, path string) string {
+	t.Helper()
+	_, err := os.Stat(path)
+	Require(t, err == nil, "test asset missing: %v", err)
+	return path
+}
+
+// LoadImage decodes a test photo with the standard library (the caller
+// registers the decoders it needs, e.g. by importing image/jpeg).
+func LoadImage(t testing.TB, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(RequireFile(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
 }

@@ -33,27 +33,10 @@ type GT struct {
 }
 
 // RequireFile returns path if it exists and otherwise skips or fails.
-func RequireFile(t testing.TB, path string) string {
-	t.Helper()
-	_, err := os.Stat(path)
-	testenv.Require(t, err == nil, "test asset missing: %v", err)
-	return path
-}
+func RequireFile(t testing.TB, path string) string { return testenv.RequireFile(t, path) }
 
 // LoadImage decodes a test photo (register the decoders in the caller).
-func LoadImage(t testing.TB, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(RequireFile(t, path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
-}
+func LoadImage(t testing.TB, path string) image.Image { return testenv.LoadImage(t, path) }
 
 // GroupsDir is the shared folder of the adult group photos.
 func GroupsDir(t testing.TB) string {
