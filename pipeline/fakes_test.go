@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/analyze"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
 )
 
@@ -93,14 +94,7 @@ func (f *fakeDetector) Describe(ctx context.Context, img *image.NRGBA, boxes []i
 	return out, nil
 }
 
-func iou(a, b image.Rectangle) float64 {
-	in := a.Intersect(b)
-	if in.Empty() {
-		return 0
-	}
-	i := float64(in.Dx() * in.Dy())
-	return i / (float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()) - i)
-}
+func iou(a, b image.Rectangle) float64 { return analyze.IoU(a, b) }
 
 // detail is the mean absolute difference of horizontally adjacent pixels
 // (green) inside r.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/analyze"
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/redact"
@@ -312,11 +313,4 @@ func TestFacesEndToEnd(t *testing.T) {
 	}
 }
 
-func iou(a, b image.Rectangle) float64 {
-	in := a.Intersect(b)
-	if in.Empty() {
-		return 0
-	}
-	i := float64(in.Dx() * in.Dy())
-	return i / (float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()) - i)
-}
+func iou(a, b image.Rectangle) float64 { return analyze.IoU(a, b) }

@@ -45,11 +45,11 @@ func (d *Detector) Faces(ctx context.Context, img *image.NRGBA, minFace float64)
 	if b.Empty() {
 		return nil, nil
 	}
-	rec, err := d.acquire(ctx)
+	rec, release, err := d.borrow(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { d.pool <- rec }()
+	defer release()
 
 	s := min(hogFloor/minFace, float64(d.cfg.Upsample))
 	budget := float64(d.cfg.MemoryBytes)
@@ -139,11 +139,11 @@ func (d *Detector) Describe(ctx context.Context, img *image.NRGBA, boxes []image
 	if len(boxes) == 0 {
 		return out, nil
 	}
-	rec, err := d.acquire(ctx)
+	rec, release, err := d.borrow(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { d.pool <- rec }()
+	defer release()
 	for i, box := range boxes {
 		if err := ctx.Err(); err != nil {
 			return nil, err

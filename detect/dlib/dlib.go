@@ -261,6 +261,15 @@ func (d *Detector) Close() error {
 	return nil
 }
 
+// borrow lends a recognizer until release is called.
+func (d *Detector) borrow(ctx context.Context) (rec *face.Recognizer, release func(), err error) {
+	rec, err = d.acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, func() { d.pool <- rec }, nil
+}
+
 func (d *Detector) acquire(ctx context.Context) (*face.Recognizer, error) {
 	select {
 	case <-ctx.Done():
@@ -294,11 +303,11 @@ func (d *Detector) Detect(ctx context.Context, img image.Image) ([]detect.Face, 
 	if b.Empty() {
 		return nil, nil
 	}
-	rec, err := d.acquire(ctx)
+	rec, release, err := d.borrow(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { d.pool <- rec }()
+	defer release()
 
 	var faces []detect.Face
 	var enc *encoded
