@@ -39,7 +39,7 @@ const (
 	WhyTooSmall    = "too small to recognise"
 	WhyUnknown     = "unknown face"
 	WhyAmbiguous   = "ambiguous: two people are about as close"
-	WhyMatchedTwce = "the same person matched twice in this photo"
+	WhyMatchedTwice = "the same person matched twice in this photo"
 	WhyBackground  = "ambiguous: as close to a child who is not enrolled"
 	// WhyNotDescribed: the face was found, but the recogniser could not
 	// describe it (too small, turned or covered): nobody can be told from
@@ -88,7 +88,7 @@ func MatchFaces(faces []Face, people []Person, cfg MatchConfig) []Match {
 	}
 	for i := range out {
 		if out[i].ID != "" && count[out[i].ID] > 1 {
-			out[i].ID, out[i].Why = "", WhyMatchedTwce
+			out[i].ID, out[i].Why = "", WhyMatchedTwice
 		}
 	}
 	return out

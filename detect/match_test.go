@@ -58,7 +58,7 @@ func TestMatchFaces(t *testing.T) {
 		{"too small", []Face{face(desc(0, 0, 0), 39)}, []string{"-" + WhyTooSmall}},
 		{"smallest allowed", []Face{face(desc(0, 0, 0), 40)}, []string{"anna"}},
 		{"matched twice: both redacted", []Face{face(desc(2, 0, 0), 100), face(desc(2, 9, 0.1), 100), face(desc(1, 0, 0), 100)},
-			[]string{"-" + WhyMatchedTwce, "-" + WhyMatchedTwce, "bram"}},
+			[]string{"-" + WhyMatchedTwice, "-" + WhyMatchedTwice, "bram"}},
 		{"no descriptor never matches, even when the array equals a reference", []Face{{Rect: image.Rect(0, 0, 100, 100), Descriptor: desc(0, 0, 0), NoDescriptor: true}}, []string{"-" + WhyNotDescribed}},
 		{"NaN descriptor never matches", []Face{face(Descriptor{0: float32(math.NaN())}, 100)}, []string{"-" + WhyUnknown}},
 	}
@@ -126,7 +126,7 @@ func TestDecide(t *testing.T) {
 	unknown := Match{Why: WhyUnknown, Nearest: []Candidate{{"anna", 0.7}}}
 	nearBram := Match{Why: WhyAmbiguous, Nearest: []Candidate{{"anna", 0.42}, {"bram", 0.45}}}
 	farBram := Match{Why: WhyUnknown, Nearest: []Candidate{{"bram", 0.55}}}
-	twice := Match{Why: WhyMatchedTwce, Nearest: []Candidate{{"anna", 0.3}}}
+	twice := Match{Why: WhyMatchedTwice, Nearest: []Candidate{{"anna", 0.3}}}
 	small := Match{Why: WhyTooSmall, Nearest: []Candidate{{"anna", 0.2}}}
 	undescribed := Match{Why: WhyNotDescribed}
 	regWithEva := func(id string) (bool, string) {
@@ -152,13 +152,13 @@ func TestDecide(t *testing.T) {
 		{"objection beats consent", confident("eva"), PolicyConsent, regWithEva, false, ReasonObjection},
 		{"unknown redacted under consent", unknown, PolicyConsent, reg, false, WhyUnknown},
 		{"ambiguous redacted under consent", nearBram, PolicyConsent, reg, false, WhyAmbiguous},
-		{"matched twice redacted under consent", twice, PolicyConsent, reg, false, WhyMatchedTwce},
+		{"matched twice redacted under consent", twice, PolicyConsent, reg, false, WhyMatchedTwice},
 		{"too small redacted under consent", small, PolicyConsent, reg, false, WhyTooSmall},
 		{"objections: unknown shown", unknown, PolicyObjections, reg, true, ReasonUnknownShown},
 		{"objections: no consent redacted", confident("bram"), PolicyObjections, reg, false, "no consent for website"},
 		{"objections: ambiguous near a pupil without consent redacted", nearBram, PolicyObjections, reg, false, ReasonMaybeNoConsent},
 		{"objections: beyond threshold shown", farBram, PolicyObjections, reg, true, ReasonUnknownShown},
-		{"objections: matched twice redacted", twice, PolicyObjections, reg, false, WhyMatchedTwce},
+		{"objections: matched twice redacted", twice, PolicyObjections, reg, false, WhyMatchedTwice},
 		{"undescribed redacted under consent", undescribed, PolicyConsent, reg, false, WhyNotDescribed},
 		{"objections: undescribed redacted (cannot tell who it is)", undescribed, PolicyObjections, reg, false, WhyNotDescribed},
 		{"objections: per-photo objection", confident("eva"), PolicyObjections, regWithEva, false, ReasonObjection},

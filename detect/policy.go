@@ -23,7 +23,7 @@ const (
 	ReasonObjection        = "objection to this photo"
 	ReasonUnknownShown     = "unknown face (shown under the objections policy)"
 	ReasonMaybeNoConsent   = "may be a person without consent"
-	ReasonPolicyUnknownRed = "not a confident match"
+	ReasonNotConfident = "not a confident match"
 )
 
 // ConsentFunc answers whether person id may be shown on the channel being
@@ -71,7 +71,7 @@ func decideOne(m Match, policy Policy, threshold float64, consent ConsentFunc, o
 	}
 	switch policy {
 	case PolicyObjections:
-		if m.Why == WhyMatchedTwce || m.Why == WhyNotDescribed {
+		if m.Why == WhyMatchedTwice || m.Why == WhyNotDescribed {
 			return Decision{Reason: m.Why}
 		}
 		// Not confident, but within the threshold of someone who may not

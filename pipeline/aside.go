@@ -355,12 +355,13 @@ func (p *Pipeline) recoverRecord(ctx context.Context, sha string) error {
 				all = false
 				continue
 			}
-			ok, err := dst.Target.Exists(ctx, d.Name)
+			ref, ok, err := dst.Target.Exists(ctx, d.Name)
 			if err != nil {
 				return fmt.Errorf("asking target %s: %w", name, err)
 			}
 			if ok {
 				d.Published = true
+				d.Ref = ref
 				d.At = p.opt.Now().UTC()
 			} else {
 				all = false

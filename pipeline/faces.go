@@ -28,7 +28,7 @@ type FaceDetector interface {
 }
 
 // Register is one consistent view of the protected store, taken per photo.
-// pipeline/registry's snapshot implements it (through a small adapter).
+// pipeline/consent's snapshot implements it (through a small adapter).
 type Register interface {
 	// People are the enrolled people with their descriptors.
 	People() []detect.Person

@@ -31,7 +31,7 @@ func TestTeacherNoteNeverFollowsALink(t *testing.T) {
 	for _, kind := range []string{"symlink", "hardlink", "foreign file", "own note", "dangling symlink"} {
 		t.Run(kind, func(t *testing.T) {
 			e := newEnv(t, func(o *Options) { o.TeacherNotes = true })
-			secret := filepath.Join(e.state, "registry.key")
+			secret := filepath.Join(e.state, "consent.key")
 			if err := os.MkdirAll(e.state, 0o700); err != nil {
 				t.Fatal(err)
 			}
@@ -287,7 +287,7 @@ func (l levelSplit) WithGroup(string) slog.Handler      { return l }
 // refuses a link, never writing what it points to.
 func TestWriteFileNeverThroughALink(t *testing.T) {
 	dir := t.TempDir()
-	victim := filepath.Join(dir, "registry.key")
+	victim := filepath.Join(dir, "consent.key")
 	must(t, os.WriteFile(victim, []byte("key"), 0o600))
 	for _, c := range []struct {
 		name  string

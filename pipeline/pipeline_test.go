@@ -361,12 +361,12 @@ type flaky struct {
 	publishes int
 }
 
-func (f *flaky) Publish(ctx context.Context, name string, data []byte) error {
+func (f *flaky) Publish(ctx context.Context, name string, data []byte) (string, error) {
 	f.mu.Lock()
 	err := f.err
 	f.mu.Unlock()
 	if err != nil {
-		return err
+		return "", err
 	}
 	f.mu.Lock()
 	f.publishes++

@@ -252,7 +252,7 @@ func (p *Pipeline) publish(ctx context.Context, j *Job) {
 	}
 	p.hook("journal-publishing", j)
 	for _, d := range live {
-		err := d.Dest.Target.Publish(ctx, d.Name, d.Output)
+		ref, err := d.Dest.Target.Publish(ctx, d.Name, d.Output)
 		if err != nil {
 			if IsPermanent(err) {
 				d.Err = Hold(err, "target %s refused the photo", d.Dest.Name)
@@ -263,6 +263,7 @@ func (p *Pipeline) publish(ctx context.Context, j *Job) {
 		}
 		d.Published = true
 		rec.Deliveries[d.Dest.Name].Published = true
+		rec.Deliveries[d.Dest.Name].Ref = ref
 		rec.Deliveries[d.Dest.Name].At = p.opt.Now().UTC()
 		if err := p.opt.Journal.Put(rec); err != nil {
 			// The photo is out; the journal will learn it from the target

@@ -11,12 +11,16 @@ type Target interface {
 	// Publish stores data under name (a plain file name) atomically: once it
 	// returns nil the whole file is at the target and survives a crash;
 	// before that the target shows nothing under that name. Publishing the
-	// same name again replaces it.
-	Publish(ctx context.Context, name string, data []byte) error
-	// Exists reports whether name is complete at the target.
-	Exists(ctx context.Context, name string) (bool, error)
-	// Remove takes name down; removing a name that is not there is no error.
-	Remove(ctx context.Context, name string) error
+	// same name again replaces it. It returns the target's own reference to
+	// the file (a WordPress media id; the name itself for file-like targets),
+	// which the publication ledger keeps and Remove accepts.
+	Publish(ctx context.Context, name string, data []byte) (ref string, err error)
+	// Exists reports whether name is complete at the target, and its
+	// reference when it is.
+	Exists(ctx context.Context, name string) (ref string, ok bool, err error)
+	// Remove takes down what ref names; removing what is not there is no
+	// error.
+	Remove(ctx context.Context, ref string) error
 }
 
 // IsPermanent reports whether a target error will not go away by retrying

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
-	"github.com/photoguard/photoguard/pipeline/registry"
+	"github.com/photoguard/photoguard/pipeline/consent"
 )
 
 func consentCmd() *cobra.Command {
@@ -90,7 +90,7 @@ the file are removed from the register together with their enrolled faces.`,
 	accept := &cobra.Command{
 		Use:   "accept-restore",
 		Short: "Accept a register restored from a backup, after listing what it undoes",
-		Long: `Accept, on purpose, a register (registry/registry.db) restored from a backup.
+		Long: `Accept, on purpose, a register (registry/consent.db) restored from a backup.
 photoguard refuses a register older than the last one it saw, because a
 restore silently brings back consent that was revoked since the backup and
 drops objections. This command lists, by pupil id, the consent and
@@ -116,7 +116,7 @@ func consentAcceptRestore(w io.Writer, cfg *config.Config, dryRun bool) error {
 	if err != nil {
 		return err
 	}
-	diff, err := registry.AcceptRestore(cfg.StateDir, key, dryRun, opts...)
+	diff, err := consent.AcceptRestore(cfg.StateDir, key, dryRun, opts...)
 	if err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
@@ -140,7 +140,7 @@ func consentAcceptRestore(w io.Writer, cfg *config.Config, dryRun bool) error {
 }
 
 // printRestoreDiff lists by pupil id (never names) what a restore changes.
-func printRestoreDiff(w io.Writer, d registry.RestoreDiff) {
+func printRestoreDiff(w io.Writer, d consent.RestoreDiff) {
 	if len(d.Consent)+len(d.PeopleGone)+len(d.PeopleBack)+len(d.ObjectionsGone)+len(d.ObjectionsBack) == 0 {
 		fmt.Fprintln(w, "consent and objections are the same as in the last state seen")
 		return
@@ -165,7 +165,7 @@ func printRestoreDiff(w io.Writer, d registry.RestoreDiff) {
 	}
 }
 
-func consentWords(c registry.ChannelConsent) string {
+func consentWords(c consent.ChannelConsent) string {
 	switch {
 	case c.Revoked:
 		return "revoked on " + c.RevokedOn.Format("2006-01-02")
@@ -181,22 +181,22 @@ func consentImport(w io.Writer, cfg *config.Config, path string, dryRun bool, on
 		return err
 	}
 	defer f.Close()
-	people, err := registry.ParseConsentCSV(f, time.Now())
+	people, err := consent.ParseConsentCSV(f, time.Now())
 	if err != nil {
-		var ce *registry.CSVError
+		var ce *consent.CSVError
 		if errors.As(err, &ce) {
 			fmt.Fprintf(w, "%s was not imported; nothing changed:\n%v\n", path, err)
 			return exitError{exitUsage}
 		}
 		return err
 	}
-	var scope []registry.Role
+	var scope []consent.Role
 	switch only {
 	case "":
 	case "pupils", "pupil", "leerlingen":
-		scope = []registry.Role{registry.RolePupil}
+		scope = []consent.Role{consent.RolePupil}
 	case "staff", "personeel":
-		scope = []registry.Role{registry.RoleStaff}
+		scope = []consent.Role{consent.RoleStaff}
 	default:
 		return fmt.Errorf("--only %q: say pupils or staff", only)
 	}
@@ -204,7 +204,7 @@ func consentImport(w io.Writer, cfg *config.Config, path string, dryRun bool, on
 	if err != nil {
 		return err
 	}
-	var rep registry.ImportReport
+	var rep consent.ImportReport
 	if dryRun {
 		rep, err = store.DiffImport(people, scope...)
 	} else {
@@ -258,7 +258,7 @@ func consentList(w io.Writer, cfg *config.Config, group string) error {
 			switch {
 			case st.Valid:
 				v = "yes"
-			case st.Why != "" && st.Why != registry.ReasonNoConsent:
+			case st.Why != "" && st.Why != consent.ReasonNoConsent:
 				v = "no (" + st.Why + ")"
 			}
 			row = append(row, v)

@@ -23,7 +23,7 @@ import (
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/pipeline/registry"
+	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/redact"
 )
 
@@ -100,7 +100,7 @@ type enroller struct {
 		Detect(ctx context.Context, img image.Image) ([]detect.Face, error)
 	}
 	model string // the detector's dlib.ModelID, recorded with each reference
-	store *registry.Store
+	store *consent.Store
 	close func()
 }
 
@@ -146,18 +146,18 @@ func (e *enroller) faces(ctx context.Context, path string) ([]detect.Face, strin
 }
 
 // reference reads one reference photo and returns its single face.
-func (e *enroller) reference(ctx context.Context, path string) (registry.Reference, error) {
+func (e *enroller) reference(ctx context.Context, path string) (consent.Reference, error) {
 	faces, sha, err := e.faces(ctx, path)
 	if err != nil {
-		return registry.Reference{}, err
+		return consent.Reference{}, err
 	}
 	switch {
 	case len(faces) == 0:
-		return registry.Reference{}, errors.New("no face found: use a photo where the face is clearly visible")
+		return consent.Reference{}, errors.New("no face found: use a photo where the face is clearly visible")
 	case len(faces) > 1:
-		return registry.Reference{}, fmt.Errorf("%d faces found: use a photo with only this person", len(faces))
+		return consent.Reference{}, fmt.Errorf("%d faces found: use a photo with only this person", len(faces))
 	}
-	return registry.Reference{Descriptor: faces[0].Descriptor, SourceSHA256: sha, AddedAt: time.Now().UTC(), Model: e.model}, nil
+	return consent.Reference{Descriptor: faces[0].Descriptor, SourceSHA256: sha, AddedAt: time.Now().UTC(), Model: e.model}, nil
 }
 
 // pad puts the image in the middle of a grey canvas twice its size.
@@ -201,7 +201,7 @@ func (e *enroller) enroll(ctx context.Context, w io.Writer, id string, photos []
 	if _, ok := e.store.Snapshot().Person(id); !ok {
 		return 0, fmt.Errorf("%s is not in the consent register: import the register first (photoguard consent import)", id)
 	}
-	var refs []registry.Reference
+	var refs []consent.Reference
 	var used []string
 	failed := 0
 	for _, p := range photos {
@@ -241,7 +241,7 @@ func (e *enroller) enroll(ctx context.Context, w io.Writer, id string, photos []
 }
 
 // otherModel counts the references made with other model files than model.
-func otherModel(refs []registry.Reference, model string) int {
+func otherModel(refs []consent.Reference, model string) int {
 	n := 0
 	for _, r := range refs {
 		if r.Model != model {

@@ -11,17 +11,17 @@ import (
 	"github.com/photoguard/photoguard/detect/blazeface"
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/pipeline/registry"
+	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/redact"
 )
 
 // openStore opens the protected store under state_dir with its key.
-func openStore(cfg *config.Config) (*registry.Store, error) {
+func openStore(cfg *config.Config) (*consent.Store, error) {
 	key, opts, err := storeKey(cfg)
 	if err != nil {
 		return nil, err
 	}
-	st, err := registry.Open(cfg.StateDir, key, opts...)
+	st, err := consent.Open(cfg.StateDir, key, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
@@ -29,19 +29,19 @@ func openStore(cfg *config.Config) (*registry.Store, error) {
 }
 
 // storeKey loads the store's key and its options from the configuration.
-func storeKey(cfg *config.Config) (registry.Key, []registry.Option, error) {
+func storeKey(cfg *config.Config) (consent.Key, []consent.Option, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
-		return registry.Key{}, nil, fmt.Errorf("state_dir: %w", err)
+		return consent.Key{}, nil, fmt.Errorf("state_dir: %w", err)
 	}
-	key, err := registry.LoadKey(cfg.StateDir)
+	key, err := consent.LoadKey(cfg.StateDir)
 	if err != nil {
-		return registry.Key{}, nil, fmt.Errorf("register key: %w", err)
+		return consent.Key{}, nil, fmt.Errorf("register key: %w", err)
 	}
 	m, d, err := cfg.Consent.SchoolYearStartMD()
 	if err != nil {
-		return registry.Key{}, nil, err
+		return consent.Key{}, nil, err
 	}
-	return key, []registry.Option{registry.WithSchoolYearStart(m, d)}, nil
+	return key, []consent.Option{consent.WithSchoolYearStart(m, d)}, nil
 }
 
 // dlibConfig maps the faces settings onto the detector's.
@@ -95,7 +95,7 @@ func newDetector(cfg *config.Config) (*dlib.Detector, error) {
 
 // faceOptions builds the pipeline's face settings around a detector and the
 // store.
-func faceOptions(cfg *config.Config, det *dlib.Detector, store *registry.Store) (*pipeline.FaceOptions, error) {
+func faceOptions(cfg *config.Config, det *dlib.Detector, store *consent.Store) (*pipeline.FaceOptions, error) {
 	engine, err := newEngine(cfg, det)
 	if err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ func matchConfig(cfg *config.Config) detect.MatchConfig {
 // next photo. Checking costs one 44-byte read. model is the ModelID of the
 // detector in use: while references made with another model are in the
 // store, the view's Err is set and photos are held (staleModels).
-func registerOf(store *registry.Store, model string) func() pipeline.Register {
+func registerOf(store *consent.Store, model string) func() pipeline.Register {
 	return func() pipeline.Register {
 		if store.Changed() {
 			_ = store.Reload() // a failed reload leaves a snapshot with Err set: photos are held
@@ -141,7 +141,7 @@ func registerOf(store *registry.Store, model string) func() pipeline.Register {
 // be recognised, and under the objections policy a pupil without consent
 // would then be shown. So nothing is matched until everyone is enrolled
 // again with the models in use.
-func staleModels(snap *registry.Snapshot, model string) error {
+func staleModels(snap *consent.Snapshot, model string) error {
 	stale := 0
 	for m, n := range snap.Models() {
 		if m != model {
@@ -158,7 +158,7 @@ func staleModels(snap *registry.Snapshot, model string) error {
 
 // snapshot adapts a registry snapshot to pipeline.Register.
 type snapshot struct {
-	s     *registry.Snapshot
+	s     *consent.Snapshot
 	model string
 }
 
@@ -173,7 +173,7 @@ func (s snapshot) People() []detect.Person {
 
 func (s snapshot) Consent(id, channel string, now time.Time) (bool, string) {
 	ok, why := s.s.Consent(id, channel, now)
-	if !ok && why == registry.ReasonNoConsent {
+	if !ok && why == consent.ReasonNoConsent {
 		why = "no consent for " + channel
 	}
 	return ok, why

@@ -16,13 +16,13 @@ import (
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/pipeline/registry"
+	"github.com/photoguard/photoguard/pipeline/consent"
 )
 
 // explain --out never truncates what a planted link points to.
 func TestExplainOutNeverFollowsALink(t *testing.T) {
 	dir := t.TempDir()
-	key := filepath.Join(dir, "registry.key")
+	key := filepath.Join(dir, "consent.key")
 	if err := os.WriteFile(key, []byte("the key\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestConsentAcceptRestore(t *testing.T) {
 	if err := consentImport(&out, cfg, csv, false, ""); err != nil {
 		t.Fatal(err)
 	}
-	db := filepath.Join(cfg.StateDir, "registry", "registry.db")
+	db := filepath.Join(cfg.StateDir, "registry", "consent.db")
 	backup, err := os.ReadFile(db)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func TestConsentAcceptRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = consentList(&out, cfg, "")
-	if !errors.Is(err, registry.ErrRolledBack) || !strings.Contains(err.Error(), "photoguard consent accept-restore") {
+	if !errors.Is(err, consent.ErrRolledBack) || !strings.Contains(err.Error(), "photoguard consent accept-restore") {
 		t.Fatalf("consent list over a restored register: %v", err)
 	}
 	out.Reset()
@@ -99,7 +99,7 @@ func TestConsentAcceptRestore(t *testing.T) {
 // config check accepts exactly what start-up then accepts: at both ends of
 // every detector setting, what the configuration takes the detector takes
 // (dlib.Config.Normalize, what New checks first), and the school year start
-// the register takes (registry.Open).
+// the register takes (consent.Open).
 func TestConfigCheckMatchesStartup(t *testing.T) {
 	for _, c := range []struct {
 		key    string
@@ -131,8 +131,8 @@ func TestConfigCheckMatchesStartup(t *testing.T) {
 			continue
 		}
 		m, d, _ := cfg.Consent.SchoolYearStartMD()
-		k, _ := registry.NewKey()
-		if _, err := registry.Open(t.TempDir(), k, registry.WithSchoolYearStart(m, d)); err != nil {
+		k, _ := consent.NewKey()
+		if _, err := consent.Open(t.TempDir(), k, consent.WithSchoolYearStart(m, d)); err != nil {
 			t.Errorf("school_year_start %s: config check accepts it, start-up refuses it: %v", day, err)
 		}
 	}

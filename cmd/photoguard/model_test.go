@@ -15,7 +15,7 @@ import (
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/pipeline/registry"
+	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/redact/testenv"
 )
 
@@ -51,8 +51,8 @@ func TestModelChangeHoldsPhotos(t *testing.T) {
 	for i := range d {
 		d[i] = 0.05
 	}
-	old := registry.Reference{Descriptor: d, SourceSHA256: strings.Repeat("ab", 32), Model: "0123456789abcdef"}
-	if err := store.Enroll("raj", []registry.Reference{old}); err != nil {
+	old := consent.Reference{Descriptor: d, SourceSHA256: strings.Repeat("ab", 32), Model: "0123456789abcdef"}
+	if err := store.Enroll("raj", []consent.Reference{old}); err != nil {
 		t.Fatal(err)
 	}
 	current, err := dlib.ModelID(models)

@@ -16,7 +16,7 @@ import (
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/journal"
-	"github.com/photoguard/photoguard/pipeline/registry"
+	"github.com/photoguard/photoguard/pipeline/consent"
 )
 
 func statusCmd() *cobra.Command {
@@ -135,7 +135,7 @@ func printStatus(w io.Writer, cfg *config.Config, last int) error {
 // says when it makes the service hold every photo. It creates neither a
 // store nor a key.
 func registerStatus(cfg *config.Config) string {
-	if !registry.Exists(cfg.StateDir) {
+	if !consent.Exists(cfg.StateDir) {
 		return "empty: import the consent register (photoguard consent import)"
 	}
 	store, err := openStore(cfg)

@@ -108,7 +108,11 @@ func takedown(ctx context.Context, w io.Writer, cfg *config.Config, sha, pupil s
 		if err != nil {
 			return err
 		}
-		if err := tg.Remove(ctx, d.Name); err != nil {
+		ref := d.Ref
+		if ref == "" {
+			ref = d.Name
+		}
+		if err := tg.Remove(ctx, ref); err != nil {
 			return fmt.Errorf("target %s: %w", name, err)
 		}
 		d.Published, d.TakenDown = false, time.Now().UTC()

@@ -11,7 +11,7 @@ import (
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/journal"
-	"github.com/photoguard/photoguard/pipeline/registry"
+	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
 	"github.com/photoguard/photoguard/redact"
 )
@@ -27,7 +27,7 @@ type runMode struct {
 	// new ones (a configuration reload).
 	journal  *journal.Journal
 	detector *dlib.Detector
-	store    *registry.Store
+	store    *consent.Store
 }
 
 // stack is a pipeline with what it holds open.
@@ -35,7 +35,7 @@ type stack struct {
 	p        *pipeline.Pipeline
 	journal  *journal.Journal
 	detector *dlib.Detector
-	store    *registry.Store
+	store    *consent.Store
 	// owned says which of them this stack opened (and closes).
 	ownJournal, ownDetector bool
 }

@@ -52,9 +52,13 @@ const (
 
 // Delivery is one target's part of a record.
 type Delivery struct {
-	Name      string    `json:"name"`
-	Published bool      `json:"published"`
-	At        time.Time `json:"at,omitzero"`
+	Name      string `json:"name"`
+	Published bool   `json:"published"`
+	// Ref is the target's own reference to the file (Target.Publish), which
+	// a takedown gives to Target.Remove; empty in records written before it
+	// existed (then the name is the reference).
+	Ref string    `json:"ref,omitempty"`
+	At  time.Time `json:"at,omitzero"`
 	// TakenDown is when the photo was removed from the target on request
 	// (then Published is false again).
 	TakenDown time.Time `json:"taken_down,omitzero"`

@@ -11,9 +11,9 @@ import (
 // Target is the interface under test (the same methods as pipeline.Target;
 // repeated here so that this package does not import pipeline).
 type Target interface {
-	Publish(ctx context.Context, name string, data []byte) error
-	Exists(ctx context.Context, name string) (bool, error)
-	Remove(ctx context.Context, name string) error
+	Publish(ctx context.Context, name string, data []byte) (ref string, err error)
+	Exists(ctx context.Context, name string) (ref string, ok bool, err error)
+	Remove(ctx context.Context, ref string) error
 }
 
 // Conformance runs the behaviour every target must have. read returns what
@@ -22,20 +22,24 @@ func Conformance(t *testing.T, tg Target, read func(name string) ([]byte, error)
 	ctx := context.Background()
 	t.Run("publish then exists", func(t *testing.T) {
 		data := []byte("first version")
-		if err := tg.Publish(ctx, "a.jpg", data); err != nil {
+		ref, err := tg.Publish(ctx, "a.jpg", data)
+		if err != nil {
 			t.Fatal(err)
 		}
-		ok, err := tg.Exists(ctx, "a.jpg")
-		if err != nil || !ok {
-			t.Fatalf("Exists after Publish = %v, %v", ok, err)
+		if ref == "" {
+			t.Fatal("Publish returned an empty reference")
 		}
-		got, err := read("a.jpg")
-		if err != nil || !bytes.Equal(got, data) {
-			t.Fatalf("content = %q, %v", got, err)
+		got, ok, err := tg.Exists(ctx, "a.jpg")
+		if err != nil || !ok || got != ref {
+			t.Fatalf("Exists after Publish = %q, %v, %v; Publish said %q", got, ok, err, ref)
+		}
+		content, err := read("a.jpg")
+		if err != nil || !bytes.Equal(content, data) {
+			t.Fatalf("content = %q, %v", content, err)
 		}
 	})
 	t.Run("publish again replaces", func(t *testing.T) {
-		if err := tg.Publish(ctx, "a.jpg", []byte("second")); err != nil {
+		if _, err := tg.Publish(ctx, "a.jpg", []byte("second")); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := read("a.jpg")
@@ -44,25 +48,29 @@ func Conformance(t *testing.T, tg Target, read func(name string) ([]byte, error)
 		}
 	})
 	t.Run("missing does not exist", func(t *testing.T) {
-		ok, err := tg.Exists(ctx, "nothing.jpg")
+		_, ok, err := tg.Exists(ctx, "nothing.jpg")
 		if err != nil || ok {
 			t.Fatalf("Exists = %v, %v", ok, err)
 		}
 	})
 	t.Run("remove", func(t *testing.T) {
-		if err := tg.Remove(ctx, "a.jpg"); err != nil {
+		ref, ok, err := tg.Exists(ctx, "a.jpg")
+		if err != nil || !ok {
+			t.Fatalf("Exists before Remove = %v, %v", ok, err)
+		}
+		if err := tg.Remove(ctx, ref); err != nil {
 			t.Fatal(err)
 		}
-		if ok, _ := tg.Exists(ctx, "a.jpg"); ok {
+		if _, ok, _ := tg.Exists(ctx, "a.jpg"); ok {
 			t.Fatal("still there after Remove")
 		}
-		if err := tg.Remove(ctx, "a.jpg"); err != nil {
+		if err := tg.Remove(ctx, ref); err != nil {
 			t.Fatalf("second Remove: %v", err)
 		}
 	})
 	t.Run("names are plain", func(t *testing.T) {
 		for _, bad := range []string{"", "../x.jpg", "a/b.jpg", ".hidden.jpg"} {
-			if err := tg.Publish(ctx, bad, []byte("x")); err == nil {
+			if _, err := tg.Publish(ctx, bad, []byte("x")); err == nil {
 				t.Errorf("Publish(%q) accepted", bad)
 			}
 		}
@@ -74,7 +82,8 @@ func Conformance(t *testing.T, tg Target, read func(name string) ([]byte, error)
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				errs <- tg.Publish(ctx, fmt.Sprintf("c%02d.jpg", i), bytes.Repeat([]byte{byte(i)}, 100_000))
+				_, err := tg.Publish(ctx, fmt.Sprintf("c%02d.jpg", i), bytes.Repeat([]byte{byte(i)}, 100_000))
+				errs <- err
 			}(i)
 		}
 		wg.Wait()
@@ -94,8 +103,8 @@ func Conformance(t *testing.T, tg Target, read func(name string) ([]byte, error)
 	t.Run("cancelled context", func(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if err := tg.Publish(cctx, "x.jpg", []byte("x")); err == nil {
-			if ok, _ := tg.Exists(ctx, "x.jpg"); !ok {
+		if _, err := tg.Publish(cctx, "x.jpg", []byte("x")); err == nil {
+			if _, ok, _ := tg.Exists(ctx, "x.jpg"); !ok {
 				t.Fatal("Publish returned nil but nothing is there")
 			}
 		}

@@ -71,36 +71,37 @@ func (t *Target) path(name string) (string, error) {
 // file, fsync, rename, fsync of the folder). The photo is readable by
 // everyone (the web server, the portal's uploader) whatever the umask: a
 // published photo is public by nature.
-func (t *Target) Publish(ctx context.Context, name string, data []byte) error {
+// The reference is the name.
+func (t *Target) Publish(ctx context.Context, name string, data []byte) (string, error) {
 	if _, err := t.path(name); err != nil {
-		return err
+		return "", err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return "", err
 	}
 	if err := fsync.WriteFile(t.dir, name, data, 0o644, nil, nil); err != nil {
-		return classify(fmt.Errorf("dir target: writing %s: %w", name, err))
+		return "", classify(fmt.Errorf("dir target: writing %s: %w", name, err))
 	}
-	return nil
+	return name, nil
 }
 
-// Exists reports whether name is at the target.
-func (t *Target) Exists(ctx context.Context, name string) (bool, error) {
+// Exists reports whether name is at the target (its reference is the name).
+func (t *Target) Exists(ctx context.Context, name string) (string, bool, error) {
 	p, err := t.path(name)
 	if err != nil {
-		return false, err
+		return "", false, err
 	}
 	_, err = os.Stat(p)
 	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
+		return "", false, nil
 	}
 	if err != nil {
-		return false, classify(err)
+		return "", false, classify(err)
 	}
-	return true, nil
+	return name, true, nil
 }
 
-// Remove takes name down.
+// Remove takes name (the reference) down.
 func (t *Target) Remove(ctx context.Context, name string) error {
 	p, err := t.path(name)
 	if err != nil {

@@ -63,7 +63,7 @@ func TestPermissionDeniedIsPermanent(t *testing.T) {
 	}
 	_ = os.Chmod(d, 0o555)
 	defer os.Chmod(d, 0o755)
-	err = tg.Publish(context.Background(), "a.jpg", []byte("x"))
+	_, err = tg.Publish(context.Background(), "a.jpg", []byte("x"))
 	var p interface{ Permanent() bool }
 	if err == nil || !asPermanent(err, &p) {
 		t.Fatalf("err = %v, want a permanent error", err)
@@ -93,7 +93,7 @@ func TestPublishedFilesAreReadableWhateverTheUmask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tg.Publish(context.Background(), "a.jpg", []byte("x")); err != nil {
+	if _, err := tg.Publish(context.Background(), "a.jpg", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
 	for p, want := range map[string]os.FileMode{d: 0o755, filepath.Join(d, "a.jpg"): 0o644} {

@@ -1,4 +1,4 @@
-package registry
+package consent
 
 import (
 	"errors"

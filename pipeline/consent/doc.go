@@ -86,4 +86,4 @@
 // together with their enrolled descriptors, because a pupil who left must not
 // stay as biometric data. Enrollment requires a register row, so every
 // descriptor belongs to someone the school's own administration lists.
-package registry
+package consent
