@@ -40,10 +40,13 @@ as_root() {
 # heif-enc (HEIC fixtures), strace (crash tests that stop the process at a system call),
 # ImageMagick and python3 (the crowd recall judge, ../shared/testdata/crowds/recall.py,
 # and the contrast stretch of the dark-photo test).
+# The wordpress target's tests: Debian's WordPress (with its default theme,
+# only a Recommends), MariaDB and php-cli, started by scripts/wordpress-server.sh.
 packages=(build-essential pkg-config curl ca-certificates bzip2 unzip
 	libdlib-dev libdlib-data libatlas-base-dev libopenblas-dev liblapack-dev
 	libjpeg62-turbo-dev libheif-dev libheif-examples libimage-exiftool-perl strace
-	imagemagick python3)
+	imagemagick python3
+	mariadb-server wordpress wordpress-theme-twentytwentythree php-cli php-mysql php-gd)
 
 if [ "${PHOTOGUARD_SKIP_APT:-}" != 1 ]; then
 	missing=()

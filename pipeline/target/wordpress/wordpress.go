@@ -125,7 +125,7 @@ func (t *Target) checkName(name string) error {
 		}
 	}
 	if bad {
-		return &Error{Target: t.opts.Name, Op: fmt.Sprintf("publishing %q", name), Hint: "not a plain file name (printable ASCII without / \\ \" and not starting with a dot)", perm: true}
+		return &Error{Target: t.opts.Name, Op: fmt.Sprintf("name %q", name), Hint: "not a plain file name (printable ASCII without / \\ \" and not starting with a dot)", perm: true}
 	}
 	return nil
 }
