@@ -139,8 +139,9 @@ for d in themes plugins languages; do
 done
 chmod 0755 "$state" "$www" "$www/wp-content" "$www/wp-content/uploads"
 
-port=$(php -r '$s = stream_socket_server("tcp://127.0.0.1:0"); $n = stream_socket_get_name($s, false); echo substr($n, strrpos($n, ":") + 1);')
-url=http://127.0.0.1:$port
+free_port() {
+	php -r '$s = stream_socket_server("tcp://127.0.0.1:0"); $n = stream_socket_get_name($s, false); echo substr($n, strrpos($n, ":") + 1);'
+}
 
 if [ ! -f "$state/salts.php" ]; then
 	{
@@ -150,7 +151,10 @@ if [ ! -f "$state/salts.php" ]; then
 		done
 	} >"$state/salts.php"
 fi
-cat >"$www/wp-config.php.tmp" <<PHP
+# write_config URL: the site's wp-config.php (the address is in it).
+write_config() {
+	local url=$1
+	cat >"$www/wp-config.php.tmp" <<PHP
 <?php
 // Written by scripts/wordpress-server.sh: a private test site.
 define('DB_NAME', 'wordpress');
@@ -175,8 +179,12 @@ define('FS_METHOD', 'direct');
 define('WP_DEBUG', false);
 require_once ABSPATH . 'wp-settings.php';
 PHP
-mv -f "$www/wp-config.php.tmp" "$www/wp-config.php"
-chmod 0600 "$www/wp-config.php" "$state/salts.php"
+	mv -f "$www/wp-config.php.tmp" "$www/wp-config.php"
+	chmod 0600 "$www/wp-config.php" "$state/salts.php"
+}
+port=$(free_port)
+url=http://127.0.0.1:$port
+write_config "$url"
 cat >"$state/prepend.php" <<PHP
 <?php
 if (!defined('ABSPATH')) {
@@ -194,15 +202,32 @@ php "${php_opts[@]}" "$here/wordpress/setup-site.php" "$state" "$url" >"$state/s
 say "site installed (first time: $first) after $(elapsed) s"
 
 # --- 4. php -S ----------------------------------------------------------------
-PHP_CLI_SERVER_WORKERS=4 setsid php "${php_opts[@]}" -S "127.0.0.1:$port" -t "$www" \
-	</dev/null >"$state/php-server.log" 2>&1 &
-echo $! >"$state/php.pid"
-for i in $(seq 1 300); do
-	curl -fsS -o /dev/null -m 5 "$url/wp-json/" 2>/dev/null && break
-	kill -0 "$(cat "$state/php.pid")" 2>/dev/null || die "php -S exited; see $state/php-server.log"
-	sleep 0.2
+# The port was free a moment ago; if another program took it since, php -S
+# exits and another port is tried.
+up=no
+for attempt in 1 2 3; do
+	if [ "$attempt" -gt 1 ]; then
+		port=$(free_port)
+		url=http://127.0.0.1:$port
+		write_config "$url"
+	fi
+	PHP_CLI_SERVER_WORKERS=4 setsid php "${php_opts[@]}" -S "127.0.0.1:$port" -t "$www" \
+		</dev/null >"$state/php-server.log" 2>&1 &
+	echo $! >"$state/php.pid"
+	for i in $(seq 1 300); do
+		# Alive first: an answer from a program that took the port is not ours.
+		kill -0 "$(cat "$state/php.pid")" 2>/dev/null || break
+		if curl -fsS -o /dev/null -m 5 "$url/wp-json/" 2>/dev/null; then
+			kill -0 "$(cat "$state/php.pid")" 2>/dev/null && up=yes
+			break
+		fi
+		sleep 0.2
+	done
+	[ "$up" = yes ] && break
+	stop_pid php
+	say "php -S on port $port did not come up (attempt $attempt): $(tail -n 3 "$state/php-server.log" | tr '\n' ' ')"
 done
-curl -fsS -o /dev/null -m 5 "$url/wp-json/" || die "$url/wp-json/ did not answer in 60 s; see $state/php-server.log"
+[ "$up" = yes ] || die "php -S did not come up; see $state/php-server.log and $state/php-errors.log"
 
 cat >"$state/server.env.tmp" <<ENV
 WP_URL=$url
