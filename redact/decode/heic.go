@@ -1,9 +1,10 @@
-package redact
+package decode
 
 import (
 	"fmt"
 	"image"
 
+	"github.com/photoguard/photoguard/redact/internal/pix"
 	"github.com/strukturag/libheif/go/heif"
 )
 
@@ -67,9 +68,9 @@ func decodeHEIC(data []byte, lim Limits) (*image.NRGBA, error) {
 		}
 		for x := 0; x < w; x++ {
 			a := uint32(s[4*x+3])
-			d[4*x] = over8(uint32(s[4*x]), a)
-			d[4*x+1] = over8(uint32(s[4*x+1]), a)
-			d[4*x+2] = over8(uint32(s[4*x+2]), a)
+			d[4*x] = pix.Over8(uint32(s[4*x]), a)
+			d[4*x+1] = pix.Over8(uint32(s[4*x+1]), a)
+			d[4*x+2] = pix.Over8(uint32(s[4*x+2]), a)
 			d[4*x+3] = 0xFF
 		}
 	}

@@ -1,4 +1,4 @@
-package redact
+package decode
 
 import (
 	"bytes"
@@ -95,11 +95,10 @@ func probeJPEG(data []byte) (*header, error) {
 		}
 		h.truncated = err // the header is usable; Decode refuses the file
 	}
-	for _, p := range j.App(inspect.APP1, "Exif") {
-		if o := inspect.ExifOrientation(p); o != 0 {
+	if exif := j.App(inspect.APP1, "Exif"); len(exif) > 0 { // only the first counts, as in every viewer
+		if o := inspect.ExifOrientation(exif[0]); o != 0 {
 			h.Orientation = o
 		}
-		break // only the first Exif segment counts, as in every viewer
 	}
 	h.icc = jpegICC(j)
 	return h, nil
