@@ -9,10 +9,11 @@ import (
 )
 
 // decodeHEIC decodes the primary image with libheif, which applies the
-// HEIF transforms (irot, imir, clap) itself; the EXIF orientation inside a
-// HEIC is not applied on top. The size is checked again on libheif's image
-// handle before any pixel is decoded, in case libheif reads the header
-// differently from package inspect.
+// HEIF transforms (irot, imir, clap) itself. It does not apply an EXIF
+// orientation: Decode does that afterwards for a HEIC without transforms
+// (see inspect.HEIF.DisplayOrientation), never on top of them. The size is
+// checked again on libheif's image handle before any pixel is decoded, in
+// case libheif reads the header differently from package inspect.
 //
 // The Go binding frees libheif's memory in finalizers, so C memory of up to
 // about three times the image size stays allocated until the next garbage
