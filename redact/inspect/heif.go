@@ -653,9 +653,10 @@ func (h *HEIF) HasTransform() bool {
 // imir), they decide (Orientation) and an EXIF orientation is ignored, as
 // the HEIF and MIAF specifications require, so nothing is rotated twice.
 // When it has none, the EXIF orientation of PrimaryExif decides (exif is
-// true), as libheif's own heif-convert did by keeping it and as viewers do
-// for the HEICs some camera apps write: pixels stored sideways, an EXIF
-// orientation and no irot. Otherwise it is 1.
+// true), for the HEICs some camera apps write (pixels stored sideways, an
+// EXIF orientation and no irot); libheif's heif-convert 1.15 shows them
+// upright the same way, by copying the EXIF orientation into its JPEG.
+// Otherwise it is 1.
 func (h *HEIF) DisplayOrientation() (o int, exif bool) {
 	if h.HasTransform() {
 		return h.Orientation(), false
