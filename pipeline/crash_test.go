@@ -96,7 +96,8 @@ import (
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/decode"
+	"github.com/photoguard/photoguard/redact/encode"
 )
 
 // The child's environment. Only PHOTOGUARD_TEST_* names (and the reserved
@@ -173,7 +174,7 @@ func TestCrashChild(t *testing.T) {
 		StateDir:     state,
 		Destinations: dests,
 		Categories:   detect.NewCategories([]string{"zwemles", "gym"}),
-		Limits:       redact.DefaultLimits(),
+		Limits:       decode.DefaultLimits(),
 		MaxSide:      512,
 		Quality:      85,
 		Wipe:         true,
@@ -631,7 +632,7 @@ func (f *crashFixture) targetView(t *testing.T, when, name string) (bySHA map[st
 			t.Errorf("%s: target %s: %v", when, name, err)
 			continue
 		}
-		if err := redact.VerifyClean(data); err != nil {
+		if err := encode.VerifyClean(data); err != nil {
 			t.Errorf("%s: target %s: %s is partial or not clean: %v", when, name, n, err)
 			continue
 		}

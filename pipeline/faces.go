@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/detect"
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/decode"
+	"github.com/photoguard/photoguard/redact/mask"
 )
 
 // FaceDetector analyses photos for faces. One detector serves one photo at a
@@ -49,7 +50,7 @@ type FaceOptions struct {
 	Register func() Register
 	Match    detect.MatchConfig
 	Policy   detect.Policy
-	Redact   redact.RedactOptions
+	Redact   mask.Options
 }
 
 func (f *FaceOptions) validate(workers int) error {
@@ -104,7 +105,7 @@ func (p *Pipeline) detectFaces(ctx context.Context, j *Job) error {
 		return Hold(nil, "the face analysis gave no publication size")
 	}
 	if a.PublishSide < side {
-		j.Image = redact.Fit(j.Original, a.PublishSide)
+		j.Image = decode.Fit(j.Original, a.PublishSide)
 		j.smaller = true
 	}
 	j.Faces = scaleFaces(a.Faces, j.Original.Rect, j.Image.Rect)
@@ -167,7 +168,7 @@ func (p *Pipeline) redactFaces(ctx context.Context, j *Job) error {
 		}
 		d.Image = j.Image
 		if len(boxes) > 0 {
-			d.Image = redact.Redact(j.Image, boxes, p.opt.Faces.Redact)
+			d.Image = mask.Redact(j.Image, boxes, p.opt.Faces.Redact)
 		}
 	}
 	return nil
@@ -176,7 +177,7 @@ func (p *Pipeline) redactFaces(ctx context.Context, j *Job) error {
 // verifyFaces checks what will be published, decoded from the encoded
 // bytes, without running the detectors blind to the same faces again:
 //   - every redacted region has lost its detail, also under a contrast
-//     stretch of the whole photo (redact.CheckRedacted): a redaction that did
+//     stretch of the whole photo (mask.CheckRedacted): a redaction that did
 //     not happen holds the photo;
 //   - every face the channel shows is described again from the output and
 //     must still be the pupil it was shown as, confidently: a face that has
@@ -190,7 +191,7 @@ func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
 	people := j.register.People()
 	f := p.opt.Faces
 	for _, d := range j.live() {
-		img, _, err := redact.Decode(ctx, d.Output, p.opt.Limits, 0)
+		img, _, err := decode.Decode(ctx, d.Output, p.opt.Limits, 0)
 		if err != nil {
 			if serr := p.stopped(ctx, "while checking the output"); serr != nil {
 				return serr
@@ -216,7 +217,7 @@ func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
 		}
 		// Boxes under the coverage floor were never promised (and in a
 		// dark photo JPEG's rounding is as large as what they hold).
-		if err := redact.CheckRedacted(j.Image, img, regions, f.Redact, int(j.Analysis.FloorPx)); err != nil {
+		if err := mask.CheckRedacted(j.Image, img, regions, f.Redact, int(j.Analysis.FloorPx)); err != nil {
 			d.Err = Hold(err, "the face check of the output failed: a redacted face kept its detail")
 			continue
 		}
@@ -250,7 +251,7 @@ func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
 // the redacted faces.
 func underRedaction(face image.Rectangle, redacted []image.Rectangle, maskScale float64, bounds image.Rectangle) bool {
 	for _, r := range redacted {
-		if redact.Region(r, maskScale, bounds).Overlaps(face) {
+		if mask.Region(r, maskScale, bounds).Overlaps(face) {
 			return true
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/photoguard/photoguard/detect"
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/mask"
 )
 
 // class is a photo with three "faces": anna, bram and a stranger.
@@ -67,7 +67,7 @@ func faceEnvHook(t *testing.T, policy detect.Policy, det *fakeDetector, reg *fak
 			Register:  func() Register { return reg },
 			Match:     detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
 			Policy:    policy,
-			Redact:    redact.DefaultRedactOptions(),
+			Redact:    mask.DefaultOptions(),
 		}
 	})
 }
@@ -231,8 +231,8 @@ func TestPixelsOutsideRedactionsUnchanged(t *testing.T) {
 	e.write("klas.jpg", data)
 	out := published(t, e, one(t, e.batch(), "klas.jpg"))
 	regions := []image.Rectangle{
-		redact.Region(bramBox, 1.3, in.Bounds()).Inset(-8), // JPEG blocks bleed a little
-		redact.Region(strangerBox, 1.3, in.Bounds()).Inset(-8),
+		mask.Region(bramBox, 1.3, in.Bounds()).Inset(-8), // JPEG blocks bleed a little
+		mask.Region(strangerBox, 1.3, in.Bounds()).Inset(-8),
 	}
 	var worst, sum float64
 	n := 0

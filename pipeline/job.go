@@ -7,7 +7,7 @@ import (
 
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline/journal"
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/decode"
 )
 
 // Job is one input on its way through the steps.
@@ -29,7 +29,7 @@ type Job struct {
 	// it at the size it is published at. Faces are in Image's coordinates.
 	Original *image.NRGBA
 	Image    *image.NRGBA
-	Source   redact.Source
+	Source   decode.Source
 	Analysis *detect.Analysis
 	Faces    []detect.Face
 	// detectTook and checkTook time the analysis and the output check.

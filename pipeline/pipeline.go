@@ -9,7 +9,8 @@ import (
 
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline/journal"
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/decode"
+	"github.com/photoguard/photoguard/redact/encode"
 )
 
 // Destination is a configured target with its name and channel.
@@ -25,7 +26,7 @@ type Options struct {
 	StateDir     string
 	Destinations []*Destination
 	Categories   *detect.Categories
-	Limits       redact.Limits
+	Limits       decode.Limits
 	// MaxSide is the longest side a photo is published at; AnalysisMaxSide
 	// the longest side faces are analysed at (the original's pixels up to
 	// it; 0: as large as the limits allow).
@@ -182,12 +183,12 @@ func (p *Pipeline) categoryErr(j *Job) error {
 }
 
 func (p *Pipeline) decode(ctx context.Context, j *Job) error {
-	img, src, err := redact.Decode(ctx, j.Data, p.opt.Limits, p.opt.AnalysisMaxSide)
+	img, src, err := decode.Decode(ctx, j.Data, p.opt.Limits, p.opt.AnalysisMaxSide)
 	if err != nil {
 		if serr := p.stopped(ctx, "while decoding"); serr != nil {
 			return serr
 		}
-		if redact.IsInputError(err) {
+		if decode.IsInputError(err) {
 			if p.young(j) {
 				return &Error{Kind: KindNotReady, Reason: "does not decode completely yet", Err: err}
 			}
@@ -196,7 +197,7 @@ func (p *Pipeline) decode(ctx context.Context, j *Job) error {
 		return Hold(err, "decoding failed")
 	}
 	j.Original, j.Source = img, src
-	j.Image = redact.Fit(img, p.opt.MaxSide)
+	j.Image = decode.Fit(img, p.opt.MaxSide)
 	return nil
 }
 
@@ -227,7 +228,7 @@ func OutputName(date time.Time, sha string) string {
 
 func (p *Pipeline) encode(ctx context.Context, j *Job) error {
 	for _, d := range j.live() {
-		out, err := redact.EncodeJPEG(d.Image, p.opt.Quality)
+		out, err := encode.JPEG(d.Image, p.opt.Quality)
 		if err != nil {
 			d.Err = Hold(err, "encoding the output failed")
 			continue
@@ -241,11 +242,11 @@ func (p *Pipeline) encode(ctx context.Context, j *Job) error {
 // encoded bytes are parsed against the allow-list and decoded back.
 func (p *Pipeline) verify(ctx context.Context, j *Job) error {
 	for _, d := range j.live() {
-		if err := redact.VerifyClean(d.Output); err != nil {
+		if err := encode.VerifyClean(d.Output); err != nil {
 			d.Err = Hold(err, "the output failed the metadata check")
 			continue
 		}
-		src, err := redact.Probe(d.Output)
+		src, err := decode.Probe(d.Output)
 		b := d.Image.Bounds()
 		if err != nil || src.Width != b.Dx() || src.Height != b.Dy() {
 			d.Err = Hold(err, "the output does not read back as the image that was encoded")

@@ -20,8 +20,10 @@ import (
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/decode"
+	"github.com/photoguard/photoguard/redact/encode"
 	"github.com/photoguard/photoguard/redact/inspect"
+	"github.com/photoguard/photoguard/redact/mask"
 )
 
 // env is a pipeline over a temporary inbox, state folder and dir target.
@@ -53,7 +55,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		StateDir:     e.state,
 		Destinations: []*Destination{{Name: "website", Channel: "website", Target: tg}},
 		Categories:   detect.NewCategories([]string{"zwemles", "gym"}),
-		Limits:       redact.DefaultLimits(),
+		Limits:       decode.DefaultLimits(),
 		MaxSide:      512,
 		Quality:      85,
 		Wipe:         true,
@@ -273,7 +275,7 @@ func TestPublishedOutputIsClean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := redact.VerifyClean(out); err != nil {
+	if err := encode.VerifyClean(out); err != nil {
 		t.Errorf("published output fails the allow-list: %v", err)
 	}
 	for _, s := range []string{"GPS-SECRET", "Jan Jansen", "TRAILER", "Exif"} {
@@ -453,7 +455,7 @@ func TestFolderOverlapRefusedByScanner(t *testing.T) {
 	}
 }
 
-func redactDefaults() redact.RedactOptions { return redact.DefaultRedactOptions() }
+func redactDefaults() mask.Options { return mask.DefaultOptions() }
 
 func insertAfterSOI(jpg []byte, segs ...[]byte) []byte {
 	out := append([]byte{}, jpg[:2]...)

@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/disintegration/imaging"
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/decode"
+	"github.com/photoguard/photoguard/redact/encode"
 	"github.com/photoguard/photoguard/redact/fixture"
 	"github.com/photoguard/photoguard/redact/inspect"
 	"github.com/photoguard/photoguard/redact/testenv"
@@ -60,11 +61,11 @@ func BenchmarkSanitize(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		data := photos[i%len(photos)]
-		img, _, err := redact.Decode(context.Background(), data, redact.DefaultLimits(), 2048)
+		img, _, err := decode.Decode(context.Background(), data, decode.DefaultLimits(), 2048)
 		if err != nil {
 			b.Fatal(err)
 		}
-		out, err := redact.EncodeJPEG(img, 85)
+		out, err := encode.JPEG(img, 85)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -80,10 +81,10 @@ func BenchmarkStages(b *testing.B) {
 	photos := tabletPhotos(b)
 	data := photos[0]
 	ctx := context.Background()
-	lim := redact.DefaultLimits()
+	lim := decode.DefaultLimits()
 	b.Run("decode-libjpeg-full", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if _, _, err := redact.Decode(ctx, data, lim, 0); err != nil {
+			if _, _, err := decode.Decode(ctx, data, lim, 0); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -97,14 +98,14 @@ func BenchmarkStages(b *testing.B) {
 	})
 	b.Run("decode-libjpeg-dct-2048", func(b *testing.B) { // 5/8 scale then resize
 		for i := 0; i < b.N; i++ {
-			if _, _, err := redact.Decode(ctx, data, lim, 2048); err != nil {
+			if _, _, err := decode.Decode(ctx, data, lim, 2048); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("decode-libjpeg-dct-2016", func(b *testing.B) { // exactly 1/2 scale, no resize
 		for i := 0; i < b.N; i++ {
-			if _, _, err := redact.Decode(ctx, data, lim, 2016); err != nil {
+			if _, _, err := decode.Decode(ctx, data, lim, 2016); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -132,7 +133,7 @@ func BenchmarkStages(b *testing.B) {
 	})
 	b.Run("encode-libjpeg-2048-q85", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if _, err := redact.EncodeJPEG(img, 85); err != nil {
+			if _, err := encode.JPEG(img, 85); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -142,17 +143,17 @@ func BenchmarkStages(b *testing.B) {
 			jpeg.Encode(&bytes.Buffer{}, img, &jpeg.Options{Quality: 85})
 		}
 	})
-	out, _ := redact.EncodeJPEG(img, 85)
+	out, _ := encode.JPEG(img, 85)
 	b.Run("verify-clean", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if err := redact.VerifyClean(out); err != nil {
+			if err := encode.VerifyClean(out); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("probe", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			redact.Probe(data)
+			decode.Probe(data)
 		}
 	})
 }
@@ -168,11 +169,11 @@ func BenchmarkSanitizeHEIC(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		img, _, err := redact.Decode(context.Background(), heic, redact.DefaultLimits(), 2048)
+		img, _, err := decode.Decode(context.Background(), heic, decode.DefaultLimits(), 2048)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := redact.EncodeJPEG(img, 85); err != nil {
+		if _, err := encode.JPEG(img, 85); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,7 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/decode"
+	"github.com/photoguard/photoguard/redact/encode"
 	"github.com/photoguard/photoguard/redact/fixture"
 	"github.com/photoguard/photoguard/redact/inspect"
 	"github.com/photoguard/photoguard/redact/testenv"
@@ -50,8 +51,8 @@ func TestSanitizeHEIC(t *testing.T) {
 	for _, c := range cs {
 		t.Run(c.Name, func(t *testing.T) {
 			if c.Expect == fixture.Refused {
-				_, _, _, err := sanitize(c.Data, redact.DefaultLimits(), 0)
-				if !redact.IsInputError(err) || !strings.Contains(err.Error(), c.Reason) {
+				_, _, _, err := sanitize(c.Data, decode.DefaultLimits(), 0)
+				if !decode.IsInputError(err) || !strings.Contains(err.Error(), c.Reason) {
 					t.Fatalf("got %v, want an InputError with %q", err, c.Reason)
 				}
 				return
@@ -124,7 +125,7 @@ func checkSanitize(t *testing.T, c fixture.Case, dir string, outputs map[string]
 
 	// 2. Sanitize, at full size and scaled down.
 	for _, maxSide := range []int{0, 100} {
-		out, img, src, err := sanitize(c.Data, redact.DefaultLimits(), maxSide)
+		out, img, src, err := sanitize(c.Data, decode.DefaultLimits(), maxSide)
 		if err != nil {
 			t.Fatalf("maxSide %d: %v", maxSide, err)
 		}
@@ -142,16 +143,16 @@ func checkSanitize(t *testing.T, c fixture.Case, dir string, outputs map[string]
 			if strings.HasSuffix(c.Name, ".heic") {
 				tol = 16 // HEVC at q90 plus two YCbCr conversions
 			}
-			if err := checkUpright(img, c.Gray, tol); err != nil {
+			if err := fixture.CheckUpright(img, c.Gray, tol); err != nil {
 				t.Errorf("maxSide %d: decoded image: %v", maxSide, err)
 			}
-			if err := checkUpright(decodeJPEG(t, out), c.Gray, tol+4); err != nil {
+			if err := fixture.CheckUpright(decodeJPEG(t, out), c.Gray, tol+4); err != nil {
 				t.Errorf("maxSide %d: output JPEG: %v", maxSide, err)
 			}
 		}
 
 		// 3. The output is clean.
-		if err := redact.VerifyClean(out); err != nil {
+		if err := encode.VerifyClean(out); err != nil {
 			t.Errorf("VerifyClean: %v", err)
 		}
 		if r, err := inspect.Scan(out); err != nil || len(r.Findings) > 0 {
@@ -177,7 +178,7 @@ func checkSanitize(t *testing.T, c fixture.Case, dir string, outputs map[string]
 
 func decodeJPEG(t *testing.T, b []byte) image.Image {
 	t.Helper()
-	img, _, err := redact.Decode(context.Background(), b, redact.DefaultLimits(), 0)
+	img, _, err := decode.Decode(context.Background(), b, decode.DefaultLimits(), 0)
 	if err != nil {
 		t.Fatalf("decode output: %v", err)
 	}
@@ -209,14 +210,14 @@ func TestSanitizeSharedPhotos(t *testing.T) {
 					}
 				}
 			}
-			clean, img, _, err := sanitize(data, redact.DefaultLimits(), 2048)
+			clean, img, _, err := sanitize(data, decode.DefaultLimits(), 2048)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if img.Rect.Dx() != 1920 {
 				t.Errorf("width %d, want 1920 (not enlarged)", img.Rect.Dx())
 			}
-			if err := redact.VerifyClean(clean); err != nil {
+			if err := encode.VerifyClean(clean); err != nil {
 				t.Error(err)
 			}
 			if r, _ := inspect.Scan(clean); len(r.Findings) > 0 {
@@ -238,14 +239,14 @@ func TestSanitizeSharedPhotos(t *testing.T) {
 func TestBadInputs(t *testing.T) {
 	for _, c := range fixture.Bad() {
 		t.Run(c.Name, func(t *testing.T) {
-			_, _, _, err := sanitize(c.Data, redact.DefaultLimits(), 2048)
+			_, _, _, err := sanitize(c.Data, decode.DefaultLimits(), 2048)
 			if err == nil {
 				t.Fatal("accepted")
 			}
-			if !redact.IsInputError(err) {
+			if !decode.IsInputError(err) {
 				t.Fatalf("%v (%T) is not an InputError", err, err)
 			}
-			var ie *redact.InputError
+			var ie *decode.InputError
 			errors.As(err, &ie)
 			if !strings.Contains(ie.Reason, c.Reason) {
 				t.Errorf("reason %q, want it to contain %q", ie.Reason, c.Reason)

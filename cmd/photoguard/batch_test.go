@@ -14,7 +14,7 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/encode"
 	"github.com/photoguard/photoguard/redact/fixture"
 	"github.com/photoguard/photoguard/redact/inspect"
 	"github.com/photoguard/photoguard/redact/testenv"
@@ -144,7 +144,7 @@ func TestBatchDirtyAndBadInputs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := redact.VerifyClean(b); err != nil {
+		if err := encode.VerifyClean(b); err != nil {
 			t.Errorf("%s: %v", o, err)
 		}
 		if r, err := inspect.Scan(b); err != nil || len(r.Findings) > 0 {

@@ -24,7 +24,7 @@ import (
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/consent"
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/decode"
 )
 
 type enrollFlags struct {
@@ -124,9 +124,9 @@ func (e *enroller) faces(ctx context.Context, path string) ([]detect.Face, strin
 		return nil, "", err
 	}
 	sum := sha256.Sum256(data)
-	lim := redact.Limits{MaxFileBytes: int64(e.cfg.Limits.MaxFileMB) << 20, MaxSide: e.cfg.Limits.MaxSide,
+	lim := decode.Limits{MaxFileBytes: int64(e.cfg.Limits.MaxFileMB) << 20, MaxSide: e.cfg.Limits.MaxSide,
 		MaxPixels: e.cfg.Limits.MaxPixels, Timeout: e.cfg.Limits.DecodeTimeout}
-	img, _, err := redact.Decode(ctx, data, lim, e.cfg.Output.MaxSide)
+	img, _, err := decode.Decode(ctx, data, lim, e.cfg.Output.MaxSide)
 	if err != nil {
 		return nil, "", err
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/consent"
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/mask"
 )
 
 // openStore opens the protected store under state_dir with its key.
@@ -109,9 +109,9 @@ func faceOptions(cfg *config.Config, det *dlib.Detector, store *consent.Store) (
 		Register:  registerOf(store, det.ModelID()),
 		Match:     matchConfig(cfg),
 		Policy:    detect.Policy(cfg.Faces.Policy),
-		Redact: redact.RedactOptions{
-			Mode:      redact.Mode(cfg.Faces.Redact.Mode),
-			Shape:     redact.Shape(cfg.Faces.Redact.Shape),
+		Redact: mask.Options{
+			Mode:      mask.Mode(cfg.Faces.Redact.Mode),
+			Shape:     mask.Shape(cfg.Faces.Redact.Shape),
 			MaskScale: cfg.Faces.Redact.MaskScale,
 		},
 	}, nil

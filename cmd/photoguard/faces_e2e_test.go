@@ -18,7 +18,8 @@ import (
 	"github.com/photoguard/photoguard/detect/analyze"
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/decode"
+	"github.com/photoguard/photoguard/redact/mask"
 	"github.com/photoguard/photoguard/redact/testenv"
 )
 
@@ -128,7 +129,7 @@ func decodeFile(t *testing.T, path string) *image.NRGBA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, _, err := redact.Decode(context.Background(), data, redact.DefaultLimits(), 0)
+	img, _, err := decode.Decode(context.Background(), data, decode.DefaultLimits(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,10 +255,10 @@ func TestFacesEndToEnd(t *testing.T) {
 		// pixels they change is logged and bounded here.
 		var masks []image.Rectangle
 		for _, f := range im.Faces {
-			masks = append(masks, redact.Region(image.Rect(f.Box[0], f.Box[1], f.Box[2], f.Box[3]), 1.8, in.Bounds()))
+			masks = append(masks, mask.Region(image.Rect(f.Box[0], f.Box[1], f.Box[2], f.Box[3]), 1.8, in.Bounds()))
 		}
 		for _, f := range inFaces {
-			masks = append(masks, redact.Region(f.Rect, 1.8, in.Bounds()))
+			masks = append(masks, mask.Region(f.Rect, 1.8, in.Bounds()))
 		}
 		changed, n := 0, 0
 		for y := 0; y < in.Bounds().Dy(); y++ {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/encode"
 	"github.com/photoguard/photoguard/redact/testenv"
 )
 
@@ -185,7 +185,7 @@ func TestDarkPhotosRecall(t *testing.T) {
 					v.Pix[i] = curve(img.Pix[i])
 				}
 			}
-			data, err := redact.EncodeJPEG(v, 95)
+			data, err := encode.JPEG(v, 95)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,7 +12,9 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect/dlib"
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/decode"
+	"github.com/photoguard/photoguard/redact/encode"
+	"github.com/photoguard/photoguard/redact/mask"
 	"github.com/photoguard/photoguard/redact/testenv"
 )
 
@@ -36,7 +38,7 @@ func BenchmarkStages(b *testing.B) {
 		b.Fatal(err)
 	}
 	big := imaging.Fill(src, 4032, 3024, imaging.Center, imaging.Lanczos)
-	input, err := redact.EncodeJPEG(big, 92)
+	input, err := encode.JPEG(big, 92)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -47,13 +49,13 @@ func BenchmarkStages(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer det.Close()
-	lim := redact.DefaultLimits()
+	lim := decode.DefaultLimits()
 	ctx := context.Background()
 	stages := map[string]time.Duration{}
 	faces := 0
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		img, _, err := redact.Decode(ctx, input, lim, cfg.Output.MaxSide)
+		img, _, err := decode.Decode(ctx, input, lim, cfg.Output.MaxSide)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -67,17 +69,17 @@ func BenchmarkStages(b *testing.B) {
 		for _, f := range found {
 			boxes = append(boxes, f.Rect)
 		}
-		red := redact.Redact(img, boxes, redact.DefaultRedactOptions())
+		red := mask.Redact(img, boxes, mask.DefaultOptions())
 		t3 := time.Now()
-		out, err := redact.EncodeJPEG(red, cfg.Output.Quality)
+		out, err := encode.JPEG(red, cfg.Output.Quality)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := redact.VerifyClean(out); err != nil {
+		if err := encode.VerifyClean(out); err != nil {
 			b.Fatal(err)
 		}
 		t4 := time.Now()
-		back, _, err := redact.Decode(ctx, out, lim, 0)
+		back, _, err := decode.Decode(ctx, out, lim, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/decode"
 )
 
 // runMode is what differs between the daemon and a batch run; everything
@@ -116,7 +116,7 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		StateDir:     cfg.StateDir,
 		Destinations: dests,
 		Categories:   detect.NewCategories(cfg.Categories.Reject),
-		Limits: redact.Limits{
+		Limits: decode.Limits{
 			MaxFileBytes: int64(cfg.Limits.MaxFileMB) << 20,
 			MaxSide:      cfg.Limits.MaxSide,
 			MaxPixels:    cfg.Limits.MaxPixels,

@@ -15,6 +15,7 @@ func seeds(f *testing.F) {
 		f.Add(c.Data)
 	}
 	f.Add(heifFile(box("irot", []byte{3}), box("imir", []byte{1})))
+	f.Add(heifFileRefs(cdsc(2, 1)))
 	f.Add(fixture.Exif(fixture.ExifOptions{Orientation: 6, GPS: true, Thumbnail: fixture.ThumbnailJPEG(), MakerNote: true}))
 	f.Add(fixture.CorruptExif())
 }
@@ -71,6 +72,9 @@ func FuzzParseHEIF(f *testing.F) {
 			}
 		}
 		h.ExifItems()
+		if o, _ := h.DisplayOrientation(); o < 1 || o > 8 {
+			t.Fatalf("display orientation %d", o)
+		}
 	})
 }
 

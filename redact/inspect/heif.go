@@ -36,6 +36,7 @@ type HEIF struct {
 	Primary      uint32 // primary item ID (pitm), 0 if none
 	Items        []Item
 	Props        []Property // ipco children; ipma indices are 1-based into this
+	Refs         []Reference
 	idat         []byte
 	data         []byte
 }
@@ -53,6 +54,15 @@ type Item struct {
 	// Location (iloc).
 	Method  int // construction method: 0 file offset, 1 idat, 2 item
 	Extents []Extent
+}
+
+// Reference is one entry of the item reference box (iref): item From
+// refers to the items To, with the reference's type: "cdsc" (From describes
+// To: an Exif or XMP item the image), "thmb", "auxl", "dimg", ...
+type Reference struct {
+	Type string
+	From uint32
+	To   []uint32
 }
 
 // Extent is one piece of an item's data.
@@ -248,6 +258,10 @@ func (h *HEIF) parseMeta(meta Box) error {
 			iloc = &children[i]
 		case "idat":
 			h.idat = c.body(h.data)
+		case "iref":
+			if err := h.parseIref(c); err != nil {
+				return err
+			}
 		case "iprp":
 			sub, err := readBoxes(h.data, c.Offset+c.Header, c.Offset+c.Size, 16)
 			if err != nil {
@@ -401,6 +415,38 @@ func (h *HEIF) parseIloc(b Box) error {
 	return nil
 }
 
+func (h *HEIF) parseIref(b Box) error {
+	const f = "HEIF"
+	body := b.body(h.data)
+	if len(body) < 4 {
+		return errorf(f, b.Offset, "iref box too short")
+	}
+	wide := body[0] != 0 // version 1: 32-bit item IDs
+	refs, err := readBoxes(h.data, b.Offset+b.Header+4, b.Offset+b.Size, MaxHEIFItems)
+	if err != nil {
+		return err
+	}
+	for _, rb := range refs {
+		r := &reader{b: rb.body(h.data)}
+		id := func() uint32 {
+			if wide {
+				return r.u32()
+			}
+			return uint32(r.u16())
+		}
+		ref := Reference{Type: rb.Type, From: id()}
+		n := int(r.u16())
+		for i := 0; i < n && !r.bad; i++ {
+			ref.To = append(ref.To, id())
+		}
+		if r.bad {
+			return errorf(f, rb.Offset, "%s reference malformed", printable([]byte(rb.Type)))
+		}
+		h.Refs = append(h.Refs, ref)
+	}
+	return nil
+}
+
 func (h *HEIF) parseIpco(b Box) error {
 	props, err := readBoxes(h.data, b.Offset+b.Header, b.Offset+b.Size, MaxHEIFProps)
 	if err != nil {
@@ -534,20 +580,91 @@ func (h *HEIF) ItemData(it *Item) ([]byte, error) {
 func (h *HEIF) ExifItems() [][]byte {
 	var out [][]byte
 	for i := range h.Items {
-		if h.Items[i].Type != "Exif" {
-			continue
+		if d := h.exifData(&h.Items[i]); d != nil {
+			out = append(out, d)
 		}
-		d, err := h.ItemData(&h.Items[i])
-		if err != nil || len(d) < 4 {
-			continue
-		}
-		off := uint64(binary.BigEndian.Uint32(d))
-		if off > uint64(len(d)-4) {
-			continue
-		}
-		out = append(out, d[4+off:])
 	}
 	return out
+}
+
+// exifData returns the TIFF data of an Exif item, nil if it is not one or
+// its data cannot be read.
+func (h *HEIF) exifData(it *Item) []byte {
+	if it.Type != "Exif" {
+		return nil
+	}
+	d, err := h.ItemData(it)
+	if err != nil || len(d) < 4 {
+		return nil
+	}
+	off := uint64(binary.BigEndian.Uint32(d))
+	if off > uint64(len(d)-4) {
+		return nil
+	}
+	return d[4+off:]
+}
+
+// PrimaryExif returns the TIFF data of the Exif item that describes the
+// primary item (a "cdsc" reference to it) or, if there is none, of the
+// first Exif item that describes no item at all; nil if there is neither
+// (an Exif item that describes another item, a thumbnail say, says nothing
+// about the primary image).
+func (h *HEIF) PrimaryExif() []byte {
+	var loose []byte
+	for i := range h.Items {
+		it := &h.Items[i]
+		d := h.exifData(it)
+		if d == nil {
+			continue
+		}
+		describes := false
+		for _, r := range h.Refs {
+			if r.Type != "cdsc" || r.From != it.ID {
+				continue
+			}
+			describes = true
+			for _, to := range r.To {
+				if to == h.Primary {
+					return d
+				}
+			}
+		}
+		if !describes && loose == nil {
+			loose = d
+		}
+	}
+	return loose
+}
+
+// HasTransform reports whether the primary item has a transformative
+// property that changes its orientation (irot or imir; even irot 0 says
+// how the image is displayed).
+func (h *HEIF) HasTransform() bool {
+	for _, p := range h.ItemProps(h.PrimaryItem()) {
+		if p.Type == "irot" || p.Type == "imir" {
+			return true
+		}
+	}
+	return false
+}
+
+// DisplayOrientation returns the EXIF orientation (1..8) that displays the
+// primary image upright. When the primary item has HEIF transforms (irot,
+// imir), they decide (Orientation) and an EXIF orientation is ignored, as
+// the HEIF and MIAF specifications require, so nothing is rotated twice.
+// When it has none, the EXIF orientation of PrimaryExif decides (exif is
+// true), for the HEICs some camera apps write (pixels stored sideways, an
+// EXIF orientation and no irot); libheif's heif-convert 1.15 shows them
+// upright the same way, by copying the EXIF orientation into its JPEG.
+// Otherwise it is 1.
+func (h *HEIF) DisplayOrientation() (o int, exif bool) {
+	if h.HasTransform() {
+		return h.Orientation(), false
+	}
+	if o := ExifOrientation(h.PrimaryExif()); o >= 1 && o <= 8 {
+		return o, o != 1
+	}
+	return 1, false
 }
 
 // Orientation returns the EXIF orientation (1..8) equivalent to the

@@ -23,8 +23,12 @@ func u16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
 func u32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
 
 // heifFile builds a minimal HEIF with one hvc1 item (ID 1) whose properties
-// are ispe 40x30 and the given transforms, and an Exif item (ID 2) in idat.
-func heifFile(transforms ...[]byte) []byte {
+// are ispe 40x30 and the given transforms, and an Exif item (ID 2, EXIF
+// orientation 6) in idat.
+func heifFile(transforms ...[]byte) []byte { return heifFileRefs(nil, transforms...) }
+
+// heifFileRefs is heifFile with an iref box (nil: none).
+func heifFileRefs(iref []byte, transforms ...[]byte) []byte {
 	props := [][]byte{fullBox("ispe", 0, 0, u32(40), u32(30))}
 	props = append(props, transforms...)
 	var assoc []byte
@@ -45,6 +49,7 @@ func heifFile(transforms ...[]byte) []byte {
 				fullBox("infe", 2, 0, u16(1), u16(0), []byte("hvc1"), []byte("\x00")),
 				fullBox("infe", 2, 1, u16(2), u16(0), []byte("Exif"), []byte("\x00"))),
 			box("iprp", box("ipco", props...), fullBox("ipma", 0, 0, u32(1), u16(1), []byte{byte(len(assoc))}, assoc)),
+			iref,
 			box("idat", exifData),
 		),
 		box("mdat", []byte{0, 0, 0, 0}),
@@ -110,6 +115,52 @@ func TestHEIFOrientation(t *testing.T) {
 	}
 }
 
+// cdsc is an iref box (version 0) in which item from describes the items to.
+func cdsc(from uint16, to ...uint16) []byte {
+	body := cat(u16(from), u16(uint16(len(to))))
+	for _, t := range to {
+		body = cat(body, u16(t))
+	}
+	return fullBox("iref", 0, 0, box("cdsc", body))
+}
+
+// The orientation that displays the primary image upright: the HEIF
+// transforms when there are any (the EXIF orientation 6 of the Exif item is
+// then ignored), else the EXIF orientation of the Exif item that describes
+// the primary image.
+func TestHEIFDisplayOrientation(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+		want int
+		exif bool
+	}{
+		{"no transform, Exif item without references", heifFile(), 6, true},
+		{"no transform, Exif item describes the primary", heifFileRefs(cdsc(2, 1)), 6, true},
+		{"no transform, Exif item describes another item", heifFileRefs(cdsc(2, 7)), 1, false},
+		{"irot 270 and EXIF 6 (iPhone): the transform", heifFile(box("irot", []byte{3})), 6, false},
+		{"irot 180 and EXIF 6: the transform, not both", heifFile(box("irot", []byte{2})), 3, false},
+		{"irot 0 and EXIF 6: displayed as stored", heifFile(box("irot", []byte{0})), 1, false},
+		{"imir and EXIF 6: the transform", heifFileRefs(cdsc(2, 1), box("imir", []byte{1})), 2, false},
+	}
+	for _, tt := range tests {
+		h, err := inspect.ParseHEIF(tt.data)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if o, exif := h.DisplayOrientation(); o != tt.want || exif != tt.exif {
+			t.Errorf("%s: orientation %d (from EXIF %v), want %d (%v)", tt.name, o, exif, tt.want, tt.exif)
+		}
+	}
+	h, _ := inspect.ParseHEIF(heifFileRefs(cdsc(2, 7, 1)))
+	if len(h.Refs) != 1 || h.Refs[0].Type != "cdsc" || h.Refs[0].From != 2 || len(h.Refs[0].To) != 2 {
+		t.Errorf("refs %+v", h.Refs)
+	}
+	if _, err := inspect.ParseHEIF(heifFileRefs(fullBox("iref", 0, 0, box("cdsc", cat(u16(2), u16(5), u16(1)))))); err == nil {
+		t.Error("a reference to five items with one given was accepted")
+	}
+}
+
 func TestParseHEIFDamaged(t *testing.T) {
 	good := heifFile()
 	for _, tt := range []struct {
@@ -154,8 +205,8 @@ func TestParseHEIFHeifEnc(t *testing.T) {
 		if w, ht, ok := h.PrimarySize(); !ok || w*ht != fixture.Width*fixture.Height {
 			t.Errorf("%s: primary size %dx%d", c.Name, w, ht)
 		}
-		if h.Orientation() != c.Orientation {
-			t.Errorf("%s: orientation %d, want %d", c.Name, h.Orientation(), c.Orientation)
+		if o, _ := h.DisplayOrientation(); o != c.Orientation {
+			t.Errorf("%s: orientation %d, want %d", c.Name, o, c.Orientation)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package redact
+package decode
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/disintegration/imaging"
 	"github.com/photoguard/photoguard/redact/fixture"
+	"github.com/photoguard/photoguard/redact/internal/pix"
 	"github.com/photoguard/photoguard/redact/testenv"
 )
 
@@ -62,7 +63,8 @@ func TestRunDecoderContext(t *testing.T) {
 func TestRunDecoderPanic(t *testing.T) {
 	_, err := runDecoder(context.Background(), time.Minute, PNG, func() (*image.NRGBA, error) {
 		var m map[string]int
-		m["x"]++ // a decoder bug
+		//lint:ignore SA5000 the decoder bug under test
+		m["x"]++
 		return nil, nil
 	})
 	if !IsInputError(err) || !strings.Contains(err.Error(), "the png decoder failed") {
@@ -168,36 +170,6 @@ func TestP3ToSRGB(t *testing.T) {
 	}
 }
 
-func TestFlatten(t *testing.T) {
-	// NRGBA with a non-zero origin and half alpha.
-	src := image.NewNRGBA(image.Rect(10, 10, 12, 11))
-	copy(src.Pix, []uint8{0, 0, 0, 128, 255, 0, 0, 255})
-	out := flatten(src)
-	if out.Rect != image.Rect(0, 0, 2, 1) {
-		t.Fatalf("bounds %v", out.Rect)
-	}
-	if want := []uint8{127, 127, 127, 255, 255, 0, 0, 255}; string(out.Pix) != string(want) {
-		t.Errorf("pixels %v, want %v", out.Pix, want)
-	}
-	// Premultiplied RGBA: half-transparent black on white is mid grey.
-	rgba := image.NewRGBA(image.Rect(0, 0, 1, 1))
-	copy(rgba.Pix, []uint8{0, 0, 0, 128})
-	if p := flatten(rgba).Pix; p[0] != 127 || p[3] != 255 {
-		t.Errorf("RGBA: %v", p)
-	}
-	// Anything else, via the generic path.
-	ycc := image.NewYCbCr(image.Rect(0, 0, 2, 2), image.YCbCrSubsampleRatio420)
-	for i := range ycc.Y {
-		ycc.Y[i] = 200
-	}
-	for i := range ycc.Cb {
-		ycc.Cb[i], ycc.Cr[i] = 128, 128
-	}
-	if p := flatten(ycc).Pix; p[0] != 200 || p[1] != 200 || p[3] != 255 {
-		t.Errorf("YCbCr: %v", p[:4])
-	}
-}
-
 // The fixed-point resizer gives what imaging.Linear gives, within rounding,
 // on the test pattern and on a real photo, shrinking by various factors.
 func TestResizeMatchesImaging(t *testing.T) {
@@ -211,7 +183,7 @@ func TestResizeMatchesImaging(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		compareResize(t, flatten(img))
+		compareResize(t, pix.Flatten(img))
 	})
 }
 

@@ -1,4 +1,4 @@
-package redact
+package mask
 
 import (
 	"fmt"
@@ -32,8 +32,8 @@ const (
 	Box     Shape = "box"
 )
 
-// RedactOptions say how faces are redacted.
-type RedactOptions struct {
+// Options say how faces are redacted.
+type Options struct {
 	Mode  Mode
 	Shape Shape
 	// MaskScale enlarges each face box about its centre before redacting
@@ -45,13 +45,13 @@ type RedactOptions struct {
 	Cells int
 }
 
-// DefaultRedactOptions are blur, ellipse, mask scale 1.3.
-func DefaultRedactOptions() RedactOptions {
-	return RedactOptions{Mode: Blur, Shape: Ellipse, MaskScale: 1.3, Cells: 6}
+// DefaultOptions are blur, ellipse, mask scale 1.3.
+func DefaultOptions() Options {
+	return Options{Mode: Blur, Shape: Ellipse, MaskScale: 1.3, Cells: 6}
 }
 
 // Validate checks the options.
-func (o RedactOptions) Validate() error {
+func (o Options) Validate() error {
 	switch o.Mode {
 	case Blur, Pixelate, Fill:
 	default:
@@ -85,7 +85,7 @@ func Region(face image.Rectangle, scale float64, bounds image.Rectangle) image.R
 // Redact returns a copy of img with every face box redacted (each enlarged by
 // the mask scale and clipped to the image). Pixels outside the redacted
 // regions are the same as in img.
-func Redact(img *image.NRGBA, faces []image.Rectangle, o RedactOptions) *image.NRGBA {
+func Redact(img *image.NRGBA, faces []image.Rectangle, o Options) *image.NRGBA {
 	out := imaging.Clone(img) // a fresh NRGBA with bounds at (0,0)
 	off := img.Bounds().Min
 	cells := o.Cells

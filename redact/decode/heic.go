@@ -1,17 +1,19 @@
-package redact
+package decode
 
 import (
 	"fmt"
 	"image"
 
+	"github.com/photoguard/photoguard/redact/internal/pix"
 	"github.com/strukturag/libheif/go/heif"
 )
 
 // decodeHEIC decodes the primary image with libheif, which applies the
-// HEIF transforms (irot, imir, clap) itself; the EXIF orientation inside a
-// HEIC is not applied on top. The size is checked again on libheif's image
-// handle before any pixel is decoded, in case libheif reads the header
-// differently from package inspect.
+// HEIF transforms (irot, imir, clap) itself. It does not apply an EXIF
+// orientation: Decode does that afterwards for a HEIC without transforms
+// (see inspect.HEIF.DisplayOrientation), never on top of them. The size is
+// checked again on libheif's image handle before any pixel is decoded, in
+// case libheif reads the header differently from package inspect.
 //
 // The Go binding frees libheif's memory in finalizers, so C memory of up to
 // about three times the image size stays allocated until the next garbage
@@ -67,9 +69,9 @@ func decodeHEIC(data []byte, lim Limits) (*image.NRGBA, error) {
 		}
 		for x := 0; x < w; x++ {
 			a := uint32(s[4*x+3])
-			d[4*x] = over8(uint32(s[4*x]), a)
-			d[4*x+1] = over8(uint32(s[4*x+1]), a)
-			d[4*x+2] = over8(uint32(s[4*x+2]), a)
+			d[4*x] = pix.Over8(uint32(s[4*x]), a)
+			d[4*x+1] = pix.Over8(uint32(s[4*x+1]), a)
+			d[4*x+2] = pix.Over8(uint32(s[4*x+2]), a)
 			d[4*x+3] = 0xFF
 		}
 	}

@@ -1,4 +1,4 @@
-package redact
+package decode
 
 import (
 	"bytes"
@@ -14,9 +14,12 @@ type Source struct {
 	// Width and Height are the image's size as stored, before orientation.
 	Width, Height int
 	// Orientation is the EXIF orientation (1-8) that Decode applies, 1 if
-	// none. For HEIC it is the orientation equivalent to the transforms
-	// (irot, imir) that libheif applies; an EXIF orientation inside a HEIC
-	// is ignored, as the HEIF specification requires.
+	// none. For a HEIC with HEIF transforms (irot, imir) it is the
+	// orientation equivalent to them, which libheif applies, and an EXIF
+	// orientation inside is ignored, as the HEIF specification requires (no
+	// double rotation); for a HEIC without transforms it is the EXIF
+	// orientation of its Exif item, which Decode applies after libheif (some
+	// camera apps store the pixels sideways with only an EXIF orientation).
 	Orientation int
 	// DisplayP3 is set when the input's colour profile is Display P3 (as
 	// iPads and iPhones write); Decode converts such pixels to sRGB.
@@ -39,6 +42,10 @@ type header struct {
 	// but whose data ends early (Decode refuses it after the limits check).
 	truncated error
 	p3        bool // colour primaries are Display P3 (ICC or nclx)
+	// exifOrientation is the orientation Decode applies to the decoded
+	// pixels itself: Orientation, except for a HEIC whose HEIF transforms
+	// libheif applies (then 1).
+	exifOrientation int
 }
 
 // Probe returns the format, stored size and orientation from the header only,
@@ -76,6 +83,9 @@ func probe(data []byte) (h *header, err error) {
 		return nil, err
 	}
 	h.DisplayP3 = h.p3 || isDisplayP3(h.icc)
+	if f != HEIC {
+		h.exifOrientation = h.Orientation
+	}
 	return h, nil
 }
 
@@ -95,11 +105,10 @@ func probeJPEG(data []byte) (*header, error) {
 		}
 		h.truncated = err // the header is usable; Decode refuses the file
 	}
-	for _, p := range j.App(inspect.APP1, "Exif") {
-		if o := inspect.ExifOrientation(p); o != 0 {
+	if exif := j.App(inspect.APP1, "Exif"); len(exif) > 0 { // only the first counts, as in every viewer
+		if o := inspect.ExifOrientation(exif[0]); o != 0 {
 			h.Orientation = o
 		}
-		break // only the first Exif segment counts, as in every viewer
 	}
 	h.icc = jpegICC(j)
 	return h, nil
@@ -205,7 +214,11 @@ func probeHEIC(data []byte) (*header, error) {
 		return nil, inputErrorf(nil, "damaged HEIC: the primary image has no size (ispe)")
 	}
 	h.Width, h.Height = w, ht
-	h.Orientation = hf.Orientation()
+	o, byExif := hf.DisplayOrientation()
+	h.Orientation = o
+	if byExif {
+		h.exifOrientation = o
+	}
 	for _, p := range hf.ItemProps(it) {
 		if p.Type != "colr" {
 			continue

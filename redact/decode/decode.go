@@ -1,4 +1,4 @@
-package redact
+package decode
 
 import (
 	"context"
@@ -19,8 +19,10 @@ import (
 // is refused). Then it decodes under recover() with a deadline, the earlier
 // of ctx's and lim.Timeout. JPEGs are decoded by libjpeg-turbo with DCT
 // scaling to the smallest scale whose long side is still at least maxSide,
-// then resized; the EXIF orientation (JPEG APP1 Exif, PNG eXIf) is applied
-// after resizing; Display P3 pixels are converted to sRGB; alpha is
+// then resized; the EXIF orientation (JPEG APP1 Exif, PNG eXIf, the Exif item
+// of a HEIC without HEIF transforms) is applied after resizing (libheif
+// applies a HEIC's transforms itself, and its EXIF orientation is then
+// ignored); Display P3 pixels are converted to sRGB; alpha is
 // composited on white; 16-bit samples are rounded to 8 bits. Every other
 // colour profile is ignored (pixels are taken as sRGB).
 //
@@ -138,9 +140,7 @@ func (h *header) decode(data []byte, lim Limits, maxSide int) (*image.NRGBA, err
 		return nil, err
 	}
 	img = Fit(img, maxSide)
-	if h.Format != HEIC {
-		img = orient(img, h.Orientation)
-	}
+	img = orient(img, h.exifOrientation)
 	if h.DisplayP3 {
 		p3ToSRGB(img)
 	}

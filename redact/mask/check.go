@@ -1,4 +1,4 @@
-package redact
+package mask
 
 import (
 	"fmt"
@@ -34,7 +34,7 @@ const (
 //
 // Faces narrower than minPx are not checked (a box far below the coverage
 // floor: nothing there can be recognised).
-func CheckRedacted(before, after *image.NRGBA, faces []image.Rectangle, o RedactOptions, minPx int) error {
+func CheckRedacted(before, after *image.NRGBA, faces []image.Rectangle, o Options, minPx int) error {
 	if before.Rect != after.Rect {
 		return fmt.Errorf("redact: check: output is %v, the photo %v", after.Rect, before.Rect)
 	}

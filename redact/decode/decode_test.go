@@ -1,4 +1,4 @@
-package redact_test
+package decode_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/decode"
 	"github.com/photoguard/photoguard/redact/fixture"
 	"github.com/photoguard/photoguard/redact/inspect"
 )
@@ -23,7 +23,7 @@ func TestOrientations(t *testing.T) {
 	for _, c := range fixture.Orientations() {
 		for _, maxSide := range []int{0, 80, 70} {
 			t.Run(fmt.Sprintf("%s/max%d", c.Name, maxSide), func(t *testing.T) {
-				img, src, err := redact.Decode(context.Background(), c.Data, redact.DefaultLimits(), maxSide)
+				img, src, err := decode.Decode(context.Background(), c.Data, decode.DefaultLimits(), maxSide)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -42,7 +42,7 @@ func TestOrientations(t *testing.T) {
 					c.Orientation < 5 && (sw != fixture.Width || sh != fixture.Height) {
 					t.Errorf("stored size %dx%d", sw, sh)
 				}
-				if err := checkUpright(img, false, 12); err != nil {
+				if err := fixture.CheckUpright(img, false, 12); err != nil {
 					t.Error(err)
 				}
 			})
@@ -68,14 +68,14 @@ func TestOrientationFixturesAreStoredRotated(t *testing.T) {
 			}
 			stripped = append(stripped, c.Data[s.Offset:s.End()]...)
 		}
-		img, src, err := redact.Decode(context.Background(), stripped, redact.DefaultLimits(), 0)
+		img, src, err := decode.Decode(context.Background(), stripped, decode.DefaultLimits(), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if src.Orientation != 1 {
 			t.Fatalf("%s: orientation %d after stripping EXIF", c.Name, src.Orientation)
 		}
-		if checkUpright(img, false, 12) == nil {
+		if fixture.CheckUpright(img, false, 12) == nil {
 			t.Errorf("%s: stored pixels are already upright", c.Name)
 		}
 	}
@@ -86,8 +86,8 @@ func TestDecodeSpecialPixels(t *testing.T) {
 	for _, c := range fixture.Dirty() {
 		byName[c.Name] = c
 	}
-	decode := func(name string) *image.NRGBA {
-		img, _, err := redact.Decode(context.Background(), byName[name].Data, redact.DefaultLimits(), 0)
+	dec := func(name string) *image.NRGBA {
+		img, _, err := decode.Decode(context.Background(), byName[name].Data, decode.DefaultLimits(), 0)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -96,16 +96,16 @@ func TestDecodeSpecialPixels(t *testing.T) {
 	bandAt := image.Rect(fixture.Width/2-4, fixture.Height-fixture.Marker(fixture.Width, fixture.Height)/2-2,
 		fixture.Width/2+4, fixture.Height-fixture.Marker(fixture.Width, fixture.Height)/2+2)
 	// 16-bit with a half-transparent band: 8-bit, composited on white.
-	if got := mean(decode("rgba16.png"), bandAt); !near(got, fixture.BandOnWhite, 1) {
+	if got := fixture.Mean(dec("rgba16.png"), bandAt); !fixture.Near(got, fixture.BandOnWhite, 1) {
 		t.Errorf("rgba16.png band %v, want %v", got, fixture.BandOnWhite)
 	}
 	// Palette with a transparent background index: white.
-	if got := mean(decode("palette.png"), image.Rect(60, 5, 70, 10)); !near(got, whiteNRGBA, 0) {
+	if got := fixture.Mean(dec("palette.png"), image.Rect(60, 5, 70, 10)); !fixture.Near(got, whiteNRGBA, 0) {
 		t.Errorf("palette.png background %v, want white", got)
 	}
 	// Grayscale JPEG: RGB output, neutral.
-	img := decode("grayscale.jpg")
-	if err := checkUpright(img, true, 6); err != nil {
+	img := dec("grayscale.jpg")
+	if err := fixture.CheckUpright(img, true, 6); err != nil {
 		t.Error(err)
 	}
 	for i := 0; i < len(img.Pix); i += 4 {
@@ -115,7 +115,7 @@ func TestDecodeSpecialPixels(t *testing.T) {
 	}
 	// Every decoded image is opaque.
 	for name := range byName {
-		img := decode(name)
+		img := dec(name)
 		for i := 3; i < len(img.Pix); i += 4 {
 			if img.Pix[i] != 255 {
 				t.Fatalf("%s: alpha %d", name, img.Pix[i])
@@ -130,31 +130,31 @@ func TestLimits(t *testing.T) {
 	j := fixture.DirtyJPEG(1) // 160x120
 	tests := []struct {
 		name string
-		lim  redact.Limits
+		lim  decode.Limits
 		want string
 	}{
-		{"file size", redact.Limits{MaxFileBytes: 1000}, "more than the limit of 1000 bytes"},
-		{"side", redact.Limits{MaxSide: 159}, "image is 160x120 pixels, more than the limit of 159 pixels per side"},
-		{"pixels", redact.Limits{MaxPixels: 19199}, "image is 160x120 pixels, more than the limit of 0.0 MP"},
-		{"exactly at the limits", redact.Limits{MaxSide: 160, MaxPixels: 19200, MaxFileBytes: int64(len(j))}, ""},
-		{"zero means default", redact.Limits{}, ""},
+		{"file size", decode.Limits{MaxFileBytes: 1000}, "more than the limit of 1000 bytes"},
+		{"side", decode.Limits{MaxSide: 159}, "image is 160x120 pixels, more than the limit of 159 pixels per side"},
+		{"pixels", decode.Limits{MaxPixels: 19199}, "image is 160x120 pixels, more than the limit of 0.0 MP"},
+		{"exactly at the limits", decode.Limits{MaxSide: 160, MaxPixels: 19200, MaxFileBytes: int64(len(j))}, ""},
+		{"zero means default", decode.Limits{}, ""},
 	}
 	for _, tt := range tests {
-		_, _, err := redact.Decode(context.Background(), j, tt.lim, 0)
+		_, _, err := decode.Decode(context.Background(), j, tt.lim, 0)
 		switch {
 		case tt.want == "" && err != nil:
 			t.Errorf("%s: %v", tt.name, err)
-		case tt.want != "" && (!redact.IsInputError(err) || !strings.Contains(err.Error(), tt.want)):
+		case tt.want != "" && (!decode.IsInputError(err) || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("%s: %v, want InputError containing %q", tt.name, err, tt.want)
 		}
 	}
-	if err := (redact.Limits{MaxSide: -1}).Validate(); err == nil {
+	if err := (decode.Limits{MaxSide: -1}).Validate(); err == nil {
 		t.Error("negative MaxSide is valid")
 	}
-	if err := redact.DefaultLimits().Validate(); err != nil {
+	if err := decode.DefaultLimits().Validate(); err != nil {
 		t.Error(err)
 	}
-	d := redact.DefaultLimits()
+	d := decode.DefaultLimits()
 	if d.MaxFileBytes != 50<<20 || d.MaxSide != 16384 || d.MaxPixels != 50_000_000 || d.Timeout != 30*time.Second {
 		t.Errorf("defaults %+v", d)
 	}
@@ -170,8 +170,8 @@ func TestBombIsCheap(t *testing.T) {
 		start := time.Now()
 		const n = 100
 		for i := 0; i < n; i++ {
-			_, _, err := redact.Decode(context.Background(), data, redact.DefaultLimits(), 2048)
-			if !redact.IsInputError(err) {
+			_, _, err := decode.Decode(context.Background(), data, decode.DefaultLimits(), 2048)
+			if !decode.IsInputError(err) {
 				t.Fatalf("bomb: %v", err)
 			}
 		}
@@ -191,15 +191,15 @@ func TestBombIsCheap(t *testing.T) {
 func TestDecodeContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, _, err := redact.Decode(ctx, fixture.DirtyJPEG(1), redact.DefaultLimits(), 0)
-	if err == nil || redact.IsInputError(err) || !errors.Is(err, context.Canceled) {
+	_, _, err := decode.Decode(ctx, fixture.DirtyJPEG(1), decode.DefaultLimits(), 0)
+	if err == nil || decode.IsInputError(err) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled context: %v; want context.Canceled, not an InputError", err)
 	}
 }
 
 func TestProbe(t *testing.T) {
 	for _, c := range append(fixture.Dirty(), fixture.Orientations()...) {
-		src, err := redact.Probe(c.Data)
+		src, err := decode.Probe(c.Data)
 		if err != nil {
 			t.Errorf("%s: %v", c.Name, err)
 			continue
@@ -209,11 +209,11 @@ func TestProbe(t *testing.T) {
 		}
 	}
 	// Probe does not apply limits.
-	src, err := redact.Probe(fixture.HeaderBombJPEG(64250, 64250))
-	if err != nil || src.Width != 64250 || src.Height != 64250 || src.Format != redact.JPEG {
+	src, err := decode.Probe(fixture.HeaderBombJPEG(64250, 64250))
+	if err != nil || src.Width != 64250 || src.Height != 64250 || src.Format != decode.JPEG {
 		t.Errorf("bomb: %+v %v", src, err)
 	}
-	if _, err := redact.Probe(fixture.Zip()); !redact.IsInputError(err) {
+	if _, err := decode.Probe(fixture.Zip()); !decode.IsInputError(err) {
 		t.Errorf("zip: %v", err)
 	}
 }

@@ -1,11 +1,11 @@
-package redact_test
+package decode_test
 
 import (
 	"encoding/binary"
 	"strings"
 	"testing"
 
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/decode"
 	"github.com/photoguard/photoguard/redact/fixture"
 )
 
@@ -22,21 +22,21 @@ func TestSniff(t *testing.T) {
 	tests := []struct {
 		name string
 		head []byte
-		want redact.Format
+		want decode.Format
 		why  string // substring of the InputError reason when want == ""
 	}{
-		{"jpeg", []byte("\xFF\xD8\xFF\xE0\x00\x10JFIF"), redact.JPEG, ""},
-		{"jpeg without APP0", []byte("\xFF\xD8\xFF\xDB"), redact.JPEG, ""},
-		{"png", fixture.EncodePNG(fixture.Pattern(4, 4))[:16], redact.PNG, ""},
-		{"heic", ftyp("heic", "mif1", "heic"), redact.HEIC, ""},
-		{"heix", ftyp("heix", "mif1"), redact.HEIC, ""},
-		{"heim", ftyp("heim"), redact.HEIC, ""},
-		{"heis", ftyp("heis"), redact.HEIC, ""},
-		{"hevc", ftyp("hevc"), redact.HEIC, ""},
-		{"hevx", ftyp("hevx"), redact.HEIC, ""},
-		{"mif1 with heic", ftyp("mif1", "heic"), redact.HEIC, ""},
-		{"msf1", ftyp("msf1", "hevc"), redact.HEIC, ""},
-		{"mif1 alone", ftyp("mif1"), redact.HEIC, ""},
+		{"jpeg", []byte("\xFF\xD8\xFF\xE0\x00\x10JFIF"), decode.JPEG, ""},
+		{"jpeg without APP0", []byte("\xFF\xD8\xFF\xDB"), decode.JPEG, ""},
+		{"png", fixture.EncodePNG(fixture.Pattern(4, 4))[:16], decode.PNG, ""},
+		{"heic", ftyp("heic", "mif1", "heic"), decode.HEIC, ""},
+		{"heix", ftyp("heix", "mif1"), decode.HEIC, ""},
+		{"heim", ftyp("heim"), decode.HEIC, ""},
+		{"heis", ftyp("heis"), decode.HEIC, ""},
+		{"hevc", ftyp("hevc"), decode.HEIC, ""},
+		{"hevx", ftyp("hevx"), decode.HEIC, ""},
+		{"mif1 with heic", ftyp("mif1", "heic"), decode.HEIC, ""},
+		{"msf1", ftyp("msf1", "hevc"), decode.HEIC, ""},
+		{"mif1 alone", ftyp("mif1"), decode.HEIC, ""},
 		{"avif", ftyp("avif", "mif1"), "", "unsupported image format: AVIF"},
 		{"mif1 with avif", ftyp("mif1", "avif", "miaf"), "", "AVIF"},
 		{"mp4", ftyp("isom", "iso2", "avc1", "mp41"), "", "not a photo: an MP4 video"},
@@ -68,7 +68,7 @@ func TestSniff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := redact.Sniff(tt.head)
+			got, err := decode.Sniff(tt.head)
 			if got != tt.want {
 				t.Errorf("format %q, want %q (err %v)", got, tt.want, err)
 			}
@@ -78,7 +78,7 @@ func TestSniff(t *testing.T) {
 				}
 				return
 			}
-			if !redact.IsInputError(err) || !strings.Contains(err.Error(), tt.why) {
+			if !decode.IsInputError(err) || !strings.Contains(err.Error(), tt.why) {
 				t.Errorf("err %v, want an InputError containing %q", err, tt.why)
 			}
 		})

@@ -1,19 +1,20 @@
-package redact
+package encode
 
 import (
 	"bytes"
 	"fmt"
 	"image"
 
+	"github.com/photoguard/photoguard/redact/internal/pix"
 	"github.com/viam-labs/go-libjpeg/jpeg"
 )
 
-// EncodeJPEG encodes img as a fresh baseline JPEG with libjpeg-turbo: three
+// JPEG encodes img as a fresh baseline JPEG with libjpeg-turbo: three
 // components, YCbCr 4:2:0, a JFIF APP0 segment without thumbnail and nothing
 // else (no EXIF, no ICC, no Adobe segment, no comment). Transparent pixels are
 // composited on white. quality is 1..100. The result is checked with
 // VerifyClean before it is returned.
-func EncodeJPEG(img image.Image, quality int) ([]byte, error) {
+func JPEG(img image.Image, quality int) ([]byte, error) {
 	if quality < 1 || quality > 100 {
 		return nil, fmt.Errorf("redact: JPEG quality %d is not in 1..100", quality)
 	}
@@ -46,5 +47,5 @@ func opaqueNRGBA(img image.Image) *image.NRGBA {
 	if n, ok := img.(*image.NRGBA); ok && n.Rect.Min == (image.Point{}) && n.Stride == 4*n.Rect.Dx() && n.Opaque() {
 		return n
 	}
-	return flatten(img)
+	return pix.Flatten(img)
 }

@@ -1,4 +1,4 @@
-package redact_test
+package encode_test
 
 import (
 	"bytes"
@@ -7,14 +7,14 @@ import (
 	"image/jpeg"
 	"testing"
 
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/encode"
 	"github.com/photoguard/photoguard/redact/fixture"
 	"github.com/photoguard/photoguard/redact/inspect"
 )
 
 func TestEncodeJPEG(t *testing.T) {
 	pat := fixture.Pattern(161, 121) // odd sizes: partial MCUs
-	out, err := redact.EncodeJPEG(pat, 85)
+	out, err := encode.JPEG(pat, 85)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestEncodeJPEG(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkUpright(img, false, 12); err != nil {
+	if err := fixture.CheckUpright(img, false, 12); err != nil {
 		t.Error(err)
 	}
 }
@@ -78,12 +78,12 @@ func TestEncodeJPEGInputs(t *testing.T) {
 		"transparent": {clear, color.NRGBA{255, 255, 255, 255}},
 		"gray":        {gray, color.NRGBA{77, 77, 77, 255}},
 	} {
-		out, err := redact.EncodeJPEG(tt.img, 90)
+		out, err := encode.JPEG(tt.img, 90)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		if err := redact.VerifyClean(out); err != nil {
+		if err := encode.VerifyClean(out); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 		dec, err := jpeg.Decode(bytes.NewReader(out))
@@ -94,20 +94,20 @@ func TestEncodeJPEGInputs(t *testing.T) {
 			t.Errorf("%s: size %v", name, dec.Bounds().Size())
 		}
 		if tt.want.A != 0 {
-			if got := mean(dec, image.Rect(4, 4, 12, 12)); !near(got, tt.want, 2) {
+			if got := fixture.Mean(dec, image.Rect(4, 4, 12, 12)); !fixture.Near(got, tt.want, 2) {
 				t.Errorf("%s: colour %v, want %v", name, got, tt.want)
 			}
 		}
 	}
 	for _, q := range []int{0, 101, -5} {
-		if _, err := redact.EncodeJPEG(pat, q); err == nil {
+		if _, err := encode.JPEG(pat, q); err == nil {
 			t.Errorf("quality %d accepted", q)
 		}
 	}
-	if _, err := redact.EncodeJPEG(image.NewNRGBA(image.Rect(0, 0, 0, 5)), 80); err == nil {
+	if _, err := encode.JPEG(image.NewNRGBA(image.Rect(0, 0, 0, 5)), 80); err == nil {
 		t.Error("empty image accepted")
 	}
-	if _, err := redact.EncodeJPEG(nil, 80); err == nil {
+	if _, err := encode.JPEG(nil, 80); err == nil {
 		t.Error("nil image accepted")
 	}
 }

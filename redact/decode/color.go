@@ -1,4 +1,4 @@
-package redact
+package decode
 
 import (
 	"bytes"
@@ -60,9 +60,8 @@ func isDisplayP3(icc []byte) bool {
 	found := 0
 	for i := 0; i < n; i++ {
 		e := icc[132+12*i:]
-		sig := string(e[:4])
 		off, size := int(binary.BigEndian.Uint32(e[4:])), int(binary.BigEndian.Uint32(e[8:]))
-		idx, ok := colorantTags[sig]
+		idx, ok := colorantTags[string(e[:4])]
 		if !ok {
 			continue
 		}

@@ -1,4 +1,4 @@
-package redact
+package mask
 
 import (
 	"image"
@@ -38,7 +38,7 @@ func TestRedactModes(t *testing.T) {
 	face := image.Rect(60, 40, 120, 110)
 	for _, mode := range []Mode{Blur, Pixelate, Fill} {
 		for _, shape := range []Shape{Ellipse, Box} {
-			o := RedactOptions{Mode: mode, Shape: shape, MaskScale: 1.3}
+			o := Options{Mode: mode, Shape: shape, MaskScale: 1.3}
 			if err := o.Validate(); err != nil {
 				t.Fatal(err)
 			}
@@ -70,10 +70,10 @@ func TestRedactModes(t *testing.T) {
 			}
 		}
 	}
-	if err := (RedactOptions{Mode: "smudge", Shape: Box, MaskScale: 1.3}).Validate(); err == nil {
+	if err := (Options{Mode: "smudge", Shape: Box, MaskScale: 1.3}).Validate(); err == nil {
 		t.Error("unknown mode accepted")
 	}
-	if err := (RedactOptions{Mode: Blur, Shape: Box, MaskScale: 0.5}).Validate(); err == nil {
+	if err := (Options{Mode: Blur, Shape: Box, MaskScale: 0.5}).Validate(); err == nil {
 		t.Error("mask scale below 1 accepted")
 	}
 }
@@ -97,7 +97,7 @@ func localDetail(img *image.NRGBA, r image.Rectangle) float64 {
 func TestRedactKeepsInputAndOffsetImages(t *testing.T) {
 	img := noisy(100, 100, 2)
 	before := append([]uint8(nil), img.Pix...)
-	_ = Redact(img, []image.Rectangle{image.Rect(10, 10, 50, 50)}, DefaultRedactOptions())
+	_ = Redact(img, []image.Rectangle{image.Rect(10, 10, 50, 50)}, DefaultOptions())
 	for i := range before {
 		if before[i] != img.Pix[i] {
 			t.Fatal("Redact modified its input")
@@ -105,7 +105,7 @@ func TestRedactKeepsInputAndOffsetImages(t *testing.T) {
 	}
 	// A sub-image whose bounds do not start at 0,0.
 	sub := img.SubImage(image.Rect(20, 20, 80, 80)).(*image.NRGBA)
-	out := Redact(sub, []image.Rectangle{image.Rect(30, 30, 50, 50)}, RedactOptions{Mode: Fill, Shape: Box, MaskScale: 1})
+	out := Redact(sub, []image.Rectangle{image.Rect(30, 30, 50, 50)}, Options{Mode: Fill, Shape: Box, MaskScale: 1})
 	c := out.NRGBAAt(15, 15) // (35,35) in sub's coordinates
 	if c != out.NRGBAAt(25, 25) || c == (color.NRGBA{}) {
 		t.Errorf("fill not where the face was: %v %v", c, out.NRGBAAt(25, 25))
@@ -117,7 +117,7 @@ func BenchmarkRedactThreeLargeFaces(b *testing.B) {
 	faces := []image.Rectangle{image.Rect(100, 100, 800, 800), image.Rect(900, 200, 1600, 900), image.Rect(1300, 700, 2000, 1400)}
 	for _, m := range []Mode{Blur, Pixelate, Fill} {
 		b.Run(string(m), func(b *testing.B) {
-			o := RedactOptions{Mode: m, Shape: Ellipse, MaskScale: 1.3}
+			o := Options{Mode: m, Shape: Ellipse, MaskScale: 1.3}
 			for i := 0; i < b.N; i++ {
 				Redact(img, faces, o)
 			}

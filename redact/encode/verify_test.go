@@ -1,11 +1,11 @@
-package redact_test
+package encode_test
 
 import (
 	"bytes"
 	"strings"
 	"testing"
 
-	"github.com/photoguard/photoguard/redact"
+	"github.com/photoguard/photoguard/redact/encode"
 	"github.com/photoguard/photoguard/redact/fixture"
 	"github.com/photoguard/photoguard/redact/inspect"
 )
@@ -14,7 +14,7 @@ import (
 // a test can insert, replace or drop one.
 func cleanParts(t *testing.T) (head, body []byte) {
 	t.Helper()
-	out, err := redact.EncodeJPEG(fixture.Pattern(32, 24), 80)
+	out, err := encode.JPEG(fixture.Pattern(32, 24), 80)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestVerifyClean(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := redact.VerifyClean(tt.data)
+			err := encode.VerifyClean(tt.data)
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("rejected: %v", err)
@@ -108,7 +108,7 @@ func TestVerifyClean(t *testing.T) {
 func TestVerifyCleanRejectsFixtures(t *testing.T) {
 	for _, c := range append(fixture.Dirty(), fixture.Orientations()...) {
 		if bytes.HasPrefix(c.Data, []byte{0xFF, 0xD8}) && len(c.Carries) > 0 {
-			if err := redact.VerifyClean(c.Data); err == nil {
+			if err := encode.VerifyClean(c.Data); err == nil {
 				t.Errorf("%s accepted", c.Name)
 			}
 		}
