@@ -20,6 +20,7 @@ package ledger
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,30 +117,35 @@ func (l *Ledger) Append(e Entry) error {
 	if e.Kind == "" || e.SHA256 == "" || e.Target == "" {
 		return errors.New("ledger: entry without a kind, hash or target")
 	}
-	if e.Time.IsZero() {
-		e.Time = l.now()
-	}
-	e.Time = e.Time.UTC()
+	e.Time = cmp.Or(e.Time, l.now()).UTC()
 	line, err := json.Marshal(e)
+	if err == nil {
+		err = l.appendLine(append(line, '\n'))
+	}
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
-	line = append(line, '\n')
+	return nil
+}
+
+// appendLine appends one line under the ledger's lock (this process's and
+// every other's), and fsyncs it; a new file's name is made durable too.
+func (l *Ledger) appendLine(line []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	lock, err := os.OpenFile(filepath.Join(l.dir, "ledger.lock"), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
-		return fmt.Errorf("ledger: %w", err)
+		return err
 	}
 	defer lock.Close()
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("ledger: %w", err)
+		return err
 	}
 	path := filepath.Join(l.dir, FileName)
-	_, statErr := os.Lstat(path)
+	_, missing := os.Lstat(path)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
-		return fmt.Errorf("ledger: %w", err)
+		return err
 	}
 	if _, err = f.Write(line); err == nil {
 		err = f.Sync()
@@ -147,13 +153,10 @@ func (l *Ledger) Append(e Entry) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil && statErr != nil {
-		err = fsync.Dir(l.dir) // the file is new: make its name durable
+	if err == nil && missing != nil {
+		err = fsync.Dir(l.dir)
 	}
-	if err != nil {
-		return fmt.Errorf("ledger: %w", err)
-	}
-	return nil
+	return err
 }
 
 // Read returns every entry of stateDir's ledger, oldest first. A missing
