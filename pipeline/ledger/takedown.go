@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -48,9 +49,9 @@ type Takedowner struct {
 
 // Request is what a coordinator asks for.
 type Request struct {
-	// Pupil: every live output in which this pupil is visible (with
-	// Photos: only in those photos). Its objection is recorded for each
-	// photo.
+	// Pupil: without Photos, every live output in which this pupil is
+	// visible; with Photos, those photos whoever is visible in them. The
+	// pupil's objection is recorded for each photo.
 	Pupil string
 	// Channel limits the takedown to targets of this channel.
 	Channel string
@@ -171,23 +172,26 @@ func (t *Takedowner) Run(ctx context.Context, req Request) (*Result, error) {
 	return res, nil
 }
 
-// records are the ledger's records, with the outputs the journal knows as
-// published that the ledger does not (published before it existed).
-func (t *Takedowner) records() ([]*Record, error) {
-	entries, err := Read(t.StateDir)
+func (t *Takedowner) records() ([]*Record, error) { return Records(t.StateDir, t.Journal) }
+
+// Records are the records of stateDir's ledger, with the outputs journal
+// (if not nil) knows as published that the ledger does not: published
+// before it existed (Legacy; who is in them is not known).
+func Records(stateDir string, j *journal.Journal) ([]*Record, error) {
+	entries, err := Read(stateDir)
 	if err != nil {
 		return nil, err
 	}
 	recs := Fold(entries)
-	if t.Journal == nil {
+	if j == nil {
 		return recs, nil
 	}
 	known := map[string]bool{}
 	for _, r := range recs {
 		known[r.key()] = true
 	}
-	jrecs, err := t.Journal.List()
-	if err != nil && len(jrecs) == 0 {
+	jrecs, err := j.List()
+	if err != nil && len(jrecs) == 0 && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	for _, jr := range jrecs {
@@ -224,7 +228,10 @@ func selectRecords(recs []*Record, req Request) ([]*Record, error) {
 		if len(shas) > 0 && !shas[r.SHA256] {
 			continue
 		}
-		if req.Pupil != "" && !r.Shows(req.Pupil) {
+		// Named photos go whole (a parent may recognise a child the
+		// matcher did not); by pupil alone, those in which they are
+		// visible.
+		if len(shas) == 0 && !r.Shows(req.Pupil) {
 			continue
 		}
 		out = append(out, r)

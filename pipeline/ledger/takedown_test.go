@@ -296,6 +296,22 @@ func TestTakedownNamesAPhoto(t *testing.T) {
 	if _, err := w.takedowner().Run(context.Background(), Request{Photos: []string{"c1656a168077"}}); err == nil {
 		t.Error("a photo taken down already was taken down again")
 	}
+	// A photo and --pupil: the photo goes whole, even though the matcher
+	// did not see bram in it (his parent did); his objection is recorded.
+	unseen := w.publish(hash("123456", 5))
+	res, err = w.takedowner().Run(context.Background(), Request{Pupil: "bram", Photos: []string{unseen}})
+	if err != nil || len(res.Removed) != 1 || !contains(w.obj.got, "123456500000 bram") {
+		t.Fatalf("photo and pupil: %+v, %v, objections %v", res, err, w.obj.got)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 // TestTakedownManualAndUnknown: an output whose target cannot remove it is
