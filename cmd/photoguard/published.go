@@ -13,6 +13,7 @@ import (
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/audit"
+	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/ledger"
 )
@@ -37,6 +38,9 @@ without their pupils.`,
 			cfg, err := loadConfig()
 			if err != nil {
 				return err
+			}
+			if q.Channel != "" && !consent.KnownChannel(q.Channel) {
+				return fmt.Errorf("--channel %q is not a channel (%s)", q.Channel, strings.Join(config.Channels, ", "))
 			}
 			if since != "" {
 				t, err := parseSince(since)

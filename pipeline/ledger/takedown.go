@@ -117,6 +117,10 @@ func (t *Takedowner) Run(ctx context.Context, req Request) (*Result, error) {
 	if req.Pupil == "" && len(req.Photos) == 0 {
 		return nil, errors.New("name the photos (a published file, its output name or its short hash) or --pupil ID")
 	}
+	if req.Pupil != "" && !validID(req.Pupil) {
+		// Perhaps a name typed by mistake: it must not reach the ledger.
+		return nil, errors.New("--pupil: not a pupil id (letters, digits, '.', '_' and '-', as in the register)")
+	}
 	recs, err := t.records()
 	if err != nil {
 		return nil, err
@@ -357,6 +361,10 @@ func (t *Takedowner) object(sel []*Record, req Request, res *Result) (map[string
 			return nil, fmt.Errorf("recording the objection of %s to photo %s (nothing was removed): %w", o.ID, short(o.SHA256), err)
 		}
 	}
+	if req.Pupil != "" && unknown[req.Pupil] && !anyShows(sel, req.Pupil) {
+		// Not in the register and not seen in these photos: a wrong id.
+		return nil, fmt.Errorf("%s is not in the register and not visible in these photos; check the id (nothing was removed)", req.Pupil)
+	}
 	covered := map[string]bool{}
 	for _, r := range sel {
 		ok := !r.Legacy
@@ -366,6 +374,24 @@ func (t *Takedowner) object(sel []*Record, req Request, res *Result) (map[string
 		covered[r.key()] = ok
 	}
 	return covered, nil
+}
+
+func anyShows(recs []*Record, id string) bool {
+	for _, r := range recs {
+		if r.Shows(id) {
+			return true
+		}
+	}
+	return false
+}
+
+// validID is the register's id rule: 1 to 64 letters, digits, '.', '_'
+// and '-'.
+func validID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	return strings.Trim(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == ""
 }
 
 // objectors are the ids whose objection to r's photo a takedown records:

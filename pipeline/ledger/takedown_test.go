@@ -299,6 +299,16 @@ func TestTakedownNamesAPhoto(t *testing.T) {
 	// A photo and --pupil: the photo goes whole, even though the matcher
 	// did not see bram in it (his parent did); his objection is recorded.
 	unseen := w.publish(hash("123456", 5))
+	// A pupil id that is not one (a name typed by mistake), or that is
+	// neither in the register nor in the photo: refused, nothing removed.
+	for _, bad := range []string{"Pietje Puk", "nobody"} {
+		if res, err := w.takedowner().Run(context.Background(), Request{Pupil: bad, Photos: []string{unseen}}); err == nil {
+			t.Errorf("--pupil %q accepted: %+v", bad, res)
+		}
+	}
+	if len(w.list()) != 4 {
+		t.Fatalf("a refused takedown removed something: %v", w.list())
+	}
 	res, err = w.takedowner().Run(context.Background(), Request{Pupil: "bram", Photos: []string{unseen}})
 	if err != nil || len(res.Removed) != 1 || !contains(w.obj.got, "123456500000 bram") {
 		t.Fatalf("photo and pupil: %+v, %v, objections %v", res, err, w.obj.got)
