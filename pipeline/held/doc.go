@@ -8,7 +8,6 @@
 // (published and wiped, moved aside again, or left for later), the
 // original is in exactly one place afterwards, and a crash in between is
 // put right by Recover, which every `photoguard retry` runs first. Nothing
-// is written outside
-// state_dir, links are never followed, and a held folder is removed only
-// once its original is gone from it.
+// is written outside state_dir, links are never followed, and a held
+// folder is removed only once its original is gone from it.
 package held
