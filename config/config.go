@@ -48,6 +48,7 @@ type Config struct {
 	Output        Output            `mapstructure:"output"`
 	Limits        Limits            `mapstructure:"limits"`
 	Watch         Watch             `mapstructure:"watch"`
+	Retention     Retention         `mapstructure:"retention"` // issue 12
 
 	// File is the configuration file this was loaded from ("" for the
 	// embedded default alone). Not a key.
@@ -130,6 +131,18 @@ type Watch struct {
 	Settle time.Duration `mapstructure:"settle"`
 	Rescan time.Duration `mapstructure:"rescan"`
 	GiveUp time.Duration `mapstructure:"give_up"`
+}
+
+// Retention says how long what was not published, and the records of what
+// was, are kept in state_dir (issue 12).
+type Retention struct {
+	// Originals: photos in rejected/, quarantine/ and held/.
+	Originals time.Duration `mapstructure:"originals"`
+	// Review: review records under state_dir/review/.
+	Review time.Duration `mapstructure:"review"`
+	// Journal: records of finished photos (they recognise a photo
+	// delivered again; they hold no input path).
+	Journal time.Duration `mapstructure:"journal"`
 }
 
 // Error is one problem with one key.
@@ -554,6 +567,10 @@ func (c *Config) Validate() error {
 	durRange("limits.decode_timeout", c.Limits.DecodeTimeout, time.Second, 10*time.Minute)
 	durRange("watch.settle", c.Watch.Settle, 0, time.Hour)
 	durRange("watch.rescan", c.Watch.Rescan, time.Second, 24*time.Hour)
+	// issue 12: retention.
+	durRange("retention.originals", c.Retention.Originals, time.Hour, 2*366*24*time.Hour)
+	durRange("retention.review", c.Retention.Review, time.Hour, 2*366*24*time.Hour)
+	durRange("retention.journal", c.Retention.Journal, 24*time.Hour, 3*366*24*time.Hour)
 	if c.Watch.GiveUp < c.Watch.Settle {
 		bad("watch.give_up", "%s is shorter than watch.settle (%s)", c.Watch.GiveUp, c.Watch.Settle)
 	}

@@ -67,6 +67,7 @@ func (p *Pipeline) logOutcome(j *Job, out Outcome, why error) {
 	// name) is only at debug level.
 	p.opt.Log.Info("not published", "photo", j.tag(), "outcome", string(out), "reason", scrub(why))
 	p.opt.Log.Debug("not published", "photo", j.tag(), "input", j.Rel)
+	p.auditOutcome(j, out, scrub(why)) // issue 12: audit log
 }
 
 // asideDir names the folder an input is moved to: the outcome's folder, the
@@ -138,8 +139,10 @@ func writeTeacherNote(input string, out Outcome, category string) error {
 		nl = "Dit bestand is geen foto die photoguard veilig kan lezen (beschadigd, onvolledig of een ander soort bestand)."
 		en = "not a photo photoguard can read safely"
 	default:
-		nl = "Deze foto kon niet veilig gemaakt worden voor publicatie. De ICT-coördinator kijkt ernaar."
-		en = "it could not be made safe to publish; the ICT coordinator will look at it"
+		// issue 12: a held photo may be safe and refused by a target, or
+		// out of time: the note does not say it could not be made safe.
+		nl = "Deze foto is (nog) niet gepubliceerd. De ICT-coördinator kijkt ernaar."
+		en = "it was not published yet; the ICT coordinator will look at it"
 	}
 	text := fmt.Sprintf("%s\n\n%s\n%s\n\nNot published (%s): %s.\n\nDe foto is van deze map verwijderd en bewaard bij de ICT-coördinator.\n"+
 		"Je mag dit bericht weggooien.\n", noteMarker, filepath.Base(input), nl, out, en)
@@ -194,8 +197,11 @@ func advice(out Outcome) string {
 		return "This file is not a photo photoguard can read safely. Check it, and if it is a photo, export it\n" +
 			"again as JPEG or HEIC and put it back in the inbox."
 	}
-	return "photoguard could not make this photo safe to publish. See the reason; `photoguard explain` on\n" +
-		"this file shows the faces and decisions. Put it back in the inbox to try again."
+	// issue 12: the reason says why (a face check, a target that refused the
+	// photo, a time limit); the advice does not guess.
+	return "This photo was not published; the reason above says why. `photoguard explain` on this file\n" +
+		"shows the faces and decisions. Once the cause is gone, `photoguard retry HASH` (the short hash\n" +
+		"in this folder's name) puts it through again with the current register and configuration."
 }
 
 // moveWithReason moves src into the folder dest (created 0700) next to a
@@ -363,6 +369,7 @@ func (p *Pipeline) recoverRecord(ctx context.Context, sha string) error {
 				d.Published = true
 				d.Ref = ref
 				d.At = p.opt.Now().UTC()
+				p.confirmRecovered(sha, name, d.Name, ref) // issue 12: ledger
 			} else {
 				all = false
 			}

@@ -55,7 +55,12 @@ type Options struct {
 	// Journal records progress; nil only with DryRun. A dry run only reads
 	// it (journal.ReadOnly), to tell what was published already.
 	Journal *journal.Journal
-	Log     *slog.Logger
+	// Ledger and Audit, if set, record every publication (the publication
+	// ledger) and every outcome, publication and wipe (the audit log).
+	// (issue 12: ledger and audit wiring)
+	Ledger Ledger
+	Audit  Auditor
+	Log    *slog.Logger
 	// Hook, if set, is called at every step boundary (after the named step).
 	// Tests use it to stop the process at a chosen point.
 	Hook func(step string, j *Job)

@@ -213,6 +213,7 @@ func (p *Pipeline) duplicate(j *Job, prev *journal.Record) []Item {
 		items = append(items, it)
 	}
 	p.opt.Log.Info("duplicate not published again", "photo", short(j.SHA256))
+	p.auditOutcome(&Job{SHA256: j.SHA256}, Published, "duplicate: already published, not published again") // issue 12: audit log
 	return items
 }
 
@@ -252,7 +253,7 @@ func (p *Pipeline) publish(ctx context.Context, j *Job) {
 	}
 	p.hook("journal-publishing", j)
 	for _, d := range live {
-		ref, err := d.Dest.Target.Publish(ctx, d.Name, d.Output)
+		ref, err := p.publishTo(ctx, j, d) // issue 12: ledger and audit around Target.Publish
 		if err != nil {
 			if IsPermanent(err) {
 				d.Err = Hold(err, "target %s refused the photo", d.Dest.Name)
@@ -345,6 +346,7 @@ func (p *Pipeline) finishPublished(j *Job) []Item {
 		p.opt.Log.Error("journal: recording the outcome failed", "photo", short(j.SHA256), "err", err)
 	}
 	p.hook("done", j)
+	p.auditOutcome(j, Published, "") // issue 12: audit log
 	return p.items(j, func(it *Item) {
 		it.Kept = rec.Kept
 		if wipeErr != nil {
@@ -370,6 +372,7 @@ func (p *Pipeline) wipe(j *Job) error {
 	if err := removeFile(j.Path); err != nil {
 		return err
 	}
+	p.auditWipe(j.SHA256) // issue 12: audit log
 	return syncDir(filepath.Dir(j.Path))
 }
 

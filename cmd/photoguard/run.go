@@ -18,7 +18,6 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/pipeline/journal"
 )
 
 // stopTimeout bounds a graceful stop: the photo in hand is finished or rolled
@@ -81,7 +80,7 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 		log.Info("recovered photos an earlier run left half done", "count", n)
 	}
 	scanner := pipeline.NewScanner(st.p, cfg.Inbox)
-	go pruneJournal(ctx, st.journal, log)
+	go enforceRetention(ctx, cfg, st.journal, log) // issue 12: retention (was pruneJournal)
 
 	if path != "" {
 		go config.WatchFile(ctx, path, 10*time.Second, func(next *config.Config, err error) {
@@ -191,25 +190,4 @@ func daemonPID(stateDir string) int {
 		pid = -1
 	}
 	return pid
-}
-
-// journalKeep is how long the record of a finished photo is kept: long
-// enough to recognise a photo dropped again within the school year.
-const journalKeep = 400 * 24 * time.Hour
-
-// pruneJournal removes finished records older than journalKeep, at start and
-// once a day.
-func pruneJournal(ctx context.Context, j *journal.Journal, log *slog.Logger) {
-	for {
-		if n, err := j.Prune(journalKeep); err != nil {
-			log.Warn("journal: pruning old records", "err", err)
-		} else if n > 0 {
-			log.Info("journal: removed records of photos finished more than 400 days ago", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(24 * time.Hour):
-		}
-	}
 }

@@ -9,39 +9,54 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/ledger"
 )
 
 func takedownCmd() *cobra.Command {
-	var sha, pupil string
+	var req ledger.Request
+	var sha string
 	cmd := &cobra.Command{
-		Use:   "takedown [PHOTO]",
-		Short: "Remove a published photo from every target (a parent's request)",
-		Long: `Remove a published photo from every target it was published to. The photo is
-identified by its content: give the original file, or --sha with the sha256
-from a report or from photoguard status. With --pupil ID the pupil's
-objection to this photo is recorded too: if the original is put in the inbox
-again, it is published with that pupil blurred.`,
-		Args: cobra.MaximumNArgs(1),
+		Use:   "takedown [PHOTO...] [--pupil ID] [--channel C]",
+		Short: "Remove published photos from every target (a parent's request)",
+		Long: `Remove published photos from every target they were published to, and make
+sure a copy delivered again is published with the pupil redacted.
+
+Name the photos as you have them: a published file (publish/website/
+20261201-69a2f5949b21.jpg), its output name, the short hash that
+photoguard status and the output names show (any unambiguous prefix of at
+least 6 characters; an ambiguous one is refused with the candidates), or the
+original file. Or give --pupil ID alone: every published photo in which that
+pupil is visible (see photoguard published --pupil ID). --channel limits it
+to the targets of one channel.
+
+With --pupil, the pupil's objection to each photo is recorded: a copy
+delivered again is published with them redacted. Without it, every pupil
+visible in the photo is recorded as objecting. What a target cannot delete
+is listed for removal by hand (exit status 2). Every takedown is recorded in
+the publication ledger and the audit log. --dry-run lists what would go.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig()
 			if err != nil {
 				return err
 			}
-			sha, err := photoSHA256(args, sha, "give the photo or --sha")
-			if err != nil {
-				return err
+			req.Photos = args
+			if sha != "" {
+				req.Photos = append(req.Photos, sha)
 			}
-			return takedown(cmd.Context(), os.Stdout, cfg, sha, pupil)
+			return runTakedown(cmd.Context(), os.Stdout, cfg, req)
 		},
 	}
-	cmd.Flags().StringVar(&sha, "sha", "", "the photo's sha256 instead of the file")
-	cmd.Flags().StringVar(&pupil, "pupil", "", "also record this pupil's objection to the photo")
+	cmd.Flags().StringVar(&req.Pupil, "pupil", "", "every published photo in which this pupil id is visible (with photos: that pupil's objection to them)")
+	cmd.Flags().StringVar(&req.Channel, "channel", "", "only the targets of this channel ("+strings.Join(config.Channels, ", ")+")")
+	cmd.Flags().BoolVar(&req.DryRun, "dry-run", false, "list what would be taken down; change nothing")
+	cmd.Flags().StringVar(&sha, "sha", "", "the photo's hash (the same as giving it as an argument)")
 	return cmd
 }
 
@@ -63,66 +78,135 @@ func photoSHA256(files []string, sha, usage string) (string, error) {
 	return "", errors.New(usage)
 }
 
-func takedown(ctx context.Context, w io.Writer, cfg *config.Config, sha, pupil string) error {
+// takedown takes down one photo (a file, name or hash), recording pupil's
+// objection when pupil is given.
+func takedown(ctx context.Context, w io.Writer, cfg *config.Config, photo, pupil string) error {
+	return runTakedown(ctx, w, cfg, ledger.Request{Photos: []string{photo}, Pupil: pupil})
+}
+
+func runTakedown(ctx context.Context, w io.Writer, cfg *config.Config, req ledger.Request) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if pupil != "" {
-		store, err := openStore(cfg)
-		if err != nil {
-			return err
+	if req.Channel != "" && !consent.KnownChannel(req.Channel) {
+		return fmt.Errorf("--channel %q is not a channel (%s)", req.Channel, strings.Join(config.Channels, ", "))
+	}
+	td, closeAll, err := openTakedown(cfg, req.DryRun)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	res, err := td.Run(ctx, req)
+	if err != nil {
+		var amb *ledger.AmbiguousError
+		if errors.As(err, &amb) {
+			return fmt.Errorf("%w\nnothing was taken down", err)
 		}
-		if err := store.Object(sha, pupil, "takedown"); err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "%s objects to photo %s: blurred in it from now on\n", pupil, sha[:12])
+		return err
+	}
+	printTakedown(w, req, res)
+	if len(res.Manual) > 0 {
+		return exitError{exitAttention}
+	}
+	return nil
+}
+
+// openTakedown wires a Takedowner to the configuration: the ledger, the
+// journal, the targets and, unless it is a dry run, the consent store and
+// the audit log.
+func openTakedown(cfg *config.Config, dryRun bool) (*ledger.Takedowner, func(), error) {
+	td := &ledger.Takedowner{StateDir: cfg.StateDir,
+		NotInRegister: func(err error) bool { return errors.Is(err, consent.ErrNotInRegister) },
+		Target: func(name string) (pipeline.Target, error) {
+			t, ok := cfg.Targets[name]
+			if !ok {
+				return nil, errors.New("it is not in the configuration any more")
+			}
+			return openTarget(name, t)
+		}}
+	if dryRun {
+		td.Journal = journal.ReadOnly(cfg.StateDir)
+		return td, func() {}, nil
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("state_dir: %w", err)
+	}
+	led, aud, err := openRecords(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := openStore(cfg)
+	if err != nil {
+		return nil, nil, err
 	}
 	j, err := journal.Open(cfg.StateDir)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer j.Close()
-	unlock, err := j.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	rec, err := j.Get(sha)
-	if errors.Is(err, journal.ErrNotFound) {
-		return fmt.Errorf("photo %s was never processed here (no journal record)", sha[:12])
-	}
-	if err != nil {
-		return err
-	}
-	removed := 0
-	for name, d := range rec.Deliveries {
-		if !d.Published {
-			continue
+	td.Ledger, td.Audit, td.Objections, td.Journal = led, aud, store, j
+	return td, func() { j.Close() }, nil
+}
+
+func printTakedown(w io.Writer, req ledger.Request, res *ledger.Result) {
+	if len(res.Selected) == 0 {
+		switch {
+		case req.Pupil != "" && len(req.Photos) == 0:
+			fmt.Fprintf(w, "no published photo shows %s%s: nothing to take down\n", req.Pupil, onChannel(req.Channel))
+		default:
+			fmt.Fprintf(w, "nothing to take down%s\n", onChannel(req.Channel))
 		}
-		t, ok := cfg.Targets[name]
-		if !ok {
-			fmt.Fprintf(w, "target %s is not in the configuration: remove %s there by hand\n", name, d.Name)
-			continue
-		}
-		tg, err := openTarget(name, t)
-		if err != nil {
-			return err
-		}
-		ref := d.Ref
-		if ref == "" {
-			ref = d.Name
-		}
-		if err := tg.Remove(ctx, ref); err != nil {
-			return fmt.Errorf("target %s: %w", name, err)
-		}
-		d.Published, d.TakenDown = false, time.Now().UTC()
-		removed++
-		fmt.Fprintf(w, "removed %s from %s (%s)\n", d.Name, name, t.Path)
+		return
 	}
-	if removed == 0 {
-		fmt.Fprintf(w, "photo %s is not published anywhere now\n", sha[:12])
-		return nil
+	if req.DryRun {
+		fmt.Fprintf(w, "would take down (dry run: nothing changed) %s:\n", plural(len(res.Selected), "output"))
+		for _, r := range res.Selected {
+			fmt.Fprintf(w, "  %s\n", describeOutput(r))
+		}
+		return
 	}
-	rec.Outcome = "taken down"
-	return j.Put(rec)
+	for _, r := range res.Removed {
+		fmt.Fprintf(w, "removed    %s\n", describeOutput(r))
+	}
+	for _, o := range res.Objected {
+		fmt.Fprintf(w, "objection  %s is redacted in photo %s if it is delivered again\n", o.ID, o.SHA256[:12])
+	}
+	for _, id := range res.Unknown {
+		fmt.Fprintf(w, "not in the register: %s (not recognised any more, so redacted under the consent policy; nothing recorded)\n", id)
+	}
+	if res.Republish < len(res.Removed) {
+		fmt.Fprintf(w, "%s stay recorded as published: a copy delivered again is a duplicate and is not published\n",
+			plural(len(res.Removed)-res.Republish, "removed output"))
+	}
+	if len(res.Manual) > 0 {
+		fmt.Fprintf(w, "\ncould not be removed: remove %s by hand, then run this takedown again:\n", map[bool]string{true: "it", false: "them"}[len(res.Manual) == 1])
+		for _, m := range res.Manual {
+			fmt.Fprintf(w, "  %s\n      %s\n", describeOutput(m.Record), m.Problem)
+		}
+	}
+	for _, warn := range res.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+}
+
+// describeOutput is one output on one line: target, name, reference when it
+// is not the name, and who is visible in it (ids).
+func describeOutput(r *ledger.Record) string {
+	s := fmt.Sprintf("%-12s %s", r.Target, r.Name)
+	if r.Ref != "" && r.Ref != r.Name {
+		s += " (ref " + shown(r.Ref) + ")"
+	}
+	switch {
+	case r.Legacy:
+		s += "  shows: not recorded (published before the ledger)"
+	case len(r.Pupils) > 0:
+		s += "  shows: " + strings.Join(r.Pupils, ", ")
+	}
+	return s
+}
+
+func onChannel(ch string) string {
+	if ch == "" {
+		return ""
+	}
+	return " on channel " + ch
 }

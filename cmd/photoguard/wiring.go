@@ -106,6 +106,12 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		st.Close()
 		return nil, err
 	}
+	// issue 12: the publication ledger and the audit log.
+	led, aud, err := pipelineRecords(cfg, m.dryRun)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	giveUp := cfg.Watch.GiveUp
 	if m.batch {
 		// A batch runs over a folder that is complete: a file that does not
@@ -134,6 +140,8 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		Settle:       cfg.Watch.Settle,
 		GiveUp:       giveUp,
 		Journal:      st.journal,
+		Ledger:       led, // issue 12
+		Audit:        aud, // issue 12
 		Faces:        faces,
 		Log:          log,
 	})

@@ -227,11 +227,23 @@ func (j *Journal) Put(r *Record) error {
 		return fmt.Errorf("journal: bad hash %q", r.SHA256)
 	}
 	r.UpdatedAt = time.Now().UTC()
-	data, err := json.MarshalIndent(r, "", "  ")
+	data, err := json.MarshalIndent(stored(r), "", "  ")
 	if err != nil {
 		return err
 	}
 	return writeAtomic(j.dir, r.SHA256+".json", data)
+}
+
+// stored is what Put writes of r: a finished record keeps no input path
+// (a path may hold a child's name; the content hash is what identifies the
+// photo from then on). (issue 12)
+func stored(r *Record) *Record {
+	if r.State != Done {
+		return r
+	}
+	c := *r
+	c.Input, c.Rel = "", ""
+	return &c
 }
 
 // Delete removes the record of sha (a claim rolled back).
@@ -273,21 +285,28 @@ func (j *Journal) List() ([]*Record, error) {
 // Prune removes records that are done and older than keep. They only serve
 // to recognise re-delivered content.
 func (j *Journal) Prune(keep time.Duration) (int, error) {
+	recs, err := j.PruneBefore(time.Now().Add(-keep), false)
+	return len(recs), err
+}
+
+// PruneBefore removes the records that are done and were last updated
+// before cutoff, and returns them (a dry run only returns them). (issue 12)
+func (j *Journal) PruneBefore(cutoff time.Time, dryRun bool) ([]*Record, error) {
 	unlock, err := j.Lock()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer unlock()
 	recs, err := j.List()
-	n := 0
+	var out []*Record
 	for _, r := range recs {
-		if r.State == Done && time.Since(r.UpdatedAt) > keep {
-			if j.Delete(r.SHA256) == nil {
-				n++
+		if r.State == Done && r.UpdatedAt.Before(cutoff) {
+			if dryRun || j.Delete(r.SHA256) == nil {
+				out = append(out, r)
 			}
 		}
 	}
-	return n, err
+	return out, err
 }
 
 func validSHA(s string) bool {

@@ -87,3 +87,52 @@ func rewrite(t *testing.T, j *Journal, r *Record) {
 		t.Fatal(err)
 	}
 }
+
+// TestDoneRecordsKeepNoPath: once a photo is done its record no longer
+// holds the input's path (which may hold a child's name); while it is in
+// progress it does (recovery needs it).
+func TestDoneRecordsKeepNoPath(t *testing.T) {
+	j, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	r := &Record{SHA256: sha('d'), Input: "/srv/inbox/groep-5/Pietje Puk.jpg", Rel: "groep-5/Pietje Puk.jpg", State: Claimed}
+	if err := j.Put(r); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := j.Get(r.SHA256); got.Input == "" || got.Rel == "" {
+		t.Fatalf("claimed record lost its path: %+v", got)
+	}
+	r.State, r.Outcome = Done, "published"
+	if err := j.Put(r); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(j.dir, r.SHA256+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "Pietje") || strings.Contains(string(data), "groep-5") {
+		t.Errorf("done record keeps the path:\n%s", data)
+	}
+	if r.Input == "" {
+		t.Error("Put changed the caller's record")
+	}
+	// Pruning by a cutoff: a dry run removes nothing.
+	recs, err := j.PruneBefore(time.Now().Add(time.Hour), true)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("dry run: %d, %v", len(recs), err)
+	}
+	if _, err := j.Get(r.SHA256); err != nil {
+		t.Fatal("a dry run pruned")
+	}
+	if recs, err := j.PruneBefore(time.Now().Add(-time.Hour), false); err != nil || len(recs) != 0 {
+		t.Fatalf("pruned a recent record: %d, %v", len(recs), err)
+	}
+	if recs, err := j.PruneBefore(time.Now().Add(time.Hour), false); err != nil || len(recs) != 1 {
+		t.Fatalf("prune: %d, %v", len(recs), err)
+	}
+	if _, err := j.Get(r.SHA256); err != ErrNotFound {
+		t.Fatalf("still there: %v", err)
+	}
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/pipeline/audit"
+	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/retention"
+)
+
+func purgeCmd() *cobra.Command {
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "purge [--dry-run]",
+		Short: "Delete what state_dir keeps past its retention (photos not published, review records, old journal records)",
+		Long: `Delete what is past its retention (config: retention.originals,
+retention.review, retention.journal): photos in rejected/, quarantine/ and
+held/ (and held photos whose content was published since), review records,
+and the journal records of photos finished long ago. photoguard run does
+this at start and every hour; this command does it now. --dry-run lists what
+would go.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			return runPurge(os.Stdout, cfg, dryRun)
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be deleted; delete nothing")
+	return cmd
+}
+
+// purger is the Purger of the configuration, with the journal given.
+func purger(cfg *config.Config, j *journal.Journal, dryRun bool) (*retention.Purger, error) {
+	p := &retention.Purger{StateDir: cfg.StateDir, Journal: j, Policy: retention.Policy{
+		Originals: cfg.Retention.Originals, Review: cfg.Retention.Review, Journal: cfg.Retention.Journal}}
+	if !dryRun {
+		aud, err := audit.Open(cfg.StateDir, audit.Options{})
+		if err != nil {
+			return nil, err
+		}
+		p.Audit = aud
+	}
+	return p, nil
+}
+
+func runPurge(w io.Writer, cfg *config.Config, dryRun bool) error {
+	if _, err := os.Stat(cfg.StateDir); err != nil {
+		return fmt.Errorf("state_dir: %w", err)
+	}
+	j := journal.ReadOnly(cfg.StateDir)
+	if !dryRun {
+		var err error
+		if j, err = journal.Open(cfg.StateDir); err != nil {
+			return err
+		}
+		defer j.Close()
+	}
+	p, err := purger(cfg, j, dryRun)
+	if err != nil {
+		return err
+	}
+	removed, err := p.Run(dryRun)
+	verb := "deleted"
+	if dryRun {
+		verb = "would delete (dry run)"
+	}
+	for _, r := range removed {
+		fmt.Fprintf(w, "%s %s/%s  (%s, %s)\n", verb, r.Folder, shown(r.Name), r.At.Local().Format("2006-01-02"), r.Why)
+	}
+	if len(removed) == 0 {
+		fmt.Fprintln(w, "nothing is past its retention")
+	}
+	return err
+}
+
+// retentionEvery is how often the service purges.
+const retentionEvery = time.Hour
+
+// enforceRetention purges what is past its retention at start and every
+// hour, until ctx ends.
+func enforceRetention(ctx context.Context, cfg *config.Config, j *journal.Journal, log *slog.Logger) {
+	p, err := purger(cfg, j, false)
+	if err != nil {
+		log.Error("retention: photos past their retention are not deleted", "err", err)
+		return
+	}
+	for {
+		removed, err := p.Run(false)
+		if err != nil {
+			log.Warn("retention: deleting what is past its retention", "err", err)
+		}
+		if len(removed) > 0 {
+			log.Info("retention: deleted what is past its retention (see the audit log)", "count", len(removed))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(retentionEvery):
+		}
+	}
+}
