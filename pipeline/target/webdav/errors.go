@@ -4,47 +4,17 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/photoguard/photoguard/pipeline/target/internal/remote"
 )
 
 // Error is a failed WebDAV call. Its message names the operation, the photo
 // (a neutral output name) and the server's answer; never the password.
-type Error struct {
-	Op     string // "uploading", "renaming the upload to", "deleting", ...
-	Name   string
-	Status int // the HTTP status, 0 for a network error
-	Hint   string
-	Err    error
-	perm   bool
-}
+type Error = remote.Error
 
-func (e *Error) Error() string {
-	msg := "webdav target: " + e.Op + " " + e.Name + ": "
-	switch {
-	case e.Status != 0:
-		msg += fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
-	case e.Err != nil:
-		msg += e.Err.Error()
-	}
-	if e.Hint != "" {
-		msg += " (" + e.Hint + ")"
-	}
-	return msg
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// Permanent reports whether retrying cannot help: the server refused the
-// credentials, the request or the photo, or the certificate is not trusted.
-func (e *Error) Permanent() bool { return e.perm }
-
-type permanentError struct{ error }
-
-func (permanentError) Permanent() bool { return true }
-func (e permanentError) Unwrap() error { return e.error }
-func permanent(err error) error        { return permanentError{err} }
+func permanent(err error) error { return remote.Permanent(err) }
 
 // permanentStatus says which answers retrying will not change. 5xx, 408,
 // 423 (locked), 425 and 429 pass; the other refusals do not.
@@ -99,7 +69,8 @@ func hint(code int, resp *http.Response) string {
 }
 
 func statusError(op, name string, resp *http.Response) error {
-	return &Error{Op: op, Name: name, Status: resp.StatusCode, Hint: hint(resp.StatusCode, resp), perm: permanentStatus(resp.StatusCode)}
+	return &Error{Target: "webdav target", Op: op, Name: name, Status: resp.StatusCode, Hint: hint(resp.StatusCode, resp),
+		Err: errors.New(resp.Status), Perm: permanentStatus(resp.StatusCode)}
 }
 
 // wrap classifies an error of the transport: a certificate that is not
@@ -110,23 +81,23 @@ func (t *Target) wrap(op, name string, err error) error {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	e := &Error{Op: op, Name: name, Err: err}
+	e := &Error{Target: "webdav target", Op: op, Name: name, Err: err}
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var invalid x509.CertificateInvalidError
 	var verify *tls.CertificateVerificationError
 	switch {
 	case errors.As(err, &unknownCA), errors.As(err, &verify):
-		e.perm = true
+		e.Perm = true
 		e.Hint = "the server's certificate is not trusted: if the school uses its own certificate authority, give it with ca_file"
 	case errors.As(err, &hostErr):
-		e.perm = true
+		e.Perm = true
 		e.Hint = "the server's certificate is for another name: check url"
 	case errors.As(err, &invalid):
-		e.perm = true
+		e.Perm = true
 		e.Hint = "the server's certificate is not valid (expired?)"
 	case errors.Is(err, http.ErrSchemeMismatch):
-		e.perm = true
+		e.Perm = true
 		e.Hint = "the server speaks plain http, not https"
 	}
 	return e

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/pipeline/internal/fsync"
+	"github.com/photoguard/photoguard/pipeline/target/internal/remote"
 )
 
 // tempPrefix starts the names of uploads in progress: hidden, like the dir
@@ -203,12 +204,7 @@ func transport(caFile string) (http.RoundTripper, error) {
 // Folder is the folder's URL (no credentials in it), for messages.
 func (t *Target) Folder() string { return t.base.String() }
 
-func checkName(name string) error {
-	if name == "" || name != path.Base(name) || strings.HasPrefix(name, ".") || strings.ContainsAny(name, "/\\") {
-		return permanent(fmt.Errorf("webdav target: %q is not a plain file name", name))
-	}
-	return nil
-}
+func checkName(name string) error { return remote.CheckName("webdav target", name) }
 
 // ref is the reference of name: its path below the URL, "/photos/x.jpg".
 func (t *Target) ref(name string) string {

@@ -18,6 +18,7 @@ import (
 	xwebdav "golang.org/x/net/webdav"
 
 	"github.com/photoguard/photoguard/pipeline/target"
+	"github.com/photoguard/photoguard/pipeline/target/internal/targettest"
 	"github.com/photoguard/photoguard/pipeline/target/webdav/webdavtest"
 )
 
@@ -39,26 +40,12 @@ func (d davServer) target(t *testing.T, path string) *Target {
 	return tg
 }
 
-func reader(dir string) func(string) ([]byte, error) {
-	return func(name string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, name)) }
-}
-
-func noTemps(t *testing.T, dir string) {
-	t.Helper()
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
-			t.Errorf("left behind: %s", e.Name())
-		}
-	}
-}
-
 func TestConformanceInProcess(t *testing.T) {
 	root := t.TempDir()
 	d := newDAV(t, root)
 	tg := d.target(t, "photos/website")
-	target.Conformance(t, tg, reader(filepath.Join(root, "photos", "website")))
-	noTemps(t, filepath.Join(root, "photos", "website"))
+	target.Conformance(t, tg, targettest.Reader(filepath.Join(root, "photos", "website")))
+	targettest.NoTemps(t, filepath.Join(root, "photos", "website"))
 }
 
 // rclone serve webdav is a WebDAV server the project does not write.
@@ -94,8 +81,8 @@ func TestConformanceRclone(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(root, "photos", "website")
-	target.Conformance(t, tg, reader(dir))
-	noTemps(t, dir)
+	target.Conformance(t, tg, targettest.Reader(dir))
+	targettest.NoTemps(t, dir)
 
 	// A wrong password is refused, permanently, and not repeated.
 	bad, _ := New(Options{URL: fmt.Sprintf("http://127.0.0.1:%d/", port), Path: "photos", User: testUser, Password: "wrong-Pa55"})
@@ -160,7 +147,7 @@ func TestCutMidUpload(t *testing.T) {
 		t.Fatal("Exists says the cut photo is there")
 	}
 	// The partial upload was deleted (the server is still up).
-	noTemps(t, root)
+	targettest.NoTemps(t, root)
 
 	d.CutUploads(false)
 	if _, err := tg.Publish(context.Background(), "p.jpg", data); err != nil {
@@ -243,7 +230,7 @@ func TestStatusClassified(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(root, "p.jpg")); !os.IsNotExist(err) {
 				t.Error("the photo is there after a failure")
 			}
-			noTemps(t, root)
+			targettest.NoTemps(t, root)
 		})
 	}
 	// 409 on PUT: the folder went away; it is made again and the photo goes.
