@@ -44,6 +44,10 @@ packages=(build-essential pkg-config curl ca-certificates bzip2 unzip
 	libdlib-dev libdlib-data libatlas-base-dev libopenblas-dev liblapack-dev
 	libjpeg62-turbo-dev libheif-dev libheif-examples libimage-exiftool-perl strace
 	imagemagick python3)
+# The network targets' tests (issue 12): rclone serve webdav is the WebDAV
+# server, a private OpenSSH sshd (started by the test on 127.0.0.1) the SFTP
+# server.
+packages+=(rclone openssh-server)
 
 if [ "${PHOTOGUARD_SKIP_APT:-}" != 1 ]; then
 	missing=()
