@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/pipeline/target/open"
 )
 
 //go:embed default.yaml
@@ -55,11 +56,28 @@ type Config struct {
 	File string `mapstructure:"-"`
 }
 
-// Target is one publishing destination.
+// Target is one publishing destination. Which keys a type uses (and
+// needs) pipeline/target/open says; secrets are only ever named (a file, an
+// environment variable), never written here.
 type Target struct {
-	Type    string `mapstructure:"type"`
-	Path    string `mapstructure:"path"`
-	Channel string `mapstructure:"channel"`
+	Type         string `mapstructure:"type"`
+	URL          string `mapstructure:"url"`
+	Address      string `mapstructure:"address"`
+	Path         string `mapstructure:"path"`
+	User         string `mapstructure:"user"`
+	PasswordFile string `mapstructure:"password_file"`
+	PasswordEnv  string `mapstructure:"password_env"`
+	KeyFile      string `mapstructure:"key_file"`
+	KnownHosts   string `mapstructure:"known_hosts"`
+	CAFile       string `mapstructure:"ca_file"`
+	Channel      string `mapstructure:"channel"`
+}
+
+// Options are the target's settings for pipeline/target/open, which
+// validates them and builds the target.
+func (t Target) Options(name string) open.Options {
+	return open.Options{Name: name, Type: t.Type, URL: t.URL, Address: t.Address, Path: t.Path, User: t.User,
+		PasswordFile: t.PasswordFile, PasswordEnv: t.PasswordEnv, KeyFile: t.KeyFile, KnownHosts: t.KnownHosts, CAFile: t.CAFile}
 }
 
 // Categories are the photo categories staff flagged.
@@ -244,8 +262,8 @@ func Parse(file []byte, base string, environ []string) (*Config, error) {
 	if err := v.UnmarshalExact(&cfg); err != nil {
 		return nil, fmt.Errorf("%s", cleanDecodeError(err))
 	}
-	cfg.resolvePaths(base)
 	cfg.normalise()
+	cfg.resolvePaths(base)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -320,6 +338,10 @@ func isKnown(key string) bool {
 func unknownKeys(keys []string) Errors {
 	var errs Errors
 	for _, k := range keys {
+		if strings.HasPrefix(k, "targets.") && open.IsSecretKey(k) {
+			errs = append(errs, &Error{Key: k, Msg: open.PlainSecretMsg})
+			continue
+		}
 		if !isKnown(k) {
 			msg := "unknown key"
 			if s := suggest(k); s != "" {
@@ -442,7 +464,13 @@ func (c *Config) resolvePaths(base string) {
 	c.StateDir = abs(c.StateDir)
 	c.ModelsDir = abs(c.ModelsDir)
 	for name, t := range c.Targets {
-		t.Path = abs(t.Path)
+		// Only a dir target's path is on this machine; the others' is a
+		// folder on the server.
+		if t.Type == "dir" {
+			t.Path = abs(t.Path)
+		}
+		t.PasswordFile, t.KeyFile = abs(t.PasswordFile), abs(t.KeyFile)
+		t.KnownHosts, t.CAFile = abs(t.KnownHosts), abs(t.CAFile)
 		c.Targets[name] = t
 	}
 }
@@ -458,6 +486,9 @@ func (c *Config) normalise() {
 	}
 	for name, t := range c.Targets {
 		t.Type = strings.ToLower(strings.TrimSpace(t.Type))
+		if t.Type == "" {
+			t.Type = "dir"
+		}
 		t.Channel = strings.ToLower(strings.TrimSpace(t.Channel))
 		c.Targets[name] = t
 	}
@@ -533,15 +564,8 @@ func (c *Config) Validate() error {
 		if !validName(name) {
 			bad(key, "target names use lower-case letters, digits, - and _")
 		}
-		switch t.Type {
-		case "dir":
-		case "":
-			bad(key+".type", "must be set (dir)")
-		default:
-			bad(key+".type", "%q is not a target type (dir)", t.Type)
-		}
-		if t.Path == "" {
-			bad(key+".path", "must be set")
+		for _, p := range t.Options(name).Validate() {
+			bad(p.Key, "%s", p.Msg)
 		}
 		if !isChannel(t.Channel) {
 			bad(key+".channel", "%q is not a channel (%s)", t.Channel, strings.Join(Channels, ", "))
@@ -597,7 +621,7 @@ func (c *Config) checkFolders(bad func(key, format string, args ...any)) {
 	}
 	for _, name := range c.TargetNames() {
 		t := c.Targets[name]
-		if t.Path == "" {
+		if t.Path == "" || t.Type != "dir" {
 			continue
 		}
 		p := t.Path
@@ -652,6 +676,18 @@ func isChannel(s string) bool {
 		}
 	}
 	return false
+}
+
+// Warnings are what `config check` points out without refusing the
+// configuration (a password file its group may read), one line each.
+func (c *Config) Warnings() []string {
+	var out []string
+	for _, name := range c.TargetNames() {
+		for _, p := range c.Targets[name].Options(name).Warnings() {
+			out = append(out, p.Error())
+		}
+	}
+	return out
 }
 
 // TargetNames returns the target names in a stable order.

@@ -33,6 +33,9 @@ func configCmd() *cobra.Command {
 				src = "built-in defaults"
 			}
 			fmt.Printf("%s: OK\n", src)
+			for _, w := range cfg.Warnings() {
+				fmt.Fprintln(os.Stderr, "warning: "+w)
+			}
 			fmt.Printf("  inbox:      %s\n  state_dir:  %s\n  models_dir: %s\n", cfg.Inbox, cfg.StateDir, cfg.ModelsDir)
 			for _, name := range cfg.TargetNames() {
 				t := cfg.Targets[name]

@@ -12,7 +12,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/consent"
-	"github.com/photoguard/photoguard/pipeline/target/dir"
+	"github.com/photoguard/photoguard/pipeline/target/open"
 	"github.com/photoguard/photoguard/redact/decode"
 )
 
@@ -153,18 +153,10 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 	return st, nil
 }
 
-// openTarget opens the configured target name: the one place that knows
-// the target types.
+// openTarget opens the configured target name (pipeline/target/open knows
+// the types).
 func openTarget(name string, t config.Target) (pipeline.Target, error) {
-	switch t.Type {
-	case "dir":
-		tg, err := dir.New(t.Path)
-		if err != nil {
-			return nil, fmt.Errorf("target %s: %w", name, err)
-		}
-		return tg, nil
-	}
-	return nil, fmt.Errorf("target %s: type %q is not supported", name, t.Type)
+	return open.New(t.Options(name))
 }
 
 // checkFolders refuses a run whose input folder holds photoguard's own
@@ -182,6 +174,9 @@ func checkFolders(cfg *config.Config, in string, targets []string) error {
 		return fmt.Errorf("state_dir (%s) is inside the photo folder (%s); keep them apart", cfg.StateDir, in)
 	}
 	for _, t := range targets {
+		if cfg.Targets[t].Type != "dir" {
+			continue // its path is on a server
+		}
 		if p := cfg.Targets[t].Path; within(p, in) || within(in, p) {
 			return fmt.Errorf("target %s (%s) and the photo folder (%s) overlap; keep them apart", t, p, in)
 		}

@@ -1,0 +1,107 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The target keys of issue 12: each type's keys, secrets only by file or
+// environment variable, paths resolved only where they are on this machine.
+func TestTargetKeys(t *testing.T) {
+	base := t.TempDir()
+	if err := os.WriteFile(filepath.Join(base, "webdav.pw"), []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "known_hosts"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "id_ed25519"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	yaml := `inbox: /srv/in
+state_dir: /srv/state
+targets:
+  local:
+    path: out
+    channel: website
+  cloud:
+    type: webdav
+    url: https://cloud.school.nl/remote.php/dav/files/foto/
+    path: /
+    user: foto
+    password_file: webdav.pw
+    channel: newsletter
+  web:
+    type: sftp
+    address: web.school.nl:22
+    user: foto
+    key_file: id_ed25519
+    known_hosts: known_hosts
+    path: public_html/fotos
+    channel: website
+`
+	cfg, err := Parse([]byte(yaml), base, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Targets["local"]; got.Type != "dir" || got.Path != filepath.Join(base, "out") {
+		t.Errorf("dir target: %+v", got)
+	}
+	cloud := cfg.Targets["cloud"]
+	if cloud.Path != "/" || cloud.PasswordFile != filepath.Join(base, "webdav.pw") {
+		t.Errorf("webdav target: %+v", cloud)
+	}
+	web := cfg.Targets["web"]
+	if web.Path != "public_html/fotos" || web.KnownHosts != filepath.Join(base, "known_hosts") || web.KeyFile != filepath.Join(base, "id_ed25519") {
+		t.Errorf("sftp target: %+v", web)
+	}
+	// A remote path of "/" is not a folder here: it overlaps nothing.
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, c := range []struct {
+		yaml string
+		want []string
+	}{
+		{"targets:\n  cloud:\n    type: webdav\n    url: https://a.nl/dav/\n    user: u\n    password: geheim\n    channel: website\n",
+			[]string{"targets.cloud.password: a password in plain text does not belong in the configuration file"}},
+		{"targets:\n  cloud:\n    type: webdav\n    url: https://u:geheim@a.nl/dav/\n    channel: website\n",
+			[]string{"targets.cloud.url:", "holds a user or password"}},
+		{"targets:\n  web:\n    type: sftp\n    address: h:22\n    user: u\n    password_env: PG_PW\n    channel: website\n",
+			[]string{"targets.web.known_hosts: must be set"}},
+		{"targets:\n  web:\n    type: sftp\n    address: h:22\n    user: u\n    password_env: PG_PW\n    known_hosts: nope\n    channel: website\n",
+			[]string{"targets.web.known_hosts:", "no such file"}},
+		{"targets:\n  x:\n    type: ftp\n    channel: website\n", []string{`targets.x.type: "ftp" is not a target type (dir, webdav, wordpress, sftp)`}},
+		// The dir target's overlap checks still hold.
+		{"inbox: /srv/in\ntargets:\n  x:\n    path: /srv/in/out\n    channel: website\n", []string{"targets.x.path:", "overlap"}},
+	} {
+		_, err := Parse([]byte(c.yaml), base, nil)
+		if err == nil {
+			t.Errorf("accepted:\n%s", c.yaml)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q lacks %q", err, w)
+			}
+		}
+		if strings.Contains(err.Error(), "geheim") {
+			t.Errorf("the password is in the error: %v", err)
+		}
+	}
+
+	// A password file its group may read: a warning for config check.
+	if err := os.Chmod(filepath.Join(base, "webdav.pw"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err = Parse([]byte(yaml), base, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := cfg.Warnings(); len(w) != 1 || !strings.Contains(w[0], "targets.cloud.password_file") {
+		t.Errorf("warnings: %v", w)
+	}
+}
