@@ -1,6 +1,8 @@
 package dir
 
 import (
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
+
 	"context"
 	"os"
 	"path/filepath"
@@ -32,8 +34,8 @@ func TestConformance(t *testing.T) {
 
 func TestStaleTempRemoved(t *testing.T) {
 	d := t.TempDir()
-	stale := filepath.Join(d, tempPrefix+"dead.tmp")
-	fresh := filepath.Join(d, tempPrefix+"busy.tmp")
+	stale := filepath.Join(d, fsync.TempPrefix+"dead.tmp")
+	fresh := filepath.Join(d, fsync.TempPrefix+"busy.tmp")
 	for _, p := range []string{stale, fresh} {
 		if err := os.WriteFile(p, []byte("half"), 0o644); err != nil {
 			t.Fatal(err)
