@@ -1,8 +1,6 @@
 package dir
 
 import (
-	"github.com/photoguard/photoguard/pipeline/internal/fsync"
-
 	"context"
 	"os"
 	"path/filepath"
@@ -11,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 	"github.com/photoguard/photoguard/pipeline/target"
 )
 
