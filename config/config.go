@@ -59,6 +59,10 @@ type Target struct {
 	Type    string `mapstructure:"type"`
 	Path    string `mapstructure:"path"`
 	Channel string `mapstructure:"channel"`
+	// MaxSide and Quality shape this target's photos; 0 (unset) takes
+	// output.max_side and output.quality.
+	MaxSide int `mapstructure:"max_side"`
+	Quality int `mapstructure:"quality"`
 }
 
 // Categories are the photo categories staff flagged.
@@ -111,7 +115,14 @@ func (c Consent) SchoolYearStartMD() (time.Month, int, error) {
 	return t.Month(), t.Day(), nil
 }
 
-// Output shapes the published JPEG.
+// The ranges of output.max_side and output.quality, and of a target's own.
+const (
+	minOutputSide, maxOutputSide = 256, 8192
+	minQuality, maxQuality       = 40, 100
+)
+
+// Output shapes the published JPEG (each target may set its own, see
+// Target).
 type Output struct {
 	MaxSide int `mapstructure:"max_side"`
 	Quality int `mapstructure:"quality"`
@@ -533,6 +544,12 @@ func (c *Config) Validate() error {
 		if !isChannel(t.Channel) {
 			bad(key+".channel", "%q is not a channel (%s)", t.Channel, strings.Join(Channels, ", "))
 		}
+		if t.MaxSide != 0 {
+			intRange(key+".max_side", t.MaxSide, minOutputSide, maxOutputSide)
+		}
+		if t.Quality != 0 {
+			intRange(key+".quality", t.Quality, minQuality, maxQuality)
+		}
 	}
 	if c.DefaultTarget != "" {
 		if _, ok := c.Targets[c.DefaultTarget]; !ok {
@@ -544,8 +561,8 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("categories.reject[%d]", i), "must not be empty")
 		}
 	}
-	intRange("output.max_side", c.Output.MaxSide, 256, 8192)
-	intRange("output.quality", c.Output.Quality, 40, 100)
+	intRange("output.max_side", c.Output.MaxSide, minOutputSide, maxOutputSide)
+	intRange("output.quality", c.Output.Quality, minQuality, maxQuality)
 	intRange("limits.max_file_mb", c.Limits.MaxFileMB, 1, 500)
 	intRange("limits.max_side", c.Limits.MaxSide, 256, 65535)
 	if c.Limits.MaxPixels < 100_000 || c.Limits.MaxPixels > 500_000_000 {

@@ -51,9 +51,6 @@ annotated copy shows every face unredacted: never publish it.`,
 }
 
 func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target, out string) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	targets := cfg.TargetNames()
 	if target != "" {
 		t, err := cfg.ResolveTarget(target)
@@ -70,7 +67,8 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 	if err != nil {
 		return err
 	}
-	st, err := buildPipeline(cfg, log, runMode{targets: targets, dryRun: true, batch: true})
+	// Explain is Process without the commit: what a batch would do.
+	st, err := openPipeline(cfg, log, runMode{targets: targets, dryRun: true, batch: true})
 	if err != nil {
 		return err
 	}

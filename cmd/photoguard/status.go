@@ -38,7 +38,7 @@ func statusCmd() *cobra.Command {
 }
 
 func printStatus(w io.Writer, cfg *config.Config, last int) error {
-	switch pid := daemonPID(cfg.StateDir); {
+	switch pid := journal.RunPID(cfg.StateDir); {
 	case pid > 0:
 		fmt.Fprintf(w, "service:  running (pid %d)\n", pid)
 	case pid < 0:
