@@ -15,6 +15,8 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/analyze"
+	"github.com/photoguard/photoguard/pipeline/consent"
 )
 
 //go:embed default.yaml
@@ -28,8 +30,9 @@ func Example() []byte { return bytes.Clone(defaultYAML) }
 // overrides output.quality.
 const EnvPrefix = "PHOTOGUARD"
 
-// Channels a target can publish to; consent is given per channel.
-var Channels = []string{"website", "social_media", "newsletter", "parent_portal"}
+// Channels a target can publish to; consent is given per channel. They are
+// the protected store's (consent.Channels).
+var Channels = consent.Channels()
 
 // Config is photoguard's whole configuration. Every field is set: the
 // embedded default.yaml provides a value for each key.
@@ -491,23 +494,30 @@ func (c *Config) Validate() error {
 			bad(key, "%v is out of range (%v to %v)", v, lo, hi)
 		}
 	}
-	oneOf("faces.policy", c.Faces.Policy, "consent", "objections")
+	// A setting's vocabulary and range are its owner's (detect, analyze,
+	// redact, consent): config adds the key to the owner's message.
+	owned := func(key string, err error) {
+		if err != nil {
+			bad(key, "%v", err)
+		}
+	}
+	owned("faces.policy", detect.Policy(c.Faces.Policy).Validate())
 	oneOf("faces.detector", c.Faces.Detector, "hog", "cnn", "hog+cnn")
 	// The detector's ranges are detect's: the same that detect/dlib refuses.
 	intRange("faces.detect_max_side", c.Faces.DetectMaxSide, detect.MinDetectMaxSide, detect.MaxDetectMaxSide)
 	intRange("faces.upsample", c.Faces.Upsample, detect.MinUpsample, detect.MaxUpsample)
 	intRange("faces.cnn_max_side", c.Faces.CNNMaxSide, detect.MinCNNMaxSide, detect.MaxCNNMaxSide)
-	floatRange("faces.threshold", c.Faces.Threshold, 0.2, 0.6)
-	floatRange("faces.margin", c.Faces.Margin, 0, 0.5)
-	intRange("faces.min_face_px", c.Faces.MinFacePx, 20, 400)
-	intRange("faces.coverage_px", c.Faces.CoveragePx, 8, 200)
-	if c.Faces.CoveragePx > c.Faces.MinFacePx {
-		bad("faces.coverage_px", "%d is larger than faces.min_face_px (%d): every face that can be matched must be looked for", c.Faces.CoveragePx, c.Faces.MinFacePx)
-	}
+	floatRange("faces.threshold", c.Faces.Threshold, detect.MinThreshold, detect.MaxThreshold)
+	floatRange("faces.margin", c.Faces.Margin, detect.MinMargin, detect.MaxMargin)
+	intRange("faces.min_face_px", c.Faces.MinFacePx, detect.MinMinFacePx, detect.MaxMinFacePx)
+	owned("faces.coverage_px", analyze.Config{CoveragePx: float64(c.Faces.CoveragePx), MinFacePx: float64(c.Faces.MinFacePx)}.Validate())
 	oneOf("faces.finder", c.Faces.Finder, "blazeface", "none")
 	intRange("faces.analysis_max_side", c.Faces.AnalysisMaxSide, 1024, 16384)
 	intRange("faces.memory_mb", c.Faces.MemoryMB, 256, 16384)
 	durRange("faces.time_budget", c.Faces.TimeBudget, time.Second, time.Hour)
+	// redact's own (RedactOptions.Validate); redact links libjpeg and
+	// libheif, which config must not, until its masks are a package of
+	// their own.
 	oneOf("faces.redact.mode", c.Faces.Redact.Mode, "blur", "pixelate", "fill")
 	oneOf("faces.redact.shape", c.Faces.Redact.Shape, "ellipse", "box")
 	floatRange("faces.redact.mask_scale", c.Faces.Redact.MaskScale, 1.0, 3.0)

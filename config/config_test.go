@@ -3,6 +3,7 @@ package config
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -384,6 +385,26 @@ func TestKeepRestartOnly(t *testing.T) {
 		}
 		if !ok {
 			t.Errorf("restart-only %q is not a configuration key", k)
+		}
+	}
+}
+
+// config composes the options of the packages that own them but links no
+// native code (DESIGN.md: cgo confined to one small package each): nothing it
+// depends on has cgo files.
+func TestNoCgoBelowConfig(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool on PATH")
+	}
+	out, err := exec.Command(goTool, "list", "-deps", "-f", "{{.ImportPath}} {{len .CgoFiles}}", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, n, _ := strings.Cut(line, " ")
+		if n != "0" && pkg != "runtime/cgo" && !strings.HasPrefix(pkg, "net") && !strings.HasPrefix(pkg, "os/user") {
+			t.Errorf("config depends on %s, which has cgo files", pkg)
 		}
 	}
 }

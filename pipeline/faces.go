@@ -59,10 +59,11 @@ func (f *FaceOptions) validate() error {
 	if f.Register == nil {
 		return fmt.Errorf("pipeline: no register")
 	}
-	switch f.Policy {
-	case detect.PolicyConsent, detect.PolicyObjections:
-	default:
-		return fmt.Errorf("pipeline: unknown policy %q", f.Policy)
+	if err := f.Policy.Validate(); err != nil {
+		return fmt.Errorf("pipeline: policy: %w", err)
+	}
+	if err := f.Match.Validate(); err != nil {
+		return fmt.Errorf("pipeline: %w", err)
 	}
 	return f.Redact.Validate()
 }

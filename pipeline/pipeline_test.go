@@ -411,7 +411,7 @@ func TestTargetDown(t *testing.T) {
 	fl.mu.Lock()
 	fl.err = permErr{errors.New("403 forbidden")}
 	fl.mu.Unlock()
-	in = e.write("b.jpg", photo(t, 12))
+	e.write("b.jpg", photo(t, 12))
 	it = one(t, e.batch(), "b.jpg")
 	if it.Outcome != Held || it.Aside == "" || !strings.Contains(it.Reason, "refused") {
 		t.Errorf("permanent: %+v", it)
