@@ -664,6 +664,19 @@ func isChannel(s string) bool {
 	return false
 }
 
+// OutputOf is the output target name publishes with: its own max_side and
+// quality where set, output's otherwise.
+func (c *Config) OutputOf(name string) Output {
+	out, t := c.Output, c.Targets[name]
+	if t.MaxSide != 0 {
+		out.MaxSide = t.MaxSide
+	}
+	if t.Quality != 0 {
+		out.Quality = t.Quality
+	}
+	return out
+}
+
 // TargetNames returns the target names in a stable order.
 func (c *Config) TargetNames() []string {
 	names := make([]string, 0, len(c.Targets))

@@ -338,6 +338,9 @@ func TestTargetOutputSettings(t *testing.T) {
 	if p, w := cfg.Targets["portal"], cfg.Targets["website"]; p.MaxSide != 1024 || p.Quality != 75 || w.MaxSide != 0 || w.Quality != 0 {
 		t.Errorf("portal %+v, website %+v", p, w)
 	}
+	if p, w := cfg.OutputOf("portal"), cfg.OutputOf("website"); p != (Output{1024, 75}) || w != cfg.Output {
+		t.Errorf("output of portal %+v, of website %+v (global %+v)", p, w, cfg.Output)
+	}
 	for _, c := range []struct{ extra, key string }{
 		{"    max_side: 100\n", "targets.portal.max_side: 100 is out of range (256 to 8192)"},
 		{"    quality: 101\n", "targets.portal.quality: 101 is out of range (40 to 100)"},

@@ -140,6 +140,9 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 			fmt.Fprintf(w, "%s: %s (%s)\n", d.Dest.Name, "not published", pipeline.ReasonOf(d.Err))
 		case jobErr != nil:
 			fmt.Fprintf(w, "%s: not published\n", d.Dest.Name)
+		case d.Image != nil:
+			fmt.Fprintf(w, "%s: would be published at %dx%d (output passes the metadata and face checks)\n",
+				d.Dest.Name, d.Image.Rect.Dx(), d.Image.Rect.Dy())
 		default:
 			fmt.Fprintf(w, "%s: would be published (output passes the metadata and face checks)\n", d.Dest.Name)
 		}

@@ -126,9 +126,9 @@ func openPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, erro
 func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*pipeline.Pipeline, error) {
 	var dests []*pipeline.Destination
 	for _, name := range m.targets {
-		t := cfg.Targets[name]
-		dests = append(dests, &pipeline.Destination{Name: name, Channel: t.Channel, Target: r.targets[name],
-			MaxSide: t.MaxSide, Quality: t.Quality})
+		out := cfg.OutputOf(name)
+		dests = append(dests, &pipeline.Destination{Name: name, Channel: cfg.Targets[name].Channel, Target: r.targets[name],
+			MaxSide: out.MaxSide, Quality: out.Quality})
 	}
 	if err := staleModels(r.store.Snapshot(), r.detector.ModelID()); err != nil {
 		log.Error("every photo will be held until this is fixed", "err", err)
