@@ -215,7 +215,7 @@ func (p *Pipeline) claim(ctx context.Context, j *Job) (items []Item, done bool, 
 				items, err := p.settle(ctx, j, categoryErr(j))
 				return items, true, err
 			}
-			return p.duplicate(j, got), true, nil
+			return p.final(j, p.duplicate(j, got)), true, nil
 		case journal.Orphan:
 			if err := p.recoverRecord(ctx, got.SHA256); err != nil {
 				return nil, true, Retry(err, "recovering an interrupted run")
@@ -390,8 +390,9 @@ func (p *Pipeline) settle(ctx context.Context, j *Job, jobErr error) ([]Item, er
 }
 
 // final is called once the job's outcome is durable (published and the
-// input wiped or kept, or moved aside with its reason), with its items:
-// what must know of every final outcome goes here.
+// input wiped or kept, a duplicate of published content, or moved aside with
+// its reason), with its items: what must know of every final outcome goes
+// here. A dry run and explain never reach it.
 func (p *Pipeline) final(j *Job, items []Item) []Item { return items }
 
 // worst returns the error that decides where the input goes: held beats
