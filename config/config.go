@@ -502,7 +502,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	owned("faces.policy", detect.Policy(c.Faces.Policy).Validate())
-	oneOf("faces.detector", c.Faces.Detector, "hog", "cnn", "hog+cnn")
+	oneOf("faces.detector", c.Faces.Detector, detect.Detectors()...)
 	// The detector's ranges are detect's: the same that detect/dlib refuses.
 	intRange("faces.detect_max_side", c.Faces.DetectMaxSide, detect.MinDetectMaxSide, detect.MaxDetectMaxSide)
 	intRange("faces.upsample", c.Faces.Upsample, detect.MinUpsample, detect.MaxUpsample)

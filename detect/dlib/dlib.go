@@ -20,13 +20,13 @@ const (
 	// HOG is dlib's frontal-face HOG detector: about 0.12 s of CPU per
 	// megapixel it sees; finds frontal and three-quarter faces from about
 	// 60 px wide in the copy it is given (hence Upsample).
-	HOG = "hog"
+	HOG = detect.DetectorHOG
 	// CNN is dlib's MMOD CNN detector: finds more turned and blurred faces,
 	// but only from about 75 px wide in the copy it is given, at 15-20 times
 	// HOG's time per pixel and about 1 GB per megapixel.
-	CNN = "cnn"
+	CNN = detect.DetectorCNN
 	// HOGCNN runs both and merges their faces by overlap.
-	HOGCNN = "hog+cnn"
+	HOGCNN = detect.DetectorHOGCNN
 )
 
 // Defaults applied by New to zero Config fields, from the measurements in
