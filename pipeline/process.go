@@ -148,10 +148,10 @@ type committer interface {
 type durable struct{ p *Pipeline }
 
 func (c durable) claim(ctx context.Context, j *Job) ([]Item, bool, error) { return c.p.claim(ctx, j) }
-func (c durable) release(j *Job)                                          { c.p.release(j) }
+func (c durable) release(j *Job)                                          { c.p.releaseClaim(j) }
 func (c durable) publish(ctx context.Context, j *Job)                     { c.p.publish(ctx, j) }
 func (c durable) settle(ctx context.Context, j *Job, jobErr error) ([]Item, error) {
-	return c.p.settle(ctx, j, jobErr)
+	return c.p.settleDurably(ctx, j, jobErr)
 }
 func (c durable) recover(ctx context.Context) (int, error) { return c.p.recoverAll(ctx) }
 
@@ -286,8 +286,8 @@ func (p *Pipeline) duplicate(j *Job, prev *journal.Record) []Item {
 	return items
 }
 
-// release rolls a claim back: the input stays and is tried again.
-func (p *Pipeline) release(j *Job) {
+// releaseClaim rolls a claim back: the input stays and is tried again.
+func (p *Pipeline) releaseClaim(j *Job) {
 	if j.Record == nil {
 		return
 	}
@@ -364,16 +364,22 @@ func failAll(j *Job, jobErr error) {
 	}
 }
 
-// settle makes the job's outcome durable: wipe when everything was
-// published, move aside with a reason when something was refused, leave in
-// place when something must be retried. jobErr is an error that ended the
-// whole job.
+// settle ends a job with jobErr (an error that ended the whole job, or nil)
+// through the pipeline's commit: code that ends a job outside Process calls
+// it, and in a dry run it writes nothing either.
 func (p *Pipeline) settle(ctx context.Context, j *Job, jobErr error) ([]Item, error) {
+	return p.commit.settle(ctx, j, jobErr)
+}
+
+// settleDurably makes the job's outcome durable: wipe when everything was
+// published, move aside with a reason when something was refused, leave in
+// place when something must be retried.
+func (p *Pipeline) settleDurably(ctx context.Context, j *Job, jobErr error) ([]Item, error) {
 	failAll(j, jobErr)
 	// A passing problem anywhere: keep the input, retry later.
 	for _, d := range j.Deliveries {
 		if d.Err != nil && KindOf(d.Err) == KindRetry {
-			p.release(j)
+			p.releaseClaim(j)
 			return nil, d.Err
 		}
 	}
@@ -383,7 +389,7 @@ func (p *Pipeline) settle(ctx context.Context, j *Job, jobErr error) ([]Item, er
 	}
 	aside, err := p.moveAside(j, outcomeOf(KindOf(worst)), worst)
 	if err != nil {
-		p.release(j)
+		p.releaseClaim(j)
 		return nil, Retry(err, "could not move the photo aside")
 	}
 	return p.final(j, p.items(j, func(it *Item) { it.Aside = aside; it.Kept = aside == "" })), nil
