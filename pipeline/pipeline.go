@@ -73,9 +73,9 @@ type Options struct {
 type Pipeline struct {
 	opt   Options
 	steps []Step
-	// commit makes outcomes durable: the journal, the targets and the
+	// committer makes outcomes durable: the journal, the targets and the
 	// inbox (durable), or nothing at all (dryRun).
-	commit committer
+	committer committer
 }
 
 // The phases of Process, in order (pipeline/doc.go): intake reads and
@@ -117,12 +117,12 @@ func New(opt Options) (*Pipeline, error) {
 		return nil, err
 	}
 	p := &Pipeline{opt: opt}
-	p.commit = durable{p}
+	p.committer = durable{p}
 	if opt.DryRun {
 		// The one place a dry run differs: nothing is claimed, published,
 		// moved, wiped or recorded.
 		p.opt.Wipe, p.opt.TeacherNotes = false, false
-		p.commit = dryRun{p}
+		p.committer = dryRun{p}
 	}
 	p.steps = []Step{
 		{"categorise", p.categorise},

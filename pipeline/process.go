@@ -25,7 +25,7 @@ func (p *Pipeline) Process(ctx context.Context, root, path string) ([]Item, erro
 	if err != nil {
 		return nil, err
 	}
-	return p.process(ctx, j, p.commit)
+	return p.process(ctx, j, p.committer)
 }
 
 // Explain is Process without the commit: it claims, publishes, moves and
@@ -47,7 +47,13 @@ func (p *Pipeline) process(ctx context.Context, j *Job, c committer) ([]Item, er
 	if items, done, err := p.intake(ctx, j, c); done {
 		return items, err
 	}
-	err := p.transform(ctx, j)
+	return p.commit(ctx, j, c, p.transform(ctx, j))
+}
+
+// commit is the third phase: after a passing problem (err of KindNotReady or
+// KindRetry) the claim is rolled back and the input stays; otherwise what
+// the transform left live is published and the outcome settled.
+func (p *Pipeline) commit(ctx context.Context, j *Job, c committer, err error) ([]Item, error) {
 	if k := KindOf(err); err != nil && (k == KindNotReady || k == KindRetry) {
 		c.release(j)
 		return nil, err
@@ -368,7 +374,7 @@ func failAll(j *Job, jobErr error) {
 // through the pipeline's commit: code that ends a job outside Process calls
 // it, and in a dry run it writes nothing either.
 func (p *Pipeline) settle(ctx context.Context, j *Job, jobErr error) ([]Item, error) {
-	return p.commit.settle(ctx, j, jobErr)
+	return p.committer.settle(ctx, j, jobErr)
 }
 
 // settleDurably makes the job's outcome durable: wipe when everything was

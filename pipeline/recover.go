@@ -16,7 +16,7 @@ import (
 // Recover finishes or rolls back every record that a dead process left half
 // done. Run it at start; Process also runs it for an orphan it meets.
 func (p *Pipeline) Recover(ctx context.Context) (int, error) {
-	return p.commit.recover(ctx)
+	return p.committer.recover(ctx)
 }
 
 // recoverAll is a real run's Recover.
