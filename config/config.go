@@ -15,6 +15,8 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/analyze"
+	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/target/open"
 )
 
@@ -29,8 +31,9 @@ func Example() []byte { return bytes.Clone(defaultYAML) }
 // overrides output.quality.
 const EnvPrefix = "PHOTOGUARD"
 
-// Channels a target can publish to; consent is given per channel.
-var Channels = []string{"website", "social_media", "newsletter", "parent_portal"}
+// Channels a target can publish to; consent is given per channel. They are
+// the protected store's (consent.Channels).
+var Channels = consent.Channels()
 
 // Config is photoguard's whole configuration. Every field is set: the
 // embedded default.yaml provides a value for each key.
@@ -71,6 +74,10 @@ type Target struct {
 	KnownHosts   string `mapstructure:"known_hosts"`
 	CAFile       string `mapstructure:"ca_file"`
 	Channel      string `mapstructure:"channel"`
+	// MaxSide and Quality shape this target's photos; 0 (unset) takes
+	// output.max_side and output.quality.
+	MaxSide int `mapstructure:"max_side"`
+	Quality int `mapstructure:"quality"`
 }
 
 // Options are the target's settings for pipeline/target/open, which
@@ -130,7 +137,14 @@ func (c Consent) SchoolYearStartMD() (time.Month, int, error) {
 	return t.Month(), t.Day(), nil
 }
 
-// Output shapes the published JPEG.
+// The ranges of output.max_side and output.quality, and of a target's own.
+const (
+	minOutputSide, maxOutputSide = 256, 8192
+	minQuality, maxQuality       = 40, 100
+)
+
+// Output shapes the published JPEG (each target may set its own, see
+// Target).
 type Output struct {
 	MaxSide int `mapstructure:"max_side"`
 	Quality int `mapstructure:"quality"`
@@ -524,23 +538,30 @@ func (c *Config) Validate() error {
 			bad(key, "%v is out of range (%v to %v)", v, lo, hi)
 		}
 	}
-	oneOf("faces.policy", c.Faces.Policy, "consent", "objections")
-	oneOf("faces.detector", c.Faces.Detector, "hog", "cnn", "hog+cnn")
+	// A setting's vocabulary and range are its owner's (detect, analyze,
+	// redact, consent): config adds the key to the owner's message.
+	owned := func(key string, err error) {
+		if err != nil {
+			bad(key, "%v", err)
+		}
+	}
+	owned("faces.policy", detect.Policy(c.Faces.Policy).Validate())
+	oneOf("faces.detector", c.Faces.Detector, detect.Detectors()...)
 	// The detector's ranges are detect's: the same that detect/dlib refuses.
 	intRange("faces.detect_max_side", c.Faces.DetectMaxSide, detect.MinDetectMaxSide, detect.MaxDetectMaxSide)
 	intRange("faces.upsample", c.Faces.Upsample, detect.MinUpsample, detect.MaxUpsample)
 	intRange("faces.cnn_max_side", c.Faces.CNNMaxSide, detect.MinCNNMaxSide, detect.MaxCNNMaxSide)
-	floatRange("faces.threshold", c.Faces.Threshold, 0.2, 0.6)
-	floatRange("faces.margin", c.Faces.Margin, 0, 0.5)
-	intRange("faces.min_face_px", c.Faces.MinFacePx, 20, 400)
-	intRange("faces.coverage_px", c.Faces.CoveragePx, 8, 200)
-	if c.Faces.CoveragePx > c.Faces.MinFacePx {
-		bad("faces.coverage_px", "%d is larger than faces.min_face_px (%d): every face that can be matched must be looked for", c.Faces.CoveragePx, c.Faces.MinFacePx)
-	}
+	floatRange("faces.threshold", c.Faces.Threshold, detect.MinThreshold, detect.MaxThreshold)
+	floatRange("faces.margin", c.Faces.Margin, detect.MinMargin, detect.MaxMargin)
+	intRange("faces.min_face_px", c.Faces.MinFacePx, detect.MinMinFacePx, detect.MaxMinFacePx)
+	owned("faces.coverage_px", analyze.Config{CoveragePx: float64(c.Faces.CoveragePx), MinFacePx: float64(c.Faces.MinFacePx)}.Validate())
 	oneOf("faces.finder", c.Faces.Finder, "blazeface", "none")
 	intRange("faces.analysis_max_side", c.Faces.AnalysisMaxSide, 1024, 16384)
 	intRange("faces.memory_mb", c.Faces.MemoryMB, 256, 16384)
 	durRange("faces.time_budget", c.Faces.TimeBudget, time.Second, time.Hour)
+	// redact's own (RedactOptions.Validate); redact links libjpeg and
+	// libheif, which config must not, until its masks are a package of
+	// their own.
 	oneOf("faces.redact.mode", c.Faces.Redact.Mode, "blur", "pixelate", "fill")
 	oneOf("faces.redact.shape", c.Faces.Redact.Shape, "ellipse", "box")
 	floatRange("faces.redact.mask_scale", c.Faces.Redact.MaskScale, 1.0, 3.0)
@@ -570,6 +591,12 @@ func (c *Config) Validate() error {
 		if !isChannel(t.Channel) {
 			bad(key+".channel", "%q is not a channel (%s)", t.Channel, strings.Join(Channels, ", "))
 		}
+		if t.MaxSide != 0 {
+			intRange(key+".max_side", t.MaxSide, minOutputSide, maxOutputSide)
+		}
+		if t.Quality != 0 {
+			intRange(key+".quality", t.Quality, minQuality, maxQuality)
+		}
 	}
 	if c.DefaultTarget != "" {
 		if _, ok := c.Targets[c.DefaultTarget]; !ok {
@@ -581,8 +608,8 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("categories.reject[%d]", i), "must not be empty")
 		}
 	}
-	intRange("output.max_side", c.Output.MaxSide, 256, 8192)
-	intRange("output.quality", c.Output.Quality, 40, 100)
+	intRange("output.max_side", c.Output.MaxSide, minOutputSide, maxOutputSide)
+	intRange("output.quality", c.Output.Quality, minQuality, maxQuality)
 	intRange("limits.max_file_mb", c.Limits.MaxFileMB, 1, 500)
 	intRange("limits.max_side", c.Limits.MaxSide, 256, 65535)
 	if c.Limits.MaxPixels < 100_000 || c.Limits.MaxPixels > 500_000_000 {
@@ -686,6 +713,19 @@ func (c *Config) Warnings() []string {
 		for _, p := range c.Targets[name].Options(name).Warnings() {
 			out = append(out, p.Error())
 		}
+	}
+	return out
+}
+
+// OutputOf is the output target name publishes with: its own max_side and
+// quality where set, output's otherwise.
+func (c *Config) OutputOf(name string) Output {
+	out, t := c.Output, c.Targets[name]
+	if t.MaxSide != 0 {
+		out.MaxSide = t.MaxSide
+	}
+	if t.Quality != 0 {
+		out.Quality = t.Quality
 	}
 	return out
 }

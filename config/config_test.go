@@ -3,6 +3,7 @@ package config
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -321,6 +322,92 @@ func TestDefaultCategoriesMatch(t *testing.T) {
 	for _, rel := range []string{"groep-5/gymnasium.jpg", "groep-5/IMG_0001.jpg", "groep-5/zwemlesson.jpg"} {
 		if cat, ok := c.Match(rel); ok {
 			t.Errorf("%s is in category %q", rel, cat)
+		}
+	}
+}
+
+// A target's own max_side and quality are checked like the global ones; unset
+// they are 0 and the global settings apply.
+func TestTargetOutputSettings(t *testing.T) {
+	targets := "targets:\n  website:\n    type: dir\n    path: /srv/www\n    channel: website\n" +
+		"  portal:\n    type: dir\n    path: /srv/portal\n    channel: parent_portal\n    max_side: 1024\n    quality: 75\n"
+	cfg, err := Parse([]byte(targets), "/b", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, w := cfg.Targets["portal"], cfg.Targets["website"]; p.MaxSide != 1024 || p.Quality != 75 || w.MaxSide != 0 || w.Quality != 0 {
+		t.Errorf("portal %+v, website %+v", p, w)
+	}
+	if p, w := cfg.OutputOf("portal"), cfg.OutputOf("website"); p != (Output{1024, 75}) || w != cfg.Output {
+		t.Errorf("output of portal %+v, of website %+v (global %+v)", p, w, cfg.Output)
+	}
+	for _, c := range []struct{ extra, key string }{
+		{"    max_side: 100\n", "targets.portal.max_side: 100 is out of range (256 to 8192)"},
+		{"    quality: 101\n", "targets.portal.quality: 101 is out of range (40 to 100)"},
+	} {
+		yaml := "targets:\n  portal:\n    type: dir\n    path: /srv/portal\n    channel: parent_portal\n" + c.extra
+		if _, err := Parse([]byte(yaml), "/b", nil); err == nil || !strings.Contains(err.Error(), c.key) {
+			t.Errorf("%q: %v, want %q", c.extra, err, c.key)
+		}
+	}
+}
+
+// A reload keeps every restart-only setting as it is in force, says which
+// changed, and takes the rest.
+func TestKeepRestartOnly(t *testing.T) {
+	running, err := Parse(nil, "/b", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := Parse([]byte("inbox: /elsewhere\nworkers: 3\nfaces:\n  memory_mb: 2048\n  finder: none\n  threshold: 0.45\n"+
+		"consent:\n  school_year_start: \"09-01\"\noutput:\n  quality: 70\n"+
+		"targets:\n  portal:\n    type: dir\n    path: /srv/portal\n    channel: parent_portal\n"), "/b", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := next.KeepRestartOnly(running)
+	want := []string{"inbox", "targets", "workers", "faces.memory_mb", "faces.finder", "consent"}
+	if strings.Join(changed, " ") != strings.Join(want, " ") {
+		t.Errorf("changed %q, want %q", changed, want)
+	}
+	if next.Inbox != running.Inbox || next.Workers != running.Workers || next.Faces.MemoryMB != running.Faces.MemoryMB ||
+		next.Faces.Finder != running.Faces.Finder || next.Consent != running.Consent || len(next.Targets) != 1 || next.Targets["website"].Path == "" {
+		t.Errorf("a restart-only setting was taken over: %+v", next)
+	}
+	if next.Faces.Threshold != 0.45 || next.Output.Quality != 70 {
+		t.Errorf("the rest was not taken: threshold %v, quality %d", next.Faces.Threshold, next.Output.Quality)
+	}
+	if again := next.KeepRestartOnly(running); len(again) != 0 {
+		t.Errorf("nothing differs any more, yet %q", again)
+	}
+	// Every key in the list is a key (or section) of the configuration.
+	for _, k := range RestartOnly() {
+		ok := false
+		for _, known := range knownKeys() {
+			ok = ok || known == k || strings.HasPrefix(known, k+".")
+		}
+		if !ok {
+			t.Errorf("restart-only %q is not a configuration key", k)
+		}
+	}
+}
+
+// config composes the options of the packages that own them but links no
+// native code (DESIGN.md: cgo confined to one small package each): nothing it
+// depends on has cgo files.
+func TestNoCgoBelowConfig(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool on PATH")
+	}
+	out, err := exec.Command(goTool, "list", "-deps", "-f", "{{.ImportPath}} {{len .CgoFiles}}", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, n, _ := strings.Cut(line, " ")
+		if n != "0" && pkg != "runtime/cgo" && !strings.HasPrefix(pkg, "net") && !strings.HasPrefix(pkg, "os/user") {
+			t.Errorf("config depends on %s, which has cgo files", pkg)
 		}
 	}
 }

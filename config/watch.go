@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"reflect"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -86,4 +87,52 @@ func fileHash(path string) []byte {
 	}
 	sum := sha256.Sum256(data)
 	return sum[:]
+}
+
+// restartOnly are the settings a running daemon keeps until it restarts:
+// what it opened at start (the inbox it watches, the state folder with the
+// journal and the store, the face models with the detector's recognisers
+// per worker and its memory, the finder, the targets) and the store's
+// school year. The one list: a reload keeps them (KeepRestartOnly) and says
+// which it kept, and the README lists them (RestartOnly).
+var restartOnly = []struct {
+	key   string
+	field func(*Config) any // a pointer to the setting
+}{
+	{"inbox", func(c *Config) any { return &c.Inbox }},
+	{"state_dir", func(c *Config) any { return &c.StateDir }},
+	{"models_dir", func(c *Config) any { return &c.ModelsDir }},
+	{"targets", func(c *Config) any { return &c.Targets }},
+	{"workers", func(c *Config) any { return &c.Workers }},
+	{"faces.detector", func(c *Config) any { return &c.Faces.Detector }},
+	{"faces.detect_max_side", func(c *Config) any { return &c.Faces.DetectMaxSide }},
+	{"faces.upsample", func(c *Config) any { return &c.Faces.Upsample }},
+	{"faces.cnn_max_side", func(c *Config) any { return &c.Faces.CNNMaxSide }},
+	{"faces.memory_mb", func(c *Config) any { return &c.Faces.MemoryMB }},
+	{"faces.finder", func(c *Config) any { return &c.Faces.Finder }},
+	{"consent", func(c *Config) any { return &c.Consent }},
+}
+
+// RestartOnly lists the keys (or sections) of the settings that apply only
+// when the daemon restarts.
+func RestartOnly() []string {
+	keys := make([]string, len(restartOnly))
+	for i, s := range restartOnly {
+		keys[i] = s.key
+	}
+	return keys
+}
+
+// KeepRestartOnly gives c (a configuration just reloaded) the restart-only
+// settings of running (the one in force), and returns the keys of those that
+// differed: they apply at the next restart, the rest of c applies now.
+func (c *Config) KeepRestartOnly(running *Config) (changed []string) {
+	for _, s := range restartOnly {
+		now, next := reflect.ValueOf(s.field(running)).Elem(), reflect.ValueOf(s.field(c)).Elem()
+		if !reflect.DeepEqual(now.Interface(), next.Interface()) {
+			changed = append(changed, s.key)
+			next.Set(now)
+		}
+	}
+	return changed
 }

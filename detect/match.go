@@ -35,12 +35,12 @@ type MatchConfig struct {
 
 // Why a face is not a confident match.
 const (
-	WhyNoPeople    = "nobody enrolled"
-	WhyTooSmall    = "too small to recognise"
-	WhyUnknown     = "unknown face"
-	WhyAmbiguous   = "ambiguous: two people are about as close"
+	WhyNoPeople     = "nobody enrolled"
+	WhyTooSmall     = "too small to recognise"
+	WhyUnknown      = "unknown face"
+	WhyAmbiguous    = "ambiguous: two people are about as close"
 	WhyMatchedTwice = "the same person matched twice in this photo"
-	WhyBackground  = "ambiguous: as close to a child who is not enrolled"
+	WhyBackground   = "ambiguous: as close to a child who is not enrolled"
 	// WhyNotDescribed: the face was found, but the recogniser could not
 	// describe it (too small, turned or covered): nobody can be told from
 	// it, so it is redacted under every policy.

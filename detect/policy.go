@@ -19,11 +19,11 @@ const (
 
 // Reasons in decisions (they go into reports, by count).
 const (
-	ReasonConsent          = "consent"
-	ReasonObjection        = "objection to this photo"
-	ReasonUnknownShown     = "unknown face (shown under the objections policy)"
-	ReasonMaybeNoConsent   = "may be a person without consent"
-	ReasonNotConfident = "not a confident match"
+	ReasonConsent        = "consent"
+	ReasonObjection      = "objection to this photo"
+	ReasonUnknownShown   = "unknown face (shown under the objections policy)"
+	ReasonMaybeNoConsent = "may be a person without consent"
+	ReasonNotConfident   = "not a confident match"
 )
 
 // ConsentFunc answers whether person id may be shown on the channel being

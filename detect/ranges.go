@@ -1,10 +1,22 @@
 package detect
 
-// The ranges of the detection settings. config (config check, and every
-// start, which validates the same way) and detect/dlib (dlib.Config.Normalize)
-// both take them from here, so that the configuration accepts exactly what
-// the detector then runs with. Beyond them time or memory is out of
-// proportion (detect/dlib/MEASUREMENTS.md).
+// The names and ranges of the detection settings. config (config check, and
+// every start, which validates the same way) and detect/dlib
+// (dlib.Config.Normalize) both take them from here, so that the
+// configuration accepts exactly what the detector then runs with. Beyond the
+// ranges time or memory is out of proportion (detect/dlib/MEASUREMENTS.md).
+
+// The detector names of faces.detector (dlib.Config.Detector): dlib's HOG,
+// its CNN, or both.
+const (
+	DetectorHOG    = "hog"
+	DetectorCNN    = "cnn"
+	DetectorHOGCNN = "hog+cnn"
+)
+
+// Detectors lists the detector names.
+func Detectors() []string { return []string{DetectorHOG, DetectorCNN, DetectorHOGCNN} }
+
 const (
 	// MinDetectMaxSide and MaxDetectMaxSide bound faces.detect_max_side
 	// (dlib.Config.MaxSide): HOG at 8064x6048 takes about 7 s and 1.7 GB.

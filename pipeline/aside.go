@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -67,7 +66,7 @@ func (p *Pipeline) logOutcome(j *Job, out Outcome, why error) {
 	// name) is only at debug level.
 	p.opt.Log.Info("not published", "photo", j.tag(), "outcome", string(out), "reason", scrub(why))
 	p.opt.Log.Debug("not published", "photo", j.tag(), "input", j.Rel)
-	p.auditOutcome(j, out, scrub(why)) // issue 12: audit log
+	p.auditOutcome(j, out, scrub(why))
 }
 
 // asideDir names the folder an input is moved to: the outcome's folder, the
@@ -139,8 +138,8 @@ func writeTeacherNote(input string, out Outcome, category string) error {
 		nl = "Dit bestand is geen foto die photoguard veilig kan lezen (beschadigd, onvolledig of een ander soort bestand)."
 		en = "not a photo photoguard can read safely"
 	default:
-		// issue 12: a held photo may be safe and refused by a target, or
-		// out of time: the note does not say it could not be made safe.
+		// A held photo may be safe and refused by a target, or out of time:
+		// the note does not say it could not be made safe.
 		nl = "Deze foto is (nog) niet gepubliceerd. De ICT-coördinator kijkt ernaar."
 		en = "it was not published yet; the ICT coordinator will look at it"
 	}
@@ -197,8 +196,8 @@ func advice(out Outcome) string {
 		return "This file is not a photo photoguard can read safely. Check it, and if it is a photo, export it\n" +
 			"again as JPEG or HEIC and put it back in the inbox."
 	}
-	// issue 12: the reason says why (a face check, a target that refused the
-	// photo, a time limit); the advice does not guess.
+	// The reason says why (a face check, a target that refused the photo, a
+	// time limit); the advice does not guess.
 	return "This photo was not published; the reason above says why. `photoguard explain` on this file\n" +
 		"shows the faces and decisions. Once the cause is gone, `photoguard retry HASH` (the short hash\n" +
 		"in this folder's name) puts it through again with the current register and configuration."
@@ -302,114 +301,6 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
-}
-
-// Recover finishes or rolls back every record that a dead process left half
-// done. Run it at start; Process also runs it for an orphan it meets.
-func (p *Pipeline) Recover(ctx context.Context) (int, error) {
-	if p.opt.DryRun {
-		return 0, nil
-	}
-	recs, err := p.opt.Journal.List()
-	n := 0
-	for _, r := range recs {
-		if r.State == journal.Done || p.opt.Journal.Alive(r.Owner) {
-			continue
-		}
-		if rerr := p.recoverRecord(ctx, r.SHA256); rerr != nil {
-			// The caller logs it: the input's path stays at debug level.
-			p.opt.Log.Debug("recovering an interrupted photo failed", "photo", short(r.SHA256), "input", r.Rel, "err", rerr)
-			err = errors.Join(err, fmt.Errorf("photo %s: %s", short(r.SHA256), scrub(rerr)))
-			continue
-		}
-		n++
-	}
-	return n, err
-}
-
-// recoverRecord adopts one orphan and takes it to a consistent state:
-//   - claimed: nothing left; roll back (the input is still in the inbox);
-//   - publishing: ask each target whether the name arrived; if all did, go
-//     on as published, else roll back keeping what did arrive;
-//   - published: wipe the input (if it is still the same file);
-//   - moving aside: finish the move.
-func (p *Pipeline) recoverRecord(ctx context.Context, sha string) error {
-	rec, err := p.opt.Journal.Adopt(sha)
-	if err != nil {
-		return err
-	}
-	p.opt.Log.Info("recovering an interrupted photo", "photo", short(sha), "state", string(rec.State))
-	j := &Job{Path: rec.Input, Rel: rec.Rel, Size: rec.Size, MTime: rec.MTime, SHA256: sha, Record: rec}
-	switch rec.State {
-	case journal.Claimed:
-		return p.opt.Journal.Release(rec)
-	case journal.Publishing:
-		all := true
-		// Every target the input was meant for must have it. A target
-		// whose delivery failed before publishing has no entry: not done.
-		for _, name := range rec.Targets {
-			if rec.Deliveries[name] == nil {
-				all = false
-			}
-		}
-		for name, d := range rec.Deliveries {
-			if d.Published {
-				continue
-			}
-			dst := p.dest(name)
-			if dst == nil {
-				all = false
-				continue
-			}
-			ref, ok, err := dst.Target.Exists(ctx, d.Name)
-			if err != nil {
-				return fmt.Errorf("asking target %s: %w", name, err)
-			}
-			if ok {
-				d.Published = true
-				d.Ref = ref
-				d.At = p.opt.Now().UTC()
-				p.confirmRecovered(sha, name, d.Name, ref) // issue 12: ledger
-			} else {
-				all = false
-			}
-		}
-		if !all {
-			for name, d := range rec.Deliveries {
-				if !d.Published {
-					delete(rec.Deliveries, name)
-				}
-			}
-			return p.opt.Journal.Release(rec)
-		}
-		rec.State, rec.Outcome = journal.Published, string(Published)
-		if err := p.opt.Journal.Put(rec); err != nil {
-			return err
-		}
-		fallthrough
-	case journal.Published:
-		var wipeErr error
-		if !rec.KeepInput {
-			wipeErr = p.wipe(j)
-		}
-		rec.State = journal.Done
-		rec.Kept = rec.KeepInput || wipeErr != nil
-		if wipeErr != nil {
-			rec.Reason = "published; the input could not be removed: " + wipeErr.Error()
-		}
-		return p.opt.Journal.Put(rec)
-	case journal.MovingAside:
-		text := reasonText(rec.Rel, sha, Outcome(rec.Outcome), rec.Reason, p.opt.Now().Format("2006-01-02 15:04:05"))
-		if err := moveWithReason(rec.Input, rec.Aside, text); err != nil {
-			if !errors.Is(err, errInputGone) {
-				return err
-			}
-			rec.Reason += " (the input was removed before it could be moved aside)"
-		}
-		rec.State = journal.Done
-		return p.opt.Journal.Put(rec)
-	}
-	return nil
 }
 
 // WriteFile writes path whole or not at all, with mode perm, and never

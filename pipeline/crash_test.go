@@ -251,9 +251,7 @@ func (seeThroughDetector) Describe(ctx context.Context, img *image.NRGBA, boxes 
 
 func crashFaces(workers int) *FaceOptions {
 	fo := noFaces(workers)
-	for i := range fo.Detectors {
-		fo.Detectors[i] = seeThroughDetector{}
-	}
+	fo.Detector = seeThroughDetector{}
 	reg := &fakeRegister{
 		people: []detect.Person{
 			{ID: "p1", Descriptors: []detect.Descriptor{unit(0)}},

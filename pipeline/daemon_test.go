@@ -120,10 +120,10 @@ func TestDaemonBurst(t *testing.T) {
 		writeNow(t, filepath.Join(e.inbox, filepath.FromSlash(rel)), data)
 	}
 	copied := time.Since(start)
-	items := r.waitItems(t, n, 5*time.Minute)
+	r.waitItems(t, n, 5*time.Minute)
 	elapsed := time.Since(start)
 	time.Sleep(time.Second) // nothing more may come
-	items = r.snapshot()
+	items := r.snapshot()
 
 	seen := map[string]int{}
 	count := map[Outcome]int{}
@@ -197,9 +197,9 @@ func TestDaemonSlowWriter(t *testing.T) {
 	if err := os.Rename(tmp, filepath.Join(e.inbox, "groep-1", "renamed.jpg")); err != nil {
 		t.Fatal(err)
 	}
-	items := r.waitItems(t, 2, 20*time.Second)
+	r.waitItems(t, 2, 20*time.Second)
 	time.Sleep(time.Second)
-	items = r.snapshot()
+	items := r.snapshot()
 	if len(items) != 2 {
 		t.Fatalf("items %+v, want 2", items)
 	}
@@ -243,9 +243,9 @@ func TestDaemonTargetDownThenBack(t *testing.T) {
 	fl.mu.Lock()
 	fl.err = nil
 	fl.mu.Unlock()
-	items := r.waitItems(t, 5, 30*time.Second)
+	r.waitItems(t, 5, 30*time.Second)
 	time.Sleep(time.Second)
-	if items = r.snapshot(); len(items) != 5 || fl.publishes != 5 {
+	if items := r.snapshot(); len(items) != 5 || fl.publishes != 5 {
 		t.Errorf("%d items, %d publishes, want 5 each", len(items), fl.publishes)
 	}
 	for _, p := range inputs {

@@ -1,6 +1,17 @@
-// Package pipeline runs one photo through the step list (ready, claim, read,
-// categorise, decode, detect, decide, redact, encode, verify, publish, wipe)
-// for both the daemon and batch runs, through the one function Scan.
+// Package pipeline runs one photo through its phases and steps for both the
+// daemon and batch runs, through the one function Scan. Process takes a
+// photo through three phases, and the transform phase is the step list:
+//
+//  1. intake: read (the whole file once, hashed), claim (in the journal; a
+//     duplicate, a busy or an unreadable input ends here);
+//  2. transform: categorise, decode, detect, decide, prepare, redact, encode,
+//     verify, verify-faces;
+//  3. commit: publish (to each target, the journal written before and
+//     after), settle (wipe the input, or move it aside with a reason).
+//
+// A dry run and `explain` (Explain) replace the commit by one that writes
+// nothing (process.go: dryRun, noCommit). Recover (recover.go) finishes what
+// a dead process left half done.
 //
 // Invariant: an input is wiped only after its outcome is durable (confirmed by
 // the target, or moved aside with a reason file), and a step that fails makes

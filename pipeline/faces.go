@@ -6,7 +6,6 @@ import (
 	"image"
 	"math"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/photoguard/photoguard/detect"
@@ -14,9 +13,10 @@ import (
 	"github.com/photoguard/photoguard/redact/mask"
 )
 
-// FaceDetector analyses photos for faces. One detector serves one photo at a
-// time; the pipeline keeps one per worker. detect/analyze implements it
-// (with detect/dlib and detect/blazeface).
+// FaceDetector analyses photos for faces. It is safe for concurrent use: the
+// workers share one, and it bounds how many analyses run at once itself
+// (detect/dlib lends one recogniser per call from its pool). detect/analyze
+// implements it (with detect/dlib and detect/blazeface).
 type FaceDetector interface {
 	// Analyze finds every face in the upright original img for a
 	// publication whose long side is publishSide, in img's coordinates,
@@ -44,8 +44,8 @@ type Register interface {
 
 // FaceOptions configure the face steps.
 type FaceOptions struct {
-	// Detectors, one per worker.
-	Detectors []FaceDetector
+	// Detector serves every worker.
+	Detector FaceDetector
 	// Register returns the current view of the store.
 	Register func() Register
 	Match    detect.MatchConfig
@@ -53,33 +53,28 @@ type FaceOptions struct {
 	Redact   mask.Options
 }
 
-func (f *FaceOptions) validate(workers int) error {
-	if f == nil {
+func (f *FaceOptions) validate() error {
+	if f == nil || f.Detector == nil {
 		return fmt.Errorf("pipeline: no face detection configured (every photo must be checked for faces)")
-	}
-	if len(f.Detectors) < workers {
-		return fmt.Errorf("pipeline: %d face detectors for %d workers", len(f.Detectors), workers)
 	}
 	if f.Register == nil {
 		return fmt.Errorf("pipeline: no register")
 	}
-	switch f.Policy {
-	case detect.PolicyConsent, detect.PolicyObjections:
-	default:
-		return fmt.Errorf("pipeline: unknown policy %q", f.Policy)
+	if err := f.Policy.Validate(); err != nil {
+		return fmt.Errorf("pipeline: policy: %w", err)
+	}
+	if err := f.Match.Validate(); err != nil {
+		return fmt.Errorf("pipeline: %w", err)
 	}
 	return f.Redact.Validate()
 }
 
-// withDetector lends a detector for the duration of fn.
+// withDetector runs fn with the detector.
 func (p *Pipeline) withDetector(ctx context.Context, fn func(FaceDetector) error) error {
-	select {
-	case det := <-p.detectors:
-		defer func() { p.detectors <- det }()
-		return fn(det)
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
+	return fn(p.opt.Faces.Detector)
 }
 
 // detectFaces analyses the original's pixels, publishes smaller when the
@@ -156,19 +151,19 @@ func (p *Pipeline) decide(ctx context.Context, j *Job) error {
 	return nil
 }
 
-// redactFaces makes each delivery's image: a copy with every face its
-// channel may not show redacted.
+// redactFaces makes each delivery's image: a copy of its Base with every
+// face its channel may not show redacted.
 func (p *Pipeline) redactFaces(ctx context.Context, j *Job) error {
 	for _, d := range j.live() {
 		var boxes []image.Rectangle
 		for i, dec := range d.Decisions {
 			if !dec.Show {
-				boxes = append(boxes, j.Faces[i].Rect)
+				boxes = append(boxes, d.Faces[i].Rect)
 			}
 		}
-		d.Image = j.Image
+		d.Image = d.Base
 		if len(boxes) > 0 {
-			d.Image = mask.Redact(j.Image, boxes, p.opt.Faces.Redact)
+			d.Image = mask.Redact(d.Base, boxes, p.opt.Faces.Redact)
 		}
 	}
 	return nil
@@ -203,21 +198,21 @@ func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
 		var shownIdx []int
 		for i, dec := range d.Decisions {
 			if !dec.Show {
-				regions = append(regions, j.Faces[i].Rect)
+				regions = append(regions, d.Faces[i].Rect)
 			}
 		}
 		for i, dec := range d.Decisions {
 			// A shown face partly under a neighbour's redaction is not
 			// described again: the blur changes its descriptor, and it
 			// can only hide, never show, someone.
-			if dec.Show && !underRedaction(j.Faces[i].Rect, regions, f.Redact.MaskScale, img.Rect) {
-				shown = append(shown, j.Faces[i].Rect)
+			if dec.Show && !underRedaction(d.Faces[i].Rect, regions, f.Redact.MaskScale, img.Rect) {
+				shown = append(shown, d.Faces[i].Rect)
 				shownIdx = append(shownIdx, i)
 			}
 		}
 		// Boxes under the coverage floor were never promised (and in a
 		// dark photo JPEG's rounding is as large as what they hold).
-		if err := mask.CheckRedacted(j.Image, img, regions, f.Redact, int(j.Analysis.FloorPx)); err != nil {
+		if err := mask.CheckRedacted(d.Base, img, regions, f.Redact, int(d.FloorPx)); err != nil {
 			d.Err = Hold(err, "the face check of the output failed: a redacted face kept its detail")
 			continue
 		}
@@ -301,10 +296,7 @@ func faceSummary(j *Job, d *Delivery) *FaceSummary {
 			s.Passes = append(s.Passes, PassSummary{Name: ps.Name, MinFacePx: math.Round(ps.MinFacePx*10) / 10, Found: ps.Found, Ms: ps.Took.Milliseconds()})
 		}
 	}
-	if j.Image != nil {
-		s.PublishedSide = max(j.Image.Rect.Dx(), j.Image.Rect.Dy())
-		s.Smaller = j.smaller
-	}
+	s.PublishedSide, s.Smaller = publishedSide(j, d)
 	for _, dec := range d.Decisions {
 		if dec.Show {
 			s.Shown++
@@ -324,16 +316,4 @@ func faceSummary(j *Job, d *Delivery) *FaceSummary {
 	sort.Strings(s.ShownIDs)
 	sort.Strings(s.RedactedIDs)
 	return s
-}
-
-// describeFaces is a one-line summary for logs and plain progress lines.
-func describeFaces(s *FaceSummary) string {
-	if s == nil {
-		return ""
-	}
-	parts := []string{fmt.Sprintf("%d faces", s.Found)}
-	if s.Found > 0 {
-		parts = append(parts, fmt.Sprintf("%d shown", s.Shown), fmt.Sprintf("%d redacted", s.Redacted))
-	}
-	return strings.Join(parts, ", ")
 }

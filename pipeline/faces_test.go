@@ -63,11 +63,11 @@ func faceEnvHook(t *testing.T, policy detect.Policy, det *fakeDetector, reg *fak
 		o.Workers = 1
 		o.Hook = hook
 		o.Faces = &FaceOptions{
-			Detectors: []FaceDetector{det},
-			Register:  func() Register { return reg },
-			Match:     detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
-			Policy:    policy,
-			Redact:    mask.DefaultOptions(),
+			Detector: det,
+			Register: func() Register { return reg },
+			Match:    detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
+			Policy:   policy,
+			Redact:   mask.DefaultOptions(),
 		}
 	})
 }

@@ -138,19 +138,15 @@ func (r *fakeRegister) Objections(sha string) []string { return r.objections[sha
 func (r *fakeRegister) Err() error                     { return r.err }
 
 // noFaces is the face setup of tests about everything else: a detector that
-// finds nothing and an empty register.
+// finds nothing and an empty register. The workers share the detector.
 func noFaces(workers int) *FaceOptions {
-	var dets []FaceDetector
-	for i := 0; i < workers; i++ {
-		dets = append(dets, &fakeDetector{})
-	}
 	reg := &fakeRegister{}
 	return &FaceOptions{
-		Detectors: dets,
-		Register:  func() Register { return reg },
-		Match:     detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
-		Policy:    detect.PolicyConsent,
-		Redact:    redactDefaults(),
+		Detector: &fakeDetector{},
+		Register: func() Register { return reg },
+		Match:    detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
+		Policy:   detect.PolicyConsent,
+		Redact:   redactDefaults(),
 	}
 }
 

@@ -26,7 +26,8 @@ type Job struct {
 	Category string
 	// Original is the decoded photo at the resolution faces are analysed
 	// at (the original's pixels, up to Options.AnalysisMaxSide); Image is
-	// it at the size it is published at. Faces are in Image's coordinates.
+	// it at the largest size it is published at. Faces are in Image's
+	// coordinates (each delivery has them at its own size too).
 	Original *image.NRGBA
 	Image    *image.NRGBA
 	Source   decode.Source
@@ -52,8 +53,17 @@ type Delivery struct {
 	Name string
 	// Decisions say, per face of the job, whether this channel shows it.
 	Decisions []detect.Decision
-	// Image is what will be published (a redacted copy when faces were
-	// redacted), Output its encoding.
+	// Base is the photo at the size this destination publishes at (the
+	// job's Image, or a smaller copy), unredacted; Faces are the job's
+	// faces in its coordinates, FloorPx the coverage floor there.
+	Base    *image.NRGBA
+	Faces   []detect.Face
+	FloorPx float64
+	// smaller is set when Base is smaller than the destination asked, so
+	// that the coverage floor holds.
+	smaller bool
+	// Image is what will be published (Base with every face the channel
+	// may not show redacted), Output its encoding.
 	Image  *image.NRGBA
 	Output []byte
 	// Published is set once the target confirmed.
@@ -72,7 +82,7 @@ func (j *Job) live() []*Delivery {
 	return ds
 }
 
-// Step is one stage of the pipeline. A step that returns an error stops the
+// Step is one stage of the transform phase. A step that returns an error stops the
 // whole job (every delivery); a step that fails for one delivery sets that
 // delivery's Err and goes on with the others.
 type Step struct {

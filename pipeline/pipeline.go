@@ -10,14 +10,17 @@ import (
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/redact/decode"
-	"github.com/photoguard/photoguard/redact/encode"
 )
 
-// Destination is a configured target with its name and channel.
+// Destination is a configured target with its name, channel and output
+// settings.
 type Destination struct {
 	Name    string
 	Channel string
 	Target  Target
+	// MaxSide and Quality shape this target's output; 0 takes
+	// Options.MaxSide and Options.Quality.
+	MaxSide, Quality int
 }
 
 // Options configure a Pipeline. The zero value of a field is not a default:
@@ -27,9 +30,10 @@ type Options struct {
 	Destinations []*Destination
 	Categories   *detect.Categories
 	Limits       decode.Limits
-	// MaxSide is the longest side a photo is published at; AnalysisMaxSide
-	// the longest side faces are analysed at (the original's pixels up to
-	// it; 0: as large as the limits allow).
+	// MaxSide is the longest side a photo is published at (unless its
+	// destination says otherwise); AnalysisMaxSide the longest side faces
+	// are analysed at (the original's pixels up to it; 0: as large as the
+	// limits allow).
 	MaxSide         int
 	AnalysisMaxSide int
 	Quality         int
@@ -39,7 +43,8 @@ type Options struct {
 	// TeacherNotes leaves a short note where a photo that was not
 	// published was, for the teacher who put it there.
 	TeacherNotes bool
-	// DryRun decides everything and publishes, moves and records nothing.
+	// DryRun decides everything and publishes, moves and records nothing:
+	// the commit phase is replaced by one that commits nothing (dryRun).
 	DryRun bool
 	// Workers is how many photos are processed at once.
 	Workers int
@@ -57,7 +62,6 @@ type Options struct {
 	Journal *journal.Journal
 	// Ledger and Audit, if set, record every publication (the publication
 	// ledger) and every outcome, publication and wipe (the audit log).
-	// (issue 12: ledger and audit wiring)
 	Ledger Ledger
 	Audit  Auditor
 	Log    *slog.Logger
@@ -68,15 +72,29 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Pipeline runs jobs through the steps. It is safe for concurrent use by
-// the workers of a Scan.
+// Pipeline runs jobs through the phases and steps. It is safe for
+// concurrent use by the workers of a Scan.
 type Pipeline struct {
-	opt       Options
-	steps     []Step
-	detectors chan FaceDetector
+	opt   Options
+	steps []Step
+	// committer makes outcomes durable: the journal, the targets and the
+	// inbox (durable), or nothing at all (dryRun).
+	committer committer
 }
 
-// New checks the options and builds the step list.
+// The phases of Process, in order (pipeline/doc.go): intake reads and
+// claims the input, transform runs the step list (Steps) on its pixels,
+// commit publishes and settles it.
+const (
+	PhaseIntake    = "intake"
+	PhaseTransform = "transform"
+	PhaseCommit    = "commit"
+)
+
+// Phases returns the names of the phases of Process in order.
+func Phases() []string { return []string{PhaseIntake, PhaseTransform, PhaseCommit} }
+
+// New checks the options and builds the step list. It does no I/O.
 func New(opt Options) (*Pipeline, error) {
 	if len(opt.Destinations) == 0 {
 		return nil, fmt.Errorf("pipeline: no target")
@@ -99,12 +117,16 @@ func New(opt Options) (*Pipeline, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if err := opt.Faces.validate(opt.Workers); err != nil {
+	if err := opt.Faces.validate(); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{opt: opt, detectors: make(chan FaceDetector, len(opt.Faces.Detectors))}
-	for _, d := range opt.Faces.Detectors {
-		p.detectors <- d
+	p := &Pipeline{opt: opt}
+	p.committer = durable{p}
+	if opt.DryRun {
+		// The one place a dry run differs: nothing is claimed, published,
+		// moved, wiped or recorded.
+		p.opt.Wipe, p.opt.TeacherNotes = false, false
+		p.committer = dryRun{p}
 	}
 	p.steps = []Step{
 		{"categorise", p.categorise},
@@ -120,7 +142,8 @@ func New(opt Options) (*Pipeline, error) {
 	return p, nil
 }
 
-// Steps returns the names of the steps in order (for docs and tests).
+// Steps returns the names of the steps of the transform phase in order (for
+// docs and tests).
 func (p *Pipeline) Steps() []string {
 	names := make([]string, len(p.steps))
 	for i, s := range p.steps {
@@ -135,8 +158,10 @@ func (p *Pipeline) hook(step string, j *Job) {
 	}
 }
 
-// runSteps runs the step list, checking the deadline between steps.
-func (p *Pipeline) runSteps(ctx context.Context, j *Job) error {
+// transform is the second phase: the step list, with the photo's deadline
+// checked between steps. It stops early, without error, once every delivery
+// has failed on its own.
+func (p *Pipeline) transform(ctx context.Context, j *Job) error {
 	ctx, cancel := context.WithTimeoutCause(ctx, p.opt.PhotoTimeout, errOverrun)
 	defer cancel()
 	for _, s := range p.steps {
@@ -173,17 +198,25 @@ func (p *Pipeline) stopped(ctx context.Context, what string) error {
 	return Hold(nil, "processing took longer than %s (%s)", p.opt.PhotoTimeout, what)
 }
 
-func (p *Pipeline) categorise(ctx context.Context, j *Job) error {
+// category sets the job's flagged category, from its path below the inbox
+// alone: the one place it is decided. Intake calls it before the claim, so
+// that a flagged copy of content published earlier is still rejected, not
+// reported as a duplicate.
+func (p *Pipeline) category(j *Job) {
 	if cat, ok := p.opt.Categories.Match(j.Rel); ok {
 		j.Category = cat
 	}
+}
+
+// categorise rejects a photo in a flagged category.
+func (p *Pipeline) categorise(ctx context.Context, j *Job) error {
 	if j.Category != "" {
-		return p.categoryErr(j)
+		return categoryErr(j)
 	}
 	return nil
 }
 
-func (p *Pipeline) categoryErr(j *Job) error {
+func categoryErr(j *Job) error {
 	return Reject("category %q is never published (folder or file name)", j.Category)
 }
 
@@ -202,7 +235,7 @@ func (p *Pipeline) decode(ctx context.Context, j *Job) error {
 		return Hold(err, "decoding failed")
 	}
 	j.Original, j.Source = img, src
-	j.Image = decode.Fit(img, p.opt.MaxSide)
+	j.Image = decode.Fit(img, p.largestSide())
 	return nil
 }
 
@@ -210,52 +243,4 @@ func (p *Pipeline) decode(ctx context.Context, j *Job) error {
 // decode may only mean it is still being written.
 func (p *Pipeline) young(j *Job) bool {
 	return p.opt.Now().Sub(j.MTime) < p.opt.GiveUp
-}
-
-// prepare gives each delivery its neutral output name.
-func (p *Pipeline) prepare(ctx context.Context, j *Job) error {
-	date := p.opt.Now()
-	if j.Record != nil && !j.Record.ClaimedAt.IsZero() {
-		date = j.Record.ClaimedAt.Local()
-	}
-	for _, d := range j.live() {
-		d.Name = OutputName(date, j.SHA256)
-	}
-	return nil
-}
-
-// OutputName is the neutral name a photo is published under: the date and a
-// short content hash, never anything of the input's name (which may hold a
-// child's name).
-func OutputName(date time.Time, sha string) string {
-	return date.Format("20060102") + "-" + sha[:12] + ".jpg"
-}
-
-func (p *Pipeline) encode(ctx context.Context, j *Job) error {
-	for _, d := range j.live() {
-		out, err := encode.JPEG(d.Image, p.opt.Quality)
-		if err != nil {
-			d.Err = Hold(err, "encoding the output failed")
-			continue
-		}
-		d.Output = out
-	}
-	return nil
-}
-
-// verify checks what will be published, not what we meant to write: the
-// encoded bytes are parsed against the allow-list and decoded back.
-func (p *Pipeline) verify(ctx context.Context, j *Job) error {
-	for _, d := range j.live() {
-		if err := encode.VerifyClean(d.Output); err != nil {
-			d.Err = Hold(err, "the output failed the metadata check")
-			continue
-		}
-		src, err := decode.Probe(d.Output)
-		b := d.Image.Bounds()
-		if err != nil || src.Width != b.Dx() || src.Height != b.Dy() {
-			d.Err = Hold(err, "the output does not read back as the image that was encoded")
-		}
-	}
-	return nil
 }

@@ -413,7 +413,7 @@ func TestTargetDown(t *testing.T) {
 	fl.mu.Lock()
 	fl.err = permErr{errors.New("403 forbidden")}
 	fl.mu.Unlock()
-	in = e.write("b.jpg", photo(t, 12))
+	e.write("b.jpg", photo(t, 12))
 	it = one(t, e.batch(), "b.jpg")
 	if it.Outcome != Held || it.Aside == "" || !strings.Contains(it.Reason, "refused") {
 		t.Errorf("permanent: %+v", it)
@@ -496,7 +496,7 @@ func TestLongBatchKeepsDuplicatesWaiting(t *testing.T) {
 	slow := &slowDetector{delay: 300 * time.Millisecond}
 	e := newEnv(t, func(o *Options) {
 		o.Faces = noFaces(2)
-		o.Faces.Detectors = []FaceDetector{slow, slow}
+		o.Faces.Detector = slow
 		o.GiveUp = 0
 		o.Settle = 0
 	})

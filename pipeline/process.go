@@ -15,55 +15,53 @@ import (
 	"github.com/photoguard/photoguard/pipeline/journal"
 )
 
-// Process takes one regular file through read, claim, the steps, publish and
-// wipe. It returns one item per destination, or no items and an error of
-// kind KindNotReady or KindRetry when the file was left where it is to be
-// tried again later (still being written, busy in another process, target
-// down).
+// Process takes one regular file through the three phases: intake (read,
+// claim), transform (the step list) and commit (publish, settle). It returns
+// one item per destination, or no items and an error of kind KindNotReady or
+// KindRetry when the file was left where it is to be tried again later
+// (still being written, busy in another process, target down).
 func (p *Pipeline) Process(ctx context.Context, root, path string) ([]Item, error) {
 	j, err := p.newJob(root, path)
 	if err != nil {
 		return nil, err
 	}
+	return p.process(ctx, j, p.committer)
+}
 
-	if err := p.read(j); err != nil {
-		switch KindOf(err) {
-		case KindNotReady, KindRetry:
-			return nil, err
-		}
-		// Not even hashed (too large): no journal record, moved aside as is.
-		return p.settle(ctx, j, err)
+// Explain is Process without the commit: it claims, publishes, moves and
+// records nothing, and returns the job with its faces, matches and, per
+// destination, the decisions and any failure, with the error that ended the
+// job (if one did). It is how `photoguard explain` shows exactly what a run
+// would do.
+func (p *Pipeline) Explain(ctx context.Context, root, path string) (*Job, error) {
+	j, err := p.newJob(root, path)
+	if err != nil {
+		return nil, err
 	}
-	p.hook("read", j)
+	_, err = p.process(ctx, j, noCommit{})
+	return j, err
+}
 
-	// The category is known from the path alone; it is checked before the
-	// claim so that a flagged copy of content published earlier is still
-	// rejected, not reported as a duplicate.
-	if cat, ok := p.opt.Categories.Match(j.Rel); ok {
-		j.Category = cat
+// process is the phase list; c commits (or not).
+func (p *Pipeline) process(ctx context.Context, j *Job, c committer) ([]Item, error) {
+	if items, done, err := p.intake(ctx, j, c); done {
+		return items, err
 	}
-	if !p.opt.DryRun {
-		items, done, err := p.claim(ctx, j)
-		if done || err != nil {
-			return items, err
-		}
-		p.hook("claim", j)
-	} else if items, done := p.dryRunKnown(j); done {
-		return items, nil
-	}
+	return p.commit(ctx, j, c, p.transform(ctx, j))
+}
 
-	if err := p.runSteps(ctx, j); err != nil {
-		if k := KindOf(err); k == KindNotReady || k == KindRetry {
-			p.release(j)
-			return nil, err
-		}
-		return p.settle(ctx, j, err)
+// commit is the third phase: after a passing problem (err of KindNotReady or
+// KindRetry) the claim is rolled back and the input stays; otherwise what
+// the transform left live is published and the outcome settled.
+func (p *Pipeline) commit(ctx context.Context, j *Job, c committer, err error) ([]Item, error) {
+	if k := KindOf(err); err != nil && (k == KindNotReady || k == KindRetry) {
+		c.release(j)
+		return nil, err
 	}
-	if p.opt.DryRun {
-		return p.items(j, nil), nil
+	if err == nil {
+		c.publish(ctx, j)
 	}
-	p.publish(ctx, j)
-	return p.settle(ctx, j, nil)
+	return c.settle(ctx, j, err)
 }
 
 // newJob starts a job for the file at path below root, with a delivery per
@@ -78,6 +76,24 @@ func (p *Pipeline) newJob(root, path string) (*Job, error) {
 		j.Deliveries = append(j.Deliveries, &Delivery{Dest: dst})
 	}
 	return j, nil
+}
+
+// intake is the first phase: read the input whole, decide its category from
+// its path, claim it. done is true when the job ended here (not ready,
+// unreadable, a duplicate, busy elsewhere).
+func (p *Pipeline) intake(ctx context.Context, j *Job, c committer) (items []Item, done bool, err error) {
+	if err := p.read(j); err != nil {
+		switch KindOf(err) {
+		case KindNotReady, KindRetry:
+			return nil, true, err
+		}
+		// Not even hashed (too large): no journal record, moved aside as is.
+		items, err := c.settle(ctx, j, err)
+		return items, true, err
+	}
+	p.hook("read", j)
+	p.category(j)
+	return c.claim(ctx, j)
 }
 
 // read reads the whole input once, hashes it, and checks that it did not
@@ -117,6 +133,66 @@ func (p *Pipeline) read(j *Job) error {
 	return nil
 }
 
+// committer is what the phases leave to the commit: the claim at intake,
+// and after the transform the publication and the outcome. A real run's
+// (durable) writes the journal, the targets and the inbox; a dry run's
+// (dryRun) and explain's (noCommit) write nothing.
+type committer interface {
+	// claim records the job; done is true when the job ended there.
+	claim(ctx context.Context, j *Job) (items []Item, done bool, err error)
+	// release rolls the claim back: the input stays and is tried again.
+	release(j *Job)
+	// publish hands each live delivery to its target.
+	publish(ctx context.Context, j *Job)
+	// settle makes the outcome final; jobErr ended the whole job.
+	settle(ctx context.Context, j *Job, jobErr error) ([]Item, error)
+	// recover finishes what dead processes left half done (Recover).
+	recover(ctx context.Context) (int, error)
+}
+
+// durable is the commit of a real run.
+type durable struct{ p *Pipeline }
+
+func (c durable) claim(ctx context.Context, j *Job) ([]Item, bool, error) { return c.p.claim(ctx, j) }
+func (c durable) release(j *Job)                                          { c.p.releaseClaim(j) }
+func (c durable) publish(ctx context.Context, j *Job)                     { c.p.publish(ctx, j) }
+func (c durable) settle(ctx context.Context, j *Job, jobErr error) ([]Item, error) {
+	return c.p.settleDurably(ctx, j, jobErr)
+}
+func (c durable) recover(ctx context.Context) (int, error) { return c.p.recoverAll(ctx) }
+
+// dryRun is the commit of a dry run (restic's dry-run backend): it tells
+// what a real run would find in the journal and decide, and writes nothing.
+type dryRun struct{ p *Pipeline }
+
+func (c dryRun) claim(ctx context.Context, j *Job) ([]Item, bool, error) {
+	items, done := c.p.dryRunKnown(j)
+	return items, done, nil
+}
+func (dryRun) release(*Job)                         {}
+func (dryRun) publish(context.Context, *Job)        {}
+func (dryRun) recover(context.Context) (int, error) { return 0, nil }
+func (c dryRun) settle(_ context.Context, j *Job, jobErr error) ([]Item, error) {
+	failAll(j, jobErr)
+	return c.p.items(j, func(it *Item) {
+		if it.Outcome == Published {
+			it.Reason = "dry run: would be published"
+		}
+	}), nil
+}
+
+// noCommit is Explain's: no claim, no journal, no items; the error that
+// ended the job is returned as it is.
+type noCommit struct{}
+
+func (noCommit) claim(context.Context, *Job) ([]Item, bool, error) { return nil, false, nil }
+func (noCommit) release(*Job)                                      {}
+func (noCommit) publish(context.Context, *Job)                     {}
+func (noCommit) recover(context.Context) (int, error)              { return 0, nil }
+func (noCommit) settle(_ context.Context, _ *Job, jobErr error) ([]Item, error) {
+	return nil, jobErr
+}
+
 // claim records the job in the journal. done is true when the job ended
 // there (a duplicate) or must wait (busy elsewhere).
 func (p *Pipeline) claim(ctx context.Context, j *Job) (items []Item, done bool, err error) {
@@ -134,6 +210,7 @@ func (p *Pipeline) claim(ctx context.Context, j *Job) (items []Item, done bool, 
 					d.Published, d.Name = true, prev.Name
 				}
 			}
+			p.hook("claim", j)
 			return nil, false, nil
 		case journal.Busy:
 			return nil, true, &Error{Kind: KindNotReady, Reason: "being processed by another worker or photoguard process", Err: errBusy}
@@ -141,10 +218,10 @@ func (p *Pipeline) claim(ctx context.Context, j *Job) (items []Item, done bool, 
 			if j.Category != "" {
 				// Rejected by policy without a claim: the content's record
 				// stays as it is, and moving aside is safe to repeat.
-				items, err := p.settle(ctx, j, p.categoryErr(j))
+				items, err := p.settle(ctx, j, categoryErr(j))
 				return items, true, err
 			}
-			return p.duplicate(j, got), true, nil
+			return p.final(j, p.duplicate(j, got)), true, nil
 		case journal.Orphan:
 			if err := p.recoverRecord(ctx, got.SHA256); err != nil {
 				return nil, true, Retry(err, "recovering an interrupted run")
@@ -195,12 +272,11 @@ var errBusy = errors.New("content claimed by another worker")
 func (p *Pipeline) duplicate(j *Job, prev *journal.Record) []Item {
 	items := make([]Item, 0, len(j.Deliveries))
 	var wipeErr error
-	wipe := p.opt.Wipe && !p.opt.DryRun // a dry run changes nothing
-	if wipe {
+	if p.opt.Wipe {
 		wipeErr = p.wipe(j)
 	}
 	for _, d := range j.Deliveries {
-		it := Item{Input: j.Rel, SHA256: j.SHA256, Outcome: Published, Target: d.Dest.Name, Duplicate: true, Kept: !wipe}
+		it := Item{Input: j.Rel, SHA256: j.SHA256, Outcome: Published, Target: d.Dest.Name, Duplicate: true, Kept: !p.opt.Wipe}
 		if pd := prev.Deliveries[d.Dest.Name]; pd != nil {
 			it.Output = pd.Name
 			it.Reason = fmt.Sprintf("duplicate: this photo was already published on %s; not published again",
@@ -217,9 +293,9 @@ func (p *Pipeline) duplicate(j *Job, prev *journal.Record) []Item {
 	return items
 }
 
-// release rolls a claim back: the input stays and is tried again.
-func (p *Pipeline) release(j *Job) {
-	if j.Record == nil || p.opt.DryRun {
+// releaseClaim rolls a claim back: the input stays and is tried again.
+func (p *Pipeline) releaseClaim(j *Job) {
+	if j.Record == nil {
 		return
 	}
 	for _, d := range j.Deliveries {
@@ -271,44 +347,66 @@ func (p *Pipeline) publish(ctx context.Context, j *Job) {
 			// when the claim is recovered.
 			p.opt.Log.Error("journal: recording a publication failed", "photo", short(j.SHA256), "err", err)
 		}
-		p.opt.Log.Info("published", "photo", short(j.SHA256), "target", d.Dest.Name, "output", d.Name)
-		p.hook("publish", j)
+		p.delivered(j, d, ref)
 	}
 }
 
-// settle makes the job's outcome durable: wipe when everything was
-// published, move aside with a reason when something was refused, leave in
-// place when something must be retried. jobErr is an error that ended the
+// delivered follows every publication a target confirmed (and the journal
+// recorded): what must know of each published output goes here.
+func (p *Pipeline) delivered(j *Job, d *Delivery, ref string) {
+	p.opt.Log.Info("published", "photo", short(j.SHA256), "target", d.Dest.Name, "output", d.Name)
+	p.hook("publish", j)
+}
+
+// failAll gives every delivery not published yet the error that ended the
 // whole job.
-func (p *Pipeline) settle(ctx context.Context, j *Job, jobErr error) ([]Item, error) {
-	if jobErr != nil {
-		for _, d := range j.Deliveries {
-			if !d.Published {
-				d.Err = jobErr
-			}
+func failAll(j *Job, jobErr error) {
+	if jobErr == nil {
+		return
+	}
+	for _, d := range j.Deliveries {
+		if !d.Published {
+			d.Err = jobErr
 		}
 	}
-	if p.opt.DryRun {
-		return p.items(j, nil), nil
-	}
+}
+
+// settle ends a job with jobErr (an error that ended the whole job, or nil)
+// through the pipeline's commit: code that ends a job outside Process calls
+// it, and in a dry run it writes nothing either.
+func (p *Pipeline) settle(ctx context.Context, j *Job, jobErr error) ([]Item, error) {
+	return p.committer.settle(ctx, j, jobErr)
+}
+
+// settleDurably makes the job's outcome durable: wipe when everything was
+// published, move aside with a reason when something was refused, leave in
+// place when something must be retried.
+func (p *Pipeline) settleDurably(ctx context.Context, j *Job, jobErr error) ([]Item, error) {
+	failAll(j, jobErr)
 	// A passing problem anywhere: keep the input, retry later.
 	for _, d := range j.Deliveries {
 		if d.Err != nil && KindOf(d.Err) == KindRetry {
-			p.release(j)
+			p.releaseClaim(j)
 			return nil, d.Err
 		}
 	}
 	worst := p.worst(j)
 	if worst == nil {
-		return p.finishPublished(j), nil
+		return p.final(j, p.finishPublished(j)), nil
 	}
 	aside, err := p.moveAside(j, outcomeOf(KindOf(worst)), worst)
 	if err != nil {
-		p.release(j)
+		p.releaseClaim(j)
 		return nil, Retry(err, "could not move the photo aside")
 	}
-	return p.items(j, func(it *Item) { it.Aside = aside; it.Kept = aside == "" }), nil
+	return p.final(j, p.items(j, func(it *Item) { it.Aside = aside; it.Kept = aside == "" })), nil
 }
+
+// final is called once the job's outcome is durable (published and the
+// input wiped or kept, a duplicate of published content, or moved aside with
+// its reason), with its items: what must know of every final outcome goes
+// here. A dry run and explain never reach it.
+func (p *Pipeline) final(j *Job, items []Item) []Item { return items }
 
 // worst returns the error that decides where the input goes: held beats
 // quarantined beats rejected.
@@ -334,7 +432,7 @@ func (p *Pipeline) finishPublished(j *Job) []Item {
 	var wipeErr error
 	if p.opt.Wipe {
 		wipeErr = p.wipe(j)
-		p.hook("wipe", j)
+		p.wiped(j, wipeErr)
 	}
 	rec.State = journal.Done
 	rec.Kept = !p.opt.Wipe || wipeErr != nil
@@ -353,6 +451,12 @@ func (p *Pipeline) finishPublished(j *Job) []Item {
 			it.Reason = rec.Reason
 		}
 	})
+}
+
+// wiped follows the wipe of a published input (err: why it failed): what
+// must know that the original is gone goes here.
+func (p *Pipeline) wiped(j *Job, err error) {
+	p.hook("wipe", j)
 }
 
 // wipe removes the input, unless it changed since it was read: then it is a
@@ -391,9 +495,6 @@ func (p *Pipeline) items(j *Job, edit func(*Item)) []Item {
 		default:
 			it.Outcome = Published
 			it.Output = d.Name
-			if p.opt.DryRun {
-				it.Reason = "dry run: would be published"
-			}
 		}
 		if edit != nil {
 			edit(&it)
@@ -448,24 +549,3 @@ func short(sha string) string {
 
 // syncDir makes a folder's entries durable.
 func syncDir(dir string) error { return fsync.Dir(dir) }
-
-// Explain runs the steps on one file without claiming, publishing, moving or
-// recording anything, and returns the job with its faces, matches and, per
-// destination, the decisions and any failure. It is how `photoguard explain`
-// shows exactly what a run would do.
-func (p *Pipeline) Explain(ctx context.Context, root, path string) (*Job, error) {
-	j, err := p.newJob(root, path)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.read(j); err != nil {
-		return j, err
-	}
-	if cat, ok := p.opt.Categories.Match(j.Rel); ok {
-		j.Category = cat
-	}
-	if err := p.runSteps(ctx, j); err != nil {
-		return j, err
-	}
-	return j, nil
-}

@@ -79,7 +79,7 @@ func runBatch(ctx context.Context, cfg *config.Config, folder string, f batchFla
 	if err != nil {
 		return err
 	}
-	st, err := buildPipeline(cfg, log, runMode{
+	st, err := openPipeline(cfg, log, runMode{
 		targets: []string{target},
 		wipe:    cfg.WipeInputs && !f.keepInputs && !f.dryRun,
 		dryRun:  f.dryRun,

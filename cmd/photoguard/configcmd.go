@@ -39,7 +39,8 @@ func configCmd() *cobra.Command {
 			fmt.Printf("  inbox:      %s\n  state_dir:  %s\n  models_dir: %s\n", cfg.Inbox, cfg.StateDir, cfg.ModelsDir)
 			for _, name := range cfg.TargetNames() {
 				t := cfg.Targets[name]
-				fmt.Printf("  target %-10s %s %s (channel %s)\n", name, t.Type, t.Path, t.Channel)
+				out := cfg.OutputOf(name)
+				fmt.Printf("  target %-10s %s %s (channel %s, %d px, quality %d)\n", name, t.Type, t.Path, t.Channel, out.MaxSide, out.Quality)
 			}
 			return nil
 		},

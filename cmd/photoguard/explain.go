@@ -51,9 +51,6 @@ annotated copy shows every face unredacted: never publish it.`,
 }
 
 func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target, out string) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	targets := cfg.TargetNames()
 	if target != "" {
 		t, err := cfg.ResolveTarget(target)
@@ -70,7 +67,8 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 	if err != nil {
 		return err
 	}
-	st, err := buildPipeline(cfg, log, runMode{targets: targets, dryRun: true, batch: true})
+	// Explain is Process without the commit: what a batch would do.
+	st, err := openPipeline(cfg, log, runMode{targets: targets, dryRun: true, batch: true})
 	if err != nil {
 		return err
 	}
@@ -142,6 +140,9 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 			fmt.Fprintf(w, "%s: %s (%s)\n", d.Dest.Name, "not published", pipeline.ReasonOf(d.Err))
 		case jobErr != nil:
 			fmt.Fprintf(w, "%s: not published\n", d.Dest.Name)
+		case d.Image != nil:
+			fmt.Fprintf(w, "%s: would be published at %dx%d (output passes the metadata and face checks)\n",
+				d.Dest.Name, d.Image.Rect.Dx(), d.Image.Rect.Dy())
 		default:
 			fmt.Fprintf(w, "%s: would be published (output passes the metadata and face checks)\n", d.Dest.Name)
 		}

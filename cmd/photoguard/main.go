@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -49,7 +52,16 @@ and publishes what is left.`,
 	root.AddCommand(batchCmd(), runCmd(), statusCmd(), enrollCmd(), consentCmd(), objectCmd(), explainCmd(), tuneCmd(), takedownCmd(), configCmd(), demoCmd())
 	root.AddCommand(publishedCmd(), purgeCmd(), retryCmd()) // issue 12
 
-	err := root.Execute()
+	// The one signal context: every command's cmd.Context() ends at the
+	// first SIGINT or SIGTERM (the photo in hand is finished or rolled
+	// back); a second one ends the process at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	err := root.ExecuteContext(ctx)
+	stop()
 	var ee exitError
 	switch {
 	case err == nil:

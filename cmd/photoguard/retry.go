@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -97,17 +98,29 @@ func runRetry(ctx context.Context, w io.Writer, cfg *config.Config, names []stri
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	// One set of resources for every target a group goes to; one pipeline
+	// per group over them.
+	var all []string
+	for _, key := range keys {
+		for _, t := range strings.Split(key, ",") {
+			if !slices.Contains(all, t) {
+				all = append(all, t)
+			}
+		}
+	}
+	res, err := openResources(cfg, all, false)
+	if err != nil {
+		return err
+	}
+	defer res.Close()
 	for _, key := range keys {
 		mode.targets = strings.Split(key, ",")
-		st, err := buildPipeline(cfg, log, mode)
+		p, err := res.pipeline(cfg, log, mode)
 		if err != nil {
 			return err
 		}
-		// The next group reuses what this one opened; the first closes it.
-		mode.journal, mode.detector, mode.store = st.journal, st.detector, st.store
-		defer st.Close()
 		for _, ph := range groups[key] {
-			if !printRetry(ctx, w, ph, r, st.p) {
+			if !printRetry(ctx, w, ph, r, p) {
 				failed++
 			}
 		}

@@ -5,19 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"path/filepath"
-	"reflect"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/journal"
 )
 
 // stopTimeout bounds a graceful stop: the photo in hand is finished or rolled
@@ -36,13 +31,11 @@ it changes; a change that does not validate is refused and the old
 configuration stays in force.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			log, err := newLogger(slog.LevelInfo)
 			if err != nil {
 				return err
 			}
-			return runDaemon(ctx, configPath(), log)
+			return runDaemon(cmd.Context(), configPath(), log)
 		},
 	}
 }
@@ -55,7 +48,7 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return fmt.Errorf("state_dir: %w", err)
 	}
-	unlock, err := lockRun(cfg.StateDir)
+	unlock, err := journal.LockRun(cfg.StateDir)
 	if err != nil {
 		return err
 	}
@@ -67,12 +60,11 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 		return err
 	}
 	mode := runMode{targets: cfg.TargetNames(), wipe: cfg.WipeInputs}
-	st, err := buildPipeline(cfg, log, mode)
+	st, err := openPipeline(cfg, log, mode)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	mode.journal, mode.detector, mode.store = st.journal, st.detector, st.store
 
 	if n, err := st.p.Recover(ctx); err != nil {
 		log.Error("recovering photos an earlier run left half done", "err", err)
@@ -80,7 +72,7 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 		log.Info("recovered photos an earlier run left half done", "count", n)
 	}
 	scanner := pipeline.NewScanner(st.p, cfg.Inbox)
-	go enforceRetention(ctx, cfg, st.journal, log) // issue 12: retention (was pruneJournal)
+	go enforceRetention(ctx, cfg, st.journal, log)
 
 	if path != "" {
 		go config.WatchFile(ctx, path, 10*time.Second, func(next *config.Config, err error) {
@@ -88,22 +80,18 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 				log.Error("configuration change refused; the previous configuration stays in force", "file", path, "err", err)
 				return
 			}
-			if why := needsRestart(cfg, next); why != "" {
-				log.Warn("configuration change needs a restart to apply; the rest applies now", "changed", why)
-			}
 			// What a restart would change stays as it is.
-			next.Inbox, next.StateDir, next.ModelsDir, next.Targets = cfg.Inbox, cfg.StateDir, cfg.ModelsDir, cfg.Targets
-			next.Faces.Detector, next.Faces.DetectMaxSide, next.Faces.Upsample, next.Faces.CNNMaxSide =
-				cfg.Faces.Detector, cfg.Faces.DetectMaxSide, cfg.Faces.Upsample, cfg.Faces.CNNMaxSide
-			next.Workers, next.Consent = cfg.Workers, cfg.Consent
+			if changed := next.KeepRestartOnly(cfg); len(changed) > 0 {
+				log.Warn("configuration change needs a restart to apply; the rest applies now", "changed", strings.Join(changed, ", "))
+			}
 			m := mode
 			m.wipe = next.WipeInputs
-			nst, err := buildPipeline(next, log, m)
+			p, err := st.pipeline(next, log, m)
 			if err != nil {
 				log.Error("configuration change refused", "err", err)
 				return
 			}
-			scanner.SetPipeline(nst.p)
+			scanner.SetPipeline(p)
 			log.Info("configuration reloaded; it applies from the next photo")
 		})
 	}
@@ -127,67 +115,4 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 		log.Warn("did not stop in time; the next start finishes what was interrupted")
 		return nil
 	}
-}
-
-// needsRestart names the changed settings that a running daemon cannot take
-// over.
-func needsRestart(old, next *config.Config) string {
-	var changed []string
-	if old.Inbox != next.Inbox {
-		changed = append(changed, "inbox")
-	}
-	if old.StateDir != next.StateDir {
-		changed = append(changed, "state_dir")
-	}
-	if old.ModelsDir != next.ModelsDir {
-		changed = append(changed, "models_dir")
-	}
-	if !reflect.DeepEqual(old.Targets, next.Targets) {
-		changed = append(changed, "targets")
-	}
-	if dlibConfig(old) != dlibConfig(next) {
-		changed = append(changed, "faces.detector, faces.detect_max_side, faces.upsample, faces.cnn_max_side, workers")
-	}
-	if old.Consent != next.Consent {
-		changed = append(changed, "consent.school_year_start")
-	}
-	return strings.Join(changed, ", ")
-}
-
-// lockRun makes sure only one daemon works on a state folder. The lock file
-// holds the daemon's pid for `photoguard status`.
-func lockRun(stateDir string) (func(), error) {
-	p := filepath.Join(stateDir, "run.lock")
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("state_dir: %w", err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		pid, _ := os.ReadFile(p)
-		f.Close()
-		return nil, fmt.Errorf("another photoguard run (pid %s) is using %s", strings.TrimSpace(string(pid)), stateDir)
-	}
-	_ = f.Truncate(0)
-	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	return func() { f.Close() }, nil
-}
-
-// daemonPID returns the pid of the running daemon, or 0.
-func daemonPID(stateDir string) int {
-	p := filepath.Join(stateDir, "run.lock")
-	f, err := os.OpenFile(p, os.O_RDWR, 0)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err == nil {
-		_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
-		return 0
-	}
-	data, _ := os.ReadFile(p)
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	if pid == 0 {
-		pid = -1
-	}
-	return pid
 }

@@ -15,8 +15,8 @@ import (
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/consent"
+	"github.com/photoguard/photoguard/pipeline/journal"
 )
 
 func statusCmd() *cobra.Command {
@@ -38,7 +38,7 @@ func statusCmd() *cobra.Command {
 }
 
 func printStatus(w io.Writer, cfg *config.Config, last int) error {
-	switch pid := daemonPID(cfg.StateDir); {
+	switch pid := journal.RunPID(cfg.StateDir); {
 	case pid > 0:
 		fmt.Fprintf(w, "service:  running (pid %d)\n", pid)
 	case pid < 0:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -8,108 +9,140 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/analyze"
+	"github.com/photoguard/photoguard/detect/blazeface"
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/consent"
+	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/target/open"
 	"github.com/photoguard/photoguard/redact/decode"
+	"github.com/photoguard/photoguard/redact/mask"
 )
 
+// resources is what a run opens once, at start, and closes once: the
+// journal, the protected store, the face models (dlib's recognisers, one per
+// worker, and the finder) and the targets. Pipelines are built over them
+// without I/O, so a configuration reload builds a new pipeline over the same
+// resources; what they were opened with is restart-only
+// (config.RestartOnly).
+type resources struct {
+	journal  *journal.Journal
+	store    *consent.Store
+	detector *dlib.Detector
+	finder   analyze.Finder
+	targets  map[string]pipeline.Target
+	// ledger and audit are the publication ledger and the audit log (nil
+	// in a dry run, which records nothing).
+	ledger  pipeline.Ledger
+	audit   pipeline.Auditor
+	closers []func() error
+}
+
+// openResources opens what a run to targets needs. A dry run opens no target
+// and only reads the journal (journal.ReadOnly: what was published already
+// is a duplicate, not "would be published").
+func openResources(cfg *config.Config, targets []string, dryRun bool) (res *resources, err error) {
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("state_dir: %w", err)
+	}
+	r := &resources{targets: map[string]pipeline.Target{}}
+	defer func() {
+		if err != nil {
+			r.Close()
+		}
+	}()
+	if !dryRun {
+		for _, name := range targets {
+			tg, err := openTarget(name, cfg.Targets[name])
+			if err != nil {
+				return nil, err
+			}
+			r.targets[name] = tg
+		}
+	}
+	if dryRun {
+		r.journal = journal.ReadOnly(cfg.StateDir)
+	} else {
+		if r.journal, err = journal.Open(cfg.StateDir); err != nil {
+			return nil, err
+		}
+		r.closers = append(r.closers, r.journal.Close)
+	}
+	if r.store, err = openStore(cfg); err != nil {
+		return nil, err
+	}
+	if r.ledger, r.audit, err = pipelineRecords(cfg, dryRun); err != nil {
+		return nil, err
+	}
+	if r.detector, err = newDetector(cfg); err != nil {
+		return nil, err
+	}
+	r.closers = append(r.closers, r.detector.Close)
+	if cfg.Faces.Finder == "blazeface" {
+		bf, err := blazeface.New(blazeface.Config{ModelsDir: cfg.ModelsDir, Threshold: blazeface.FinderThreshold})
+		if err != nil {
+			return nil, fmt.Errorf("face finder: %w\n(scripts/setup.sh installs it into models_dir)", err)
+		}
+		r.finder = blazeface.NewFinder(bf)
+		r.closers = append(r.closers, bf.Close)
+	}
+	return r, nil
+}
+
+// Close closes everything opened, last opened first.
+func (r *resources) Close() error {
+	var errs []error
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		errs = append(errs, r.closers[i]())
+	}
+	r.closers = nil
+	return errors.Join(errs...)
+}
+
 // runMode is what differs between the daemon and a batch run; everything
-// else comes from the configuration, through this one function.
+// else comes from the configuration.
 type runMode struct {
 	targets []string
 	wipe    bool
 	dryRun  bool
 	batch   bool
-	// journal, detector and store, if set, are used instead of opening
-	// new ones (a configuration reload).
-	journal  *journal.Journal
-	detector *dlib.Detector
-	store    *consent.Store
 }
 
-// stack is a pipeline with what it holds open.
+// stack is a pipeline with the resources it was built over.
 type stack struct {
-	p        *pipeline.Pipeline
-	journal  *journal.Journal
-	detector *dlib.Detector
-	store    *consent.Store
-	// owned says which of them this stack opened (and closes).
-	ownJournal, ownDetector bool
+	*resources
+	p *pipeline.Pipeline
 }
 
-func (s *stack) Close() {
-	if s.journal != nil && s.ownJournal {
-		s.journal.Close()
-	}
-	if s.detector != nil && s.ownDetector {
-		s.detector.Close()
-	}
-}
-
-func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, error) {
-	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
-		return nil, fmt.Errorf("state_dir: %w", err)
-	}
-	st := &stack{}
-	var dests []*pipeline.Destination
-	for _, name := range m.targets {
-		t := cfg.Targets[name]
-		d := &pipeline.Destination{Name: name, Channel: t.Channel}
-		if !m.dryRun {
-			tg, err := openTarget(name, t)
-			if err != nil {
-				return nil, err
-			}
-			d.Target = tg
-		}
-		dests = append(dests, d)
-	}
-	st.journal = m.journal
-	if st.journal == nil && m.dryRun {
-		// A dry run only reads it: what was published already is a
-		// duplicate, not "would be published".
-		st.journal = journal.ReadOnly(cfg.StateDir)
-	}
-	if st.journal == nil && !m.dryRun {
-		j, err := journal.Open(cfg.StateDir)
-		if err != nil {
-			return nil, err
-		}
-		st.journal, st.ownJournal = j, true
-	}
-	st.store = m.store
-	if st.store == nil {
-		store, err := openStore(cfg)
-		if err != nil {
-			st.Close()
-			return nil, err
-		}
-		st.store = store
-	}
-	st.detector = m.detector
-	if st.detector == nil {
-		det, err := newDetector(cfg)
-		if err != nil {
-			st.Close()
-			return nil, err
-		}
-		st.detector, st.ownDetector = det, true
-	}
-	if err := staleModels(st.store.Snapshot(), st.detector.ModelID()); err != nil {
-		log.Error("every photo will be held until this is fixed", "err", err)
-	}
-	faces, err := faceOptions(cfg, st.detector, st.store)
+// openPipeline opens the resources of a run and builds its pipeline.
+func openPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, error) {
+	res, err := openResources(cfg, m.targets, m.dryRun)
 	if err != nil {
-		st.Close()
 		return nil, err
 	}
-	// issue 12: the publication ledger and the audit log.
-	led, aud, err := pipelineRecords(cfg, m.dryRun)
+	p, err := res.pipeline(cfg, log, m)
 	if err != nil {
-		st.Close()
+		res.Close()
+		return nil, err
+	}
+	return &stack{res, p}, nil
+}
+
+// pipeline builds a pipeline from cfg over the resources: the one function
+// that maps the configuration onto the pipeline's options. It does no I/O.
+func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*pipeline.Pipeline, error) {
+	var dests []*pipeline.Destination
+	for _, name := range m.targets {
+		out := cfg.OutputOf(name)
+		dests = append(dests, &pipeline.Destination{Name: name, Channel: cfg.Targets[name].Channel, Target: r.targets[name],
+			MaxSide: out.MaxSide, Quality: out.Quality})
+	}
+	if err := staleModels(r.store.Snapshot(), r.detector.ModelID()); err != nil {
+		log.Error("every photo will be held until this is fixed", "err", err)
+	}
+	engine, err := analyze.New(analyzeConfig(cfg), r.finder, r.detector)
+	if err != nil {
 		return nil, err
 	}
 	giveUp := cfg.Watch.GiveUp
@@ -118,7 +151,7 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		// decode once it has settled is broken, not still arriving.
 		giveUp = cfg.Watch.Settle
 	}
-	p, err := pipeline.New(pipeline.Options{
+	return pipeline.New(pipeline.Options{
 		StateDir:     cfg.StateDir,
 		Destinations: dests,
 		Categories:   detect.NewCategories(cfg.Categories.Reject),
@@ -139,18 +172,64 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		Workers:      cfg.Workers,
 		Settle:       cfg.Watch.Settle,
 		GiveUp:       giveUp,
-		Journal:      st.journal,
-		Ledger:       led, // issue 12
-		Audit:        aud, // issue 12
-		Faces:        faces,
-		Log:          log,
+		Journal:      r.journal,
+		Ledger:       r.ledger,
+		Audit:        r.audit,
+		Faces: &pipeline.FaceOptions{
+			// Safe for concurrent use: dlib lends each call one of its
+			// Workers recognisers.
+			Detector: engine,
+			Register: registerOf(r.store, r.detector.ModelID()),
+			Match:    matchConfig(cfg),
+			Policy:   detect.Policy(cfg.Faces.Policy),
+			Redact: mask.Options{
+				Mode:      mask.Mode(cfg.Faces.Redact.Mode),
+				Shape:     mask.Shape(cfg.Faces.Redact.Shape),
+				MaskScale: cfg.Faces.Redact.MaskScale,
+			},
+		},
+		Log: log,
 	})
-	if err != nil {
-		st.Close()
-		return nil, err
+}
+
+// dlibConfig maps the faces settings onto the detector's.
+func dlibConfig(cfg *config.Config) dlib.Config {
+	return dlib.Config{
+		ModelsDir:  cfg.ModelsDir,
+		Detector:   cfg.Faces.Detector,
+		MaxSide:    cfg.Faces.DetectMaxSide,
+		Upsample:   cfg.Faces.Upsample,
+		CNNMaxSide: cfg.Faces.CNNMaxSide,
+		Workers:    cfg.Workers,
+		// The recogniser's share of a worker's memory budget.
+		MemoryBytes: int64(cfg.Faces.MemoryMB) << 20,
 	}
-	st.p = p
-	return st, nil
+}
+
+// analyzeConfig maps the faces settings onto the analysis's.
+func analyzeConfig(cfg *config.Config) analyze.Config {
+	return analyze.Config{
+		CoveragePx: float64(cfg.Faces.CoveragePx),
+		MinFacePx:  float64(cfg.Faces.MinFacePx),
+		TimeBudget: cfg.Faces.TimeBudget,
+		Normalize:  cfg.Faces.Normalize,
+		// Boxes the finder is unsure of are redacted without asking dlib
+		// (describing one costs 20-300 ms; the crowds have dozens).
+		DescribeScore: 0.5,
+	}
+}
+
+// newDetector loads the dlib models (a second or two).
+func newDetector(cfg *config.Config) (*dlib.Detector, error) {
+	d, err := dlib.New(dlibConfig(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("face detector: %w\n(scripts/setup.sh installs the models into models_dir)", err)
+	}
+	return d, nil
+}
+
+func matchConfig(cfg *config.Config) detect.MatchConfig {
+	return detect.MatchConfig{Threshold: cfg.Faces.Threshold, Margin: cfg.Faces.Margin, MinFacePx: cfg.Faces.MinFacePx}
 }
 
 // openTarget opens the configured target name (pipeline/target/open knows
@@ -174,7 +253,7 @@ func checkFolders(cfg *config.Config, in string, targets []string) error {
 		return fmt.Errorf("state_dir (%s) is inside the photo folder (%s); keep them apart", cfg.StateDir, in)
 	}
 	for _, t := range targets {
-		if cfg.Targets[t].Type != "dir" {
+		if typ := cfg.Targets[t].Type; typ != "" && typ != "dir" {
 			continue // its path is on a server
 		}
 		if p := cfg.Targets[t].Path; within(p, in) || within(in, p) {

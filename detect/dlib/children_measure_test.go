@@ -230,9 +230,7 @@ func TestMeasureChildren(t *testing.T) {
 	old := falseShow(set, classSize, classSize, 0, mc(def, 0.50, 0.10))
 	var keys []string
 	keys = append(keys, ageBands...)
-	for _, r := range utkRaces {
-		keys = append(keys, r)
-	}
+	keys = append(keys, utkRaces...)
 	for _, k := range keys {
 		get := func(r detect.FalseShowResult) detect.Count {
 			if cnt, ok := r.ByBand[k]; ok {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	face "github.com/Kagami/go-face"
 
@@ -21,13 +20,13 @@ const (
 	// HOG is dlib's frontal-face HOG detector: about 0.12 s of CPU per
 	// megapixel it sees; finds frontal and three-quarter faces from about
 	// 60 px wide in the copy it is given (hence Upsample).
-	HOG = "hog"
+	HOG = detect.DetectorHOG
 	// CNN is dlib's MMOD CNN detector: finds more turned and blurred faces,
 	// but only from about 75 px wide in the copy it is given, at 15-20 times
 	// HOG's time per pixel and about 1 GB per megapixel.
-	CNN = "cnn"
+	CNN = detect.DetectorCNN
 	// HOGCNN runs both and merges their faces by overlap.
-	HOGCNN = "hog+cnn"
+	HOGCNN = detect.DetectorHOGCNN
 )
 
 // Defaults applied by New to zero Config fields, from the measurements in
@@ -122,11 +121,8 @@ var ErrClosed = errors.New("dlib: detector closed")
 type Detector struct {
 	cfg    Config
 	passes []pass
-	pool   chan *face.Recognizer
-	done   chan struct{}
-	once   sync.Once
-	loaded int    // recognizers created, all in pool when idle
-	model  string // ModelID of the models loaded
+	pool   *pool[*face.Recognizer] // Config.Workers recognizers
+	model  string                  // ModelID of the models loaded
 }
 
 // pass is one detector run over the image.
@@ -218,8 +214,7 @@ func New(cfg Config) (*Detector, error) {
 	singleThreadBLAS()
 	d := &Detector{
 		cfg:   cfg,
-		pool:  make(chan *face.Recognizer, cfg.Workers),
-		done:  make(chan struct{}),
+		pool:  newPool[*face.Recognizer](cfg.Workers),
 		model: model,
 	}
 	if strings.HasPrefix(cfg.Detector, HOG) {
@@ -234,8 +229,7 @@ func New(cfg Config) (*Detector, error) {
 			d.Close()
 			return nil, fmt.Errorf("dlib: loading models from %s: %w", cfg.ModelsDir, err)
 		}
-		d.pool <- rec
-		d.loaded++
+		d.pool.add(rec)
 	}
 	return d, nil
 }
@@ -251,40 +245,17 @@ func (d *Detector) Config() Config { return d.cfg }
 // Close waits for running Detect calls and frees the models. It is safe to
 // call more than once.
 func (d *Detector) Close() error {
-	d.once.Do(func() {
-		close(d.done)
-		for i := 0; i < d.loaded; i++ {
-			rec := <-d.pool // waits for a Detect still using it
-			rec.Close()
-		}
-	})
+	d.pool.close(func(rec *face.Recognizer) { rec.Close() })
 	return nil
 }
 
 // borrow lends a recognizer until release is called.
 func (d *Detector) borrow(ctx context.Context) (rec *face.Recognizer, release func(), err error) {
-	rec, err = d.acquire(ctx)
+	rec, err = d.pool.get(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	return rec, func() { d.pool <- rec }, nil
-}
-
-func (d *Detector) acquire(ctx context.Context) (*face.Recognizer, error) {
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-d.done:
-		return nil, ErrClosed
-	case rec := <-d.pool:
-		select {
-		case <-d.done:
-			d.pool <- rec
-			return nil, ErrClosed
-		default:
-			return rec, nil
-		}
-	}
+	return rec, func() { d.pool.put(rec) }, nil
 }
 
 // Detect finds the faces in img, which must be upright. The returned boxes

@@ -40,9 +40,6 @@ func missing(t testing.TB, format string, args ...any) {
 	testenv.Require(t, false, format, args...)
 }
 
-// requireFile returns path if it exists and otherwise skips or fails.
-func requireFile(t testing.TB, path string) string { return testenv.RequireFile(t, path) }
-
 func requireModels(t testing.TB) string {
 	t.Helper()
 	dir := modelsDir()

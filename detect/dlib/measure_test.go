@@ -641,7 +641,10 @@ func TestMeasureThreadsChild(t *testing.T) {
 	}
 	defer d.Close()
 	groups := loadGroups(t)
-	rec := <-d.pool
+	rec, release, err := d.borrow(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Descriptors: bbt4 at 2x, with and without the 6 descriptors.
 	enc, err := encodeScaled(groups[3].img, 2)
 	if err != nil {
@@ -666,7 +669,7 @@ func TestMeasureThreadsChild(t *testing.T) {
 	rawPass(t, rec, groups[0].img, 1366, true)
 	report("cnn_ms", ms(time.Since(t0)))
 	report("cnn_cpu_ms", ms(processCPU()-c0))
-	d.pool <- rec
+	release()
 
 	// The batch: every photo 4 times, from 2 goroutines.
 	var jobs []image.Image

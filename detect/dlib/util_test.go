@@ -1,6 +1,7 @@
 package dlib
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -200,10 +201,9 @@ func threadCPU() time.Duration {
 // rawPass runs one detector directly on img scaled to long side `side`
 // (beyond the limits of Config), timing the dlib call only.
 type passResult struct {
-	faces      []detect.Face
-	prep       time.Duration // resize and encode, wall
-	wall, cpu  time.Duration // the go-face call
-	detectOnly time.Duration // wall of a run that stops after detection (multi-face images only)
+	faces     []detect.Face
+	prep      time.Duration // resize and encode, wall
+	wall, cpu time.Duration // the go-face call
 }
 
 func rawPass(t testing.TB, rec *face.Recognizer, img image.Image, side int, cnn bool) passResult {
@@ -243,8 +243,11 @@ func rawPass(t testing.TB, rec *face.Recognizer, img image.Image, side int, cnn 
 // recognizer borrows the recognizer of a shared one-worker detector.
 func recognizer(t testing.TB) (*face.Recognizer, func()) {
 	d := sharedDetector(t, Config{Detector: HOG, Upsample: 1, MaxSide: MaxMaxSide, Workers: 1})
-	rec := <-d.pool
-	return rec, func() { d.pool <- rec }
+	rec, release, err := d.borrow(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec, release
 }
 
 // annotate writes img with labelled boxes to path (for looking at results).

@@ -3,7 +3,8 @@
 // content that was published is never published again.
 //
 // Storage: one small JSON file per content hash under state_dir/journal,
-// replaced atomically (temporary file, fsync, rename, fsync of the folder).
+// replaced atomically (fsync.WriteFile: temporary file, fsync, rename, fsync
+// of the folder).
 // Chosen over an embedded database because several processes use it at once
 // (the daemon, a batch run, `photoguard status`), because a record is only
 // ever read and written whole, and because an ICT coordinator can read it
@@ -321,35 +322,13 @@ func validSHA(s string) bool {
 	return true
 }
 
-// writeAtomic writes dir/name through a temporary file, fsync and rename,
-// then fsyncs dir.
+// writeAtomic writes dir/name whole or not at all (fsync.WriteFile: a
+// temporary file, fsync, rename, fsync of dir).
 func writeAtomic(dir, name string, data []byte) error {
-	f, err := os.CreateTemp(dir, ".tmp-"+name+"-*")
-	if err != nil {
+	if err := fsync.WriteFile(dir, name, data, 0o600, nil, nil); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	ok = true
-	return syncDir(dir)
+	return nil
 }
 
 func syncDir(dir string) error { return fsync.Dir(dir) }

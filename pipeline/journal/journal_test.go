@@ -88,6 +88,44 @@ func rewrite(t *testing.T, j *Journal, r *Record) {
 	}
 }
 
+// A record is written whole through fsync.WriteFile: a link planted with the
+// record's name is replaced, never written through, no temporary file is
+// left, and the record is readable only by the service user.
+func TestPutNeverThroughALink(t *testing.T) {
+	dir := t.TempDir()
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, j.path(sha('b'))); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Put(&Record{SHA256: sha('b'), State: Done}); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "keep" {
+		t.Errorf("written through the link: %q", data)
+	}
+	st, err := os.Lstat(j.path(sha('b')))
+	if err != nil || !st.Mode().IsRegular() || st.Mode().Perm() != 0o600 {
+		t.Fatalf("record: %v %v", st.Mode(), err)
+	}
+	if r, err := j.Get(sha('b')); err != nil || r.State != Done {
+		t.Errorf("read back: %+v %v", r, err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "journal"))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("temporary file left: %s", e.Name())
+		}
+	}
+}
+
 // TestDoneRecordsKeepNoPath: once a photo is done its record no longer
 // holds the input's path (which may hold a child's name); while it is in
 // progress it does (recovery needs it).

@@ -19,10 +19,6 @@ import (
 	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
-// tempPrefix starts the names of files being written. Pickers should skip
-// hidden files; photoguard removes stale ones at start.
-const tempPrefix = fsync.TempPrefix
-
 // Target publishes into one folder.
 type Target struct {
 	dir string
@@ -42,18 +38,12 @@ func New(dir string) (*Target, error) {
 		// folder it creates is readable by the site's uploader.
 		_ = os.Chmod(dir, 0o755)
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
+	if _, err := os.ReadDir(dir); err != nil {
 		return nil, classify(fmt.Errorf("dir target: %w", err))
 	}
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), tempPrefix) {
-			continue
-		}
-		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
-			_ = os.Remove(filepath.Join(dir, e.Name()))
-		}
-	}
+	// Another process may be publishing here right now: only what is
+	// older than an hour is left over from a crash.
+	fsync.RemoveTemps(dir, time.Hour)
 	return &Target{dir: dir}, nil
 }
 

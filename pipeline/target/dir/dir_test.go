@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 	"github.com/photoguard/photoguard/pipeline/target"
 )
 
@@ -32,8 +33,8 @@ func TestConformance(t *testing.T) {
 
 func TestStaleTempRemoved(t *testing.T) {
 	d := t.TempDir()
-	stale := filepath.Join(d, tempPrefix+"dead.tmp")
-	fresh := filepath.Join(d, tempPrefix+"busy.tmp")
+	stale := filepath.Join(d, fsync.TempPrefix+"dead.tmp")
+	fresh := filepath.Join(d, fsync.TempPrefix+"busy.tmp")
 	for _, p := range []string{stale, fresh} {
 		if err := os.WriteFile(p, []byte("half"), 0o644); err != nil {
 			t.Fatal(err)
