@@ -6,8 +6,6 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
 // ensureDir creates dir (0700) if it is missing and checks its mode. A
@@ -43,14 +41,6 @@ func checkFileMode(path string, st fs.FileInfo) error {
 	}
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
 		return fmt.Errorf("%w: %s has mode %04o; run: chmod 600 %s", ErrInsecure, path, perm, path)
-	}
-	return nil
-}
-
-// syncDir fsyncs a directory so that a rename or link in it is durable.
-func syncDir(dir string) error {
-	if err := fsync.Dir(dir); err != nil {
-		return fmt.Errorf("registry: fsync %s: %w", dir, err)
 	}
 	return nil
 }

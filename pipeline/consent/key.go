@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
 // KeyEnv is the environment variable that holds the key (base64 of 32
@@ -167,44 +169,22 @@ func readKeyFile(path string) (Key, error) {
 	return k, nil
 }
 
-// createKeyFile writes a new key to a temp file and hard-links it into
-// place, so that two processes starting at once agree on one key and no
-// reader ever sees a half-written key file.
+// createKeyFile writes a new key through fsync.WriteFile, which takes the
+// name by link(2) and never replaces one: two processes starting at once
+// agree on one key, and no reader ever sees a half-written key file.
 func createKeyFile(dir, path string) (Key, error) {
 	k, err := NewKey()
 	if err != nil {
 		return Key{}, err
 	}
-	tmp, err := os.CreateTemp(dir, ".registry.key.tmp-*")
-	if err != nil {
-		return Key{}, fmt.Errorf("registry: creating key file: %w", err)
-	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName)
-	err = tmp.Chmod(0o600)
-	if err == nil {
-		err = chownLikeDir(tmp, dir)
-	}
-	if err == nil {
-		_, err = io.WriteString(tmp, k.encode()+"\n")
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	data := []byte(k.encode() + "\n")
+	defer clear(data)
+	err = writePrivate(dir, filepath.Base(path), data, func(fs.FileInfo) bool { return false })
+	if errors.Is(err, fsync.ErrInTheWay) {
+		return readKeyFile(path) // another process won the race
 	}
 	if err != nil {
-		return Key{}, fmt.Errorf("registry: creating key file: %w", err)
-	}
-	if err := os.Link(tmpName, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return readKeyFile(path) // another process won the race
-		}
-		return Key{}, fmt.Errorf("registry: creating key file: %w", err)
-	}
-	if err := syncDir(dir); err != nil {
-		return Key{}, err
+		return Key{}, fmt.Errorf("consent store: creating the key file: %w", err)
 	}
 	return k, nil
 }

@@ -86,8 +86,8 @@ func (s *Store) writeSeen(st *state) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomicIn(filepath.Dir(s.seenPath), s.seenPath, ".registry.seen.tmp-", data); err != nil {
-		return fmt.Errorf("registry: recording the generation: %w", err)
+	if err := writePrivate(filepath.Dir(s.seenPath), filepath.Base(s.seenPath), data, nil); err != nil {
+		return fmt.Errorf("consent store: recording the generation: %w", err)
 	}
 	s.raiseHigh(st.generation)
 	return nil

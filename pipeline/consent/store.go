@@ -12,13 +12,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
 const (
 	dataDirName  = "registry"
 	dataFileName = "registry.db"
 	lockFileName = "registry.lock"
-	tempPrefix   = ".registry.db.tmp-"
 
 	// MaxReferences is the most references one person can have.
 	MaxReferences = 32
@@ -285,55 +286,28 @@ func (s *Store) update(fn func(st *state) (changed bool, err error)) error {
 	return nil
 }
 
-// writeAtomic writes data to a temp file in the same directory, fsyncs it,
-// renames it over the register and fsyncs the directory.
+// writeAtomic replaces the store file with data (0600, owned like its
+// folder) through the one durable-write primitive.
 func (s *Store) writeAtomic(data []byte) error {
-	return writeAtomicIn(s.dir, s.path, tempPrefix, data)
+	return writePrivate(s.dir, dataFileName, data, nil)
 }
 
-// writeAtomicIn writes data to path (in dir) through a temp file named
-// prefix*, owned like dir, 0600.
-func writeAtomicIn(dir, path, prefix string, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, prefix+"*")
-	if err != nil {
-		return fmt.Errorf("registry: writing: %w", err)
+// writePrivate writes dir/name whole or not at all (fsync.WriteFile), 0600
+// and owned like dir. replace is WriteFile's: nil replaces what is there.
+func writePrivate(dir, name string, data []byte, replace func(fs.FileInfo) bool) error {
+	err := fsync.WriteFile(dir, name, data, 0o600, replace, func(f *os.File) error { return chownLikeDir(f, dir) })
+	if err != nil && !errors.Is(err, fsync.ErrInTheWay) {
+		return fmt.Errorf("consent store: writing %s: %w", filepath.Join(dir, name), err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return fmt.Errorf("registry: writing: %w", err)
-	}
-	if err = chownLikeDir(f, dir); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("registry: writing: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("registry: fsync: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("registry: writing: %w", err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("registry: rename: %w", err)
-	}
-	return syncDir(dir)
+	return err
 }
 
 // removeStaleTemps removes temp files left by a writer that crashed. It runs
-// under the lock, when no other writer can be writing one.
+// under the lock, when no other writer of the store's folder can be writing
+// one; in state_dir, which other parts of photoguard write too, only old ones.
 func (s *Store) removeStaleTemps() {
-	m, _ := filepath.Glob(filepath.Join(s.dir, tempPrefix+"*"))
-	seen, _ := filepath.Glob(filepath.Join(filepath.Dir(s.seenPath), ".registry.seen.tmp-*"))
-	for _, p := range append(m, seen...) {
-		_ = os.Remove(p)
-	}
+	fsync.RemoveTemps(s.dir, 0)
+	fsync.RemoveTemps(filepath.Dir(s.seenPath), time.Hour)
 }
 
 func (s *Store) now() time.Time { return s.opt.now() }

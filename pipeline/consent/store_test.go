@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/photoguard/photoguard/detect"
 	"golang.org/x/sys/unix"
+
+	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
 func dataPath(stateDir string) string { return filepath.Join(stateDir, dataDirName, dataFileName) }
@@ -218,8 +220,8 @@ func TestPermissions(t *testing.T) {
 		}
 	}
 	// No temp files left behind.
-	m, _ := filepath.Glob(filepath.Join(state, dataDirName, tempPrefix+"*"))
-	k2, _ := filepath.Glob(filepath.Join(state, ".registry.key.tmp-*"))
+	m, _ := filepath.Glob(filepath.Join(state, dataDirName, fsync.TempPrefix+"*"))
+	k2, _ := filepath.Glob(filepath.Join(state, fsync.TempPrefix+"*"))
 	if len(m)+len(k2) > 0 {
 		t.Errorf("temp files left: %v %v", m, k2)
 	}
@@ -902,7 +904,7 @@ func TestConcurrentProcesses(t *testing.T) {
 func TestStaleTempFilesRemoved(t *testing.T) {
 	state := t.TempDir()
 	s := openStore(t, state, testKey(t))
-	stale := filepath.Join(state, dataDirName, tempPrefix+"crashed")
+	stale := filepath.Join(state, dataDirName, fsync.TempPrefix+"crashed.tmp")
 	if err := os.WriteFile(stale, []byte("half"), 0o600); err != nil {
 		t.Fatal(err)
 	}
