@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
@@ -23,7 +22,7 @@ func openStore(cfg *config.Config) (*consent.Store, error) {
 	}
 	st, err := consent.Open(cfg.StateDir, key, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("register: %w", err)
+		return nil, fmt.Errorf("consent store: %w", err)
 	}
 	return st, nil
 }
@@ -35,7 +34,7 @@ func storeKey(cfg *config.Config) (consent.Key, []consent.Option, error) {
 	}
 	key, err := consent.LoadKey(cfg.StateDir)
 	if err != nil {
-		return consent.Key{}, nil, fmt.Errorf("register key: %w", err)
+		return consent.Key{}, nil, fmt.Errorf("consent store key: %w", err)
 	}
 	m, d, err := cfg.Consent.SchoolYearStartMD()
 	if err != nil {
@@ -106,9 +105,12 @@ func faceOptions(cfg *config.Config, det *dlib.Detector, store *consent.Store) (
 	}
 	return &pipeline.FaceOptions{
 		Detectors: dets,
-		Register:  registerOf(store, det.ModelID()),
-		Match:     matchConfig(cfg),
-		Policy:    detect.Policy(cfg.Faces.Policy),
+		Model:     det.ModelID(),
+		// A fresh view per photo: a change by another process applies
+		// from the next photo.
+		Consent: func() pipeline.Consent { return store.Current() },
+		Match:   matchConfig(cfg),
+		Policy:  detect.Policy(cfg.Faces.Policy),
 		Redact: redact.RedactOptions{
 			Mode:      redact.Mode(cfg.Faces.Redact.Mode),
 			Shape:     redact.Shape(cfg.Faces.Redact.Shape),
@@ -121,69 +123,11 @@ func matchConfig(cfg *config.Config) detect.MatchConfig {
 	return detect.MatchConfig{Threshold: cfg.Faces.Threshold, Margin: cfg.Faces.Margin, MinFacePx: cfg.Faces.MinFacePx}
 }
 
-// registerOf gives the pipeline a fresh view of the store per photo: a
-// change by `consent import` or `enroll` in another process applies from the
-// next photo. Checking costs one 44-byte read. model is the ModelID of the
-// detector in use: while references made with another model are in the
-// store, the view's Err is set and photos are held (staleModels).
-func registerOf(store *consent.Store, model string) func() pipeline.Register {
-	return func() pipeline.Register {
-		if store.Changed() {
-			_ = store.Reload() // a failed reload leaves a snapshot with Err set: photos are held
-		}
-		return snapshot{s: store.Snapshot(), model: model}
-	}
-}
-
-// staleModels reports reference descriptors in the store that were made
-// with another face model than model (dlib.ModelID). Descriptors of two
-// models cannot be compared: a pupil enrolled under the old model would not
-// be recognised, and under the objections policy a pupil without consent
-// would then be shown. So nothing is matched until everyone is enrolled
-// again with the models in use.
+// staleModels is pipeline.StaleModels, for the commands that report it
+// (status, tune, the daemon's start).
 func staleModels(snap *consent.Snapshot, model string) error {
-	stale := 0
-	for m, n := range snap.Models() {
-		if m != model {
-			stale += n
-		}
-	}
-	if stale == 0 {
-		return nil
-	}
-	return fmt.Errorf("%s in the store %s made with other face model files than those in models_dir (model %s): "+
-		"enroll everyone again (photoguard enroll --dir …; `photoguard enroll --list` shows who)",
-		plural(stale, "enrolled reference"), map[bool]string{true: "was", false: "were"}[stale == 1], model)
+	return pipeline.StaleModels(snap, model)
 }
 
-// snapshot adapts a registry snapshot to pipeline.Register.
-type snapshot struct {
-	s     *consent.Snapshot
-	model string
-}
-
-func (s snapshot) People() []detect.Person {
-	enrolled := s.s.People()
-	people := make([]detect.Person, len(enrolled))
-	for i, e := range enrolled {
-		people[i] = detect.Person{ID: e.ID, Descriptors: e.Descriptors}
-	}
-	return people
-}
-
-func (s snapshot) Consent(id, channel string, now time.Time) (bool, string) {
-	ok, why := s.s.Consent(id, channel, now)
-	if !ok && why == consent.ReasonNoConsent {
-		why = "no consent for " + channel
-	}
-	return ok, why
-}
-
-func (s snapshot) Objections(sha string) []string { return s.s.Objections(sha) }
-
-func (s snapshot) Err() error {
-	if err := s.s.Err(); err != nil {
-		return err
-	}
-	return staleModels(s.s, s.model)
-}
+// The store's snapshot is the pipeline's view of consent.
+var _ pipeline.Consent = (*consent.Snapshot)(nil)

@@ -94,7 +94,7 @@ func TestConsentValidity(t *testing.T) {
 		{"cur", "Website", oct, false, ReasonUnknownChannel},
 	}
 	for _, tc := range tests {
-		ok, why := snap.Consent(tc.id, tc.channel, tc.now)
+		ok, why := snap.status(tc.id, tc.channel, tc.now)
 		if ok != tc.ok || why != tc.why {
 			t.Errorf("Consent(%q, %q, %v) = %v, %q; want %v, %q", tc.id, tc.channel, tc.now, ok, why, tc.ok, tc.why)
 		}
@@ -152,7 +152,7 @@ func TestRevokeAndReimport(t *testing.T) {
 	}
 	check := func(step, id, ch string, wantOK bool, wantWhy string) {
 		t.Helper()
-		if ok, why := s.Snapshot().Consent(id, ch, clock); ok != wantOK || why != wantWhy {
+		if ok, why := s.Snapshot().status(id, ch, clock); ok != wantOK || why != wantWhy {
 			t.Errorf("%s: Consent(%s, %s) = %v %q, want %v %q", step, id, ch, ok, why, wantOK, wantWhy)
 		}
 	}
@@ -224,7 +224,7 @@ func TestExampleExportConsent(t *testing.T) {
 		{"999999", ChannelWebsite, false, ReasonNotInRegister},
 	}
 	for _, tc := range tests {
-		if ok, why := snap.Consent(tc.id, tc.ch, csvNow); ok != tc.ok || why != tc.why {
+		if ok, why := snap.status(tc.id, tc.ch, csvNow); ok != tc.ok || why != tc.why {
 			t.Errorf("Consent(%s, %s) = %v %q, want %v %q", tc.id, tc.ch, ok, why, tc.ok, tc.why)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/photoguard/photoguard/detect"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -67,14 +66,13 @@ func TestPersonNeverPrintsNames(t *testing.T) {
 func TestDescriptorsNeverPrinted(t *testing.T) {
 	r := ref(3)
 	r.Descriptor[0] = 0.123456789
-	e := Enrolled{ID: "1", Role: RolePupil, Descriptors: []detect.Descriptor{r.Descriptor}}
 	var outs []string
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%d"} {
-		outs = append(outs, fmt.Sprintf(verb, r), fmt.Sprintf(verb, &r), fmt.Sprintf(verb, e), fmt.Sprintf(verb, []Enrolled{e}))
+		outs = append(outs, fmt.Sprintf(verb, r), fmt.Sprintf(verb, &r), fmt.Sprintf(verb, []Reference{r}))
 	}
 	var buf bytes.Buffer
 	l := slog.New(slog.NewJSONHandler(&buf, nil))
-	l.Info("r", "ref", r, "enrolled", e)
+	l.Info("r", "ref", r)
 	outs = append(outs, buf.String())
 	needle := strconv.FormatFloat(float64(r.Descriptor[0]), 'g', -1, 32)
 	hexBits := fmt.Sprintf("%x", math.Float32bits(r.Descriptor[0]))

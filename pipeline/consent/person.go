@@ -154,24 +154,6 @@ func (r Reference) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("source_sha256", r.SourceSHA256), slog.String("model", r.Model))
 }
 
-// Enrolled is what the matcher needs of one enrolled person: the id and the
-// reference descriptors (at least one).
-type Enrolled struct {
-	ID          string
-	Role        Role
-	Descriptors []detect.Descriptor
-}
-
-// Format prints an Enrolled without its descriptors.
-func (e Enrolled) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "registry.Enrolled{ID:%q Role:%s Descriptors:%d [redacted]}", e.ID, e.Role, len(e.Descriptors))
-}
-
-// LogValue prints an Enrolled without its descriptors.
-func (e Enrolled) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("id", e.ID), slog.Int("descriptors", len(e.Descriptors)))
-}
-
 // ChannelStatus is one channel of a List entry: the stored state and whether
 // it is valid now.
 type ChannelStatus struct {

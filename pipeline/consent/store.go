@@ -154,6 +154,18 @@ func (s *Store) seedSeen(st *state) {
 // failed Reload it is empty and its Err is set, so every face is redacted.
 func (s *Store) Snapshot() *Snapshot { return s.snap.Load() }
 
+// Current returns the snapshot to decide one photo with: the file is read
+// again first if it changed (one 44-byte read when it did not), so that a
+// change by `consent import` or `enroll` in another process applies from
+// the next photo. A failed reload gives a snapshot with Err set: every
+// photo is held until the file can be read again.
+func (s *Store) Current() *Snapshot {
+	if s.Changed() {
+		_ = s.Reload() // on error the snapshot is empty with Err set
+	}
+	return s.Snapshot()
+}
+
 // Changed reports whether the file on disk differs from the current
 // snapshot. It reads only the 44-byte header, so the daemon can call it per
 // photo. Any doubt (unreadable file, failed last reload) counts as changed.
@@ -673,7 +685,7 @@ func (s *Store) List() ([]Entry, error) {
 		e := Entry{ID: p.ID, FirstName: p.FirstName, Group: p.Group, Role: p.Role, References: len(p.refs),
 			Consent: make(map[string]ChannelStatus, 4)}
 		for _, ch := range Channels() {
-			ok, why := snap.Consent(p.ID, ch, now)
+			ok, why := snap.status(p.ID, ch, now)
 			e.Consent[ch] = ChannelStatus{ChannelConsent: p.Consent[ch], Valid: ok, Why: why}
 		}
 		out = append(out, e)

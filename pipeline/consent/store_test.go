@@ -552,7 +552,7 @@ func TestImportReplacesRegister(t *testing.T) {
 			t.Errorf("descriptors of a removed pupil still given to the matcher")
 		}
 	}
-	if ok, why := snap.Consent("2", ChannelWebsite, testNow); ok || why != ReasonNoConsent {
+	if ok, why := snap.Consent("2", ChannelWebsite, testNow); ok || why != "no consent for website" {
 		t.Errorf("updated consent: %v %q", ok, why)
 	}
 
