@@ -147,7 +147,7 @@ func TestRevokeAndReimport(t *testing.T) {
 	s := openStore(t, dir, k, WithClock(func() time.Time { return clock }))
 	mustImport(t, s, person("1", "A", "A", true, "2025-09-01"), person("2", "B", "B", true, "2025-09-01"))
 
-	if err := s.Revoke("1", ChannelWebsite); err != nil {
+	if _, err := s.Revoke("1", ChannelWebsite); err != nil {
 		t.Fatal(err)
 	}
 	check := func(step, id, ch string, wantOK bool, wantWhy string) {
@@ -188,16 +188,16 @@ func TestRevokeAndReimport(t *testing.T) {
 
 	// Revoking again later moves the date on.
 	clock = time.Date(2025, 11, 1, 9, 0, 0, 0, time.UTC)
-	if err := s.Revoke("1", ChannelWebsite); err != nil {
+	if _, err := s.Revoke("1", ChannelWebsite); err != nil {
 		t.Fatal(err)
 	}
 	mustImport(t, s, person("1", "A", "A", true, "2025-10-20"), person("2", "B", "B", true, "2025-09-01"))
 	check("yes older than the second revocation", "1", ChannelWebsite, false, ReasonRevoked)
 
-	if err := s.Revoke("nobody", ChannelWebsite); !errors.Is(err, ErrNotInRegister) {
+	if _, err := s.Revoke("nobody", ChannelWebsite); !errors.Is(err, ErrNotInRegister) {
 		t.Errorf("Revoke unknown id: %v", err)
 	}
-	if err := s.Revoke("1", "tiktok"); !errors.Is(err, ErrUnknownChannel) {
+	if _, err := s.Revoke("1", "tiktok"); !errors.Is(err, ErrUnknownChannel) {
 		t.Errorf("Revoke unknown channel: %v", err)
 	}
 }

@@ -27,6 +27,8 @@ var (
 	ErrLocked = errors.New("registry: register is locked by another process")
 	// ErrNotInRegister: the id has no row in the consent register.
 	ErrNotInRegister = errors.New("registry: not in register")
+	// ErrNotEnrolled: the id has no enrolled references.
+	ErrNotEnrolled = errors.New("consent store: no enrolled faces")
 	// ErrUnknownChannel: the channel is not one of Channels().
 	ErrUnknownChannel = errors.New("registry: unknown channel")
 	// ErrInvalid: an argument (id, hash, descriptor, person) is not valid.

@@ -68,7 +68,7 @@ func ref(seed int) Reference {
 
 func mustImport(t testing.TB, s *Store, people ...Person) ImportReport {
 	t.Helper()
-	rep, err := s.ImportConsent(people)
+	rep, err := s.ImportConsent(people, ImportOptions{AllowRemove: true})
 	if err != nil {
 		t.Fatalf("ImportConsent: %v", err)
 	}

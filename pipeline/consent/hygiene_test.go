@@ -89,13 +89,14 @@ func TestErrorsCarryNoNames(t *testing.T) {
 	s := openStore(t, state, k)
 	mustImport(t, s, person("1", "Wilhelmina", "Oosterhuis", true, "2025-09-01"))
 	var errs []error
-	_, e := s.ImportConsent([]Person{person("1", "Wilhelmina", "Oosterhuis", true, "2025-09-01"), person("1", "Wilhelmina", "Oosterhuis", true, "2025-09-01")})
+	_, e := s.ImportConsent([]Person{person("1", "Wilhelmina", "Oosterhuis", true, "2025-09-01"), person("1", "Wilhelmina", "Oosterhuis", true, "2025-09-01")}, ImportOptions{AllowRemove: true})
 	errs = append(errs, e)
-	_, e = s.ImportConsent([]Person{person("Wilhelmina Oosterhuis", "Wilhelmina", "Oosterhuis", true, "2025-09-01")})
+	_, e = s.ImportConsent([]Person{person("Wilhelmina Oosterhuis", "Wilhelmina", "Oosterhuis", true, "2025-09-01")}, ImportOptions{AllowRemove: true})
 	errs = append(errs, e)
 	errs = append(errs,
 		s.Enroll("Wilhelmina Oosterhuis", []Reference{ref(1)}),
-		s.Revoke("Wilhelmina Oosterhuis", ChannelWebsite),
+		func() error { _, err := s.Revoke("Wilhelmina Oosterhuis", ChannelWebsite); return err }(),
+		func() error { _, err := s.Unenroll("Wilhelmina Oosterhuis"); return err }(),
 		s.Object(sha("p"), "Wilhelmina Oosterhuis", ""),
 		s.Forget("Wilhelmina Oosterhuis"),
 	)

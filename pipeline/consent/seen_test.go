@@ -24,7 +24,7 @@ func TestRestoredOlderRegisterRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	daemon := openStore(t, state, k)
-	if err := coord.Revoke("100231", ChannelWebsite); err != nil {
+	if _, err := coord.Revoke("100231", ChannelWebsite); err != nil {
 		t.Fatal(err)
 	}
 	if err := coord.Object(photoA, "100232", ""); err != nil {
@@ -50,7 +50,7 @@ func TestRestoredOlderRegisterRefused(t *testing.T) {
 	if ok, _ := daemon.Snapshot().Consent("100231", ChannelWebsite, testNow); ok {
 		t.Fatal("the revoked pupil may be shown again")
 	}
-	if err := coord.Revoke("100232", ChannelNewsletter); !errors.Is(err, ErrRolledBack) {
+	if _, err := coord.Revoke("100232", ChannelNewsletter); !errors.Is(err, ErrRolledBack) {
 		t.Fatalf("a write over the restored file: %v", err)
 	}
 
@@ -108,7 +108,7 @@ func TestGenerationRecord(t *testing.T) {
 	s := openStore(t, state, k)
 	mustImport(t, s, person("1", "A", "A", true, "2025-09-01"))
 	old, _ := os.ReadFile(dataPath(state))
-	if err := s.Revoke("1", ChannelWebsite); err != nil {
+	if _, err := s.Revoke("1", ChannelWebsite); err != nil {
 		t.Fatal(err)
 	}
 	rec := filepath.Join(state, SeenFileName)

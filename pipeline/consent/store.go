@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/photoguard/photoguard/pipeline/audit"
 	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
@@ -37,6 +38,8 @@ type options struct {
 	yearDay     int
 	now         func() time.Time
 	lockTimeout time.Duration
+	audit       *audit.Log
+	backupAge   time.Duration
 }
 
 // WithSchoolYearStart sets the first day of the school year (default
@@ -53,6 +56,16 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithLockTimeout sets how long a write waits for another process holding
 // the lock (default 30s).
 func WithLockTimeout(d time.Duration) Option { return func(o *options) { o.lockTimeout = d } }
+
+// WithAudit records imports, revocations and enrollments in the audit log
+// (pupil ids and counts only). A nil log records nothing.
+func WithAudit(l *audit.Log) Option { return func(o *options) { o.audit = l } }
+
+// WithBackupAge sets how long the backups made before an import are kept
+// (default DefaultBackupAge; at least a day).
+func WithBackupAge(d time.Duration) Option {
+	return func(o *options) { o.backupAge = max(d, 24*time.Hour) }
+}
 
 // Store is the register on disk plus the last snapshot read from it. It is
 // safe for concurrent use, and several processes may open the same state
@@ -108,7 +121,7 @@ func openUnchecked(stateDir string, key Key, opts []Option) (*Store, error) {
 	if stateDir == "" {
 		return nil, errors.New("registry: state_dir is empty")
 	}
-	o := options{yearMonth: time.August, yearDay: 1, now: time.Now, lockTimeout: 30 * time.Second}
+	o := options{yearMonth: time.August, yearDay: 1, now: time.Now, lockTimeout: 30 * time.Second, backupAge: DefaultBackupAge}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -295,6 +308,9 @@ func (s *Store) update(fn func(st *state) (changed bool, err error)) error {
 	if err := s.writeSeen(next); err != nil {
 		return fmt.Errorf("the change was saved, but: %w", err)
 	}
+	if _, err := s.PruneBackups(); err != nil {
+		return fmt.Errorf("the change was saved, but: %w", err)
+	}
 	return nil
 }
 
@@ -324,195 +340,46 @@ func (s *Store) removeStaleTemps() {
 
 func (s *Store) now() time.Time { return s.opt.now() }
 
-// ImportReport counts what an import changed.
-type ImportReport struct {
-	// People is the size of the register after the import.
-	People int
-	// Added, Updated, Unchanged and Removed count people.
-	Added, Updated, Unchanged, Removed int
-	// ReferencesRemoved counts the descriptors deleted with removed people
-	// (a pupil who left must not stay as biometric data); PeopleUnenrolled
-	// counts the removed people who had any.
-	ReferencesRemoved int
-	PeopleUnenrolled  int
-	// RevocationsKept counts channels that stay revoked because the import
-	// says yes without a confirmation date after the revocation.
-	RevocationsKept int
-}
-
-// ImportConsent replaces the register with people, atomically: people who
-// are not in the list are removed, with their enrolled descriptors.
-// Enrolled references and revocations of people who stay are kept; a
-// revocation ends only when the import says yes with a confirmation date
-// after the day of the revocation. The Revoked fields of the given people
-// are ignored.
-//
-// With scope, only people of those roles are replaced (so a pupil export
-// does not remove staff); every imported person must then have one of
-// those roles. An invalid list, or an empty one, changes nothing.
-func (s *Store) ImportConsent(people []Person, scope ...Role) (ImportReport, error) {
-	var rep ImportReport
-	err := s.update(func(st *state) (bool, error) {
-		var err error
-		rep, err = applyImport(st, people, scope)
-		// An import that changes nothing is not written, so the daemon
-		// does not reload for it.
-		return err == nil && rep.Added+rep.Updated+rep.Removed > 0, err
-	})
-	if err != nil {
-		return ImportReport{}, err
+// Revoke sets the consent of id for each channel to no, dated today, in one
+// write. It stays revoked until an import says yes with a later
+// confirmation date. Every channel revoked is a Withdrawal: photos already
+// published there may have to be taken down.
+func (s *Store) Revoke(id string, channels ...string) ([]Withdrawal, error) {
+	if len(channels) == 0 {
+		return nil, fmt.Errorf("%w: no channel to revoke", ErrInvalid)
 	}
-	return rep, nil
-}
-
-// DiffImport reports what ImportConsent would do, without writing.
-func (s *Store) DiffImport(people []Person, scope ...Role) (ImportReport, error) {
-	cur, err := s.readFile()
-	if err != nil {
-		return ImportReport{}, err
-	}
-	return applyImport(cur, people, scope)
-}
-
-func validatePeople(people []Person, scope []Role) error {
-	if len(people) == 0 {
-		return fmt.Errorf("%w: the import has no people; refusing to empty the register", ErrInvalid)
-	}
-	if len(people) > MaxPeople {
-		return fmt.Errorf("%w: %d people, at most %d", ErrInvalid, len(people), MaxPeople)
-	}
-	for _, r := range scope {
-		if !r.valid() {
-			return fmt.Errorf("%w: unknown role %q in scope", ErrInvalid, r)
+	for _, ch := range channels {
+		if !KnownChannel(ch) {
+			return nil, fmt.Errorf("%w: %q", ErrUnknownChannel, ch)
 		}
-	}
-	seen := make(map[string]int, len(people))
-	for i, p := range people {
-		if !validID(p.ID) {
-			return fmt.Errorf("%w: person #%d has an invalid id", ErrInvalid, i+1)
-		}
-		if j, dup := seen[p.ID]; dup {
-			return fmt.Errorf("%w: id %s appears twice (#%d and #%d)", ErrInvalid, p.ID, j+1, i+1)
-		}
-		seen[p.ID] = i
-		if !p.Role.valid() {
-			return fmt.Errorf("%w: id %s has role %q", ErrInvalid, p.ID, p.Role)
-		}
-		if len(scope) > 0 && !hasRole(scope, p.Role) {
-			return fmt.Errorf("%w: id %s is %s, outside the import scope", ErrInvalid, p.ID, p.Role)
-		}
-		for ch, c := range p.Consent {
-			if !KnownChannel(ch) {
-				return fmt.Errorf("%w: id %s: channel %q", ErrUnknownChannel, p.ID, ch)
-			}
-			if c.Given && c.ConfirmedOn.IsZero() {
-				return fmt.Errorf("%w: id %s: consent for %s without a confirmation date", ErrInvalid, p.ID, ch)
-			}
-		}
-	}
-	return nil
-}
-
-func hasRole(rs []Role, r Role) bool {
-	for _, x := range rs {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
-
-func applyImport(st *state, people []Person, scope []Role) (ImportReport, error) {
-	var rep ImportReport
-	if err := validatePeople(people, scope); err != nil {
-		return rep, err
-	}
-	inScope := func(r Role) bool { return len(scope) == 0 || hasRole(scope, r) }
-	incoming := make(map[string]bool, len(people))
-	for _, p := range people {
-		incoming[p.ID] = true
-	}
-	for id, old := range st.people {
-		if !incoming[id] && inScope(old.Role) {
-			rep.Removed++
-			if n := len(old.refs); n > 0 {
-				rep.ReferencesRemoved += n
-				rep.PeopleUnenrolled++
-			}
-			delete(st.people, id)
-		}
-	}
-	for _, p := range people {
-		np := Person{ID: p.ID, FirstName: p.FirstName, Infix: p.Infix, LastName: p.LastName, Group: p.Group, Role: p.Role,
-			Consent: make(map[string]ChannelConsent, len(p.Consent))}
-		for ch, c := range p.Consent {
-			np.Consent[ch] = ChannelConsent{Given: c.Given, ConfirmedOn: civilDate(c.ConfirmedOn)}
-		}
-		old, ok := st.people[p.ID]
-		if !ok {
-			rep.Added++
-			st.people[p.ID] = &personRec{Person: np}
-			continue
-		}
-		for ch, oc := range old.Consent {
-			if !oc.Revoked {
-				continue
-			}
-			nc := np.Consent[ch]
-			if nc.Given && nc.ConfirmedOn.After(oc.RevokedOn) {
-				continue // a newer yes ends the revocation
-			}
-			if nc.Given {
-				rep.RevocationsKept++
-			}
-			np.Consent[ch] = ChannelConsent{Given: false, ConfirmedOn: nc.ConfirmedOn, Revoked: true, RevokedOn: oc.RevokedOn}
-		}
-		if samePerson(old.Person, np) {
-			rep.Unchanged++
-		} else {
-			rep.Updated++
-		}
-		st.people[p.ID] = &personRec{Person: np, refs: old.refs}
-	}
-	rep.People = len(st.people)
-	return rep, nil
-}
-
-func samePerson(a, b Person) bool {
-	if a.ID != b.ID || a.FirstName != b.FirstName || a.Infix != b.Infix || a.LastName != b.LastName ||
-		a.Group != b.Group || a.Role != b.Role {
-		return false
-	}
-	for _, ch := range Channels() {
-		x, y := a.Consent[ch], b.Consent[ch]
-		if x.Given != y.Given || x.Revoked != y.Revoked || !x.ConfirmedOn.Equal(y.ConfirmedOn) || !x.RevokedOn.Equal(y.RevokedOn) {
-			return false
-		}
-	}
-	return true
-}
-
-// Revoke sets the consent of id for channel to no, dated today. It stays
-// revoked until an import says yes with a later confirmation date.
-func (s *Store) Revoke(id, channel string) error {
-	if !KnownChannel(channel) {
-		return fmt.Errorf("%w: %q", ErrUnknownChannel, channel)
 	}
 	today := civilDate(s.now())
-	return s.update(func(st *state) (bool, error) {
+	err := s.update(func(st *state) (bool, error) {
 		p, ok := st.people[id]
 		if !ok {
 			return false, fmt.Errorf("%w: id %s", ErrNotInRegister, safeID(id))
 		}
-		c := p.Consent[channel]
-		c.Given = false
-		c.Revoked = true
-		if c.RevokedOn.Before(today) {
-			c.RevokedOn = today
+		for _, ch := range channels {
+			c := p.Consent[ch]
+			c.Given = false
+			c.Revoked = true
+			if c.RevokedOn.Before(today) {
+				c.RevokedOn = today
+			}
+			p.Consent[ch] = c
 		}
-		p.Consent[channel] = c
 		return true, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	var out []Withdrawal
+	var events []audit.Event
+	for _, ch := range channels {
+		out = append(out, Withdrawal{ID: id, Channel: ch})
+		events = append(events, audit.Event{Kind: audit.ConsentRevoke, Pupils: []string{id}, Channel: ch, Detail: "consent revoked"})
+	}
+	return out, s.record(events...)
 }
 
 // Enroll adds reference descriptors to a person who is in the register.
@@ -544,10 +411,12 @@ func (s *Store) Enroll(id string, refs []Reference) error {
 		r.AddedAt = r.AddedAt.UTC()
 		clean = append(clean, r)
 	}
-	return s.update(func(st *state) (bool, error) {
+	added, replaced := 0, 0
+	err := s.update(func(st *state) (bool, error) {
+		added, replaced = 0, 0
 		p, ok := st.people[id]
 		if !ok {
-			return false, fmt.Errorf("%w: id %s; import the consent register first (staff need a row too)", ErrNotInRegister, safeID(id))
+			return false, fmt.Errorf("%w: id %s; import the consent export first (staff need a row too)", ErrNotInRegister, safeID(id))
 		}
 		changed := false
 		if len(clean) > 0 {
@@ -557,7 +426,8 @@ func (s *Store) Enroll(id string, refs []Reference) error {
 					kept = append(kept, r)
 				}
 			}
-			changed = len(kept) != len(p.refs)
+			replaced = len(p.refs) - len(kept)
+			changed = replaced > 0
 			p.refs = kept
 		}
 		have := make(map[string]bool, len(p.refs))
@@ -570,6 +440,7 @@ func (s *Store) Enroll(id string, refs []Reference) error {
 			}
 			have[r.SourceSHA256] = true
 			p.refs = append(p.refs, r)
+			added++
 			changed = true
 		}
 		if len(p.refs) > MaxReferences {
@@ -577,6 +448,17 @@ func (s *Store) Enroll(id string, refs []Reference) error {
 		}
 		return changed, nil
 	})
+	if err != nil {
+		return err
+	}
+	var events []audit.Event
+	if added > 0 {
+		events = append(events, audit.Event{Kind: audit.Enroll, Pupils: []string{id}, Count: added, Detail: "references added"})
+	}
+	if replaced > 0 {
+		events = append(events, audit.Event{Kind: audit.Enroll, Pupils: []string{id}, Count: replaced, Detail: "references of other face model files removed"})
+	}
+	return s.record(events...)
 }
 
 func validDescriptor(r *Reference) bool {
@@ -592,17 +474,27 @@ func validDescriptor(r *Reference) bool {
 	return nonzero
 }
 
-// Unenroll removes every reference of id. An id without references, or not
-// in the register, is not an error.
-func (s *Store) Unenroll(id string) error {
-	return s.update(func(st *state) (bool, error) {
+// Unenroll removes every reference of id and says how many there were. An
+// id that is not in the store is ErrNotInRegister; one without references
+// is ErrNotEnrolled.
+func (s *Store) Unenroll(id string) (int, error) {
+	n := 0
+	err := s.update(func(st *state) (bool, error) {
 		p, ok := st.people[id]
-		if !ok || len(p.refs) == 0 {
-			return false, nil
+		switch {
+		case !ok:
+			return false, fmt.Errorf("%w: id %s", ErrNotInRegister, safeID(id))
+		case len(p.refs) == 0:
+			return false, fmt.Errorf("%w: id %s", ErrNotEnrolled, id)
 		}
+		n = len(p.refs)
 		p.refs = nil
 		return true, nil
 	})
+	if err != nil {
+		return 0, err
+	}
+	return n, s.record(audit.Event{Kind: audit.Enroll, Pupils: []string{id}, Count: n, Detail: "references removed"})
 }
 
 // Forget removes id from the register with its references and objections
