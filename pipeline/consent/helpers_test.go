@@ -82,7 +82,7 @@ func exampleExport(t testing.TB) []Person {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	people, err := ParseConsentCSV(f, csvNow)
+	people, err := parsePeople(f)
 	if err != nil {
 		t.Fatal(err)
 	}

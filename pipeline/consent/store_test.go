@@ -612,7 +612,7 @@ func TestRejectedImportChangesNothing(t *testing.T) {
 		}
 	}
 	// A CSV with problems yields no people, so there is nothing to import.
-	people, err := ParseConsentCSV(strings.NewReader(enHeader+"\n1,A,B,g,ja,nee,ja,ja,2025-09-01\n3,C,D,g,ja,huh,ja,ja,2025-09-01\n"), csvNow)
+	people, err := parsePeople(strings.NewReader(enHeader + "\n1,A,B,g,ja,nee,ja,ja,2025-09-01\n3,C,D,g,ja,huh,ja,ja,2025-09-01\n"))
 	if err == nil || people != nil {
 		t.Fatalf("bad CSV accepted")
 	}
