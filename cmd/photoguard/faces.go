@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
@@ -10,6 +11,7 @@ import (
 	"github.com/photoguard/photoguard/detect/blazeface"
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/audit"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/redact"
 )
@@ -27,7 +29,9 @@ func openStore(cfg *config.Config) (*consent.Store, error) {
 	return st, nil
 }
 
-// storeKey loads the store's key and its options from the configuration.
+// storeKey loads the store's key and its options from the configuration:
+// the school year, the audit log its changes are recorded in, and how long
+// the backups made before an import are kept.
 func storeKey(cfg *config.Config) (consent.Key, []consent.Option, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return consent.Key{}, nil, fmt.Errorf("state_dir: %w", err)
@@ -40,7 +44,12 @@ func storeKey(cfg *config.Config) (consent.Key, []consent.Option, error) {
 	if err != nil {
 		return consent.Key{}, nil, err
 	}
-	return key, []consent.Option{consent.WithSchoolYearStart(m, d)}, nil
+	log, err := audit.Open(cfg.StateDir, audit.Options{})
+	if err != nil {
+		return consent.Key{}, nil, err
+	}
+	return key, []consent.Option{consent.WithSchoolYearStart(m, d), consent.WithAudit(log),
+		consent.WithBackupAge(time.Duration(cfg.Consent.BackupDays) * 24 * time.Hour)}, nil
 }
 
 // dlibConfig maps the faces settings onto the detector's.

@@ -15,8 +15,8 @@ import (
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/consent"
+	"github.com/photoguard/photoguard/pipeline/journal"
 )
 
 func statusCmd() *cobra.Command {

@@ -10,8 +10,8 @@ import (
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/consent"
+	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
 	"github.com/photoguard/photoguard/redact"
 )

@@ -90,7 +90,7 @@ func TestRoundTrip(t *testing.T) {
 	// Exact float bits survive (no text round trip).
 	odd := Reference{SourceSHA256: sha("odd"), Descriptor: desc(3)}
 	odd.Descriptor[0] = math.Float32frombits(0x00000001) // denormal
-	odd.Descriptor[1] = -0.0
+	odd.Descriptor[1] = float32(math.Copysign(0, -1))    // negative zero
 	odd.Descriptor[2] = math.MaxFloat32
 	if err := re.Enroll("1002", []Reference{odd}); err != nil {
 		t.Fatal(err)
