@@ -38,7 +38,7 @@ type Key struct {
 func NewKey() (Key, error) {
 	var k Key
 	if _, err := io.ReadFull(rand.Reader, k.b[:]); err != nil {
-		return Key{}, fmt.Errorf("registry: generating key: %w", err)
+		return Key{}, fmt.Errorf("consent store: generating key: %w", err)
 	}
 	k.set = true
 	return k, nil
@@ -92,7 +92,7 @@ func (k Key) fileKey() []byte {
 func (k Key) encode() string { return base64.StdEncoding.EncodeToString(k.b[:]) }
 
 // String redacts the key.
-func (k Key) String() string { return "registry.Key([redacted])" }
+func (k Key) String() string { return "consent.Key([redacted])" }
 
 // GoString redacts the key.
 func (k Key) GoString() string { return k.String() }
@@ -107,18 +107,18 @@ func (k Key) LogValue() slog.Value { return slog.StringValue("[redacted]") }
 // invalid value is an error, not a fall-back), otherwise from
 // state_dir/registry.key, which is created (0600, crypto/rand) on first use.
 // A key file that group or others can read or write is refused. A new key is
-// not created when an encrypted register already exists, because it could
+// not created when an encrypted store already exists, because it could
 // never open it.
 func LoadKey(stateDir string) (Key, error) {
 	if v, ok := os.LookupEnv(KeyEnv); ok && strings.TrimSpace(v) != "" {
 		k, err := ParseKey(v)
 		if err != nil {
-			return Key{}, fmt.Errorf("registry: $%s: %w", KeyEnv, err)
+			return Key{}, fmt.Errorf("consent store: $%s: %w", KeyEnv, err)
 		}
 		return k, nil
 	}
 	if stateDir == "" {
-		return Key{}, errors.New("registry: state_dir is empty")
+		return Key{}, errors.New("consent store: state_dir is empty")
 	}
 	if err := ensureDir(stateDir, false); err != nil {
 		return Key{}, err
@@ -129,7 +129,7 @@ func LoadKey(stateDir string) (Key, error) {
 		return k, err
 	}
 	// No key yet. Refuse to make one if there is data it cannot open (the
-	// register, or the generation record of one).
+	// store, or the generation record of one).
 	if Exists(stateDir) {
 		return Key{}, fmt.Errorf("%w: %s is missing but %s (or %s) exists; restore the key from your backup or set $%s",
 			ErrNoKey, path, filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, SeenFileName), KeyEnv)
@@ -143,12 +143,12 @@ func readKeyFile(path string) (Key, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return Key{}, err
 		}
-		return Key{}, fmt.Errorf("registry: key file: %w", err)
+		return Key{}, fmt.Errorf("consent store: key file: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return Key{}, fmt.Errorf("registry: key file: %w", err)
+		return Key{}, fmt.Errorf("consent store: key file: %w", err)
 	}
 	if !st.Mode().IsRegular() {
 		return Key{}, fmt.Errorf("%w: key file %s is not a regular file", ErrInsecure, path)
@@ -159,12 +159,12 @@ func readKeyFile(path string) (Key, error) {
 	}
 	buf, err := io.ReadAll(io.LimitReader(f, 1024))
 	if err != nil {
-		return Key{}, fmt.Errorf("registry: key file: %w", err)
+		return Key{}, fmt.Errorf("consent store: key file: %w", err)
 	}
 	defer clear(buf)
 	k, err := ParseKey(string(buf))
 	if err != nil {
-		return Key{}, fmt.Errorf("registry: key file %s: %w", path, err)
+		return Key{}, fmt.Errorf("consent store: key file %s: %w", path, err)
 	}
 	return k, nil
 }

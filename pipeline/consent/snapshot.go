@@ -48,7 +48,7 @@ func (s *Snapshot) Generation() uint64 {
 	return s.st.generation
 }
 
-// Len is the number of people in the register.
+// Len is the number of people in the store.
 func (s *Snapshot) Len() int {
 	if s == nil {
 		return 0
@@ -159,7 +159,7 @@ func (s *Snapshot) Models() map[string]int {
 	return out
 }
 
-// Person returns a copy of one register row (with names: show it only to
+// Person returns a copy of one store row (with names: show it only to
 // the ICT coordinator).
 func (s *Snapshot) Person(id string) (Person, bool) {
 	if s == nil || s.err != nil {
@@ -185,7 +185,7 @@ func (s *Snapshot) References(id string) []Reference {
 }
 
 // Objections returns the ids (sorted) who objected to the photo with
-// content hash photoSHA256: they are redacted in it whatever the register
+// content hash photoSHA256: they are redacted in it whatever the store
 // says.
 func (s *Snapshot) Objections(photoSHA256 string) []string {
 	if s == nil {

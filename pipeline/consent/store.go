@@ -24,7 +24,7 @@ const (
 
 	// MaxReferences is the most references one person can have.
 	MaxReferences = 32
-	// MaxPeople bounds the register (a big school has about 1,500).
+	// MaxPeople bounds the store (a big school has about 1,500).
 	MaxPeople = 20000
 	// maxNote bounds an objection note.
 	maxNote = 2000
@@ -67,7 +67,7 @@ func WithBackupAge(d time.Duration) Option {
 	return func(o *options) { o.backupAge = max(d, 24*time.Hour) }
 }
 
-// Store is the register on disk plus the last snapshot read from it. It is
+// Store is the store on disk plus the last snapshot read from it. It is
 // safe for concurrent use, and several processes may open the same state
 // directory at once.
 type Store struct {
@@ -84,8 +84,8 @@ type Store struct {
 	snap    atomic.Pointer[Snapshot]
 }
 
-// Exists reports whether stateDir holds a register file, or the generation
-// record of one (a register that was removed is not "no register yet"),
+// Exists reports whether stateDir holds a store file, or the generation
+// record of one (a store that was removed is not "no store yet"),
 // without opening it (and without creating a key).
 func Exists(stateDir string) bool {
 	for _, p := range []string{filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, SeenFileName)} {
@@ -96,7 +96,7 @@ func Exists(stateDir string) bool {
 	return false
 }
 
-// Open opens (or creates, empty) the register in stateDir/registry with the
+// Open opens (or creates, empty) the store in stateDir/registry with the
 // given key (see LoadKey). A wrong key, a damaged file, or a file or
 // directory that group or others can access is an error.
 func Open(stateDir string, key Key, opts ...Option) (*Store, error) {
@@ -113,13 +113,13 @@ func Open(stateDir string, key Key, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// openUnchecked makes the Store without reading the register.
+// openUnchecked makes the Store without reading the store.
 func openUnchecked(stateDir string, key Key, opts []Option) (*Store, error) {
 	if !key.set {
 		return nil, fmt.Errorf("%w: no key given (use LoadKey)", ErrBadKey)
 	}
 	if stateDir == "" {
-		return nil, errors.New("registry: state_dir is empty")
+		return nil, errors.New("consent store: state_dir is empty")
 	}
 	o := options{yearMonth: time.August, yearDay: 1, now: time.Now, lockTimeout: 30 * time.Second, backupAge: DefaultBackupAge}
 	for _, f := range opts {
@@ -141,8 +141,8 @@ func openUnchecked(stateDir string, key Key, opts []Option) (*Store, error) {
 }
 
 // seedSeen records st as seen when the generation record is missing or
-// older (a register written before there were records, or a crash between
-// writing the register and the record). Best effort: a process that may
+// older (a store written before there were records, or a crash between
+// writing the store and the record). Best effort: a process that may
 // not write the state folder still refuses older files for its lifetime.
 func (s *Store) seedSeen(st *state) {
 	if st.generation == 0 {
@@ -163,7 +163,7 @@ func (s *Store) seedSeen(st *state) {
 	}
 }
 
-// Snapshot returns the register as last read. It never returns nil; after a
+// Snapshot returns the store as last read. It never returns nil; after a
 // failed Reload it is empty and its Err is set, so every face is redacted.
 func (s *Store) Snapshot() *Snapshot { return s.snap.Load() }
 
@@ -206,7 +206,7 @@ func (s *Store) Changed() bool {
 	return h.generation != cur.st.generation || h.nonce != cur.st.nonce
 }
 
-// Reload reads the register again if it Changed. On error the snapshot
+// Reload reads the store again if it Changed. On error the snapshot
 // becomes empty with Err set (fail closed) and the error is returned; the
 // next Reload tries again.
 func (s *Store) Reload() error {
@@ -226,7 +226,7 @@ func (s *Store) Reload() error {
 
 func (s *Store) setState(st *state) { s.snap.Store(newSnapshot(st, s.opt)) }
 
-// readFile reads and decrypts the register, and refuses it when it is
+// readFile reads and decrypts the store, and refuses it when it is
 // older than the newest generation seen (ErrRolledBack). Readers need no
 // lock: rename is atomic.
 func (s *Store) readFile() (*state, error) {
@@ -245,8 +245,8 @@ func (s *Store) readFile() (*state, error) {
 	return st, nil
 }
 
-// readFileUnchecked reads and decrypts the register; a missing file is an
-// empty register at generation 0.
+// readFileUnchecked reads and decrypts the store; a missing file is an
+// empty store at generation 0.
 func (s *Store) readFileUnchecked() (*state, error) {
 	data, err := readPrivate(s.path, maxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -262,7 +262,7 @@ func (s *Store) readFileUnchecked() (*state, error) {
 	return st, nil
 }
 
-// update runs fn on a copy of the register read under the lock and, if fn
+// update runs fn on a copy of the store read under the lock and, if fn
 // reports a change, writes it as the next generation. fn's error aborts
 // without writing anything.
 func (s *Store) update(fn func(st *state) (changed bool, err error)) error {
@@ -382,13 +382,13 @@ func (s *Store) Revoke(id string, channels ...string) ([]Withdrawal, error) {
 	return out, s.record(events...)
 }
 
-// Enroll adds reference descriptors to a person who is in the register.
+// Enroll adds reference descriptors to a person who is in the store.
 // References are de-duplicated by SourceSHA256 among those of the same
 // model (an existing one is kept); a zero AddedAt becomes now. References of
 // the person made with another model than the new ones are removed: they
 // cannot be compared with the new ones, and enrolling again is how a school
 // moves to a new model. All refs must carry the same Model. Enrolling an id
-// that is not in the register is an error: import consent first (staff
+// that is not in the store is an error: import consent first (staff
 // too).
 func (s *Store) Enroll(id string, refs []Reference) error {
 	now := s.now()
@@ -497,7 +497,7 @@ func (s *Store) Unenroll(id string) (int, error) {
 	return n, s.record(audit.Event{Kind: audit.Enroll, Pupils: []string{id}, Count: n, Detail: "references removed"})
 }
 
-// Forget removes id from the register with its references and objections
+// Forget removes id from the store with its references and objections
 // (a request to erase between two imports). Note that the next import adds
 // the person again if the export still has them.
 func (s *Store) Forget(id string) error {
@@ -518,8 +518,8 @@ func (s *Store) Forget(id string) error {
 }
 
 // Object records that id must be redacted in the photo with content hash
-// photoSHA256 (hex), whatever the register says. The id must be in the
-// register. Objecting twice keeps the first record.
+// photoSHA256 (hex), whatever the store says. The id must be in the
+// store. Objecting twice keeps the first record.
 func (s *Store) Object(photoSHA256, id, note string) error {
 	sha, ok := normSHA256(photoSHA256)
 	if !ok {
@@ -562,7 +562,7 @@ func (s *Store) RemoveObjection(photoSHA256, id string) error {
 	})
 }
 
-// List returns the register for the ICT coordinator: id, first name, group,
+// List returns the store for the ICT coordinator: id, first name, group,
 // role, number of references and consent per channel (valid today or why
 // not). Never last names, never descriptors. It reloads first if the file
 // changed, and is sorted by group, then id.
