@@ -94,7 +94,7 @@ func enrollRemove(w io.Writer, cfg *config.Config, id string) error {
 	}
 	n, err := store.Unenroll(id)
 	switch {
-	case errors.Is(err, consent.ErrNotInRegister):
+	case errors.Is(err, consent.ErrNotInStore):
 		return fmt.Errorf("%s is not in the consent store: nothing deleted", id)
 	case errors.Is(err, consent.ErrNotEnrolled):
 		return fmt.Errorf("%s has no enrolled faces: nothing deleted", id)

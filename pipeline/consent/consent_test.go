@@ -87,8 +87,8 @@ func TestConsentValidity(t *testing.T) {
 		{"web", ChannelWebsite, oct, true, ReasonConsent},
 		{"web", ChannelSocialMedia, oct, false, ReasonNoConsent}, // no row for the channel
 		{"nodate", ChannelWebsite, oct, false, ReasonNoConsent},
-		{"missing", ChannelWebsite, oct, false, ReasonNotInRegister},
-		{"", ChannelWebsite, oct, false, ReasonNotInRegister},
+		{"missing", ChannelWebsite, oct, false, ReasonNotInStore},
+		{"", ChannelWebsite, oct, false, ReasonNotInStore},
 		{"cur", "instagram", oct, false, ReasonUnknownChannel},
 		{"cur", "", oct, false, ReasonUnknownChannel},
 		{"cur", "Website", oct, false, ReasonUnknownChannel},
@@ -194,7 +194,7 @@ func TestRevokeAndReimport(t *testing.T) {
 	mustImport(t, s, person("1", "A", "A", true, "2025-10-20"), person("2", "B", "B", true, "2025-09-01"))
 	check("yes older than the second revocation", "1", ChannelWebsite, false, ReasonRevoked)
 
-	if _, err := s.Revoke("nobody", ChannelWebsite); !errors.Is(err, ErrNotInRegister) {
+	if _, err := s.Revoke("nobody", ChannelWebsite); !errors.Is(err, ErrNotInStore) {
 		t.Errorf("Revoke unknown id: %v", err)
 	}
 	if _, err := s.Revoke("1", "tiktok"); !errors.Is(err, ErrUnknownChannel) {
@@ -221,7 +221,7 @@ func TestExampleExportConsent(t *testing.T) {
 		{"100250", ChannelWebsite, false, ReasonEarlierYear},
 		{"P-017", ChannelSocialMedia, true, ReasonConsent},
 		{"100263", ChannelParentPortal, false, ReasonNoConsent},
-		{"999999", ChannelWebsite, false, ReasonNotInRegister},
+		{"999999", ChannelWebsite, false, ReasonNotInStore},
 	}
 	for _, tc := range tests {
 		if ok, why := snap.status(tc.id, tc.ch, csvNow); ok != tc.ok || why != tc.why {

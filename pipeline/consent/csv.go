@@ -10,8 +10,8 @@ import (
 	"unicode"
 )
 
-// MaxCSVSize bounds a consent CSV (a school's export is a few hundred KB).
-const MaxCSVSize = 32 << 20
+// maxCSVSize bounds a consent CSV (a school's export is a few hundred KB).
+const maxCSVSize = 32 << 20
 
 // maxListedProblems bounds how many problems a CSVError lists.
 const maxListedProblems = 200
@@ -23,7 +23,7 @@ type Problem struct {
 	Line   int    // 1-based line in the file (0: the file as a whole)
 	Field  int    // 1-based column number (0: the row or the file)
 	Header string // the file's own header of that column
-	Column string // photoguard's name of the column (ColumnNames), or ""
+	Column string // photoguard's name of the column (columnNames), or ""
 	Msg    string
 }
 
@@ -108,7 +108,7 @@ type CSVOptions struct {
 	// (Snapshot.SchoolYearStart); a yes confirmed before it counts as no
 	// consent and is warned about. Zero: 1 August.
 	SchoolYearStart time.Time
-	// Columns maps column names (ColumnNames) to the export's own headers,
+	// Columns maps column names (columnNames) to the export's own headers,
 	// for exports whose headers photoguard does not know (consent.columns).
 	Columns map[string]string
 }
@@ -137,13 +137,13 @@ func ParseConsentCSV(r io.Reader, opt CSVOptions) (*CSVFile, error) {
 	if opt.SchoolYearStart.IsZero() {
 		opt.SchoolYearStart = SchoolYearStart(opt.Now, time.August, 1)
 	}
-	raw, err := io.ReadAll(io.LimitReader(r, MaxCSVSize+1))
+	raw, err := io.ReadAll(io.LimitReader(r, maxCSVSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("consent CSV: reading: %w", err)
 	}
 	var p problems
-	if len(raw) > MaxCSVSize {
-		p.add(Problem{Msg: fmt.Sprintf("file is larger than %d MB", MaxCSVSize>>20)})
+	if len(raw) > maxCSVSize {
+		p.add(Problem{Msg: fmt.Sprintf("file is larger than %d MB", maxCSVSize>>20)})
 		return nil, p.err()
 	}
 	recs, lines := readRecords(decodeText(raw), &p)

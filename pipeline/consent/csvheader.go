@@ -22,9 +22,9 @@ const (
 	colConfirmed = "confirmed_on"
 )
 
-// ColumnNames lists every column a consent export can have, as
+// columnNames lists every column a consent export can have, as
 // consent.columns names them.
-func ColumnNames() []string {
+func columnNames() []string {
 	return append([]string{colID, colFirstName, colInfix, colLastName, colGroup, colRole, colConfirmed}, Channels()...)
 }
 
@@ -124,7 +124,7 @@ func channelOf(h string) (string, bool) {
 		return "", false
 	}
 	a, ok := headerAliases[strings.Join(words, "_")]
-	if !ok || !KnownChannel(a.col) {
+	if !ok || !knownChannel(a.col) {
 		return "", false
 	}
 	return a.col, true
@@ -157,11 +157,11 @@ func (c *columns) fieldName(i int) string {
 }
 
 // CheckColumns checks a column mapping (consent.columns): every key must be
-// one of ColumnNames and every header non-empty.
+// one of columnNames and every header non-empty.
 func CheckColumns(mapping map[string]string) error {
 	for _, k := range slices.Sorted(maps.Keys(mapping)) {
-		if !slices.Contains(ColumnNames(), k) {
-			return fmt.Errorf("%q is not a column (%s)", k, strings.Join(ColumnNames(), ", "))
+		if !slices.Contains(columnNames(), k) {
+			return fmt.Errorf("%q is not a column (%s)", k, strings.Join(columnNames(), ", "))
 		}
 		if strings.TrimSpace(mapping[k]) == "" {
 			return fmt.Errorf("%s: the export's header for it is empty", k)
@@ -256,7 +256,7 @@ func acceptedNames(col string) string {
 		}
 	}
 	slices.Sort(names)
-	if KnownChannel(col) {
+	if knownChannel(col) {
 		names = append(names, "or \"Foto's op de "+col+"\"-style")
 	}
 	return "photoguard knows " + col + " as " + strings.Join(names, ", ")

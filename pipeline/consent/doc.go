@@ -60,7 +60,7 @@
 // between processes. Readers need no lock, because rename is atomic: an open
 // file is always a complete generation. The daemon notices a change cheaply
 // with Store.Changed, which reads only the header (generation and nonce), and
-// loads it with Store.Reload; Store.Current does both, once per photo. If a
+// reads it again; Store.Current does both, once per photo. If a
 // reload fails (damaged file, wrong key) the Store serves an empty snapshot
 // with Err set, so every photo is held until the store can be read again:
 // fail closed.
@@ -74,7 +74,7 @@
 // registry/ so that a restore of registry/ does not roll it back. A store
 // older than that record (or than what the Store itself read before; a
 // missing store counts as generation 0) is refused with ErrRolledBack,
-// by Open, Reload and every write. AcceptRestore is the coordinator's
+// by Open, every reload and every write. AcceptRestore is the coordinator's
 // deliberate acceptance: it reports, by id, the consent and objections that
 // differ from the record, writes the restored store as a generation above
 // every one seen, and re-applies nothing. The record is sealed like the

@@ -25,8 +25,8 @@ var (
 	ErrInsecure = errors.New("consent store: insecure permissions")
 	// ErrLocked: another process held the store lock for too long.
 	ErrLocked = errors.New("consent store: locked by another process")
-	// ErrNotInRegister: the id has no row in the consent store.
-	ErrNotInRegister = errors.New("consent store: no such person (not in the imported consent export)")
+	// ErrNotInStore: the id has no row in the consent store.
+	ErrNotInStore = errors.New("consent store: no such person (not in the imported consent export)")
 	// ErrNotEnrolled: the id has no enrolled references.
 	ErrNotEnrolled = errors.New("consent store: no enrolled faces")
 	// ErrUnknownChannel: the channel is not one of Channels().

@@ -129,7 +129,7 @@ func openAs(k Key, magic string, file []byte) (*state, header, error) {
 	}
 	if subtle.ConstantTimeCompare(h.keyID[:], k.keyID()) != 1 {
 		return nil, h, fmt.Errorf("%w: the consent store was written with key id %x, this key has id %s (check $%s or %s)",
-			ErrWrongKey, h.keyID, k.ID(), KeyEnv, KeyFileName)
+			ErrWrongKey, h.keyID, k.ID(), KeyEnv, keyFileName)
 	}
 	aead, err := newAEAD(k)
 	if err != nil {
@@ -329,7 +329,7 @@ func decodeState(plain []byte) (*state, error) {
 		for ch, c := range fp.Consent {
 			conf, err1 := parseDate(c.ConfirmedOn)
 			rev, err2 := parseDate(c.RevokedOn)
-			if err1 != nil || err2 != nil || !KnownChannel(ch) {
+			if err1 != nil || err2 != nil || !knownChannel(ch) {
 				return nil, fmt.Errorf("%w: bad consent record for id %s", ErrCorrupt, fp.ID)
 			}
 			r.Consent[ch] = ChannelConsent{Given: c.Given, ConfirmedOn: conf, Revoked: c.Revoked, RevokedOn: rev}

@@ -42,7 +42,7 @@ func FuzzParseConsentCSV(f *testing.F) {
 			}
 			seen[p.ID] = true
 			for ch, c := range p.Consent {
-				if !KnownChannel(ch) || (c.Given && c.ConfirmedOn.IsZero()) || c.ConfirmedOn.After(civilDate(csvNow)) {
+				if !knownChannel(ch) || (c.Given && c.ConfirmedOn.IsZero()) || c.ConfirmedOn.After(civilDate(csvNow)) {
 					t.Fatalf("invalid consent accepted for %s", ch)
 				}
 			}

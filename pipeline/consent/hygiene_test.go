@@ -111,7 +111,7 @@ func TestErrorsCarryNoNames(t *testing.T) {
 			t.Errorf("case %d: error leaks a name: %v", i, err)
 		}
 	}
-	if !errors.Is(errs[2], ErrNotInRegister) {
+	if !errors.Is(errs[2], ErrNotInStore) {
 		t.Errorf("enroll of an invalid id: %v", errs[2])
 	}
 }

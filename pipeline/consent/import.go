@@ -144,7 +144,7 @@ func validatePeople(people []Person, scope []Role) error {
 			return fmt.Errorf("%w: id %s is %s, outside the import scope", ErrInvalid, p.ID, p.Role)
 		}
 		for ch, c := range p.Consent {
-			if !KnownChannel(ch) {
+			if !knownChannel(ch) {
 				return fmt.Errorf("%w: id %s: channel %q", ErrUnknownChannel, p.ID, ch)
 			}
 			if c.Given && c.ConfirmedOn.IsZero() {

@@ -22,15 +22,15 @@ import (
 // bytes). When set, it wins over the key file.
 const KeyEnv = "PHOTOGUARD_KEY"
 
-// KeyFileName is the key file inside state_dir, used when KeyEnv is not set.
-const KeyFileName = "registry.key"
+// keyFileName is the key file inside state_dir, used when KeyEnv is not set.
+const keyFileName = "registry.key"
 
-// KeySize is the size of the master key in bytes.
-const KeySize = 32
+// keySize is the size of the master key in bytes.
+const keySize = 32
 
 // Key is the master key of the registry. It prints as "[redacted]".
 type Key struct {
-	b   [KeySize]byte
+	b   [keySize]byte
 	set bool
 }
 
@@ -44,9 +44,9 @@ func NewKey() (Key, error) {
 	return k, nil
 }
 
-// ParseKey decodes a base64 (standard or URL alphabet, padded or not) key of
+// parseKey decodes a base64 (standard or URL alphabet, padded or not) key of
 // 32 bytes. The error never repeats the input.
-func ParseKey(s string) (Key, error) {
+func parseKey(s string) (Key, error) {
 	s = strings.TrimSpace(s)
 	var raw []byte
 	var err error
@@ -59,8 +59,8 @@ func ParseKey(s string) (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("%w: not base64", ErrBadKey)
 	}
-	if len(raw) != KeySize {
-		return Key{}, fmt.Errorf("%w: %d bytes, want %d", ErrBadKey, len(raw), KeySize)
+	if len(raw) != keySize {
+		return Key{}, fmt.Errorf("%w: %d bytes, want %d", ErrBadKey, len(raw), keySize)
 	}
 	var k Key
 	copy(k.b[:], raw)
@@ -111,7 +111,7 @@ func (k Key) LogValue() slog.Value { return slog.StringValue("[redacted]") }
 // never open it.
 func LoadKey(stateDir string) (Key, error) {
 	if v, ok := os.LookupEnv(KeyEnv); ok && strings.TrimSpace(v) != "" {
-		k, err := ParseKey(v)
+		k, err := parseKey(v)
 		if err != nil {
 			return Key{}, fmt.Errorf("consent store: $%s: %w", KeyEnv, err)
 		}
@@ -123,7 +123,7 @@ func LoadKey(stateDir string) (Key, error) {
 	if err := ensureDir(stateDir, false); err != nil {
 		return Key{}, err
 	}
-	path := filepath.Join(stateDir, KeyFileName)
+	path := filepath.Join(stateDir, keyFileName)
 	k, err := readKeyFile(path)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return k, err
@@ -132,7 +132,7 @@ func LoadKey(stateDir string) (Key, error) {
 	// store, or the generation record of one).
 	if Exists(stateDir) {
 		return Key{}, fmt.Errorf("%w: %s is missing but %s (or %s) exists; restore the key from your backup or set $%s",
-			ErrNoKey, path, filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, SeenFileName), KeyEnv)
+			ErrNoKey, path, filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, seenFileName), KeyEnv)
 	}
 	return createKeyFile(stateDir, path)
 }
@@ -162,7 +162,7 @@ func readKeyFile(path string) (Key, error) {
 		return Key{}, fmt.Errorf("consent store: key file: %w", err)
 	}
 	defer clear(buf)
-	k, err := ParseKey(string(buf))
+	k, err := parseKey(string(buf))
 	if err != nil {
 		return Key{}, fmt.Errorf("consent store: key file %s: %w", path, err)
 	}

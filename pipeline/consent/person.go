@@ -24,8 +24,8 @@ func Channels() []string {
 	return []string{ChannelWebsite, ChannelSocialMedia, ChannelNewsletter, ChannelParentPortal}
 }
 
-// KnownChannel reports whether ch is one of Channels.
-func KnownChannel(ch string) bool {
+// knownChannel reports whether ch is one of Channels.
+func knownChannel(ch string) bool {
 	switch ch {
 	case ChannelWebsite, ChannelSocialMedia, ChannelNewsletter, ChannelParentPortal:
 		return true
@@ -51,7 +51,7 @@ const (
 	ReasonNoConsent      = "no consent"
 	ReasonEarlierYear    = "consent from an earlier school year"
 	ReasonRevoked        = "revoked"
-	ReasonNotInRegister  = "not in the consent store"
+	ReasonNotInStore     = "not in the consent store"
 	ReasonUnknownChannel = "unknown channel"
 	ReasonFutureDate     = "consent dated in the future"
 	ReasonUnavailable    = "consent store unavailable"

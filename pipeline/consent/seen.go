@@ -10,17 +10,17 @@ import (
 	"sort"
 )
 
-// SeenFileName is the generation record inside state_dir: the highest
+// seenFileName is the generation record inside state_dir: the highest
 // generation of the store this state folder has seen, with the consent
 // and objections of that generation, encrypted with the store's key. It
 // lives beside the key, outside registry/, so that restoring a backup of
 // registry/ does not roll it back: an older store file is then refused
 // (ErrRolledBack) until the coordinator accepts it with AcceptRestore.
-const SeenFileName = "registry.seen"
+const seenFileName = "registry.seen"
 
-// AcceptRestoreCommand is what the coordinator runs to accept a restored
+// acceptRestoreCommand is what the coordinator runs to accept a restored
 // store on purpose; error messages name it.
-const AcceptRestoreCommand = "photoguard consent accept-restore"
+const acceptRestoreCommand = "photoguard consent accept-restore"
 
 // seen is the generation record as read: the generation and, of that
 // generation, what a restore could silently undo (consent and objections;
@@ -42,7 +42,7 @@ func (s *Store) readSeen() (*seen, error) {
 	st, _, err := openAs(s.key, seenMagic, data)
 	if err != nil {
 		return nil, fmt.Errorf("%w (the generation record %s; if the consent store was restored on purpose, run %s)",
-			err, s.seenPath, AcceptRestoreCommand)
+			err, s.seenPath, acceptRestoreCommand)
 	}
 	return &seen{generation: st.generation, st: st}, nil
 }
@@ -129,7 +129,7 @@ func (s *Store) checkGeneration(st *state, high uint64) error {
 	}
 	return fmt.Errorf("%w: %s %s, but generation %d was seen (%s); "+
 		"if you restored a backup on purpose, run %s: it lists the consent and objections that differ, then accepts it",
-		ErrRolledBack, s.path, what, high, s.seenPath, AcceptRestoreCommand)
+		ErrRolledBack, s.path, what, high, s.seenPath, acceptRestoreCommand)
 }
 
 // ConsentChange is a channel of one person whose consent in a restored

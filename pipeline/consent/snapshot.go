@@ -31,7 +31,7 @@ func newSnapshot(st *state, opt options) *Snapshot {
 	return s
 }
 
-// Err is the error of the last failed Reload; such a snapshot is empty.
+// Err is the error of the last failed reload; such a snapshot is empty.
 func (s *Snapshot) Err() error {
 	if s == nil {
 		return ErrCorrupt
@@ -96,12 +96,12 @@ func (s *Snapshot) status(id, channel string, now time.Time) (ok bool, why strin
 	if s == nil || s.err != nil {
 		return false, ReasonUnavailable
 	}
-	if !KnownChannel(channel) {
+	if !knownChannel(channel) {
 		return false, ReasonUnknownChannel
 	}
 	p, found := s.st.people[id]
 	if !found {
-		return false, ReasonNotInRegister
+		return false, ReasonNotInStore
 	}
 	c, found := p.Consent[channel]
 	switch {

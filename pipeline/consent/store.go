@@ -22,8 +22,8 @@ const (
 	dataFileName = "registry.db"
 	lockFileName = "registry.lock"
 
-	// MaxReferences is the most references one person can have.
-	MaxReferences = 32
+	// maxReferences is the most references one person can have.
+	maxReferences = 32
 	// MaxPeople bounds the store (a big school has about 1,500).
 	MaxPeople = 20000
 	// maxNote bounds an objection note.
@@ -88,7 +88,7 @@ type Store struct {
 // record of one (a store that was removed is not "no store yet"),
 // without opening it (and without creating a key).
 func Exists(stateDir string) bool {
-	for _, p := range []string{filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, SeenFileName)} {
+	for _, p := range []string{filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, seenFileName)} {
 		if _, err := os.Stat(p); err == nil {
 			return true
 		}
@@ -137,7 +137,7 @@ func openUnchecked(stateDir string, key Key, opts []Option) (*Store, error) {
 		return nil, err
 	}
 	return &Store{dir: dir, path: filepath.Join(dir, dataFileName), lockPath: filepath.Join(dir, lockFileName),
-		seenPath: filepath.Join(stateDir, SeenFileName), key: key, opt: o}, nil
+		seenPath: filepath.Join(stateDir, seenFileName), key: key, opt: o}, nil
 }
 
 // seedSeen records st as seen when the generation record is missing or
@@ -164,7 +164,7 @@ func (s *Store) seedSeen(st *state) {
 }
 
 // Snapshot returns the store as last read. It never returns nil; after a
-// failed Reload it is empty and its Err is set, so every face is redacted.
+// failed reload it is empty and its Err is set, so every face is redacted.
 func (s *Store) Snapshot() *Snapshot { return s.snap.Load() }
 
 // Current returns the snapshot to decide one photo with: the file is read
@@ -174,7 +174,7 @@ func (s *Store) Snapshot() *Snapshot { return s.snap.Load() }
 // photo is held until the file can be read again.
 func (s *Store) Current() *Snapshot {
 	if s.Changed() {
-		_ = s.Reload() // on error the snapshot is empty with Err set
+		_ = s.reload() // on error the snapshot is empty with Err set
 	}
 	return s.Snapshot()
 }
@@ -206,10 +206,10 @@ func (s *Store) Changed() bool {
 	return h.generation != cur.st.generation || h.nonce != cur.st.nonce
 }
 
-// Reload reads the store again if it Changed. On error the snapshot
+// reload reads the store again if it Changed. On error the snapshot
 // becomes empty with Err set (fail closed) and the error is returned; the
-// next Reload tries again.
-func (s *Store) Reload() error {
+// next reload tries again.
+func (s *Store) reload() error {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
 	if !s.Changed() {
@@ -349,7 +349,7 @@ func (s *Store) Revoke(id string, channels ...string) ([]Withdrawal, error) {
 		return nil, fmt.Errorf("%w: no channel to revoke", ErrInvalid)
 	}
 	for _, ch := range channels {
-		if !KnownChannel(ch) {
+		if !knownChannel(ch) {
 			return nil, fmt.Errorf("%w: %q", ErrUnknownChannel, ch)
 		}
 	}
@@ -357,7 +357,7 @@ func (s *Store) Revoke(id string, channels ...string) ([]Withdrawal, error) {
 	err := s.update(func(st *state) (bool, error) {
 		p, ok := st.people[id]
 		if !ok {
-			return false, fmt.Errorf("%w: id %s", ErrNotInRegister, safeID(id))
+			return false, fmt.Errorf("%w: id %s", ErrNotInStore, safeID(id))
 		}
 		for _, ch := range channels {
 			c := p.Consent[ch]
@@ -416,7 +416,7 @@ func (s *Store) Enroll(id string, refs []Reference) error {
 		added, replaced = 0, 0
 		p, ok := st.people[id]
 		if !ok {
-			return false, fmt.Errorf("%w: id %s; import the consent export first (staff need a row too)", ErrNotInRegister, safeID(id))
+			return false, fmt.Errorf("%w: id %s; import the consent export first (staff need a row too)", ErrNotInStore, safeID(id))
 		}
 		changed := false
 		if len(clean) > 0 {
@@ -443,8 +443,8 @@ func (s *Store) Enroll(id string, refs []Reference) error {
 			added++
 			changed = true
 		}
-		if len(p.refs) > MaxReferences {
-			return false, fmt.Errorf("%w: id %s would have %d references, at most %d", ErrInvalid, id, len(p.refs), MaxReferences)
+		if len(p.refs) > maxReferences {
+			return false, fmt.Errorf("%w: id %s would have %d references, at most %d", ErrInvalid, id, len(p.refs), maxReferences)
 		}
 		return changed, nil
 	})
@@ -475,7 +475,7 @@ func validDescriptor(r *Reference) bool {
 }
 
 // Unenroll removes every reference of id and says how many there were. An
-// id that is not in the store is ErrNotInRegister; one without references
+// id that is not in the store is ErrNotInStore; one without references
 // is ErrNotEnrolled.
 func (s *Store) Unenroll(id string) (int, error) {
 	n := 0
@@ -483,7 +483,7 @@ func (s *Store) Unenroll(id string) (int, error) {
 		p, ok := st.people[id]
 		switch {
 		case !ok:
-			return false, fmt.Errorf("%w: id %s", ErrNotInRegister, safeID(id))
+			return false, fmt.Errorf("%w: id %s", ErrNotInStore, safeID(id))
 		case len(p.refs) == 0:
 			return false, fmt.Errorf("%w: id %s", ErrNotEnrolled, id)
 		}
@@ -503,7 +503,7 @@ func (s *Store) Unenroll(id string) (int, error) {
 func (s *Store) Forget(id string) error {
 	return s.update(func(st *state) (bool, error) {
 		if _, ok := st.people[id]; !ok {
-			return false, fmt.Errorf("%w: id %s", ErrNotInRegister, safeID(id))
+			return false, fmt.Errorf("%w: id %s", ErrNotInStore, safeID(id))
 		}
 		delete(st.people, id)
 		kept := st.objections[:0]
@@ -531,7 +531,7 @@ func (s *Store) Object(photoSHA256, id, note string) error {
 	at := s.now().UTC()
 	return s.update(func(st *state) (bool, error) {
 		if _, ok := st.people[id]; !ok {
-			return false, fmt.Errorf("%w: id %s", ErrNotInRegister, safeID(id))
+			return false, fmt.Errorf("%w: id %s", ErrNotInStore, safeID(id))
 		}
 		for _, o := range st.objections {
 			if o.PhotoSHA256 == sha && o.ID == id {
@@ -567,7 +567,7 @@ func (s *Store) RemoveObjection(photoSHA256, id string) error {
 // not). Never last names, never descriptors. It reloads first if the file
 // changed, and is sorted by group, then id.
 func (s *Store) List() ([]Entry, error) {
-	if err := s.Reload(); err != nil {
+	if err := s.reload(); err != nil {
 		return nil, err
 	}
 	snap := s.Snapshot()

@@ -205,7 +205,7 @@ func TestPermissions(t *testing.T) {
 	mustImport(t, s, person("1", "A", "A", true, "2025-09-01"))
 	want := map[string]os.FileMode{
 		state:                             0o700,
-		filepath.Join(state, KeyFileName): 0o600,
+		filepath.Join(state, keyFileName): 0o600,
 		filepath.Join(state, dataDirName): 0o700,
 		dataPath(state):                   0o600,
 		filepath.Join(state, dataDirName, lockFileName): 0o600,
@@ -272,7 +272,7 @@ func TestLoadKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kf := filepath.Join(state, KeyFileName)
+	kf := filepath.Join(state, keyFileName)
 	st, err := os.Stat(kf)
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v %v", err, st)
@@ -282,7 +282,7 @@ func TestLoadKey(t *testing.T) {
 		t.Fatalf("second LoadKey gave another key: %v", err)
 	}
 	raw, _ := os.ReadFile(kf)
-	if k3, err := ParseKey(string(raw)); err != nil || k3.ID() != k1.ID() {
+	if k3, err := parseKey(string(raw)); err != nil || k3.ID() != k1.ID() {
 		t.Errorf("key file is not the base64 key: %v", err)
 	}
 
@@ -451,11 +451,11 @@ func TestChangedReload(t *testing.T) {
 	if !daemon.Changed() {
 		t.Fatalf("daemon does not notice the import")
 	}
-	if err := daemon.Reload(); err != nil {
+	if err := daemon.reload(); err != nil {
 		t.Fatal(err)
 	}
 	if daemon.Changed() {
-		t.Errorf("Changed after Reload")
+		t.Errorf("Changed after reload")
 	}
 	if ok, _ := daemon.Snapshot().Consent("1", ChannelWebsite, testNow); !ok {
 		t.Errorf("reloaded snapshot misses the import")
@@ -468,7 +468,7 @@ func TestChangedReload(t *testing.T) {
 	if !daemon.Changed() {
 		t.Errorf("revocation not noticed")
 	}
-	daemon.Reload()
+	daemon.reload()
 	if ok, why := daemon.Snapshot().Consent("1", ChannelWebsite, testNow); ok || why != ReasonRevoked {
 		t.Errorf("revocation not loaded: %v %q", ok, why)
 	}
@@ -483,8 +483,8 @@ func TestChangedReload(t *testing.T) {
 	if !daemon.Changed() {
 		t.Fatalf("changed header not noticed")
 	}
-	if err := daemon.Reload(); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("Reload of a damaged file: %v", err)
+	if err := daemon.reload(); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("reload of a damaged file: %v", err)
 	}
 	snap := daemon.Snapshot()
 	if snap.Err() == nil || snap.People() != nil || snap.Len() != 0 {
@@ -503,7 +503,7 @@ func TestChangedReload(t *testing.T) {
 	// Deleting the file is noticed too, and refused like an older file: an
 	// import into an empty register would bring back revoked consent.
 	os.Remove(dataPath(state))
-	if err := daemon.Reload(); !errors.Is(err, ErrRolledBack) || daemon.Snapshot().Len() != 0 || daemon.Snapshot().Err() == nil {
+	if err := daemon.reload(); !errors.Is(err, ErrRolledBack) || daemon.Snapshot().Len() != 0 || daemon.Snapshot().Err() == nil {
 		t.Errorf("reload after delete: %v", err)
 	}
 }
@@ -630,7 +630,7 @@ func TestEnroll(t *testing.T) {
 	mustImport(t, s, person("1", "A", "A", true, "2025-09-01"), person("2", "B", "B", false, ""))
 
 	err := s.Enroll("77", []Reference{ref(1)})
-	if !errors.Is(err, ErrNotInRegister) || !strings.Contains(err.Error(), "import") {
+	if !errors.Is(err, ErrNotInStore) || !strings.Contains(err.Error(), "import") {
 		t.Errorf("enrolling an unknown id: %v", err)
 	}
 	if err := s.Enroll("1", []Reference{ref(1), ref(2), ref(1)}); err != nil {
@@ -666,7 +666,7 @@ func TestEnroll(t *testing.T) {
 		}
 	}
 	// Limit.
-	many := make([]Reference, MaxReferences)
+	many := make([]Reference, maxReferences)
 	for i := range many {
 		many[i] = ref(100 + i)
 	}
@@ -674,14 +674,14 @@ func TestEnroll(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.Enroll("2", []Reference{ref(1000)}); !errors.Is(err, ErrInvalid) {
-		t.Errorf("beyond MaxReferences: %v", err)
+		t.Errorf("beyond maxReferences: %v", err)
 	}
 
 	list, err := s.List()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 2 || list[0].ID != "1" || list[0].References != 3 || list[1].References != MaxReferences || list[0].FirstName != "A" {
+	if len(list) != 2 || list[0].ID != "1" || list[0].References != 3 || list[1].References != maxReferences || list[0].FirstName != "A" {
 		t.Errorf("List = %+v", list)
 	}
 	if st := list[0].Consent[ChannelWebsite]; !st.Valid || st.Why != ReasonConsent {
@@ -708,7 +708,7 @@ func TestEnroll(t *testing.T) {
 	if _, err := s.Unenroll("1"); !errors.Is(err, ErrNotEnrolled) {
 		t.Errorf("second Unenroll: %v", err)
 	}
-	if _, err := s.Unenroll("nobody"); !errors.Is(err, ErrNotInRegister) {
+	if _, err := s.Unenroll("nobody"); !errors.Is(err, ErrNotInStore) {
 		t.Errorf("Unenroll unknown: %v", err)
 	}
 }
@@ -750,7 +750,7 @@ func TestObjections(t *testing.T) {
 	if ok, _ := snap.Consent("2", ChannelWebsite, testNow); !ok {
 		t.Errorf("objection should not change register consent")
 	}
-	if err := s.Object(photo, "99", ""); !errors.Is(err, ErrNotInRegister) {
+	if err := s.Object(photo, "99", ""); !errors.Is(err, ErrNotInStore) {
 		t.Errorf("objection for unknown id: %v", err)
 	}
 	if err := s.Object("xyz", "1", ""); !errors.Is(err, ErrInvalid) {
@@ -819,7 +819,7 @@ func TestConcurrentWriters(t *testing.T) {
 				return
 			default:
 			}
-			if err := r.Reload(); err != nil {
+			if err := r.reload(); err != nil {
 				t.Errorf("reader saw a broken register: %v", err)
 				return
 			}
@@ -897,7 +897,7 @@ func TestConcurrentProcesses(t *testing.T) {
 			t.Fatalf("child %d did not run:\n%s", i, outs[i])
 		}
 	}
-	if err := seed.Reload(); err != nil {
+	if err := seed.reload(); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(seed.Snapshot().AllObjections()); n != procs*each+local {

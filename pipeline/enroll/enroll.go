@@ -204,7 +204,7 @@ func (e *Enroller) Enroll(ctx context.Context, id string, photos []Photo, force 
 		return res, err
 	}
 	if _, ok := snap.Person(id); !ok {
-		return res, fmt.Errorf("%w: %s; import the consent export first (photoguard consent import)", consent.ErrNotInRegister, id)
+		return res, fmt.Errorf("%w: %s; import the consent export first (photoguard consent import)", consent.ErrNotInStore, id)
 	}
 	var refs []consent.Reference
 	for _, p := range photos {

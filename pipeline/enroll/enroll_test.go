@@ -171,7 +171,7 @@ func TestEnrollLookalikesAndModels(t *testing.T) {
 func TestEnrollRefusals(t *testing.T) {
 	e, store := newSchool(t)
 	gen := store.Snapshot().Generation()
-	if _, err := e.Enroll(context.Background(), "zoe", []Photo{{"z.png", testPhoto(t, 2, 1, false)}}, false); !errors.Is(err, consent.ErrNotInRegister) {
+	if _, err := e.Enroll(context.Background(), "zoe", []Photo{{"z.png", testPhoto(t, 2, 1, false)}}, false); !errors.Is(err, consent.ErrNotInStore) {
 		t.Errorf("not in the store: %v", err)
 	}
 	res, err := e.Enroll(context.Background(), "a", []Photo{{"none.png", testPhoto(t, 2, 0, false)}, {"bad.png", []byte("not a photo")}}, false)
