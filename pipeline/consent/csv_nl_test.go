@@ -125,6 +125,10 @@ func TestParseColumnMapping(t *testing.T) {
 	if _, err := parseWith(t, header+rowText, map[string]string{"pupil": "ID"}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), `"pupil" is not a column`) {
 		t.Errorf("unknown mapping key: %v", err)
 	}
+	if err := CheckColumns(map[string]string{"website": "Mag op website", "social_media": "mag op  Website"}); err == nil ||
+		!strings.Contains(err.Error(), "social_media and website both name the header") {
+		t.Errorf("one header for two columns: %v", err)
+	}
 }
 
 func TestParseSameColumnTwice(t *testing.T) {

@@ -157,15 +157,22 @@ func (c *columns) fieldName(i int) string {
 }
 
 // CheckColumns checks a column mapping (consent.columns): every key must be
-// one of columnNames and every header non-empty.
+// one of columnNames, every header non-empty, and no header named for two
+// columns.
 func CheckColumns(mapping map[string]string) error {
+	by := map[string]string{}
 	for _, k := range slices.Sorted(maps.Keys(mapping)) {
 		if !slices.Contains(columnNames(), k) {
 			return fmt.Errorf("%q is not a column (%s)", k, strings.Join(columnNames(), ", "))
 		}
-		if strings.TrimSpace(mapping[k]) == "" {
+		h := normHeader(mapping[k])
+		if h == "" {
 			return fmt.Errorf("%s: the export's header for it is empty", k)
 		}
+		if other, dup := by[h]; dup {
+			return fmt.Errorf("%s and %s both name the header %q", other, k, mapping[k])
+		}
+		by[h] = k
 	}
 	return nil
 }
