@@ -108,7 +108,32 @@ re-applies nothing: revoke or object again where the list says so.
 		},
 	}
 	accept.Flags().BoolVar(&acceptDry, "dry-run", false, "list the differences, accept nothing")
-	cmd.AddCommand(imp, list, revoke, accept)
+	var restoreDry bool
+	restore := &cobra.Command{
+		Use:   "restore [BACKUP]",
+		Short: "Undo an import: put back the consent store kept before it (without BACKUP: list the backups)",
+		Long: `Undo a consent import: put back the people, enrolled faces and consent of the
+copy of the consent store that the import kept (state_dir/registry/
+registry.db.before-import-DATE; without BACKUP the backups are listed).
+Consent revoked and objections recorded since are kept: a restore never
+shows a pupil who said no. The consent store as it is now is kept as a
+backup first, so the restore can be undone the same way. --dry-run lists,
+by id, what would change.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			backup := ""
+			if len(args) == 1 {
+				backup = args[0]
+			}
+			return consentRestore(cmd.OutOrStdout(), cfg, backup, restoreDry)
+		},
+	}
+	restore.Flags().BoolVar(&restoreDry, "dry-run", false, "list what would change, change nothing")
+	cmd.AddCommand(imp, list, revoke, accept, restore)
 	return cmd
 }
 
@@ -141,6 +166,40 @@ func printTakedowns(w io.Writer, withdrawn []consent.Withdrawal) {
 	for _, wd := range withdrawn {
 		fmt.Fprintf(w, "  photoguard takedown --pupil %s --channel %s\n", wd.ID, wd.Channel)
 	}
+}
+
+// consentRestore lists the backups, or puts one back.
+func consentRestore(w io.Writer, cfg *config.Config, backup string, dryRun bool) error {
+	store, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	if backup == "" {
+		backups := store.Backups()
+		if len(backups) == 0 {
+			fmt.Fprintf(w, "no backups of the consent store (an import keeps one for %d days)\n", cfg.Consent.BackupDays)
+			return nil
+		}
+		fmt.Fprintln(w, "backups of the consent store, oldest first (photoguard consent restore BACKUP puts one back):")
+		for _, b := range backups {
+			fmt.Fprintf(w, "  %s\n", b)
+		}
+		return nil
+	}
+	diff, kept, err := store.RestoreBackup(backup, dryRun)
+	if err != nil {
+		return err
+	}
+	printRestoreDiff(w, diff)
+	if dryRun {
+		fmt.Fprintln(w, "dry run: nothing restored")
+		return nil
+	}
+	fmt.Fprintf(w, "restored %s: %d in the consent store; revocations and objections recorded since were kept\n", backup, store.Snapshot().Len())
+	if kept != "" {
+		fmt.Fprintf(w, "the consent store as it was before the restore is kept in %s\n", kept)
+	}
+	return nil
 }
 
 func consentAcceptRestore(w io.Writer, cfg *config.Config, dryRun bool) error {

@@ -134,18 +134,20 @@ func TestConsentImportRefusesRemovals(t *testing.T) {
 		t.Errorf("no audit event lists the removed ids: %+v", events)
 	}
 
-	// Undoing the import, as the README says: put the backup back (mode
-	// 0600), then accept it.
-	data, err := os.ReadFile(backups[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(cfg.StateDir, "registry", "registry.db"), data, 0o600); err != nil {
-		t.Fatal(err)
+	// Undoing the import, as the README says: list the backups, look at
+	// what a restore changes, put it back.
+	out.Reset()
+	if err := consentRestore(&out, cfg, "", false); err != nil || !strings.Contains(out.String(), backups[0]) {
+		t.Fatalf("listing backups: %v\n%s", err, out.String())
 	}
 	out.Reset()
-	if err := consentAcceptRestore(&out, cfg, false); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
+	if err := consentRestore(&out, cfg, backups[0], true); err != nil ||
+		!strings.Contains(out.String(), "in the restored consent store, not in the last state seen: howard, leonard, penny, raj, sheldon, stuart") {
+		t.Fatalf("dry run: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := consentRestore(&out, cfg, backups[0], false); err != nil || !strings.Contains(out.String(), "restored "+backups[0]+": 8 in the consent store") {
+		t.Fatalf("restore: %v\n%s", err, out.String())
 	}
 	store, err := openStore(cfg)
 	if err != nil {

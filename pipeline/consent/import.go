@@ -351,3 +351,75 @@ func (s *Store) PruneBackups() ([]string, error) {
 	}
 	return removed, nil
 }
+
+// RestoreBackup puts back the people, references and consent of a store
+// file kept before an import (Backups), or of any copy of the store file
+// made with the same key: the way to undo an import. It never brings back
+// consent revoked since, nor drops an objection: revocations and
+// objections of the current store are kept on top of the backup's. The
+// current store is itself kept as a backup first, so that the restore can
+// be undone the same way. The diff lists by id what changes (Seen: now;
+// Restored: the backup). dryRun only lists.
+func (s *Store) RestoreBackup(path string, dryRun bool) (RestoreDiff, string, error) {
+	data, err := readPrivate(path, maxFileSize)
+	if err != nil {
+		return RestoreDiff{}, "", err
+	}
+	b, _, err := open(s.key, data)
+	if err != nil {
+		return RestoreDiff{}, "", fmt.Errorf("%w (%s)", err, path)
+	}
+	var diff RestoreDiff
+	var kept string
+	err = s.update(func(st *state) (bool, error) {
+		restored := b.clone()
+		for id, p := range restored.people {
+			cur, ok := st.people[id]
+			if !ok {
+				continue
+			}
+			for ch, c := range cur.Consent {
+				if c.Revoked && !p.Consent[ch].Revoked {
+					p.Consent[ch] = ChannelConsent{Given: false, ConfirmedOn: p.Consent[ch].ConfirmedOn, Revoked: true, RevokedOn: c.RevokedOn}
+				}
+			}
+		}
+		restored.objections = append(restored.objections, missingObjectionsFull(st.objections, restored.objections)...)
+		diff = RestoreDiff{Generation: b.generation, Seen: st.generation}
+		compareStates(&diff, st, restored)
+		if dryRun {
+			return false, nil
+		}
+		var err error
+		if kept, err = s.backup(s.now()); err != nil {
+			return false, err
+		}
+		st.people, st.objections = restored.people, restored.objections
+		return true, nil
+	})
+	if err != nil {
+		return diff, kept, err
+	}
+	if !dryRun {
+		diff.Accepted = s.Snapshot().Generation()
+		err = s.record(audit.Event{Kind: audit.ConsentImport, Count: s.Snapshot().Len(), Pupils: diff.PeopleBack,
+			Detail: "a backup of the consent store was put back"})
+	}
+	return diff, kept, err
+}
+
+// missingObjectionsFull are the objections of a (whole records) that b
+// does not have.
+func missingObjectionsFull(a, b []Objection) []Objection {
+	have := map[[2]string]bool{}
+	for _, o := range b {
+		have[[2]string{o.PhotoSHA256, o.ID}] = true
+	}
+	var out []Objection
+	for _, o := range a {
+		if !have[[2]string{o.PhotoSHA256, o.ID}] {
+			out = append(out, o)
+		}
+	}
+	return out
+}

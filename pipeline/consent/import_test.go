@@ -212,3 +212,51 @@ func TestBackupsPruned(t *testing.T) {
 		t.Errorf("old backup %s kept", rep.Backup)
 	}
 }
+
+// Undoing an import: the backup's people and references come back, but a
+// revocation and an objection made since stay; the store as it was before
+// the restore is kept too; a dry run changes nothing.
+func TestRestoreBackup(t *testing.T) {
+	s, _ := school(t)
+	two := []Person{person("100201", "A", "A", true, "2025-09-01"), person("100202", "B", "B", true, "2025-09-01")}
+	rep, err := s.ImportConsent(two, ImportOptions{AllowRemove: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Revoke("100201", ChannelWebsite); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Object(sha("photo"), "100202", "parent asked"); err != nil {
+		t.Fatal(err)
+	}
+	gen := s.Snapshot().Generation()
+	diff, kept, err := s.RestoreBackup(rep.Backup, true)
+	if err != nil || kept != "" || s.Snapshot().Generation() != gen || s.Snapshot().Len() != 2 {
+		t.Fatalf("dry run: %v, kept %q, generation %d->%d", err, kept, gen, s.Snapshot().Generation())
+	}
+	if strings.Join(diff.PeopleBack, ",") != "100203,100204,100205,100206,100207,100208" {
+		t.Errorf("dry run lists %v", diff.PeopleBack)
+	}
+	diff, kept, err = s.RestoreBackup(rep.Backup, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := s.Snapshot()
+	if snap.Len() != 8 || len(snap.References("100208")) != 4 || len(snap.People()) != 6 || diff.Accepted != snap.Generation() {
+		t.Errorf("after the restore: %d people, %d enrolled", snap.Len(), len(snap.People()))
+	}
+	if ok, why := snap.Consent("100201", ChannelWebsite, testNow); ok || why != ReasonRevoked {
+		t.Errorf("the restore brought back revoked consent: %v %s", ok, why)
+	}
+	if got := snap.Objections(sha("photo")); len(got) != 1 || got[0] != "100202" {
+		t.Errorf("the restore dropped an objection: %v", got)
+	}
+	if kept == "" || len(s.Backups()) != 2 {
+		t.Errorf("the store before the restore was not kept: %q %v", kept, s.Backups())
+	}
+	// A file of another key is refused.
+	other := openStore(t, t.TempDir(), testKey(t))
+	if _, _, err := other.RestoreBackup(rep.Backup, false); !errors.Is(err, ErrWrongKey) {
+		t.Errorf("a backup of another key: %v", err)
+	}
+}

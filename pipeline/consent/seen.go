@@ -248,17 +248,11 @@ func sameConsent(a, b ChannelConsent) bool {
 }
 
 // missingObjections are the objections of a that b does not have (by photo
-// and id), sorted by id, then photo.
+// and id), without their notes, sorted by id, then photo.
 func missingObjections(a, b []Objection) []Objection {
-	have := map[[2]string]bool{}
-	for _, o := range b {
-		have[[2]string{o.PhotoSHA256, o.ID}] = true
-	}
 	var out []Objection
-	for _, o := range a {
-		if !have[[2]string{o.PhotoSHA256, o.ID}] {
-			out = append(out, Objection{PhotoSHA256: o.PhotoSHA256, ID: o.ID, At: o.At})
-		}
+	for _, o := range missingObjectionsFull(a, b) {
+		out = append(out, Objection{PhotoSHA256: o.PhotoSHA256, ID: o.ID, At: o.At})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].ID != out[j].ID {
