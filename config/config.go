@@ -119,9 +119,47 @@ type Redact struct {
 	MaskScale float64 `mapstructure:"mask_scale"`
 }
 
-// Consent configures how the consent register is read.
+// Consent configures the consent store and how consent exports are read.
 type Consent struct {
 	SchoolYearStart string `mapstructure:"school_year_start"`
+	// MaxRemove is the most people a `consent import` may remove without
+	// --allow-remove.
+	MaxRemove int `mapstructure:"max_remove"`
+	// BackupDays is how long the copy of the store kept before each import
+	// stays in state_dir.
+	BackupDays int `mapstructure:"backup_days"`
+	// Columns name an export's own headers for photoguard's columns.
+	Columns ConsentColumns `mapstructure:"columns"`
+}
+
+// ConsentColumns name, for an export whose headers photoguard does not know,
+// the export's own header of each column (empty: found by its name).
+type ConsentColumns struct {
+	ID           string `mapstructure:"id"`
+	FirstName    string `mapstructure:"first_name"`
+	Infix        string `mapstructure:"infix"`
+	LastName     string `mapstructure:"last_name"`
+	Group        string `mapstructure:"group"`
+	Role         string `mapstructure:"role"`
+	ConfirmedOn  string `mapstructure:"confirmed_on"`
+	Website      string `mapstructure:"website"`
+	SocialMedia  string `mapstructure:"social_media"`
+	Newsletter   string `mapstructure:"newsletter"`
+	ParentPortal string `mapstructure:"parent_portal"`
+}
+
+// Map is the mapping as consent.CSVOptions takes it: column name -> header,
+// for the columns that are set.
+func (c ConsentColumns) Map() map[string]string {
+	m := map[string]string{}
+	for k, v := range map[string]string{"id": c.ID, "first_name": c.FirstName, "infix": c.Infix, "last_name": c.LastName,
+		"group": c.Group, "role": c.Role, "confirmed_on": c.ConfirmedOn, "website": c.Website, "social_media": c.SocialMedia,
+		"newsletter": c.Newsletter, "parent_portal": c.ParentPortal} {
+		if strings.TrimSpace(v) != "" {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 // SchoolYearStartMD returns the month and day the school year starts.
@@ -567,6 +605,11 @@ func (c *Config) Validate() error {
 	floatRange("faces.redact.mask_scale", c.Faces.Redact.MaskScale, 1.0, 3.0)
 	if _, _, err := c.Consent.SchoolYearStartMD(); err != nil {
 		bad("consent.school_year_start", "%v", err)
+	}
+	intRange("consent.max_remove", c.Consent.MaxRemove, 0, consent.MaxPeople)
+	intRange("consent.backup_days", c.Consent.BackupDays, 1, 366)
+	if err := consent.CheckColumns(c.Consent.Columns.Map()); err != nil {
+		bad("consent.columns", "%v", err)
 	}
 	for key, v := range map[string]string{"inbox": c.Inbox, "state_dir": c.StateDir, "models_dir": c.ModelsDir} {
 		if v == "" {

@@ -110,7 +110,7 @@ var restartOnly = []struct {
 	{"faces.cnn_max_side", func(c *Config) any { return &c.Faces.CNNMaxSide }},
 	{"faces.memory_mb", func(c *Config) any { return &c.Faces.MemoryMB }},
 	{"faces.finder", func(c *Config) any { return &c.Faces.Finder }},
-	{"consent", func(c *Config) any { return &c.Consent }},
+	{"consent.school_year_start", func(c *Config) any { return &c.Consent.SchoolYearStart }},
 }
 
 // RestartOnly lists the keys (or sections) of the settings that apply only

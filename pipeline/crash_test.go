@@ -259,7 +259,7 @@ func crashFaces(workers int) *FaceOptions {
 		},
 		consent: map[string]map[string]bool{"p1": {"website": true, "portal": true}, "p2": {"portal": true}},
 	}
-	fo.Register = func() Register { return reg }
+	fo.Consent = func() Consent { return reg }
 	return fo
 }
 

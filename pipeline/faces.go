@@ -28,9 +28,9 @@ type FaceDetector interface {
 	Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error)
 }
 
-// Register is one consistent view of the protected store, taken per photo.
-// pipeline/consent's snapshot implements it (through a small adapter).
-type Register interface {
+// Consent is one consistent view of the consent store, taken per photo:
+// *consent.Snapshot (pipeline/consent) implements it.
+type Consent interface {
 	// People are the enrolled people with their descriptors.
 	People() []detect.Person
 	// Consent says whether id may be shown on channel at now, with the
@@ -38,6 +38,9 @@ type Register interface {
 	Consent(id, channel string, now time.Time) (ok bool, why string)
 	// Objections are the ids that objected to the photo with this content.
 	Objections(photoSHA256 string) []string
+	// Models counts the enrolled references per face model id (the id of
+	// the model files that computed them; "" when unknown).
+	Models() map[string]int
 	// Err is set when the store could not be read.
 	Err() error
 }
@@ -46,19 +49,48 @@ type Register interface {
 type FaceOptions struct {
 	// Detector serves every worker.
 	Detector FaceDetector
-	// Register returns the current view of the store.
-	Register func() Register
-	Match    detect.MatchConfig
-	Policy   detect.Policy
-	Redact   mask.Options
+	// Model is the id of the face model files the detectors compute
+	// descriptors with (detect/dlib's ModelID). While the store holds
+	// references made with other model files, every photo is held
+	// (StaleModels).
+	Model string
+	// Consent returns the current view of the consent store.
+	Consent func() Consent
+	Match   detect.MatchConfig
+	Policy  detect.Policy
+	Redact  mask.Options
+}
+
+// StaleModels reports the references in the store that were made with other
+// face model files than model. Descriptors of two models cannot be
+// compared: a pupil enrolled under the old model would not be recognised,
+// and under the objections policy a pupil without consent would then be
+// shown. So no photo is decided until everyone is enrolled again with the
+// model files in use.
+func StaleModels(c Consent, model string) error {
+	stale := 0
+	for m, n := range c.Models() {
+		if m != model {
+			stale += n
+		}
+	}
+	switch stale {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("1 enrolled reference in the consent store was made with other face model files than those in models_dir (model %s): "+
+			"enroll everyone again (photoguard enroll --dir …; `photoguard enroll --list` shows who)", model)
+	}
+	return fmt.Errorf("%d enrolled references in the consent store were made with other face model files than those in models_dir (model %s): "+
+		"enroll everyone again (photoguard enroll --dir …; `photoguard enroll --list` shows who)", stale, model)
 }
 
 func (f *FaceOptions) validate() error {
 	if f == nil || f.Detector == nil {
 		return fmt.Errorf("pipeline: no face detection configured (every photo must be checked for faces)")
 	}
-	if f.Register == nil {
-		return fmt.Errorf("pipeline: no register")
+	if f.Consent == nil {
+		return fmt.Errorf("pipeline: no consent store")
 	}
 	if err := f.Policy.Validate(); err != nil {
 		return fmt.Errorf("pipeline: policy: %w", err)
@@ -124,13 +156,16 @@ func scaleFaces(faces []detect.Face, from, to image.Rectangle) []detect.Face {
 	return out
 }
 
-// decide matches the faces against the register and decides, per target
+// decide matches the faces against the consent store and decides, per target
 // channel, which faces may be shown.
 func (p *Pipeline) decide(ctx context.Context, j *Job) error {
 	f := p.opt.Faces
-	reg := f.Register()
+	reg := f.Consent()
 	if err := reg.Err(); err != nil {
-		return Hold(err, "the consent register cannot be used")
+		return Hold(err, "the consent store cannot be used")
+	}
+	if err := StaleModels(reg, f.Model); err != nil {
+		return Hold(err, "the consent store holds faces enrolled with other face model files")
 	}
 	j.Matches = detect.MatchFaces(j.Faces, reg.People(), f.Match)
 	objected := map[string]bool{}
@@ -147,7 +182,7 @@ func (p *Pipeline) decide(ctx context.Context, j *Job) error {
 			func(id string) (bool, string) { return reg.Consent(id, channel, now) },
 			func(id string) bool { return objected[id] })
 	}
-	j.register = reg
+	j.consent = reg
 	return nil
 }
 
@@ -183,7 +218,7 @@ func (p *Pipeline) redactFaces(ctx context.Context, j *Job) error {
 func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
 	start := time.Now()
 	defer func() { j.checkTook += time.Since(start) }()
-	people := j.register.People()
+	people := j.consent.People()
 	f := p.opt.Faces
 	for _, d := range j.live() {
 		img, _, err := decode.Decode(ctx, d.Output, p.opt.Limits, 0)

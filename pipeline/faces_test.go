@@ -64,7 +64,7 @@ func faceEnvHook(t *testing.T, policy detect.Policy, det *fakeDetector, reg *fak
 		o.Hook = hook
 		o.Faces = &FaceOptions{
 			Detector: det,
-			Register: func() Register { return reg },
+			Consent:  func() Consent { return reg },
 			Match:    detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
 			Policy:   policy,
 			Redact:   mask.DefaultOptions(),
@@ -193,7 +193,7 @@ func TestFaceFailuresHold(t *testing.T) {
 		reason string
 	}{
 		{"detector error", &fakeDetector{err: errDetector}, nil, nil, "face detection failed"},
-		{"register unreadable", classFaces(), &fakeRegister{err: os.ErrPermission}, nil, "consent register cannot be used"},
+		{"register unreadable", classFaces(), &fakeRegister{err: os.ErrPermission}, nil, "consent store cannot be used"},
 		{"redaction that did not happen", classFaces(), nil, skipRedaction, "a redacted face kept its detail"},
 		{"a shown face that became someone else in the output", func() *fakeDetector { d := classFaces(); d.becomes = &bram; return d }(), nil, nil,
 			"no longer a confident match"},

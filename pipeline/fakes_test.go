@@ -121,6 +121,7 @@ type fakeRegister struct {
 	people     []detect.Person
 	consent    map[string]map[string]bool // id -> channel -> ok
 	objections map[string][]string        // sha -> ids
+	models     map[string]int             // model id -> references
 	err        error
 }
 
@@ -135,6 +136,7 @@ func (r *fakeRegister) Consent(id, channel string, now time.Time) (bool, string)
 	return false, "no consent for " + channel
 }
 func (r *fakeRegister) Objections(sha string) []string { return r.objections[sha] }
+func (r *fakeRegister) Models() map[string]int         { return r.models }
 func (r *fakeRegister) Err() error                     { return r.err }
 
 // noFaces is the face setup of tests about everything else: a detector that
@@ -143,7 +145,7 @@ func noFaces(workers int) *FaceOptions {
 	reg := &fakeRegister{}
 	return &FaceOptions{
 		Detector: &fakeDetector{},
-		Register: func() Register { return reg },
+		Consent:  func() Consent { return reg },
 		Match:    detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
 		Policy:   detect.PolicyConsent,
 		Redact:   redactDefaults(),

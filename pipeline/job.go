@@ -40,8 +40,8 @@ type Job struct {
 	smaller bool
 	// Matches are the matcher's conclusions, one per face.
 	Matches []detect.Match
-	// register is the view of the store the decisions were made with.
-	register Register
+	// consent is the view of the consent store the decisions were made with.
+	consent Consent
 
 	Deliveries []*Delivery
 }

@@ -1,11 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,96 +19,187 @@ import (
 func consentCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "consent",
-		Short: "Import the consent register, list it, revoke consent",
+		Short: "Import the consent export into the consent store, list it, revoke consent",
 	}
-	var dryRun bool
-	var only string
+	var imf importFlags
 	imp := &cobra.Command{
 		Use:   "import FILE.csv",
-		Short: "Replace the consent register with a CSV export from the administration system",
-		Long: `Replace the consent register with a CSV export from the school administration
-system: one row per pupil (or staff member) with a yes/no column per channel
-and the date consent was confirmed. Dutch and English headers are accepted;
-see the README for the format. A file with any problem is rejected as a whole,
-with every problem listed by line, and nothing changes. People who are not in
-the file are removed from the register together with their enrolled faces.`,
+		Short: "Replace the consent store's people with a CSV export from the administration system",
+		Long: `Replace the people in the consent store with a CSV export from the school
+administration system (ParnasSys, ESIS, Magister, ...): one row per pupil (or
+staff member) with a yes/no column per channel and the date consent was
+confirmed. Dutch and English headers are accepted, and consent.columns names
+any others; see the README for the format. A file with any problem is
+rejected as a whole, with every problem listed by line and column, and
+nothing changes.
+
+People who are not in the file are removed from the consent store together
+with their enrolled faces. An import that would remove more than
+consent.max_remove people (default 5) is refused and lists them by id, unless
+--allow-remove is given. The store as it was is kept as a dated backup in the
+state folder first. Where consent for a channel is withdrawn, the takedown
+command for the photos already published there is printed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig()
 			if err != nil {
 				return err
 			}
-			return consentImport(os.Stdout, cfg, args[0], dryRun, only)
+			imf.path = args[0]
+			return runImport(cmd.OutOrStdout(), cfg, imf)
 		},
 	}
-	imp.Flags().BoolVar(&dryRun, "dry-run", false, "show what would change, change nothing")
-	imp.Flags().StringVar(&only, "only", "", "replace only the pupils or only the staff (pupils, staff)")
+	imp.Flags().BoolVar(&imf.dryRun, "dry-run", false, "show what would change, change nothing")
+	imp.Flags().StringVar(&imf.only, "only", "", "replace only the pupils or only the staff (pupils, staff)")
+	imp.Flags().BoolVar(&imf.allowRemove, "allow-remove", false, "remove more people than consent.max_remove (they left the school)")
 
 	var group string
+	var listJSON bool
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "Show the register: id, first name, group, enrolled photos and consent per channel",
+		Short: "Show the consent store: id, first name, group, enrolled photos and consent per channel",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig()
 			if err != nil {
 				return err
 			}
-			return consentList(os.Stdout, cfg, group)
+			return consentListAs(cmd.OutOrStdout(), cfg, group, listJSON)
 		},
 	}
 	list.Flags().StringVar(&group, "group", "", "only this group")
+	list.Flags().BoolVar(&listJSON, "json", false, "print JSON (one array of people) instead of a table")
 
 	revoke := &cobra.Command{
 		Use:   "revoke ID CHANNEL|all",
 		Short: "Revoke consent for one channel (or all) from now on, until a newer import confirms it",
-		Args:  cobra.ExactArgs(2),
+		Long: `Revoke a pupil's consent for one channel (or all) from now on: photos processed
+from now on redact the pupil there, until an import confirms consent with a
+later date. Photos already published are not touched: the command prints the
+takedown command to run for each channel.`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig()
 			if err != nil {
 				return err
 			}
-			store, err := openStore(cfg)
-			if err != nil {
-				return err
-			}
-			channels := []string{args[1]}
-			if args[1] == "all" {
-				channels = config.Channels
-			}
-			for _, ch := range channels {
-				if err := store.Revoke(args[0], ch); err != nil {
-					return err
-				}
-			}
-			fmt.Printf("consent of %s revoked for %s; photos processed from now on redact this person there\n",
-				args[0], strings.Join(channels, ", "))
-			return nil
+			return consentRevoke(cmd.OutOrStdout(), cfg, args[0], args[1])
 		},
 	}
 	var acceptDry bool
 	accept := &cobra.Command{
 		Use:   "accept-restore",
-		Short: "Accept a register restored from a backup, after listing what it undoes",
-		Long: `Accept, on purpose, a register (registry/consent.db) restored from a backup.
-photoguard refuses a register older than the last one it saw, because a
-restore silently brings back consent that was revoked since the backup and
-drops objections. This command lists, by pupil id, the consent and
-objections in which the restored register differs from the last state seen,
-and then accepts it. It re-applies nothing: revoke or object again where
-the list says so. --dry-run only lists.`,
+		Short: "Accept a consent store restored from a backup, after listing what it undoes",
+		Long: `Accept, on purpose, a consent store file (state_dir/registry/registry.db)
+restored from a backup, such as the copy a consent import keeps. photoguard
+refuses a store older than the last one it saw, because a restore silently
+brings back consent that was revoked since the backup and drops objections.
+This command lists, by pupil id, the consent and objections in which the
+restored store differs from the last state seen, and then accepts it. It
+re-applies nothing: revoke or object again where the list says so.
+--dry-run only lists.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig()
 			if err != nil {
 				return err
 			}
-			return consentAcceptRestore(os.Stdout, cfg, acceptDry)
+			return consentAcceptRestore(cmd.OutOrStdout(), cfg, acceptDry)
 		},
 	}
 	accept.Flags().BoolVar(&acceptDry, "dry-run", false, "list the differences, accept nothing")
-	cmd.AddCommand(imp, list, revoke, accept)
+	var restoreDry bool
+	restore := &cobra.Command{
+		Use:   "restore [BACKUP]",
+		Short: "Undo an import: put back the consent store kept before it (without BACKUP: list the backups)",
+		Long: `Undo a consent import: put back the people, enrolled faces and consent of the
+copy of the consent store that the import kept (state_dir/registry/
+registry.db.before-import-DATE; without BACKUP the backups are listed).
+Consent revoked and objections recorded since are kept: a restore never
+shows a pupil who said no. The consent store as it is now is kept as a
+backup first, so the restore can be undone the same way. --dry-run lists,
+by id, what would change.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			backup := ""
+			if len(args) == 1 {
+				backup = args[0]
+			}
+			return consentRestore(cmd.OutOrStdout(), cfg, backup, restoreDry)
+		},
+	}
+	restore.Flags().BoolVar(&restoreDry, "dry-run", false, "list what would change, change nothing")
+	cmd.AddCommand(imp, list, revoke, accept, restore)
 	return cmd
+}
+
+// consentRevoke revokes and prints, per channel, the takedown to run.
+func consentRevoke(w io.Writer, cfg *config.Config, id, channel string) error {
+	store, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	channels := []string{channel}
+	if channel == "all" {
+		channels = consent.Channels()
+	}
+	withdrawn, err := store.Revoke(id, channels...)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "consent of %s revoked for %s; photos processed from now on redact this pupil there\n", id, strings.Join(channels, ", "))
+	printTakedowns(w, withdrawn)
+	return nil
+}
+
+// printTakedowns says, per pupil id and channel, how to take down what was
+// published before consent was withdrawn.
+func printTakedowns(w io.Writer, withdrawn []consent.Withdrawal) {
+	if len(withdrawn) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "photos already published there stay online until they are taken down; to take them down, run:")
+	for _, wd := range withdrawn {
+		fmt.Fprintf(w, "  photoguard takedown --pupil %s --channel %s\n", wd.ID, wd.Channel)
+	}
+}
+
+// consentRestore lists the backups, or puts one back.
+func consentRestore(w io.Writer, cfg *config.Config, backup string, dryRun bool) error {
+	store, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	if backup == "" {
+		backups := store.Backups()
+		if len(backups) == 0 {
+			fmt.Fprintf(w, "no backups of the consent store (an import keeps one for %d days)\n", cfg.Consent.BackupDays)
+			return nil
+		}
+		fmt.Fprintln(w, "backups of the consent store, oldest first (photoguard consent restore BACKUP puts one back):")
+		for _, b := range backups {
+			fmt.Fprintf(w, "  %s\n", b)
+		}
+		return nil
+	}
+	diff, kept, err := store.RestoreBackup(backup, dryRun)
+	if err != nil {
+		return err
+	}
+	printRestoreDiff(w, diff)
+	if dryRun {
+		fmt.Fprintln(w, "dry run: nothing restored")
+		return nil
+	}
+	fmt.Fprintf(w, "restored %s: %d in the consent store; revocations and objections recorded since were kept\n", backup, store.Snapshot().Len())
+	if kept != "" {
+		fmt.Fprintf(w, "the consent store as it was before the restore is kept in %s\n", kept)
+	}
+	return nil
 }
 
 func consentAcceptRestore(w io.Writer, cfg *config.Config, dryRun bool) error {
@@ -118,23 +209,23 @@ func consentAcceptRestore(w io.Writer, cfg *config.Config, dryRun bool) error {
 	}
 	diff, err := consent.AcceptRestore(cfg.StateDir, key, dryRun, opts...)
 	if err != nil {
-		return fmt.Errorf("register: %w", err)
+		return fmt.Errorf("consent store: %w", err)
 	}
 	if !diff.RolledBack {
-		fmt.Fprintf(w, "nothing to accept: the register is generation %d, the newest seen\n", diff.Generation)
+		fmt.Fprintf(w, "nothing to accept: the consent store is generation %d, the newest seen\n", diff.Generation)
 		return nil
 	}
 	if diff.Seen > 0 {
-		fmt.Fprintf(w, "the register file is generation %d; generation %d was seen last\n", diff.Generation, diff.Seen)
+		fmt.Fprintf(w, "the consent store file is generation %d; generation %d was seen last\n", diff.Generation, diff.Seen)
 	} else {
-		fmt.Fprintf(w, "the register file is generation %d; the record of the last generation seen could not be read, so nothing can be compared\n", diff.Generation)
+		fmt.Fprintf(w, "the consent store file is generation %d; the record of the last generation seen could not be read, so nothing can be compared\n", diff.Generation)
 	}
 	printRestoreDiff(w, diff)
 	if dryRun {
 		fmt.Fprintln(w, "dry run: nothing accepted")
 		return nil
 	}
-	fmt.Fprintf(w, "accepted: the restored register is now generation %d. Nothing of the list above was re-applied:\n"+
+	fmt.Fprintf(w, "accepted: the restored consent store is now generation %d. Nothing of the list above was re-applied:\n"+
 		"revoke consent (photoguard consent revoke ID CHANNEL) and object (photoguard object --sha HASH ID) again where needed.\n", diff.Accepted)
 	return nil
 }
@@ -152,10 +243,10 @@ func printRestoreDiff(w io.Writer, d consent.RestoreDiff) {
 		}
 	}
 	if len(d.PeopleGone) > 0 {
-		fmt.Fprintf(w, "in the last state seen, not in the restored register: %s\n", strings.Join(d.PeopleGone, ", "))
+		fmt.Fprintf(w, "in the last state seen, not in the restored consent store: %s\n", strings.Join(d.PeopleGone, ", "))
 	}
 	if len(d.PeopleBack) > 0 {
-		fmt.Fprintf(w, "in the restored register, not in the last state seen: %s\n", strings.Join(d.PeopleBack, ", "))
+		fmt.Fprintf(w, "in the restored consent store, not in the last state seen: %s\n", strings.Join(d.PeopleBack, ", "))
 	}
 	for _, o := range d.ObjectionsGone {
 		fmt.Fprintf(w, "objection lost by the restore: %s to photo %s\n", o.ID, o.PhotoSHA256)
@@ -175,60 +266,182 @@ func consentWords(c consent.ChannelConsent) string {
 	return "no"
 }
 
+// importFlags are consent import's arguments.
+type importFlags struct {
+	path        string
+	dryRun      bool
+	only        string
+	allowRemove bool
+}
+
+// consentImport imports path as `consent import` does, without
+// --allow-remove.
 func consentImport(w io.Writer, cfg *config.Config, path string, dryRun bool, only string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	people, err := consent.ParseConsentCSV(f, time.Now())
-	if err != nil {
-		var ce *consent.CSVError
-		if errors.As(err, &ce) {
-			fmt.Fprintf(w, "%s was not imported; nothing changed:\n%v\n", path, err)
-			return exitError{exitUsage}
-		}
-		return err
-	}
-	var scope []consent.Role
-	switch only {
+	return runImport(w, cfg, importFlags{path: path, dryRun: dryRun, only: only})
+}
+
+func runImport(w io.Writer, cfg *config.Config, f importFlags) error {
+	opt := consent.ImportOptions{MaxRemove: cfg.Consent.MaxRemove, AllowRemove: f.allowRemove}
+	switch f.only {
 	case "":
 	case "pupils", "pupil", "leerlingen":
-		scope = []consent.Role{consent.RolePupil}
+		opt.Scope = []consent.Role{consent.RolePupil}
 	case "staff", "personeel":
-		scope = []consent.Role{consent.RoleStaff}
+		opt.Scope = []consent.Role{consent.RoleStaff}
 	default:
-		return fmt.Errorf("--only %q: say pupils or staff", only)
+		return fmt.Errorf("--only %q: say pupils or staff", f.only)
 	}
+	in, err := os.Open(f.path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
 	store, err := openStore(cfg)
 	if err != nil {
 		return err
 	}
+	now := time.Now()
+	file, err := consent.ParseConsentCSV(in, consent.CSVOptions{Now: now, SchoolYearStart: store.Snapshot().SchoolYearStart(now),
+		Columns: cfg.Consent.Columns.Map()})
+	if err != nil {
+		var ce *consent.CSVError
+		if errors.As(err, &ce) {
+			fmt.Fprintf(w, "%s was not imported; nothing changed:\n%v\n", f.path, err)
+			return exitError{exitUsage}
+		}
+		return err
+	}
+	if len(file.Warnings) > 0 {
+		fmt.Fprintf(w, "%s to check in %s:\n", plural(len(file.Warnings), "warning"), f.path)
+		for _, wn := range file.Warnings {
+			fmt.Fprintf(w, "  %s\n", wn)
+		}
+	}
 	var rep consent.ImportReport
-	if dryRun {
-		rep, err = store.DiffImport(people, scope...)
+	if f.dryRun {
+		rep, err = store.DiffImport(file.People, opt)
 	} else {
-		rep, err = store.ImportConsent(people, scope...)
+		rep, err = store.ImportConsent(file.People, opt)
+	}
+	if errors.Is(err, consent.ErrTooManyRemovals) {
+		fmt.Fprintf(w, "%s was not imported; nothing changed: it would remove %s from the consent store, more than consent.max_remove (%d) allows:\n",
+			f.path, plural(rep.Removed, "person"), opt.MaxRemove)
+		printRemovals(w, rep.RemovedPeople, "would be deleted with them")
+		fmt.Fprintln(w, "If they all left the school, import again with --allow-remove. If not, check the export: a group or a filter\n"+
+			"in the administration system may have left them out.")
+		return exitError{exitUsage}
 	}
 	if err != nil {
 		return err
 	}
-	verb := "imported"
-	if dryRun {
-		verb = "would import (dry run)"
+	verb, removed, refs := "imported", "removed, with their enrolled faces", "deleted with them"
+	if f.dryRun {
+		verb, removed, refs = "would import (dry run)", "would be removed, with their enrolled faces", "would be deleted with them"
 	}
-	fmt.Fprintf(w, "%s %s: %d in the register (%d added, %d updated, %d unchanged, %d removed)\n",
-		verb, path, rep.People, rep.Added, rep.Updated, rep.Unchanged, rep.Removed)
+	fmt.Fprintf(w, "%s %s: %d in the consent store (%d added, %d updated, %d unchanged, %d removed)\n",
+		verb, f.path, rep.People, rep.Added, rep.Updated, rep.Unchanged, rep.Removed)
+	if len(rep.RemovedPeople) > 0 {
+		fmt.Fprintf(w, "not in the file, %s:\n", removed)
+		printRemovals(w, rep.RemovedPeople, refs)
+	}
 	if rep.ReferencesRemoved > 0 {
-		fmt.Fprintf(w, "  %s of %s who left deleted\n", plural(rep.ReferencesRemoved, "enrolled face"), plural(rep.PeopleUnenrolled, "person"))
+		fmt.Fprintf(w, "  %s of %s %s\n", plural(rep.ReferencesRemoved, "enrolled face"), plural(rep.PeopleUnenrolled, "person"),
+			map[bool]string{false: "deleted", true: "would be deleted"}[f.dryRun])
 	}
 	if rep.RevocationsKept > 0 {
 		fmt.Fprintf(w, "  %s stay revoked: the file confirms them with a date before the revocation\n", plural(rep.RevocationsKept, "consent"))
 	}
+	if rep.Backup != "" {
+		fmt.Fprintf(w, "the consent store as it was before this import is kept in %s for %d days (to undo the import: see the README, \"Undoing an import\")\n",
+			rep.Backup, cfg.Consent.BackupDays)
+	}
+	if len(rep.Withdrawals) > 0 {
+		fmt.Fprintf(w, "consent withdrawn by this import: %s\n", withdrawalList(rep.Withdrawals))
+		if !f.dryRun {
+			printTakedowns(w, rep.Withdrawals)
+		}
+	}
 	return nil
 }
 
+// printRemovals lists removed people by id, with their references and
+// what happens to them (deleted, would be deleted).
+func printRemovals(w io.Writer, removed []consent.Removal, what string) {
+	for _, r := range removed {
+		line := "  " + r.ID
+		if r.Role == consent.RoleStaff {
+			line += " (staff)"
+		}
+		if r.References > 0 {
+			line += ": " + plural(r.References, "enrolled reference") + " " + what
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+func withdrawalList(ws []consent.Withdrawal) string {
+	parts := make([]string, len(ws))
+	for i, wd := range ws {
+		parts[i] = wd.ID + " " + wd.Channel
+	}
+	return strings.Join(parts, ", ")
+}
+
+// consentList prints the store as a table.
 func consentList(w io.Writer, cfg *config.Config, group string) error {
+	return consentListAs(w, cfg, group, false)
+}
+
+// listedPerson is one person of `consent list --json` and `enroll --list
+// --json`: no last name, no descriptors.
+type listedPerson struct {
+	ID         string                   `json:"id"`
+	FirstName  string                   `json:"first_name"`
+	Group      string                   `json:"group"`
+	Role       string                   `json:"role"`
+	References int                      `json:"references"`
+	Consent    map[string]listedConsent `json:"consent,omitempty"`
+	// OtherModel counts the references made with other face model files
+	// (enroll --list).
+	OtherModel *int `json:"other_model_references,omitempty"`
+}
+
+type listedConsent struct {
+	Valid       bool   `json:"valid"`
+	Why         string `json:"why"`
+	Given       bool   `json:"given"`
+	ConfirmedOn string `json:"confirmed_on,omitempty"`
+	Revoked     bool   `json:"revoked,omitempty"`
+	RevokedOn   string `json:"revoked_on,omitempty"`
+}
+
+func listed(e consent.Entry, withConsent bool) listedPerson {
+	p := listedPerson{ID: e.ID, FirstName: e.FirstName, Group: e.Group, Role: string(e.Role), References: e.References}
+	if withConsent {
+		p.Consent = map[string]listedConsent{}
+		for _, ch := range consent.Channels() {
+			st := e.Consent[ch]
+			p.Consent[ch] = listedConsent{Valid: st.Valid, Why: st.Why, Given: st.Given, ConfirmedOn: dateOrEmpty(st.ConfirmedOn),
+				Revoked: st.Revoked, RevokedOn: dateOrEmpty(st.RevokedOn)}
+		}
+	}
+	return p
+}
+
+func dateOrEmpty(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format("2006-01-02")
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func consentListAs(w io.Writer, cfg *config.Config, group string, asJSON bool) error {
 	store, err := openStore(cfg)
 	if err != nil {
 		return err
@@ -237,22 +450,24 @@ func consentList(w io.Writer, cfg *config.Config, group string) error {
 	if err != nil {
 		return err
 	}
-	sort.Slice(entries, func(a, b int) bool {
-		if entries[a].Group != entries[b].Group {
-			return entries[a].Group < entries[b].Group
+	var shown []consent.Entry
+	for _, e := range entries {
+		if group == "" || strings.EqualFold(e.Group, group) {
+			shown = append(shown, e)
 		}
-		return entries[a].ID < entries[b].ID
-	})
+	}
+	if asJSON {
+		out := make([]listedPerson, 0, len(shown))
+		for _, e := range shown {
+			out = append(out, listed(e, true))
+		}
+		return writeJSON(w, out)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tFIRST NAME\tGROUP\tROLE\tFACES\tWEBSITE\tSOCIAL MEDIA\tNEWSLETTER\tPARENT PORTAL")
-	n := 0
-	for _, e := range entries {
-		if group != "" && !strings.EqualFold(e.Group, group) {
-			continue
-		}
-		n++
+	for _, e := range shown {
 		row := []string{e.ID, e.FirstName, e.Group, string(e.Role), fmt.Sprint(e.References)}
-		for _, ch := range config.Channels {
+		for _, ch := range consent.Channels() {
 			st := e.Consent[ch]
 			v := "no"
 			switch {
@@ -266,7 +481,7 @@ func consentList(w io.Writer, cfg *config.Config, group string) error {
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%s\n", plural(n, "person"))
+	fmt.Fprintf(w, "%s\n", plural(len(shown), "person"))
 	return nil
 }
 
@@ -275,7 +490,7 @@ func objectCmd() *cobra.Command {
 	var remove bool
 	cmd := &cobra.Command{
 		Use:   "object [PHOTO] ID",
-		Short: "Record that a pupil objects to one photo: they are redacted in it whatever the register says",
+		Short: "Record that a pupil objects to one photo: they are redacted in it whatever the consent store says",
 		Long: `Record that a pupil (or their parent) objects to one photo. The photo is
 identified by its content: give the file, or --sha with the sha256 from a
 report. From then on the pupil is redacted in that photo on every channel.

@@ -23,7 +23,7 @@ func TestDemo(t *testing.T) {
 	if err := runDemo(context.Background(), &out, &errb, dir, td); err != nil {
 		t.Fatalf("demo: %v\n%s\n%s", err, out.String(), errb.String())
 	}
-	for _, want := range []string{"8 in the register", "sheldon: enrolled from 5 photos", "0 with any metadata",
+	for _, want := range []string{"8 in the consent store", "sheldon: enrolled from 5 photos", "0 with any metadata",
 		"rejected    groep-5/zwemles/", "quarantined groep-5/verslag.jpg"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())

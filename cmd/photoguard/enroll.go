@@ -2,20 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"image"
-	"image/color"
-	"image/draw"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,12 +18,14 @@ import (
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/consent"
+	"github.com/photoguard/photoguard/pipeline/enroll"
 	"github.com/photoguard/photoguard/redact/decode"
 )
 
 type enrollFlags struct {
 	dir    string
 	list   bool
+	json   bool
 	remove bool
 	wipe   bool
 	force  bool
@@ -41,66 +37,80 @@ func enrollCmd() *cobra.Command {
 		Use:   "enroll [ID PHOTO...]",
 		Short: "Enroll a pupil (or staff member) from reference photos",
 		Long: `Compute face descriptors from reference photos of one person and keep them,
-encrypted, in the protected store. Each reference photo must show exactly one
+encrypted, in the consent store. Each reference photo must show exactly one
 face (a school portrait or a close crop). Several photos per person help;
 they are kept side by side.
 
   photoguard enroll 100231 portret-2025.jpg portret-2024.jpg
   photoguard enroll --dir enroll/        (enroll/<id>/*.jpg for everyone)
-  photoguard enroll --list
+  photoguard enroll --list [--json]
   photoguard enroll --remove 100231
 
-The person must be in the consent register first (photoguard consent import).
+The person must be in the consent store first (photoguard consent import).
 Reference photos may be removed afterwards (--wipe does it once enrolled).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig()
 			if err != nil {
 				return err
 			}
+			w := cmd.OutOrStdout()
 			switch {
 			case f.list:
-				return enrollList(os.Stdout, cfg)
+				return enrollListAs(w, cfg, f.json)
+			case f.json:
+				return errors.New("--json goes with --list")
 			case f.remove:
 				if len(args) != 1 {
 					return errors.New("--remove takes one id")
 				}
-				store, err := openStore(cfg)
-				if err != nil {
-					return err
-				}
-				if err := store.Unenroll(args[0]); err != nil {
-					return err
-				}
-				fmt.Printf("enrolled faces of %s deleted\n", args[0])
-				return nil
+				return enrollRemove(w, cfg, args[0])
 			case f.dir != "":
 				if len(args) != 0 {
 					return errors.New("--dir takes no other arguments")
 				}
-				return enrollDir(cmd.Context(), os.Stdout, cfg, f)
+				return enrollDir(cmd.Context(), w, cfg, f)
 			case len(args) >= 2:
-				return enrollPhotos(cmd.Context(), os.Stdout, cfg, args[0], args[1:], f)
+				return enrollPhotos(cmd.Context(), w, cfg, args[0], args[1:], f)
 			}
 			return errors.New("give an id and one or more photos, or --dir, --list or --remove")
 		},
 	}
 	cmd.Flags().StringVar(&f.dir, "dir", "", "enroll everyone from DIR/<id>/*.jpg")
 	cmd.Flags().BoolVar(&f.list, "list", false, "show who is enrolled, with how many reference photos")
+	cmd.Flags().BoolVar(&f.json, "json", false, "with --list: print JSON (one array of people) instead of a table")
 	cmd.Flags().BoolVar(&f.remove, "remove", false, "delete the enrolled faces of ID")
 	cmd.Flags().BoolVar(&f.wipe, "wipe", false, "remove the reference photos once enrolled")
 	cmd.Flags().BoolVar(&f.force, "force", false, "enroll even when a photo looks like someone else who is enrolled")
+	// Flags of enrolling from a reviewed photo (--from, --face) go here.
 	return cmd
 }
 
-// enroller computes reference descriptors with the same detector and
-// decoder the pipeline uses.
-type enroller struct {
-	cfg *config.Config
-	det interface {
-		Detect(ctx context.Context, img image.Image) ([]detect.Face, error)
+// enrollRemove deletes the references of id; an id that is not in the
+// store, or has none, is an error.
+func enrollRemove(w io.Writer, cfg *config.Config, id string) error {
+	store, err := openStore(cfg)
+	if err != nil {
+		return err
 	}
-	model string // the detector's dlib.ModelID, recorded with each reference
+	n, err := store.Unenroll(id)
+	switch {
+	case errors.Is(err, consent.ErrNotInStore):
+		return fmt.Errorf("%s is not in the consent store: nothing deleted", id)
+	case errors.Is(err, consent.ErrNotEnrolled):
+		return fmt.Errorf("%s has no enrolled faces: nothing deleted", id)
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(w, "%s of %s deleted\n", plural(n, "enrolled face"), id)
+	return nil
+}
+
+// enroller is an enroll.Enroller with the detector and the store it holds
+// open.
+type enroller struct {
+	*enroll.Enroller
 	store *consent.Store
+	model string // the detector's dlib.ModelID, recorded with each reference
 	close func()
 }
 
@@ -113,142 +123,77 @@ func newEnroller(cfg *config.Config) (*enroller, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &enroller{cfg: cfg, det: det, model: det.ModelID(), store: store, close: func() { det.Close() }}, nil
+	e, err := enroll.New(enroll.Config{
+		Detector: det,
+		Model:    det.ModelID(),
+		Store:    store,
+		Limits: decode.Limits{MaxFileBytes: int64(cfg.Limits.MaxFileMB) << 20, MaxSide: cfg.Limits.MaxSide,
+			MaxPixels: cfg.Limits.MaxPixels, Timeout: cfg.Limits.DecodeTimeout},
+		MaxSide:   cfg.Output.MaxSide,
+		Threshold: cfg.Faces.Threshold,
+	})
+	if err != nil {
+		det.Close()
+		return nil, err
+	}
+	return &enroller{Enroller: e, store: store, model: det.ModelID(), close: func() { det.Close() }}, nil
 }
 
-// faces reads a photo as the pipeline does and returns its faces and the
-// sha256 of the file.
+// faces reads the photo at path as the pipeline does and returns its faces
+// and the sha256 of the file.
 func (e *enroller) faces(ctx context.Context, path string) ([]detect.Face, string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, "", err
 	}
-	sum := sha256.Sum256(data)
-	lim := decode.Limits{MaxFileBytes: int64(e.cfg.Limits.MaxFileMB) << 20, MaxSide: e.cfg.Limits.MaxSide,
-		MaxPixels: e.cfg.Limits.MaxPixels, Timeout: e.cfg.Limits.DecodeTimeout}
-	img, _, err := decode.Decode(ctx, data, lim, e.cfg.Output.MaxSide)
-	if err != nil {
-		return nil, "", err
-	}
-	faces, err := e.det.Detect(ctx, img)
-	if err != nil {
-		return nil, "", err
-	}
-	if len(faces) == 0 {
-		// Tight crops (a face filling the picture) need room around the
-		// face for the detector.
-		faces, err = e.det.Detect(ctx, pad(img))
-		if err != nil {
-			return nil, "", err
-		}
-	}
-	return faces, hex.EncodeToString(sum[:]), nil
+	return e.Faces(ctx, data)
 }
 
-// reference reads one reference photo and returns its single face.
-func (e *enroller) reference(ctx context.Context, path string) (consent.Reference, error) {
-	faces, sha, err := e.faces(ctx, path)
-	if err != nil {
-		return consent.Reference{}, err
-	}
-	switch {
-	case len(faces) == 0:
-		return consent.Reference{}, errors.New("no face found: use a photo where the face is clearly visible")
-	case len(faces) > 1:
-		return consent.Reference{}, fmt.Errorf("%d faces found: use a photo with only this person", len(faces))
-	}
-	return consent.Reference{Descriptor: faces[0].Descriptor, SourceSHA256: sha, AddedAt: time.Now().UTC(), Model: e.model}, nil
-}
-
-// pad puts the image in the middle of a grey canvas twice its size.
-func pad(img *image.NRGBA) *image.NRGBA {
-	b := img.Bounds()
-	out := image.NewNRGBA(image.Rect(0, 0, b.Dx()*2, b.Dy()*2))
-	draw.Draw(out, out.Bounds(), image.NewUniform(color.Gray{Y: 128}), image.Point{}, draw.Src)
-	draw.Draw(out, b.Sub(b.Min).Add(image.Pt(b.Dx()/2, b.Dy()/2)), img, b.Min, draw.Src)
-	return out
-}
-
-// lookalike returns the enrolled person other than id whom d matches, if
-// any: a sign that the photo is of someone else, or that two pupils are hard
-// to tell apart.
-func (e *enroller) lookalike(id string, d detect.Descriptor) (string, float64) {
-	snap := e.store.Snapshot()
-	var people []detect.Person
-	for _, p := range snap.People() {
-		if p.ID == id {
-			continue
-		}
-		var ds []detect.Descriptor
-		for _, r := range snap.References(p.ID) {
-			if r.Model == e.model { // other models' descriptors are not comparable
-				ds = append(ds, r.Descriptor)
-			}
-		}
-		if len(ds) > 0 {
-			people = append(people, detect.Person{ID: p.ID, Descriptors: ds})
-		}
-	}
-	m := detect.MatchFaces([]detect.Face{{Rect: image.Rect(0, 0, 1000, 1000), Descriptor: d}}, people,
-		detect.MatchConfig{Threshold: e.cfg.Faces.Threshold})
-	if len(m[0].Nearest) > 0 && m[0].Nearest[0].Distance <= e.cfg.Faces.Threshold {
-		return m[0].Nearest[0].ID, m[0].Nearest[0].Distance
-	}
-	return "", 0
-}
-
-func (e *enroller) enroll(ctx context.Context, w io.Writer, id string, photos []string, f enrollFlags) (int, error) {
-	if _, ok := e.store.Snapshot().Person(id); !ok {
-		return 0, fmt.Errorf("%s is not in the consent register: import the register first (photoguard consent import)", id)
-	}
-	var refs []consent.Reference
-	var used []string
+// enroll enrolls id from photos and prints what became of each; it
+// returns how many photos were not used.
+func (e *enroller) enroll(ctx context.Context, w io.Writer, id string, paths []string, f enrollFlags) (int, error) {
+	var photos []enroll.Photo
 	failed := 0
-	for _, p := range photos {
-		ref, err := e.reference(ctx, p)
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
 		if err != nil {
 			fmt.Fprintf(w, "  %s: not used: %v\n", p, err)
 			failed++
 			continue
 		}
-		if other, dist := e.lookalike(id, ref.Descriptor); other != "" && !f.force {
-			fmt.Fprintf(w, "  %s: not used: the face matches %s, who is enrolled already (distance %.2f); check the photo, or use --force\n", p, other, dist)
-			failed++
-			continue
+		photos = append(photos, enroll.Photo{Name: p, Data: data})
+	}
+	res, err := e.Enroll(ctx, id, photos, f.force)
+	for _, pr := range res.Photos {
+		switch {
+		case errors.Is(pr.Err, enroll.ErrLookalike):
+			fmt.Fprintf(w, "  %s: not used: the face matches %s, who is enrolled already (distance %.2f); check the photo, or use --force\n",
+				pr.Name, pr.Lookalike, pr.Distance)
+		case pr.Err != nil:
+			fmt.Fprintf(w, "  %s: not used: %v\n", pr.Name, pr.Err)
+		case pr.Lookalike != "":
+			fmt.Fprintf(w, "  %s: used (--force), although the face matches %s (distance %.2f)\n", pr.Name, pr.Lookalike, pr.Distance)
 		}
-		refs = append(refs, ref)
-		used = append(used, p)
 	}
-	if len(refs) == 0 {
-		return failed, fmt.Errorf("%s: no usable reference photo", id)
-	}
-	replaced := otherModel(e.store.Snapshot().References(id), e.model)
-	if err := e.store.Enroll(id, refs); err != nil {
+	failed += res.Failed()
+	if err != nil {
 		return failed, err
 	}
-	fmt.Fprintf(w, "%s: enrolled from %s\n", id, plural(len(refs), "photo"))
-	if replaced > 0 {
-		fmt.Fprintf(w, "  %s made with other face model files replaced\n", plural(replaced, "reference"))
+	fmt.Fprintf(w, "%s: enrolled from %s\n", id, plural(res.Used(), "photo"))
+	if res.Replaced > 0 {
+		fmt.Fprintf(w, "  %s made with other face model files replaced\n", plural(res.Replaced, "reference"))
 	}
 	if f.wipe {
-		for _, p := range used {
-			if err := os.Remove(p); err != nil {
-				fmt.Fprintf(w, "  %s: could not remove: %v\n", p, err)
+		for _, pr := range res.Photos {
+			if pr.Err != nil {
+				continue
+			}
+			if err := os.Remove(pr.Name); err != nil {
+				fmt.Fprintf(w, "  %s: could not remove: %v\n", pr.Name, err)
 			}
 		}
 	}
 	return failed, nil
-}
-
-// otherModel counts the references made with other model files than model.
-func otherModel(refs []consent.Reference, model string) int {
-	n := 0
-	for _, r := range refs {
-		if r.Model != model {
-			n++
-		}
-	}
-	return n
 }
 
 func enrollPhotos(ctx context.Context, w io.Writer, cfg *config.Config, id string, photos []string, f enrollFlags) error {
@@ -312,7 +257,9 @@ func enrollDir(ctx context.Context, w io.Writer, cfg *config.Config, f enrollFla
 	return nil
 }
 
-func enrollList(w io.Writer, cfg *config.Config) error {
+func enrollList(w io.Writer, cfg *config.Config) error { return enrollListAs(w, cfg, false) }
+
+func enrollListAs(w io.Writer, cfg *config.Config, asJSON bool) error {
 	store, err := openStore(cfg)
 	if err != nil {
 		return err
@@ -326,6 +273,28 @@ func enrollList(w io.Writer, cfg *config.Config) error {
 	// (Hashing the models takes a moment; without them the check is skipped.)
 	model, modelErr := dlib.ModelID(cfg.ModelsDir)
 	snap := store.Snapshot()
+	stale := func(id string) (int, bool) {
+		if modelErr != nil {
+			return 0, false
+		}
+		return enroll.OtherModel(snap.References(id), model), true
+	}
+	if asJSON {
+		if modelErr != nil {
+			return fmt.Errorf("could not check which face model the references were made with: %w", modelErr)
+		}
+		out := []listedPerson{}
+		for _, e := range entries {
+			if e.References == 0 {
+				continue
+			}
+			p := listed(e, false)
+			n, _ := stale(e.ID)
+			p.OtherModel = &n
+			out = append(out, p)
+		}
+		return writeJSON(w, out)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tFIRST NAME\tGROUP\tREFERENCE PHOTOS")
 	enrolled, missing, stalePeople := 0, 0, 0
@@ -336,16 +305,14 @@ func enrollList(w io.Writer, cfg *config.Config) error {
 		}
 		enrolled++
 		note := ""
-		if modelErr == nil {
-			if stale := otherModel(snap.References(e.ID), model); stale > 0 {
-				stalePeople++
-				note = fmt.Sprintf(" (%d made with other model files: enroll again)", stale)
-			}
+		if n, _ := stale(e.ID); n > 0 {
+			stalePeople++
+			note = fmt.Sprintf(" (%d made with other model files: enroll again)", n)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d%s\n", e.ID, e.FirstName, e.Group, e.References, note)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%s enrolled; %s in the register not enrolled (they are always redacted under the consent policy)\n",
+	fmt.Fprintf(w, "%s enrolled; %s in the consent store not enrolled (they are always redacted under the consent policy)\n",
 		plural(enrolled, "person"), plural(missing, "person"))
 	switch {
 	case modelErr != nil:

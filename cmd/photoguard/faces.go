@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/config"
-	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/audit"
 	"github.com/photoguard/photoguard/pipeline/consent"
 )
 
@@ -19,90 +19,39 @@ func openStore(cfg *config.Config) (*consent.Store, error) {
 	}
 	st, err := consent.Open(cfg.StateDir, key, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("register: %w", err)
+		return nil, fmt.Errorf("consent store: %w", err)
 	}
 	return st, nil
 }
 
-// storeKey loads the store's key and its options from the configuration.
+// storeKey loads the store's key and its options from the configuration:
+// the school year, the audit log its changes are recorded in, and how long
+// the backups made before an import are kept.
 func storeKey(cfg *config.Config) (consent.Key, []consent.Option, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return consent.Key{}, nil, fmt.Errorf("state_dir: %w", err)
 	}
 	key, err := consent.LoadKey(cfg.StateDir)
 	if err != nil {
-		return consent.Key{}, nil, fmt.Errorf("register key: %w", err)
+		return consent.Key{}, nil, fmt.Errorf("consent store key: %w", err)
 	}
 	m, d, err := cfg.Consent.SchoolYearStartMD()
 	if err != nil {
 		return consent.Key{}, nil, err
 	}
-	return key, []consent.Option{consent.WithSchoolYearStart(m, d)}, nil
-}
-
-// registerOf gives the pipeline a fresh view of the store per photo: a
-// change by `consent import` or `enroll` in another process applies from the
-// next photo. Checking costs one 44-byte read. model is the ModelID of the
-// detector in use: while references made with another model are in the
-// store, the view's Err is set and photos are held (staleModels).
-func registerOf(store *consent.Store, model string) func() pipeline.Register {
-	return func() pipeline.Register {
-		if store.Changed() {
-			_ = store.Reload() // a failed reload leaves a snapshot with Err set: photos are held
-		}
-		return snapshot{s: store.Snapshot(), model: model}
+	log, err := audit.Open(cfg.StateDir, audit.Options{})
+	if err != nil {
+		return consent.Key{}, nil, err
 	}
+	return key, []consent.Option{consent.WithSchoolYearStart(m, d), consent.WithAudit(log),
+		consent.WithBackupAge(time.Duration(cfg.Consent.BackupDays) * 24 * time.Hour)}, nil
 }
 
-// staleModels reports reference descriptors in the store that were made
-// with another face model than model (dlib.ModelID). Descriptors of two
-// models cannot be compared: a pupil enrolled under the old model would not
-// be recognised, and under the objections policy a pupil without consent
-// would then be shown. So nothing is matched until everyone is enrolled
-// again with the models in use.
+// staleModels is pipeline.StaleModels, for the commands that report it
+// (status, tune, the daemon's start).
 func staleModels(snap *consent.Snapshot, model string) error {
-	stale := 0
-	for m, n := range snap.Models() {
-		if m != model {
-			stale += n
-		}
-	}
-	if stale == 0 {
-		return nil
-	}
-	return fmt.Errorf("%s in the store %s made with other face model files than those in models_dir (model %s): "+
-		"enroll everyone again (photoguard enroll --dir …; `photoguard enroll --list` shows who)",
-		plural(stale, "enrolled reference"), map[bool]string{true: "was", false: "were"}[stale == 1], model)
+	return pipeline.StaleModels(snap, model)
 }
 
-// snapshot adapts a registry snapshot to pipeline.Register.
-type snapshot struct {
-	s     *consent.Snapshot
-	model string
-}
-
-func (s snapshot) People() []detect.Person {
-	enrolled := s.s.People()
-	people := make([]detect.Person, len(enrolled))
-	for i, e := range enrolled {
-		people[i] = detect.Person{ID: e.ID, Descriptors: e.Descriptors}
-	}
-	return people
-}
-
-func (s snapshot) Consent(id, channel string, now time.Time) (bool, string) {
-	ok, why := s.s.Consent(id, channel, now)
-	if !ok && why == consent.ReasonNoConsent {
-		why = "no consent for " + channel
-	}
-	return ok, why
-}
-
-func (s snapshot) Objections(sha string) []string { return s.s.Objections(sha) }
-
-func (s snapshot) Err() error {
-	if err := s.s.Err(); err != nil {
-		return err
-	}
-	return staleModels(s.s, s.model)
-}
+// The store's snapshot is the pipeline's view of consent.
+var _ pipeline.Consent = (*consent.Snapshot)(nil)

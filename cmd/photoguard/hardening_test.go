@@ -58,7 +58,7 @@ func TestConsentAcceptRestore(t *testing.T) {
 	if err := consentImport(&out, cfg, csv, false, ""); err != nil {
 		t.Fatal(err)
 	}
-	db := filepath.Join(cfg.StateDir, "registry", "consent.db")
+	db := filepath.Join(cfg.StateDir, "registry", "registry.db")
 	backup, err := os.ReadFile(db)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestConsentAcceptRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Revoke("100231", "website"); err != nil {
+	if _, err := store.Revoke("100231", "website"); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(db, backup, 0o600); err != nil {

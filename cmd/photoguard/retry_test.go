@@ -68,7 +68,7 @@ func TestRetryEndToEnd(t *testing.T) {
 		t.Fatalf("after a retry that held it again: %+v", got)
 	}
 
-	if err := store.Unenroll("raj"); err != nil {
+	if _, err := store.Unenroll("raj"); err != nil {
 		t.Fatal(err)
 	}
 	out.Reset()

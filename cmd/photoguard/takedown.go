@@ -116,7 +116,7 @@ func runTakedown(ctx context.Context, w io.Writer, cfg *config.Config, req ledge
 // the audit log.
 func openTakedown(cfg *config.Config, dryRun bool) (*ledger.Takedowner, func(), error) {
 	td := &ledger.Takedowner{StateDir: cfg.StateDir,
-		NotInRegister: func(err error) bool { return errors.Is(err, consent.ErrNotInRegister) },
+		NotInRegister: func(err error) bool { return errors.Is(err, consent.ErrNotInStore) },
 		Target: func(name string) (pipeline.Target, error) {
 			t, ok := cfg.Targets[name]
 			if !ok {

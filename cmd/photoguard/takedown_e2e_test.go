@@ -83,7 +83,7 @@ func TestTakedownPupilEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Revoke(pupil, "website"); err != nil {
+	if _, err := store.Revoke(pupil, "website"); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer

@@ -179,9 +179,12 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 			// Safe for concurrent use: dlib lends each call one of its
 			// Workers recognisers.
 			Detector: engine,
-			Register: registerOf(r.store, r.detector.ModelID()),
-			Match:    matchConfig(cfg),
-			Policy:   detect.Policy(cfg.Faces.Policy),
+			Model:    r.detector.ModelID(),
+			// A fresh view per photo: a change by another process applies
+			// from the next photo.
+			Consent: func() pipeline.Consent { return r.store.Current() },
+			Match:   matchConfig(cfg),
+			Policy:  detect.Policy(cfg.Faces.Policy),
 			Redact: mask.Options{
 				Mode:      mask.Mode(cfg.Faces.Redact.Mode),
 				Shape:     mask.Shape(cfg.Faces.Redact.Shape),

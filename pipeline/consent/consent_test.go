@@ -87,14 +87,14 @@ func TestConsentValidity(t *testing.T) {
 		{"web", ChannelWebsite, oct, true, ReasonConsent},
 		{"web", ChannelSocialMedia, oct, false, ReasonNoConsent}, // no row for the channel
 		{"nodate", ChannelWebsite, oct, false, ReasonNoConsent},
-		{"missing", ChannelWebsite, oct, false, ReasonNotInRegister},
-		{"", ChannelWebsite, oct, false, ReasonNotInRegister},
+		{"missing", ChannelWebsite, oct, false, ReasonNotInStore},
+		{"", ChannelWebsite, oct, false, ReasonNotInStore},
 		{"cur", "instagram", oct, false, ReasonUnknownChannel},
 		{"cur", "", oct, false, ReasonUnknownChannel},
 		{"cur", "Website", oct, false, ReasonUnknownChannel},
 	}
 	for _, tc := range tests {
-		ok, why := snap.Consent(tc.id, tc.channel, tc.now)
+		ok, why := snap.status(tc.id, tc.channel, tc.now)
 		if ok != tc.ok || why != tc.why {
 			t.Errorf("Consent(%q, %q, %v) = %v, %q; want %v, %q", tc.id, tc.channel, tc.now, ok, why, tc.ok, tc.why)
 		}
@@ -147,12 +147,12 @@ func TestRevokeAndReimport(t *testing.T) {
 	s := openStore(t, dir, k, WithClock(func() time.Time { return clock }))
 	mustImport(t, s, person("1", "A", "A", true, "2025-09-01"), person("2", "B", "B", true, "2025-09-01"))
 
-	if err := s.Revoke("1", ChannelWebsite); err != nil {
+	if _, err := s.Revoke("1", ChannelWebsite); err != nil {
 		t.Fatal(err)
 	}
 	check := func(step, id, ch string, wantOK bool, wantWhy string) {
 		t.Helper()
-		if ok, why := s.Snapshot().Consent(id, ch, clock); ok != wantOK || why != wantWhy {
+		if ok, why := s.Snapshot().status(id, ch, clock); ok != wantOK || why != wantWhy {
 			t.Errorf("%s: Consent(%s, %s) = %v %q, want %v %q", step, id, ch, ok, why, wantOK, wantWhy)
 		}
 	}
@@ -188,16 +188,16 @@ func TestRevokeAndReimport(t *testing.T) {
 
 	// Revoking again later moves the date on.
 	clock = time.Date(2025, 11, 1, 9, 0, 0, 0, time.UTC)
-	if err := s.Revoke("1", ChannelWebsite); err != nil {
+	if _, err := s.Revoke("1", ChannelWebsite); err != nil {
 		t.Fatal(err)
 	}
 	mustImport(t, s, person("1", "A", "A", true, "2025-10-20"), person("2", "B", "B", true, "2025-09-01"))
 	check("yes older than the second revocation", "1", ChannelWebsite, false, ReasonRevoked)
 
-	if err := s.Revoke("nobody", ChannelWebsite); !errors.Is(err, ErrNotInRegister) {
+	if _, err := s.Revoke("nobody", ChannelWebsite); !errors.Is(err, ErrNotInStore) {
 		t.Errorf("Revoke unknown id: %v", err)
 	}
-	if err := s.Revoke("1", "tiktok"); !errors.Is(err, ErrUnknownChannel) {
+	if _, err := s.Revoke("1", "tiktok"); !errors.Is(err, ErrUnknownChannel) {
 		t.Errorf("Revoke unknown channel: %v", err)
 	}
 }
@@ -221,10 +221,10 @@ func TestExampleExportConsent(t *testing.T) {
 		{"100250", ChannelWebsite, false, ReasonEarlierYear},
 		{"P-017", ChannelSocialMedia, true, ReasonConsent},
 		{"100263", ChannelParentPortal, false, ReasonNoConsent},
-		{"999999", ChannelWebsite, false, ReasonNotInRegister},
+		{"999999", ChannelWebsite, false, ReasonNotInStore},
 	}
 	for _, tc := range tests {
-		if ok, why := snap.Consent(tc.id, tc.ch, csvNow); ok != tc.ok || why != tc.why {
+		if ok, why := snap.status(tc.id, tc.ch, csvNow); ok != tc.ok || why != tc.why {
 			t.Errorf("Consent(%s, %s) = %v %q, want %v %q", tc.id, tc.ch, ok, why, tc.ok, tc.why)
 		}
 	}

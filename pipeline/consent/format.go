@@ -70,7 +70,7 @@ func parseHeader(b []byte) (header, error) { return parseHeaderAs(b, fileMagic) 
 func parseHeaderAs(b []byte, magic string) (header, error) {
 	var h header
 	if len(b) < headerLen || string(b[0:8]) != magic {
-		return h, fmt.Errorf("%w: not a photoguard registry file (bad magic or too short)", ErrCorrupt)
+		return h, fmt.Errorf("%w: not a photoguard consent store file (bad magic or too short)", ErrCorrupt)
 	}
 	h.version = binary.BigEndian.Uint16(b[8:10])
 	h.alg = binary.BigEndian.Uint16(b[10:12])
@@ -97,7 +97,7 @@ func newAEAD(k Key) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// seal encrypts st as generation gen of the register file.
+// seal encrypts st as generation gen of the store file.
 func seal(k Key, st *state, gen uint64) ([]byte, error) { return sealAs(k, fileMagic, st, gen) }
 
 func sealAs(k Key, magic string, st *state, gen uint64) ([]byte, error) {
@@ -109,7 +109,7 @@ func sealAs(k Key, magic string, st *state, gen uint64) ([]byte, error) {
 	h := header{version: formatVersion, alg: algAES256GCM, generation: gen}
 	copy(h.keyID[:], k.keyID())
 	if _, err := io.ReadFull(rand.Reader, h.nonce[:]); err != nil {
-		return nil, fmt.Errorf("registry: nonce: %w", err)
+		return nil, fmt.Errorf("consent store: nonce: %w", err)
 	}
 	aead, err := newAEAD(k)
 	if err != nil {
@@ -119,7 +119,7 @@ func sealAs(k Key, magic string, st *state, gen uint64) ([]byte, error) {
 	return aead.Seal(hb, h.nonce[:], plain, hb), nil
 }
 
-// open decrypts and decodes a whole register file.
+// open decrypts and decodes a whole store file.
 func open(k Key, file []byte) (*state, header, error) { return openAs(k, fileMagic, file) }
 
 func openAs(k Key, magic string, file []byte) (*state, header, error) {
@@ -128,8 +128,8 @@ func openAs(k Key, magic string, file []byte) (*state, header, error) {
 		return nil, h, err
 	}
 	if subtle.ConstantTimeCompare(h.keyID[:], k.keyID()) != 1 {
-		return nil, h, fmt.Errorf("%w: the register was written with key id %x, this key has id %s (check $%s or %s)",
-			ErrWrongKey, h.keyID, k.ID(), KeyEnv, KeyFileName)
+		return nil, h, fmt.Errorf("%w: the consent store was written with key id %x, this key has id %s (check $%s or %s)",
+			ErrWrongKey, h.keyID, k.ID(), KeyEnv, keyFileName)
 	}
 	aead, err := newAEAD(k)
 	if err != nil {
@@ -149,7 +149,7 @@ func openAs(k Key, magic string, file []byte) (*state, header, error) {
 	return st, h, nil
 }
 
-// state is the decrypted register.
+// state is the decrypted store.
 type state struct {
 	generation uint64
 	nonce      [nonceLen]byte
@@ -301,7 +301,7 @@ func encodeState(st *state) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(&p); err != nil {
-		return nil, fmt.Errorf("registry: encoding register: %w", err)
+		return nil, fmt.Errorf("consent store: encoding: %w", err)
 	}
 	return buf.Bytes(), nil
 }
@@ -311,10 +311,10 @@ func decodeState(plain []byte) (*state, error) {
 	dec := json.NewDecoder(bytes.NewReader(plain))
 	if err := dec.Decode(&p); err != nil {
 		// The JSON decoder's error can quote a piece of the payload; keep it out.
-		return nil, fmt.Errorf("%w: the decrypted register is not valid JSON", ErrCorrupt)
+		return nil, fmt.Errorf("%w: the decrypted store is not valid JSON", ErrCorrupt)
 	}
 	if p.Schema != payloadSchema {
-		return nil, fmt.Errorf("%w: register schema %d, this build reads schema %d", ErrVersion, p.Schema, payloadSchema)
+		return nil, fmt.Errorf("%w: store schema %d, this build reads schema %d", ErrVersion, p.Schema, payloadSchema)
 	}
 	st := newState()
 	for i, fp := range p.People {

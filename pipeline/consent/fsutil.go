@@ -6,8 +6,6 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
 // ensureDir creates dir (0700) if it is missing and checks its mode. A
@@ -16,14 +14,14 @@ import (
 // write a directory can swap the files in it.
 func ensureDir(dir string, private bool) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("registry: creating %s: %w", dir, err)
+		return fmt.Errorf("consent store: creating %s: %w", dir, err)
 	}
 	st, err := os.Stat(dir)
 	if err != nil {
-		return fmt.Errorf("registry: %w", err)
+		return fmt.Errorf("consent store: %w", err)
 	}
 	if !st.IsDir() {
-		return fmt.Errorf("registry: %s is not a directory", dir)
+		return fmt.Errorf("consent store: %s is not a directory", dir)
 	}
 	perm := st.Mode().Perm()
 	if private && perm&0o077 != 0 {
@@ -47,30 +45,22 @@ func checkFileMode(path string, st fs.FileInfo) error {
 	return nil
 }
 
-// syncDir fsyncs a directory so that a rename or link in it is durable.
-func syncDir(dir string) error {
-	if err := fsync.Dir(dir); err != nil {
-		return fmt.Errorf("registry: fsync %s: %w", dir, err)
-	}
-	return nil
-}
-
 // chownLikeDir gives f the owner of dir when running as root, so that an
 // ICT coordinator who runs "sudo photoguard enroll" does not leave a
-// register the service user can no longer read.
+// store the service user can no longer read.
 func chownLikeDir(f *os.File, dir string) error {
 	if os.Geteuid() != 0 {
 		return nil
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(dir, &st); err != nil {
-		return fmt.Errorf("registry: %w", err)
+		return fmt.Errorf("consent store: %w", err)
 	}
 	if st.Uid == 0 {
 		return nil
 	}
 	if err := f.Chown(int(st.Uid), int(st.Gid)); err != nil {
-		return fmt.Errorf("registry: chown: %w", err)
+		return fmt.Errorf("consent store: chown: %w", err)
 	}
 	return nil
 }

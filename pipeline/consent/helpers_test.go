@@ -68,7 +68,7 @@ func ref(seed int) Reference {
 
 func mustImport(t testing.TB, s *Store, people ...Person) ImportReport {
 	t.Helper()
-	rep, err := s.ImportConsent(people)
+	rep, err := s.ImportConsent(people, ImportOptions{AllowRemove: true})
 	if err != nil {
 		t.Fatalf("ImportConsent: %v", err)
 	}
@@ -82,7 +82,7 @@ func exampleExport(t testing.TB) []Person {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	people, err := ParseConsentCSV(f, csvNow)
+	people, err := parsePeople(f)
 	if err != nil {
 		t.Fatal(err)
 	}

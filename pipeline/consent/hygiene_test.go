@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/photoguard/photoguard/detect"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -67,14 +66,13 @@ func TestPersonNeverPrintsNames(t *testing.T) {
 func TestDescriptorsNeverPrinted(t *testing.T) {
 	r := ref(3)
 	r.Descriptor[0] = 0.123456789
-	e := Enrolled{ID: "1", Role: RolePupil, Descriptors: []detect.Descriptor{r.Descriptor}}
 	var outs []string
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%d"} {
-		outs = append(outs, fmt.Sprintf(verb, r), fmt.Sprintf(verb, &r), fmt.Sprintf(verb, e), fmt.Sprintf(verb, []Enrolled{e}))
+		outs = append(outs, fmt.Sprintf(verb, r), fmt.Sprintf(verb, &r), fmt.Sprintf(verb, []Reference{r}))
 	}
 	var buf bytes.Buffer
 	l := slog.New(slog.NewJSONHandler(&buf, nil))
-	l.Info("r", "ref", r, "enrolled", e)
+	l.Info("r", "ref", r)
 	outs = append(outs, buf.String())
 	needle := strconv.FormatFloat(float64(r.Descriptor[0]), 'g', -1, 32)
 	hexBits := fmt.Sprintf("%x", math.Float32bits(r.Descriptor[0]))
@@ -91,13 +89,14 @@ func TestErrorsCarryNoNames(t *testing.T) {
 	s := openStore(t, state, k)
 	mustImport(t, s, person("1", "Wilhelmina", "Oosterhuis", true, "2025-09-01"))
 	var errs []error
-	_, e := s.ImportConsent([]Person{person("1", "Wilhelmina", "Oosterhuis", true, "2025-09-01"), person("1", "Wilhelmina", "Oosterhuis", true, "2025-09-01")})
+	_, e := s.ImportConsent([]Person{person("1", "Wilhelmina", "Oosterhuis", true, "2025-09-01"), person("1", "Wilhelmina", "Oosterhuis", true, "2025-09-01")}, ImportOptions{AllowRemove: true})
 	errs = append(errs, e)
-	_, e = s.ImportConsent([]Person{person("Wilhelmina Oosterhuis", "Wilhelmina", "Oosterhuis", true, "2025-09-01")})
+	_, e = s.ImportConsent([]Person{person("Wilhelmina Oosterhuis", "Wilhelmina", "Oosterhuis", true, "2025-09-01")}, ImportOptions{AllowRemove: true})
 	errs = append(errs, e)
 	errs = append(errs,
 		s.Enroll("Wilhelmina Oosterhuis", []Reference{ref(1)}),
-		s.Revoke("Wilhelmina Oosterhuis", ChannelWebsite),
+		func() error { _, err := s.Revoke("Wilhelmina Oosterhuis", ChannelWebsite); return err }(),
+		func() error { _, err := s.Unenroll("Wilhelmina Oosterhuis"); return err }(),
 		s.Object(sha("p"), "Wilhelmina Oosterhuis", ""),
 		s.Forget("Wilhelmina Oosterhuis"),
 	)
@@ -112,7 +111,7 @@ func TestErrorsCarryNoNames(t *testing.T) {
 			t.Errorf("case %d: error leaks a name: %v", i, err)
 		}
 	}
-	if !errors.Is(errs[2], ErrNotInRegister) {
+	if !errors.Is(errs[2], ErrNotInStore) {
 		t.Errorf("enroll of an invalid id: %v", errs[2])
 	}
 }

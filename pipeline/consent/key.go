@@ -14,21 +14,23 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
 // KeyEnv is the environment variable that holds the key (base64 of 32
 // bytes). When set, it wins over the key file.
 const KeyEnv = "PHOTOGUARD_KEY"
 
-// KeyFileName is the key file inside state_dir, used when KeyEnv is not set.
-const KeyFileName = "registry.key"
+// keyFileName is the key file inside state_dir, used when KeyEnv is not set.
+const keyFileName = "registry.key"
 
-// KeySize is the size of the master key in bytes.
-const KeySize = 32
+// keySize is the size of the master key in bytes.
+const keySize = 32
 
 // Key is the master key of the registry. It prints as "[redacted]".
 type Key struct {
-	b   [KeySize]byte
+	b   [keySize]byte
 	set bool
 }
 
@@ -36,15 +38,15 @@ type Key struct {
 func NewKey() (Key, error) {
 	var k Key
 	if _, err := io.ReadFull(rand.Reader, k.b[:]); err != nil {
-		return Key{}, fmt.Errorf("registry: generating key: %w", err)
+		return Key{}, fmt.Errorf("consent store: generating key: %w", err)
 	}
 	k.set = true
 	return k, nil
 }
 
-// ParseKey decodes a base64 (standard or URL alphabet, padded or not) key of
+// parseKey decodes a base64 (standard or URL alphabet, padded or not) key of
 // 32 bytes. The error never repeats the input.
-func ParseKey(s string) (Key, error) {
+func parseKey(s string) (Key, error) {
 	s = strings.TrimSpace(s)
 	var raw []byte
 	var err error
@@ -57,8 +59,8 @@ func ParseKey(s string) (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("%w: not base64", ErrBadKey)
 	}
-	if len(raw) != KeySize {
-		return Key{}, fmt.Errorf("%w: %d bytes, want %d", ErrBadKey, len(raw), KeySize)
+	if len(raw) != keySize {
+		return Key{}, fmt.Errorf("%w: %d bytes, want %d", ErrBadKey, len(raw), keySize)
 	}
 	var k Key
 	copy(k.b[:], raw)
@@ -90,7 +92,7 @@ func (k Key) fileKey() []byte {
 func (k Key) encode() string { return base64.StdEncoding.EncodeToString(k.b[:]) }
 
 // String redacts the key.
-func (k Key) String() string { return "registry.Key([redacted])" }
+func (k Key) String() string { return "consent.Key([redacted])" }
 
 // GoString redacts the key.
 func (k Key) GoString() string { return k.String() }
@@ -105,32 +107,32 @@ func (k Key) LogValue() slog.Value { return slog.StringValue("[redacted]") }
 // invalid value is an error, not a fall-back), otherwise from
 // state_dir/registry.key, which is created (0600, crypto/rand) on first use.
 // A key file that group or others can read or write is refused. A new key is
-// not created when an encrypted register already exists, because it could
+// not created when an encrypted store already exists, because it could
 // never open it.
 func LoadKey(stateDir string) (Key, error) {
 	if v, ok := os.LookupEnv(KeyEnv); ok && strings.TrimSpace(v) != "" {
-		k, err := ParseKey(v)
+		k, err := parseKey(v)
 		if err != nil {
-			return Key{}, fmt.Errorf("registry: $%s: %w", KeyEnv, err)
+			return Key{}, fmt.Errorf("consent store: $%s: %w", KeyEnv, err)
 		}
 		return k, nil
 	}
 	if stateDir == "" {
-		return Key{}, errors.New("registry: state_dir is empty")
+		return Key{}, errors.New("consent store: state_dir is empty")
 	}
 	if err := ensureDir(stateDir, false); err != nil {
 		return Key{}, err
 	}
-	path := filepath.Join(stateDir, KeyFileName)
+	path := filepath.Join(stateDir, keyFileName)
 	k, err := readKeyFile(path)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return k, err
 	}
 	// No key yet. Refuse to make one if there is data it cannot open (the
-	// register, or the generation record of one).
+	// store, or the generation record of one).
 	if Exists(stateDir) {
 		return Key{}, fmt.Errorf("%w: %s is missing but %s (or %s) exists; restore the key from your backup or set $%s",
-			ErrNoKey, path, filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, SeenFileName), KeyEnv)
+			ErrNoKey, path, filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, seenFileName), KeyEnv)
 	}
 	return createKeyFile(stateDir, path)
 }
@@ -141,12 +143,12 @@ func readKeyFile(path string) (Key, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return Key{}, err
 		}
-		return Key{}, fmt.Errorf("registry: key file: %w", err)
+		return Key{}, fmt.Errorf("consent store: key file: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return Key{}, fmt.Errorf("registry: key file: %w", err)
+		return Key{}, fmt.Errorf("consent store: key file: %w", err)
 	}
 	if !st.Mode().IsRegular() {
 		return Key{}, fmt.Errorf("%w: key file %s is not a regular file", ErrInsecure, path)
@@ -157,54 +159,32 @@ func readKeyFile(path string) (Key, error) {
 	}
 	buf, err := io.ReadAll(io.LimitReader(f, 1024))
 	if err != nil {
-		return Key{}, fmt.Errorf("registry: key file: %w", err)
+		return Key{}, fmt.Errorf("consent store: key file: %w", err)
 	}
 	defer clear(buf)
-	k, err := ParseKey(string(buf))
+	k, err := parseKey(string(buf))
 	if err != nil {
-		return Key{}, fmt.Errorf("registry: key file %s: %w", path, err)
+		return Key{}, fmt.Errorf("consent store: key file %s: %w", path, err)
 	}
 	return k, nil
 }
 
-// createKeyFile writes a new key to a temp file and hard-links it into
-// place, so that two processes starting at once agree on one key and no
-// reader ever sees a half-written key file.
+// createKeyFile writes a new key through fsync.WriteFile, which takes the
+// name by link(2) and never replaces one: two processes starting at once
+// agree on one key, and no reader ever sees a half-written key file.
 func createKeyFile(dir, path string) (Key, error) {
 	k, err := NewKey()
 	if err != nil {
 		return Key{}, err
 	}
-	tmp, err := os.CreateTemp(dir, ".registry.key.tmp-*")
-	if err != nil {
-		return Key{}, fmt.Errorf("registry: creating key file: %w", err)
-	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName)
-	err = tmp.Chmod(0o600)
-	if err == nil {
-		err = chownLikeDir(tmp, dir)
-	}
-	if err == nil {
-		_, err = io.WriteString(tmp, k.encode()+"\n")
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	data := []byte(k.encode() + "\n")
+	defer clear(data)
+	err = writePrivate(dir, filepath.Base(path), data, func(fs.FileInfo) bool { return false })
+	if errors.Is(err, fsync.ErrInTheWay) {
+		return readKeyFile(path) // another process won the race
 	}
 	if err != nil {
-		return Key{}, fmt.Errorf("registry: creating key file: %w", err)
-	}
-	if err := os.Link(tmpName, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return readKeyFile(path) // another process won the race
-		}
-		return Key{}, fmt.Errorf("registry: creating key file: %w", err)
-	}
-	if err := syncDir(dir); err != nil {
-		return Key{}, err
+		return Key{}, fmt.Errorf("consent store: creating the key file: %w", err)
 	}
 	return k, nil
 }

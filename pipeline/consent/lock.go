@@ -17,7 +17,7 @@ type fileLock struct{ f *os.File }
 func lockFile(path, dir string, timeout time.Duration) (*fileLock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("registry: lock: %w", err)
+		return nil, fmt.Errorf("consent store: lock: %w", err)
 	}
 	if err := chownLikeDir(f, dir); err != nil {
 		f.Close()
@@ -32,7 +32,7 @@ func lockFile(path, dir string, timeout time.Duration) (*fileLock, error) {
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
 			f.Close()
-			return nil, fmt.Errorf("registry: lock %s: %w", path, err)
+			return nil, fmt.Errorf("consent store: lock %s: %w", path, err)
 		}
 		if time.Now().After(deadline) {
 			f.Close()

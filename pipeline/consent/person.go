@@ -19,7 +19,7 @@ const (
 	ChannelParentPortal = "parent_portal"
 )
 
-// Channels lists every channel, in the order the register shows them.
+// Channels lists every channel, in the order the store shows them.
 func Channels() []string {
 	return []string{ChannelWebsite, ChannelSocialMedia, ChannelNewsletter, ChannelParentPortal}
 }
@@ -33,7 +33,7 @@ func KnownChannel(ch string) bool {
 	return false
 }
 
-// Role tells pupils from staff. Both need a row in the register before they
+// Role tells pupils from staff. Both need a row in the store before they
 // can be enrolled.
 type Role string
 
@@ -51,10 +51,10 @@ const (
 	ReasonNoConsent      = "no consent"
 	ReasonEarlierYear    = "consent from an earlier school year"
 	ReasonRevoked        = "revoked"
-	ReasonNotInRegister  = "not in register"
+	ReasonNotInStore     = "not in the consent store"
 	ReasonUnknownChannel = "unknown channel"
 	ReasonFutureDate     = "consent dated in the future"
-	ReasonUnavailable    = "register unavailable"
+	ReasonUnavailable    = "consent store unavailable"
 )
 
 // ChannelConsent is the state of one person's consent for one channel.
@@ -71,7 +71,7 @@ type ChannelConsent struct {
 	RevokedOn time.Time
 }
 
-// Person is one row of the consent register. Its String, GoString, Format,
+// Person is one row of the consent store. Its String, GoString, Format,
 // LogValue and MarshalJSON redact the names, so an accidental log line or
 // debug print shows only the id, role and group.
 type Person struct {
@@ -90,7 +90,7 @@ type Person struct {
 }
 
 func (p Person) redacted() string {
-	return fmt.Sprintf("registry.Person{ID:%q Role:%s Group:%q Name:[redacted]}", p.ID, p.Role, p.Group)
+	return fmt.Sprintf("consent.Person{ID:%q Role:%s Group:%q Name:[redacted]}", p.ID, p.Role, p.Group)
 }
 
 // String redacts the names.
@@ -146,30 +146,12 @@ type Reference struct {
 
 // Format prints a Reference without its descriptor.
 func (r Reference) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "registry.Reference{SourceSHA256:%s Model:%s Descriptor:[redacted]}", r.SourceSHA256, r.Model)
+	fmt.Fprintf(f, "consent.Reference{SourceSHA256:%s Model:%s Descriptor:[redacted]}", r.SourceSHA256, r.Model)
 }
 
 // LogValue prints a Reference without its descriptor.
 func (r Reference) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("source_sha256", r.SourceSHA256), slog.String("model", r.Model))
-}
-
-// Enrolled is what the matcher needs of one enrolled person: the id and the
-// reference descriptors (at least one).
-type Enrolled struct {
-	ID          string
-	Role        Role
-	Descriptors []detect.Descriptor
-}
-
-// Format prints an Enrolled without its descriptors.
-func (e Enrolled) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "registry.Enrolled{ID:%q Role:%s Descriptors:%d [redacted]}", e.ID, e.Role, len(e.Descriptors))
-}
-
-// LogValue prints an Enrolled without its descriptors.
-func (e Enrolled) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("id", e.ID), slog.Int("descriptors", len(e.Descriptors)))
 }
 
 // ChannelStatus is one channel of a List entry: the stored state and whether
@@ -180,7 +162,7 @@ type ChannelStatus struct {
 	Why   string
 }
 
-// Entry is one line of the register as shown to the ICT coordinator
+// Entry is one line of the store as shown to the ICT coordinator
 // (photoguard enroll --list, consent list): no last name, no descriptors.
 type Entry struct {
 	ID         string
@@ -202,7 +184,7 @@ func (e Entry) LogValue() slog.Value {
 }
 
 // Objection says that person ID must be redacted in the photo with content
-// hash PhotoSHA256, whatever the register says.
+// hash PhotoSHA256, whatever the store says.
 type Objection struct {
 	PhotoSHA256 string
 	ID          string
@@ -222,7 +204,7 @@ type Takedown struct {
 	CompletedAt time.Time
 }
 
-// validID reports whether id is a usable register id: 1..64 characters of
+// validID reports whether id is a usable store id: 1..64 characters of
 // letters, digits, '.', '_' and '-'. That keeps ids safe to put in log
 // lines, file names and error strings.
 func validID(id string) bool {

@@ -10,17 +10,17 @@ import (
 	"sort"
 )
 
-// SeenFileName is the generation record inside state_dir: the highest
-// generation of the register this state folder has seen, with the consent
-// and objections of that generation, encrypted with the register's key. It
+// seenFileName is the generation record inside state_dir: the highest
+// generation of the store this state folder has seen, with the consent
+// and objections of that generation, encrypted with the store's key. It
 // lives beside the key, outside registry/, so that restoring a backup of
-// registry/ does not roll it back: an older register file is then refused
+// registry/ does not roll it back: an older store file is then refused
 // (ErrRolledBack) until the coordinator accepts it with AcceptRestore.
-const SeenFileName = "registry.seen"
+const seenFileName = "registry.seen"
 
-// AcceptRestoreCommand is what the coordinator runs to accept a restored
-// register on purpose; error messages name it.
-const AcceptRestoreCommand = "photoguard consent accept-restore"
+// acceptRestoreCommand is what the coordinator runs to accept a restored
+// store on purpose; error messages name it.
+const acceptRestoreCommand = "photoguard consent accept-restore"
 
 // seen is the generation record as read: the generation and, of that
 // generation, what a restore could silently undo (consent and objections;
@@ -41,8 +41,8 @@ func (s *Store) readSeen() (*seen, error) {
 	}
 	st, _, err := openAs(s.key, seenMagic, data)
 	if err != nil {
-		return nil, fmt.Errorf("%w (the generation record %s; if the register was restored on purpose, run %s)",
-			err, s.seenPath, AcceptRestoreCommand)
+		return nil, fmt.Errorf("%w (the generation record %s; if the consent store was restored on purpose, run %s)",
+			err, s.seenPath, acceptRestoreCommand)
 	}
 	return &seen{generation: st.generation, st: st}, nil
 }
@@ -54,28 +54,28 @@ func readPrivate(path string, max int64) ([]byte, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("registry: %w", err)
+		return nil, fmt.Errorf("consent store: %w", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("registry: %w", err)
+		return nil, fmt.Errorf("consent store: %w", err)
 	}
 	if err := checkFileMode(path, fi); err != nil {
 		return nil, err
 	}
 	if fi.Size() > max {
-		return nil, fmt.Errorf("%w: %s is %d bytes, more than a register can be", ErrCorrupt, path, fi.Size())
+		return nil, fmt.Errorf("%w: %s is %d bytes, more than a consent store can be", ErrCorrupt, path, fi.Size())
 	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("registry: reading %s: %w", path, err)
+		return nil, fmt.Errorf("consent store: reading %s: %w", path, err)
 	}
 	return data, nil
 }
 
 // writeSeen records st (just written as its generation) as the newest
-// generation seen. Call it under the register lock.
+// generation seen. Call it under the store lock.
 func (s *Store) writeSeen(st *state) error {
 	rec := newState()
 	for id, p := range st.people {
@@ -86,8 +86,8 @@ func (s *Store) writeSeen(st *state) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomicIn(filepath.Dir(s.seenPath), s.seenPath, ".registry.seen.tmp-", data); err != nil {
-		return fmt.Errorf("registry: recording the generation: %w", err)
+	if err := writePrivate(filepath.Dir(s.seenPath), filepath.Base(s.seenPath), data, nil); err != nil {
+		return fmt.Errorf("consent store: recording the generation: %w", err)
 	}
 	s.raiseHigh(st.generation)
 	return nil
@@ -103,8 +103,8 @@ func (s *Store) raiseHigh(gen uint64) {
 }
 
 // highWater is the newest generation this state folder (the generation
-// record) or this Store has seen. Take it before reading the register: a
-// write in between then only makes the register newer than it.
+// record) or this Store has seen. Take it before reading the store: a
+// write in between then only makes the store newer than it.
 func (s *Store) highWater() (uint64, error) {
 	rec, err := s.readSeen()
 	if err != nil {
@@ -117,7 +117,7 @@ func (s *Store) highWater() (uint64, error) {
 	return high, nil
 }
 
-// checkGeneration refuses a register older than high (highWater): a
+// checkGeneration refuses a store older than high (highWater): a
 // restored backup, a file put back or removed.
 func (s *Store) checkGeneration(st *state, high uint64) error {
 	if st.generation >= high {
@@ -129,17 +129,17 @@ func (s *Store) checkGeneration(st *state, high uint64) error {
 	}
 	return fmt.Errorf("%w: %s %s, but generation %d was seen (%s); "+
 		"if you restored a backup on purpose, run %s: it lists the consent and objections that differ, then accepts it",
-		ErrRolledBack, s.path, what, high, s.seenPath, AcceptRestoreCommand)
+		ErrRolledBack, s.path, what, high, s.seenPath, acceptRestoreCommand)
 }
 
 // ConsentChange is a channel of one person whose consent in a restored
-// register differs from the last state seen.
+// store differs from the last state seen.
 type ConsentChange struct {
 	ID, Channel    string
 	Seen, Restored ChannelConsent
 }
 
-// RestoreDiff says how a restored register differs from the last state this
+// RestoreDiff says how a restored store differs from the last state this
 // state folder saw, by pupil id (never names). Nothing of the last state is
 // re-applied: a revocation or objection that the restore undid must be made
 // again by hand.
@@ -157,15 +157,15 @@ type RestoreDiff struct {
 	// ObjectionsGone are objections of the last state seen that the
 	// restored file lacks; ObjectionsBack the other way round.
 	ObjectionsGone, ObjectionsBack []Objection
-	// Accepted is the generation the restored register was written as.
+	// Accepted is the generation the restored store was written as.
 	Accepted uint64
 }
 
-// AcceptRestore is the coordinator's deliberate acceptance of a register
-// restored from a backup. It compares the register file with the last state
-// seen and, unless dryRun, writes the restored register again as a
+// AcceptRestore is the coordinator's deliberate acceptance of a store
+// restored from a backup. It compares the store file with the last state
+// seen and, unless dryRun, writes the restored store again as a
 // generation above every one seen, and records it as seen. It re-applies
-// nothing: the diff says what the restore undid. A register that is not
+// nothing: the diff says what the restore undid. A store that is not
 // older than what was seen is left alone (RolledBack false).
 func AcceptRestore(stateDir string, key Key, dryRun bool, opts ...Option) (RestoreDiff, error) {
 	s, err := openUnchecked(stateDir, key, opts)
@@ -248,17 +248,11 @@ func sameConsent(a, b ChannelConsent) bool {
 }
 
 // missingObjections are the objections of a that b does not have (by photo
-// and id), sorted by id, then photo.
+// and id), without their notes, sorted by id, then photo.
 func missingObjections(a, b []Objection) []Objection {
-	have := map[[2]string]bool{}
-	for _, o := range b {
-		have[[2]string{o.PhotoSHA256, o.ID}] = true
-	}
 	var out []Objection
-	for _, o := range a {
-		if !have[[2]string{o.PhotoSHA256, o.ID}] {
-			out = append(out, Objection{PhotoSHA256: o.PhotoSHA256, ID: o.ID, At: o.At})
-		}
+	for _, o := range missingObjectionsFull(a, b) {
+		out = append(out, Objection{PhotoSHA256: o.PhotoSHA256, ID: o.ID, At: o.At})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].ID != out[j].ID {

@@ -24,13 +24,13 @@ func TestRestoredOlderRegisterRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	daemon := openStore(t, state, k)
-	if err := coord.Revoke("100231", ChannelWebsite); err != nil {
+	if _, err := coord.Revoke("100231", ChannelWebsite); err != nil {
 		t.Fatal(err)
 	}
 	if err := coord.Object(photoA, "100232", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := daemon.Reload(); err != nil {
+	if err := daemon.reload(); err != nil {
 		t.Fatal(err)
 	}
 	// The restore.
@@ -38,19 +38,19 @@ func TestRestoredOlderRegisterRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := Open(state, k, fixedClock(testNow)); !errors.Is(err, ErrRolledBack) ||
-		!strings.Contains(err.Error(), AcceptRestoreCommand) {
+		!strings.Contains(err.Error(), acceptRestoreCommand) {
 		t.Fatalf("Open of a restored older register: %v", err)
 	}
 	if !daemon.Changed() {
 		t.Fatal("the running daemon does not notice the restored file")
 	}
-	if err := daemon.Reload(); !errors.Is(err, ErrRolledBack) {
+	if err := daemon.reload(); !errors.Is(err, ErrRolledBack) {
 		t.Fatalf("the running daemon took the older file: %v", err)
 	}
 	if ok, _ := daemon.Snapshot().Consent("100231", ChannelWebsite, testNow); ok {
 		t.Fatal("the revoked pupil may be shown again")
 	}
-	if err := coord.Revoke("100232", ChannelNewsletter); !errors.Is(err, ErrRolledBack) {
+	if _, err := coord.Revoke("100232", ChannelNewsletter); !errors.Is(err, ErrRolledBack) {
 		t.Fatalf("a write over the restored file: %v", err)
 	}
 
@@ -80,7 +80,7 @@ func TestRestoredOlderRegisterRefused(t *testing.T) {
 	if s.Snapshot().Generation() != 4 || s.Snapshot().Len() != 2 {
 		t.Errorf("accepted register: generation %d, %d people", s.Snapshot().Generation(), s.Snapshot().Len())
 	}
-	if err := daemon.Reload(); err != nil {
+	if err := daemon.reload(); err != nil {
 		t.Errorf("the daemon refuses the accepted register: %v", err)
 	}
 	// Accepting is once: the same old copy put back again is refused again.
@@ -108,10 +108,10 @@ func TestGenerationRecord(t *testing.T) {
 	s := openStore(t, state, k)
 	mustImport(t, s, person("1", "A", "A", true, "2025-09-01"))
 	old, _ := os.ReadFile(dataPath(state))
-	if err := s.Revoke("1", ChannelWebsite); err != nil {
+	if _, err := s.Revoke("1", ChannelWebsite); err != nil {
 		t.Fatal(err)
 	}
-	rec := filepath.Join(state, SeenFileName)
+	rec := filepath.Join(state, seenFileName)
 	st, err := os.Stat(rec)
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("generation record: %v %v", st, err)
@@ -122,7 +122,7 @@ func TestGenerationRecord(t *testing.T) {
 	// Without the record, the Store that saw generation 2 still refuses 1.
 	must(t, os.Remove(rec))
 	must(t, os.WriteFile(dataPath(state), old, 0o600))
-	if err := s.Reload(); !errors.Is(err, ErrRolledBack) {
+	if err := s.reload(); !errors.Is(err, ErrRolledBack) {
 		t.Fatalf("a running Store took an older file without the record: %v", err)
 	}
 	// A register without a record (written before records existed) gets

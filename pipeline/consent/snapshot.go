@@ -7,10 +7,11 @@ import (
 	"github.com/photoguard/photoguard/detect"
 )
 
-// Snapshot is an immutable copy of the register, taken once per photo so
-// that one photo is decided against one consistent register. Its methods
-// return copies. A nil Snapshot, or one whose Err is set, holds nobody: every
-// consent check says no.
+// Snapshot is an immutable copy of the consent store, taken once per photo
+// so that one photo is decided against one consistent view: it is what the
+// pipeline asks (pipeline.Consent). Its methods return copies. A nil
+// Snapshot, or one whose Err is set, holds nobody: every consent check says
+// no.
 type Snapshot struct {
 	st         *state
 	opt        options
@@ -30,7 +31,7 @@ func newSnapshot(st *state, opt options) *Snapshot {
 	return s
 }
 
-// Err is the error of the last failed Reload; such a snapshot is empty.
+// Err is the error of the last failed reload; such a snapshot is empty.
 func (s *Snapshot) Err() error {
 	if s == nil {
 		return ErrCorrupt
@@ -47,7 +48,7 @@ func (s *Snapshot) Generation() uint64 {
 	return s.st.generation
 }
 
-// Len is the number of people in the register.
+// Len is the number of people in the store.
 func (s *Snapshot) Len() int {
 	if s == nil {
 		return 0
@@ -77,10 +78,21 @@ func SchoolYearStart(now time.Time, month time.Month, day int) time.Time {
 }
 
 // Consent reports whether person id may be shown recognisably on channel at
-// time now, and why (one of the Reason constants). Valid consent was given,
-// confirmed in the current school year, not revoked, and not dated in the
-// future; anything else, including an unknown id or channel, is no.
+// time now, and why not: "no consent for CHANNEL", or another of the Reason
+// constants. Valid consent was given, confirmed in the current school year,
+// not revoked, and not dated in the future; anything else, including an
+// unknown id or channel, is no. It is the pipeline's question
+// (pipeline.Consent).
 func (s *Snapshot) Consent(id, channel string, now time.Time) (ok bool, why string) {
+	ok, why = s.status(id, channel, now)
+	if why == ReasonNoConsent {
+		why = ReasonNoConsent + " for " + channel
+	}
+	return ok, why
+}
+
+// status is Consent with the bare reason codes.
+func (s *Snapshot) status(id, channel string, now time.Time) (ok bool, why string) {
 	if s == nil || s.err != nil {
 		return false, ReasonUnavailable
 	}
@@ -89,7 +101,7 @@ func (s *Snapshot) Consent(id, channel string, now time.Time) (ok bool, why stri
 	}
 	p, found := s.st.people[id]
 	if !found {
-		return false, ReasonNotInRegister
+		return false, ReasonNotInStore
 	}
 	c, found := p.Consent[channel]
 	switch {
@@ -113,17 +125,17 @@ func (s *Snapshot) Consent(id, channel string, now time.Time) (ok bool, why stri
 // People returns every enrolled person (at least one reference) with their
 // descriptors, sorted by id, for the matcher. It includes people without
 // consent: the matcher must know them to redact them. The result is a copy.
-func (s *Snapshot) People() []Enrolled {
+func (s *Snapshot) People() []detect.Person {
 	if s == nil || s.err != nil {
 		return nil
 	}
-	var out []Enrolled
+	var out []detect.Person
 	for _, id := range sortedIDs(s.st.people) {
 		p := s.st.people[id]
 		if len(p.refs) == 0 {
 			continue
 		}
-		e := Enrolled{ID: id, Role: p.Role, Descriptors: make([]detect.Descriptor, len(p.refs))}
+		e := detect.Person{ID: id, Descriptors: make([]detect.Descriptor, len(p.refs))}
 		for i, r := range p.refs {
 			e.Descriptors[i] = r.Descriptor
 		}
@@ -147,7 +159,7 @@ func (s *Snapshot) Models() map[string]int {
 	return out
 }
 
-// Person returns a copy of one register row (with names: show it only to
+// Person returns a copy of one store row (with names: show it only to
 // the ICT coordinator).
 func (s *Snapshot) Person(id string) (Person, bool) {
 	if s == nil || s.err != nil {
@@ -173,7 +185,7 @@ func (s *Snapshot) References(id string) []Reference {
 }
 
 // Objections returns the ids (sorted) who objected to the photo with
-// content hash photoSHA256: they are redacted in it whatever the register
+// content hash photoSHA256: they are redacted in it whatever the store
 // says.
 func (s *Snapshot) Objections(photoSHA256 string) []string {
 	if s == nil {

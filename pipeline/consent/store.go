@@ -12,17 +12,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/photoguard/photoguard/pipeline/audit"
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
 const (
 	dataDirName  = "registry"
 	dataFileName = "registry.db"
 	lockFileName = "registry.lock"
-	tempPrefix   = ".registry.db.tmp-"
 
-	// MaxReferences is the most references one person can have.
-	MaxReferences = 32
-	// MaxPeople bounds the register (a big school has about 1,500).
+	// maxReferences is the most references one person can have.
+	maxReferences = 32
+	// MaxPeople bounds the store (a big school has about 1,500).
 	MaxPeople = 20000
 	// maxNote bounds an objection note.
 	maxNote = 2000
@@ -36,6 +38,8 @@ type options struct {
 	yearDay     int
 	now         func() time.Time
 	lockTimeout time.Duration
+	audit       *audit.Log
+	backupAge   time.Duration
 }
 
 // WithSchoolYearStart sets the first day of the school year (default
@@ -53,7 +57,17 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // the lock (default 30s).
 func WithLockTimeout(d time.Duration) Option { return func(o *options) { o.lockTimeout = d } }
 
-// Store is the register on disk plus the last snapshot read from it. It is
+// WithAudit records imports, revocations and enrollments in the audit log
+// (pupil ids and counts only). A nil log records nothing.
+func WithAudit(l *audit.Log) Option { return func(o *options) { o.audit = l } }
+
+// WithBackupAge sets how long the backups made before an import are kept
+// (default DefaultBackupAge; at least a day).
+func WithBackupAge(d time.Duration) Option {
+	return func(o *options) { o.backupAge = max(d, 24*time.Hour) }
+}
+
+// Store is the store on disk plus the last snapshot read from it. It is
 // safe for concurrent use, and several processes may open the same state
 // directory at once.
 type Store struct {
@@ -70,11 +84,11 @@ type Store struct {
 	snap    atomic.Pointer[Snapshot]
 }
 
-// Exists reports whether stateDir holds a register file, or the generation
-// record of one (a register that was removed is not "no register yet"),
+// Exists reports whether stateDir holds a store file, or the generation
+// record of one (a store that was removed is not "no store yet"),
 // without opening it (and without creating a key).
 func Exists(stateDir string) bool {
-	for _, p := range []string{filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, SeenFileName)} {
+	for _, p := range []string{filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, seenFileName)} {
 		if _, err := os.Stat(p); err == nil {
 			return true
 		}
@@ -82,7 +96,7 @@ func Exists(stateDir string) bool {
 	return false
 }
 
-// Open opens (or creates, empty) the register in stateDir/registry with the
+// Open opens (or creates, empty) the store in stateDir/registry with the
 // given key (see LoadKey). A wrong key, a damaged file, or a file or
 // directory that group or others can access is an error.
 func Open(stateDir string, key Key, opts ...Option) (*Store, error) {
@@ -99,15 +113,15 @@ func Open(stateDir string, key Key, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// openUnchecked makes the Store without reading the register.
+// openUnchecked makes the Store without reading the store.
 func openUnchecked(stateDir string, key Key, opts []Option) (*Store, error) {
 	if !key.set {
 		return nil, fmt.Errorf("%w: no key given (use LoadKey)", ErrBadKey)
 	}
 	if stateDir == "" {
-		return nil, errors.New("registry: state_dir is empty")
+		return nil, errors.New("consent store: state_dir is empty")
 	}
-	o := options{yearMonth: time.August, yearDay: 1, now: time.Now, lockTimeout: 30 * time.Second}
+	o := options{yearMonth: time.August, yearDay: 1, now: time.Now, lockTimeout: 30 * time.Second, backupAge: DefaultBackupAge}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -123,12 +137,12 @@ func openUnchecked(stateDir string, key Key, opts []Option) (*Store, error) {
 		return nil, err
 	}
 	return &Store{dir: dir, path: filepath.Join(dir, dataFileName), lockPath: filepath.Join(dir, lockFileName),
-		seenPath: filepath.Join(stateDir, SeenFileName), key: key, opt: o}, nil
+		seenPath: filepath.Join(stateDir, seenFileName), key: key, opt: o}, nil
 }
 
 // seedSeen records st as seen when the generation record is missing or
-// older (a register written before there were records, or a crash between
-// writing the register and the record). Best effort: a process that may
+// older (a store written before there were records, or a crash between
+// writing the store and the record). Best effort: a process that may
 // not write the state folder still refuses older files for its lifetime.
 func (s *Store) seedSeen(st *state) {
 	if st.generation == 0 {
@@ -149,9 +163,21 @@ func (s *Store) seedSeen(st *state) {
 	}
 }
 
-// Snapshot returns the register as last read. It never returns nil; after a
-// failed Reload it is empty and its Err is set, so every face is redacted.
+// Snapshot returns the store as last read. It never returns nil; after a
+// failed reload it is empty and its Err is set, so every face is redacted.
 func (s *Store) Snapshot() *Snapshot { return s.snap.Load() }
+
+// Current returns the snapshot to decide one photo with: the file is read
+// again first if it changed (one 44-byte read when it did not), so that a
+// change by `consent import` or `enroll` in another process applies from
+// the next photo. A failed reload gives a snapshot with Err set: every
+// photo is held until the file can be read again.
+func (s *Store) Current() *Snapshot {
+	if s.Changed() {
+		_ = s.reload() // on error the snapshot is empty with Err set
+	}
+	return s.Snapshot()
+}
 
 // Changed reports whether the file on disk differs from the current
 // snapshot. It reads only the 44-byte header, so the daemon can call it per
@@ -180,10 +206,10 @@ func (s *Store) Changed() bool {
 	return h.generation != cur.st.generation || h.nonce != cur.st.nonce
 }
 
-// Reload reads the register again if it Changed. On error the snapshot
+// reload reads the store again if it Changed. On error the snapshot
 // becomes empty with Err set (fail closed) and the error is returned; the
-// next Reload tries again.
-func (s *Store) Reload() error {
+// next reload tries again.
+func (s *Store) reload() error {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
 	if !s.Changed() {
@@ -200,7 +226,7 @@ func (s *Store) Reload() error {
 
 func (s *Store) setState(st *state) { s.snap.Store(newSnapshot(st, s.opt)) }
 
-// readFile reads and decrypts the register, and refuses it when it is
+// readFile reads and decrypts the store, and refuses it when it is
 // older than the newest generation seen (ErrRolledBack). Readers need no
 // lock: rename is atomic.
 func (s *Store) readFile() (*state, error) {
@@ -219,8 +245,8 @@ func (s *Store) readFile() (*state, error) {
 	return st, nil
 }
 
-// readFileUnchecked reads and decrypts the register; a missing file is an
-// empty register at generation 0.
+// readFileUnchecked reads and decrypts the store; a missing file is an
+// empty store at generation 0.
 func (s *Store) readFileUnchecked() (*state, error) {
 	data, err := readPrivate(s.path, maxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -236,7 +262,7 @@ func (s *Store) readFileUnchecked() (*state, error) {
 	return st, nil
 }
 
-// update runs fn on a copy of the register read under the lock and, if fn
+// update runs fn on a copy of the store read under the lock and, if fn
 // reports a change, writes it as the next generation. fn's error aborts
 // without writing anything.
 func (s *Store) update(fn func(st *state) (changed bool, err error)) error {
@@ -282,260 +308,87 @@ func (s *Store) update(fn func(st *state) (changed bool, err error)) error {
 	if err := s.writeSeen(next); err != nil {
 		return fmt.Errorf("the change was saved, but: %w", err)
 	}
+	if _, err := s.PruneBackups(); err != nil {
+		return fmt.Errorf("the change was saved, but: %w", err)
+	}
 	return nil
 }
 
-// writeAtomic writes data to a temp file in the same directory, fsyncs it,
-// renames it over the register and fsyncs the directory.
+// writeAtomic replaces the store file with data (0600, owned like its
+// folder) through the one durable-write primitive.
 func (s *Store) writeAtomic(data []byte) error {
-	return writeAtomicIn(s.dir, s.path, tempPrefix, data)
+	return writePrivate(s.dir, dataFileName, data, nil)
 }
 
-// writeAtomicIn writes data to path (in dir) through a temp file named
-// prefix*, owned like dir, 0600.
-func writeAtomicIn(dir, path, prefix string, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, prefix+"*")
-	if err != nil {
-		return fmt.Errorf("registry: writing: %w", err)
+// writePrivate writes dir/name whole or not at all (fsync.WriteFile), 0600
+// and owned like dir. replace is WriteFile's: nil replaces what is there.
+func writePrivate(dir, name string, data []byte, replace func(fs.FileInfo) bool) error {
+	err := fsync.WriteFile(dir, name, data, 0o600, replace, func(f *os.File) error { return chownLikeDir(f, dir) })
+	if err != nil && !errors.Is(err, fsync.ErrInTheWay) {
+		return fmt.Errorf("consent store: writing %s: %w", filepath.Join(dir, name), err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return fmt.Errorf("registry: writing: %w", err)
-	}
-	if err = chownLikeDir(f, dir); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("registry: writing: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("registry: fsync: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("registry: writing: %w", err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("registry: rename: %w", err)
-	}
-	return syncDir(dir)
+	return err
 }
 
 // removeStaleTemps removes temp files left by a writer that crashed. It runs
-// under the lock, when no other writer can be writing one.
+// under the lock, when no other writer of the store's folder can be writing
+// one; in state_dir, which other parts of photoguard write too, only old ones.
 func (s *Store) removeStaleTemps() {
-	m, _ := filepath.Glob(filepath.Join(s.dir, tempPrefix+"*"))
-	seen, _ := filepath.Glob(filepath.Join(filepath.Dir(s.seenPath), ".registry.seen.tmp-*"))
-	for _, p := range append(m, seen...) {
-		_ = os.Remove(p)
-	}
+	fsync.RemoveTemps(s.dir, 0)
+	fsync.RemoveTemps(filepath.Dir(s.seenPath), time.Hour)
 }
 
 func (s *Store) now() time.Time { return s.opt.now() }
 
-// ImportReport counts what an import changed.
-type ImportReport struct {
-	// People is the size of the register after the import.
-	People int
-	// Added, Updated, Unchanged and Removed count people.
-	Added, Updated, Unchanged, Removed int
-	// ReferencesRemoved counts the descriptors deleted with removed people
-	// (a pupil who left must not stay as biometric data); PeopleUnenrolled
-	// counts the removed people who had any.
-	ReferencesRemoved int
-	PeopleUnenrolled  int
-	// RevocationsKept counts channels that stay revoked because the import
-	// says yes without a confirmation date after the revocation.
-	RevocationsKept int
-}
-
-// ImportConsent replaces the register with people, atomically: people who
-// are not in the list are removed, with their enrolled descriptors.
-// Enrolled references and revocations of people who stay are kept; a
-// revocation ends only when the import says yes with a confirmation date
-// after the day of the revocation. The Revoked fields of the given people
-// are ignored.
-//
-// With scope, only people of those roles are replaced (so a pupil export
-// does not remove staff); every imported person must then have one of
-// those roles. An invalid list, or an empty one, changes nothing.
-func (s *Store) ImportConsent(people []Person, scope ...Role) (ImportReport, error) {
-	var rep ImportReport
-	err := s.update(func(st *state) (bool, error) {
-		var err error
-		rep, err = applyImport(st, people, scope)
-		// An import that changes nothing is not written, so the daemon
-		// does not reload for it.
-		return err == nil && rep.Added+rep.Updated+rep.Removed > 0, err
-	})
-	if err != nil {
-		return ImportReport{}, err
+// Revoke sets the consent of id for each channel to no, dated today, in one
+// write. It stays revoked until an import says yes with a later
+// confirmation date. Every channel revoked is a Withdrawal: photos already
+// published there may have to be taken down.
+func (s *Store) Revoke(id string, channels ...string) ([]Withdrawal, error) {
+	if len(channels) == 0 {
+		return nil, fmt.Errorf("%w: no channel to revoke", ErrInvalid)
 	}
-	return rep, nil
-}
-
-// DiffImport reports what ImportConsent would do, without writing.
-func (s *Store) DiffImport(people []Person, scope ...Role) (ImportReport, error) {
-	cur, err := s.readFile()
-	if err != nil {
-		return ImportReport{}, err
-	}
-	return applyImport(cur, people, scope)
-}
-
-func validatePeople(people []Person, scope []Role) error {
-	if len(people) == 0 {
-		return fmt.Errorf("%w: the import has no people; refusing to empty the register", ErrInvalid)
-	}
-	if len(people) > MaxPeople {
-		return fmt.Errorf("%w: %d people, at most %d", ErrInvalid, len(people), MaxPeople)
-	}
-	for _, r := range scope {
-		if !r.valid() {
-			return fmt.Errorf("%w: unknown role %q in scope", ErrInvalid, r)
+	for _, ch := range channels {
+		if !KnownChannel(ch) {
+			return nil, fmt.Errorf("%w: %q", ErrUnknownChannel, ch)
 		}
-	}
-	seen := make(map[string]int, len(people))
-	for i, p := range people {
-		if !validID(p.ID) {
-			return fmt.Errorf("%w: person #%d has an invalid id", ErrInvalid, i+1)
-		}
-		if j, dup := seen[p.ID]; dup {
-			return fmt.Errorf("%w: id %s appears twice (#%d and #%d)", ErrInvalid, p.ID, j+1, i+1)
-		}
-		seen[p.ID] = i
-		if !p.Role.valid() {
-			return fmt.Errorf("%w: id %s has role %q", ErrInvalid, p.ID, p.Role)
-		}
-		if len(scope) > 0 && !hasRole(scope, p.Role) {
-			return fmt.Errorf("%w: id %s is %s, outside the import scope", ErrInvalid, p.ID, p.Role)
-		}
-		for ch, c := range p.Consent {
-			if !KnownChannel(ch) {
-				return fmt.Errorf("%w: id %s: channel %q", ErrUnknownChannel, p.ID, ch)
-			}
-			if c.Given && c.ConfirmedOn.IsZero() {
-				return fmt.Errorf("%w: id %s: consent for %s without a confirmation date", ErrInvalid, p.ID, ch)
-			}
-		}
-	}
-	return nil
-}
-
-func hasRole(rs []Role, r Role) bool {
-	for _, x := range rs {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
-
-func applyImport(st *state, people []Person, scope []Role) (ImportReport, error) {
-	var rep ImportReport
-	if err := validatePeople(people, scope); err != nil {
-		return rep, err
-	}
-	inScope := func(r Role) bool { return len(scope) == 0 || hasRole(scope, r) }
-	incoming := make(map[string]bool, len(people))
-	for _, p := range people {
-		incoming[p.ID] = true
-	}
-	for id, old := range st.people {
-		if !incoming[id] && inScope(old.Role) {
-			rep.Removed++
-			if n := len(old.refs); n > 0 {
-				rep.ReferencesRemoved += n
-				rep.PeopleUnenrolled++
-			}
-			delete(st.people, id)
-		}
-	}
-	for _, p := range people {
-		np := Person{ID: p.ID, FirstName: p.FirstName, Infix: p.Infix, LastName: p.LastName, Group: p.Group, Role: p.Role,
-			Consent: make(map[string]ChannelConsent, len(p.Consent))}
-		for ch, c := range p.Consent {
-			np.Consent[ch] = ChannelConsent{Given: c.Given, ConfirmedOn: civilDate(c.ConfirmedOn)}
-		}
-		old, ok := st.people[p.ID]
-		if !ok {
-			rep.Added++
-			st.people[p.ID] = &personRec{Person: np}
-			continue
-		}
-		for ch, oc := range old.Consent {
-			if !oc.Revoked {
-				continue
-			}
-			nc := np.Consent[ch]
-			if nc.Given && nc.ConfirmedOn.After(oc.RevokedOn) {
-				continue // a newer yes ends the revocation
-			}
-			if nc.Given {
-				rep.RevocationsKept++
-			}
-			np.Consent[ch] = ChannelConsent{Given: false, ConfirmedOn: nc.ConfirmedOn, Revoked: true, RevokedOn: oc.RevokedOn}
-		}
-		if samePerson(old.Person, np) {
-			rep.Unchanged++
-		} else {
-			rep.Updated++
-		}
-		st.people[p.ID] = &personRec{Person: np, refs: old.refs}
-	}
-	rep.People = len(st.people)
-	return rep, nil
-}
-
-func samePerson(a, b Person) bool {
-	if a.ID != b.ID || a.FirstName != b.FirstName || a.Infix != b.Infix || a.LastName != b.LastName ||
-		a.Group != b.Group || a.Role != b.Role {
-		return false
-	}
-	for _, ch := range Channels() {
-		x, y := a.Consent[ch], b.Consent[ch]
-		if x.Given != y.Given || x.Revoked != y.Revoked || !x.ConfirmedOn.Equal(y.ConfirmedOn) || !x.RevokedOn.Equal(y.RevokedOn) {
-			return false
-		}
-	}
-	return true
-}
-
-// Revoke sets the consent of id for channel to no, dated today. It stays
-// revoked until an import says yes with a later confirmation date.
-func (s *Store) Revoke(id, channel string) error {
-	if !KnownChannel(channel) {
-		return fmt.Errorf("%w: %q", ErrUnknownChannel, channel)
 	}
 	today := civilDate(s.now())
-	return s.update(func(st *state) (bool, error) {
+	err := s.update(func(st *state) (bool, error) {
 		p, ok := st.people[id]
 		if !ok {
-			return false, fmt.Errorf("%w: id %s", ErrNotInRegister, safeID(id))
+			return false, fmt.Errorf("%w: id %s", ErrNotInStore, safeID(id))
 		}
-		c := p.Consent[channel]
-		c.Given = false
-		c.Revoked = true
-		if c.RevokedOn.Before(today) {
-			c.RevokedOn = today
+		for _, ch := range channels {
+			c := p.Consent[ch]
+			c.Given = false
+			c.Revoked = true
+			if c.RevokedOn.Before(today) {
+				c.RevokedOn = today
+			}
+			p.Consent[ch] = c
 		}
-		p.Consent[channel] = c
 		return true, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	var out []Withdrawal
+	var events []audit.Event
+	for _, ch := range channels {
+		out = append(out, Withdrawal{ID: id, Channel: ch})
+		events = append(events, audit.Event{Kind: audit.ConsentRevoke, Pupils: []string{id}, Channel: ch, Detail: "consent revoked"})
+	}
+	return out, s.record(events...)
 }
 
-// Enroll adds reference descriptors to a person who is in the register.
+// Enroll adds reference descriptors to a person who is in the store.
 // References are de-duplicated by SourceSHA256 among those of the same
 // model (an existing one is kept); a zero AddedAt becomes now. References of
 // the person made with another model than the new ones are removed: they
 // cannot be compared with the new ones, and enrolling again is how a school
 // moves to a new model. All refs must carry the same Model. Enrolling an id
-// that is not in the register is an error: import consent first (staff
+// that is not in the store is an error: import consent first (staff
 // too).
 func (s *Store) Enroll(id string, refs []Reference) error {
 	now := s.now()
@@ -558,10 +411,12 @@ func (s *Store) Enroll(id string, refs []Reference) error {
 		r.AddedAt = r.AddedAt.UTC()
 		clean = append(clean, r)
 	}
-	return s.update(func(st *state) (bool, error) {
+	added, replaced := 0, 0
+	err := s.update(func(st *state) (bool, error) {
+		added, replaced = 0, 0
 		p, ok := st.people[id]
 		if !ok {
-			return false, fmt.Errorf("%w: id %s; import the consent register first (staff need a row too)", ErrNotInRegister, safeID(id))
+			return false, fmt.Errorf("%w: id %s; import the consent export first (staff need a row too)", ErrNotInStore, safeID(id))
 		}
 		changed := false
 		if len(clean) > 0 {
@@ -571,7 +426,8 @@ func (s *Store) Enroll(id string, refs []Reference) error {
 					kept = append(kept, r)
 				}
 			}
-			changed = len(kept) != len(p.refs)
+			replaced = len(p.refs) - len(kept)
+			changed = replaced > 0
 			p.refs = kept
 		}
 		have := make(map[string]bool, len(p.refs))
@@ -584,13 +440,25 @@ func (s *Store) Enroll(id string, refs []Reference) error {
 			}
 			have[r.SourceSHA256] = true
 			p.refs = append(p.refs, r)
+			added++
 			changed = true
 		}
-		if len(p.refs) > MaxReferences {
-			return false, fmt.Errorf("%w: id %s would have %d references, at most %d", ErrInvalid, id, len(p.refs), MaxReferences)
+		if len(p.refs) > maxReferences {
+			return false, fmt.Errorf("%w: id %s would have %d references, at most %d", ErrInvalid, id, len(p.refs), maxReferences)
 		}
 		return changed, nil
 	})
+	if err != nil {
+		return err
+	}
+	var events []audit.Event
+	if added > 0 {
+		events = append(events, audit.Event{Kind: audit.Enroll, Pupils: []string{id}, Count: added, Detail: "references added"})
+	}
+	if replaced > 0 {
+		events = append(events, audit.Event{Kind: audit.Enroll, Pupils: []string{id}, Count: replaced, Detail: "references of other face model files removed"})
+	}
+	return s.record(events...)
 }
 
 func validDescriptor(r *Reference) bool {
@@ -606,26 +474,36 @@ func validDescriptor(r *Reference) bool {
 	return nonzero
 }
 
-// Unenroll removes every reference of id. An id without references, or not
-// in the register, is not an error.
-func (s *Store) Unenroll(id string) error {
-	return s.update(func(st *state) (bool, error) {
+// Unenroll removes every reference of id and says how many there were. An
+// id that is not in the store is ErrNotInStore; one without references
+// is ErrNotEnrolled.
+func (s *Store) Unenroll(id string) (int, error) {
+	n := 0
+	err := s.update(func(st *state) (bool, error) {
 		p, ok := st.people[id]
-		if !ok || len(p.refs) == 0 {
-			return false, nil
+		switch {
+		case !ok:
+			return false, fmt.Errorf("%w: id %s", ErrNotInStore, safeID(id))
+		case len(p.refs) == 0:
+			return false, fmt.Errorf("%w: id %s", ErrNotEnrolled, id)
 		}
+		n = len(p.refs)
 		p.refs = nil
 		return true, nil
 	})
+	if err != nil {
+		return 0, err
+	}
+	return n, s.record(audit.Event{Kind: audit.Enroll, Pupils: []string{id}, Count: n, Detail: "references removed"})
 }
 
-// Forget removes id from the register with its references and objections
+// Forget removes id from the store with its references and objections
 // (a request to erase between two imports). Note that the next import adds
 // the person again if the export still has them.
 func (s *Store) Forget(id string) error {
 	return s.update(func(st *state) (bool, error) {
 		if _, ok := st.people[id]; !ok {
-			return false, fmt.Errorf("%w: id %s", ErrNotInRegister, safeID(id))
+			return false, fmt.Errorf("%w: id %s", ErrNotInStore, safeID(id))
 		}
 		delete(st.people, id)
 		kept := st.objections[:0]
@@ -640,8 +518,8 @@ func (s *Store) Forget(id string) error {
 }
 
 // Object records that id must be redacted in the photo with content hash
-// photoSHA256 (hex), whatever the register says. The id must be in the
-// register. Objecting twice keeps the first record.
+// photoSHA256 (hex), whatever the store says. The id must be in the
+// store. Objecting twice keeps the first record.
 func (s *Store) Object(photoSHA256, id, note string) error {
 	sha, ok := normSHA256(photoSHA256)
 	if !ok {
@@ -653,7 +531,7 @@ func (s *Store) Object(photoSHA256, id, note string) error {
 	at := s.now().UTC()
 	return s.update(func(st *state) (bool, error) {
 		if _, ok := st.people[id]; !ok {
-			return false, fmt.Errorf("%w: id %s", ErrNotInRegister, safeID(id))
+			return false, fmt.Errorf("%w: id %s", ErrNotInStore, safeID(id))
 		}
 		for _, o := range st.objections {
 			if o.PhotoSHA256 == sha && o.ID == id {
@@ -684,12 +562,12 @@ func (s *Store) RemoveObjection(photoSHA256, id string) error {
 	})
 }
 
-// List returns the register for the ICT coordinator: id, first name, group,
+// List returns the store for the ICT coordinator: id, first name, group,
 // role, number of references and consent per channel (valid today or why
 // not). Never last names, never descriptors. It reloads first if the file
 // changed, and is sorted by group, then id.
 func (s *Store) List() ([]Entry, error) {
-	if err := s.Reload(); err != nil {
+	if err := s.reload(); err != nil {
 		return nil, err
 	}
 	snap := s.Snapshot()
@@ -699,7 +577,7 @@ func (s *Store) List() ([]Entry, error) {
 		e := Entry{ID: p.ID, FirstName: p.FirstName, Group: p.Group, Role: p.Role, References: len(p.refs),
 			Consent: make(map[string]ChannelStatus, 4)}
 		for _, ch := range Channels() {
-			ok, why := snap.Consent(p.ID, ch, now)
+			ok, why := snap.status(p.ID, ch, now)
 			e.Consent[ch] = ChannelStatus{ChannelConsent: p.Consent[ch], Valid: ok, Why: why}
 		}
 		out = append(out, e)

@@ -10,14 +10,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/photoguard/photoguard/detect"
 	"golang.org/x/sys/unix"
+
+	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
 func dataPath(stateDir string) string { return filepath.Join(stateDir, dataDirName, dataFileName) }
@@ -38,7 +41,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := s.Enroll("1001", []Reference{r1, r2}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Revoke("1001", ChannelSocialMedia); err != nil {
+	if _, err := s.Revoke("1001", ChannelSocialMedia); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Object(sha("photo"), "1002", "ouder wil niet"); err != nil {
@@ -87,7 +90,7 @@ func TestRoundTrip(t *testing.T) {
 	// Exact float bits survive (no text round trip).
 	odd := Reference{SourceSHA256: sha("odd"), Descriptor: desc(3)}
 	odd.Descriptor[0] = math.Float32frombits(0x00000001) // denormal
-	odd.Descriptor[1] = -0.0
+	odd.Descriptor[1] = float32(math.Copysign(0, -1))    // negative zero
 	odd.Descriptor[2] = math.MaxFloat32
 	if err := re.Enroll("1002", []Reference{odd}); err != nil {
 		t.Fatal(err)
@@ -119,7 +122,7 @@ func TestSnapshotIsImmutable(t *testing.T) {
 		t.Errorf("Person() shares memory with the snapshot")
 	}
 	// A later write does not change an older snapshot.
-	if err := s.Revoke("1", ChannelWebsite); err != nil {
+	if _, err := s.Revoke("1", ChannelWebsite); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := snap.Consent("1", ChannelWebsite, testNow); !ok {
@@ -202,7 +205,7 @@ func TestPermissions(t *testing.T) {
 	mustImport(t, s, person("1", "A", "A", true, "2025-09-01"))
 	want := map[string]os.FileMode{
 		state:                             0o700,
-		filepath.Join(state, KeyFileName): 0o600,
+		filepath.Join(state, keyFileName): 0o600,
 		filepath.Join(state, dataDirName): 0o700,
 		dataPath(state):                   0o600,
 		filepath.Join(state, dataDirName, lockFileName): 0o600,
@@ -218,8 +221,8 @@ func TestPermissions(t *testing.T) {
 		}
 	}
 	// No temp files left behind.
-	m, _ := filepath.Glob(filepath.Join(state, dataDirName, tempPrefix+"*"))
-	k2, _ := filepath.Glob(filepath.Join(state, ".registry.key.tmp-*"))
+	m, _ := filepath.Glob(filepath.Join(state, dataDirName, fsync.TempPrefix+"*"))
+	k2, _ := filepath.Glob(filepath.Join(state, fsync.TempPrefix+"*"))
 	if len(m)+len(k2) > 0 {
 		t.Errorf("temp files left: %v %v", m, k2)
 	}
@@ -269,7 +272,7 @@ func TestLoadKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kf := filepath.Join(state, KeyFileName)
+	kf := filepath.Join(state, keyFileName)
 	st, err := os.Stat(kf)
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v %v", err, st)
@@ -279,7 +282,7 @@ func TestLoadKey(t *testing.T) {
 		t.Fatalf("second LoadKey gave another key: %v", err)
 	}
 	raw, _ := os.ReadFile(kf)
-	if k3, err := ParseKey(string(raw)); err != nil || k3.ID() != k1.ID() {
+	if k3, err := parseKey(string(raw)); err != nil || k3.ID() != k1.ID() {
 		t.Errorf("key file is not the base64 key: %v", err)
 	}
 
@@ -448,24 +451,24 @@ func TestChangedReload(t *testing.T) {
 	if !daemon.Changed() {
 		t.Fatalf("daemon does not notice the import")
 	}
-	if err := daemon.Reload(); err != nil {
+	if err := daemon.reload(); err != nil {
 		t.Fatal(err)
 	}
 	if daemon.Changed() {
-		t.Errorf("Changed after Reload")
+		t.Errorf("Changed after reload")
 	}
 	if ok, _ := daemon.Snapshot().Consent("1", ChannelWebsite, testNow); !ok {
 		t.Errorf("reloaded snapshot misses the import")
 	}
 	// A write that Changed must see even if the generation were equal: the
 	// nonce differs on every write.
-	if err := coord.Revoke("1", ChannelWebsite); err != nil {
+	if _, err := coord.Revoke("1", ChannelWebsite); err != nil {
 		t.Fatal(err)
 	}
 	if !daemon.Changed() {
 		t.Errorf("revocation not noticed")
 	}
-	daemon.Reload()
+	daemon.reload()
 	if ok, why := daemon.Snapshot().Consent("1", ChannelWebsite, testNow); ok || why != ReasonRevoked {
 		t.Errorf("revocation not loaded: %v %q", ok, why)
 	}
@@ -480,8 +483,8 @@ func TestChangedReload(t *testing.T) {
 	if !daemon.Changed() {
 		t.Fatalf("changed header not noticed")
 	}
-	if err := daemon.Reload(); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("Reload of a damaged file: %v", err)
+	if err := daemon.reload(); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("reload of a damaged file: %v", err)
 	}
 	snap := daemon.Snapshot()
 	if snap.Err() == nil || snap.People() != nil || snap.Len() != 0 {
@@ -494,13 +497,13 @@ func TestChangedReload(t *testing.T) {
 		t.Errorf("after a failed reload Changed must stay true so the daemon retries")
 	}
 	// Writers refuse to overwrite a damaged file.
-	if err := coord.Revoke("1", ChannelNewsletter); !errors.Is(err, ErrCorrupt) {
+	if _, err := coord.Revoke("1", ChannelNewsletter); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("write over a damaged file: %v", err)
 	}
 	// Deleting the file is noticed too, and refused like an older file: an
 	// import into an empty register would bring back revoked consent.
 	os.Remove(dataPath(state))
-	if err := daemon.Reload(); !errors.Is(err, ErrRolledBack) || daemon.Snapshot().Len() != 0 || daemon.Snapshot().Err() == nil {
+	if err := daemon.reload(); !errors.Is(err, ErrRolledBack) || daemon.Snapshot().Len() != 0 || daemon.Snapshot().Err() == nil {
 		t.Errorf("reload after delete: %v", err)
 	}
 }
@@ -512,7 +515,7 @@ func TestImportReplacesRegister(t *testing.T) {
 		person("2", "B", "B", true, "2025-09-01"),
 		person("3", "C", "C", true, "2025-09-01"),
 	)
-	if rep != (ImportReport{People: 3, Added: 3}) {
+	if rep.People != 3 || rep.Added != 3 || rep.Removed+rep.Updated+rep.Unchanged != 0 {
 		t.Errorf("first import %+v", rep)
 	}
 	for i, id := range []string{"1", "2", "3"} {
@@ -522,7 +525,7 @@ func TestImportReplacesRegister(t *testing.T) {
 	}
 	staff := person("T1", "Karin", "Meijer", true, "2025-09-01")
 	staff.Role = RoleStaff
-	if _, err := s.ImportConsent([]Person{staff}, RoleStaff); err != nil {
+	if _, err := s.ImportConsent([]Person{staff}, ImportOptions{Scope: []Role{RoleStaff}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Enroll("T1", []Reference{ref(99)}); err != nil {
@@ -530,12 +533,15 @@ func TestImportReplacesRegister(t *testing.T) {
 	}
 
 	changed := person("2", "B", "B", false, "2025-09-20")
-	rep, err := s.ImportConsent([]Person{person("1", "A", "A", true, "2025-09-01"), changed, person("4", "D", "D", true, "2025-09-01")}, RolePupil)
+	rep, err := s.ImportConsent([]Person{person("1", "A", "A", true, "2025-09-01"), changed, person("4", "D", "D", true, "2025-09-01")}, ImportOptions{Scope: []Role{RolePupil}, MaxRemove: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := ImportReport{People: 4, Added: 1, Updated: 1, Unchanged: 1, Removed: 1, ReferencesRemoved: 2, PeopleUnenrolled: 1}
-	if rep != want {
+	want := ImportReport{People: 4, Added: 1, Updated: 1, Unchanged: 1, Removed: 1, ReferencesRemoved: 2, PeopleUnenrolled: 1,
+		RemovedPeople: []Removal{{ID: "3", Role: RolePupil, References: 2}},
+		Withdrawals:   []Withdrawal{{"2", ChannelWebsite}, {"2", ChannelSocialMedia}, {"2", ChannelNewsletter}, {"2", ChannelParentPortal}}}
+	rep.Backup = ""
+	if !reflect.DeepEqual(rep, want) {
 		t.Errorf("pupil import report %+v, want %+v", rep, want)
 	}
 	snap := s.Snapshot()
@@ -550,12 +556,12 @@ func TestImportReplacesRegister(t *testing.T) {
 			t.Errorf("descriptors of a removed pupil still given to the matcher")
 		}
 	}
-	if ok, why := snap.Consent("2", ChannelWebsite, testNow); ok || why != ReasonNoConsent {
+	if ok, why := snap.Consent("2", ChannelWebsite, testNow); ok || why != "no consent for website" {
 		t.Errorf("updated consent: %v %q", ok, why)
 	}
 
 	// Whole-register import (no scope) removes staff missing from it too.
-	rep, err = s.ImportConsent([]Person{person("1", "A", "A", true, "2025-09-01")})
+	rep, err = s.ImportConsent([]Person{person("1", "A", "A", true, "2025-09-01")}, ImportOptions{AllowRemove: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -564,13 +570,13 @@ func TestImportReplacesRegister(t *testing.T) {
 	}
 
 	// Scope mismatch is refused.
-	if _, err := s.ImportConsent([]Person{staff}, RolePupil); !errors.Is(err, ErrInvalid) {
+	if _, err := s.ImportConsent([]Person{staff}, ImportOptions{Scope: []Role{RolePupil}}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("staff row in a pupil-scoped import: %v", err)
 	}
 
 	// DiffImport writes nothing.
 	gen := s.Snapshot().Generation()
-	d, err := s.DiffImport([]Person{person("9", "Z", "Z", true, "2025-09-01")})
+	d, err := s.DiffImport([]Person{person("9", "Z", "Z", true, "2025-09-01")}, ImportOptions{AllowRemove: true})
 	if err != nil || d.Added != 1 || d.Removed != 1 || d.ReferencesRemoved != 2 {
 		t.Errorf("DiffImport %+v %v", d, err)
 	}
@@ -601,12 +607,12 @@ func TestRejectedImportChangesNothing(t *testing.T) {
 		{"yes without date", []Person{{ID: "5", FirstName: "X", Role: RolePupil, Consent: map[string]ChannelConsent{ChannelWebsite: {Given: true}}}}},
 	}
 	for _, tc := range bad {
-		if _, err := s.ImportConsent(tc.people); err == nil {
+		if _, err := s.ImportConsent(tc.people, ImportOptions{AllowRemove: true}); err == nil {
 			t.Errorf("%s: accepted", tc.name)
 		}
 	}
 	// A CSV with problems yields no people, so there is nothing to import.
-	people, err := ParseConsentCSV(strings.NewReader(enHeader+"\n1,A,B,g,ja,nee,ja,ja,2025-09-01\n3,C,D,g,ja,huh,ja,ja,2025-09-01\n"), csvNow)
+	people, err := parsePeople(strings.NewReader(enHeader + "\n1,A,B,g,ja,nee,ja,ja,2025-09-01\n3,C,D,g,ja,huh,ja,ja,2025-09-01\n"))
 	if err == nil || people != nil {
 		t.Fatalf("bad CSV accepted")
 	}
@@ -624,7 +630,7 @@ func TestEnroll(t *testing.T) {
 	mustImport(t, s, person("1", "A", "A", true, "2025-09-01"), person("2", "B", "B", false, ""))
 
 	err := s.Enroll("77", []Reference{ref(1)})
-	if !errors.Is(err, ErrNotInRegister) || !strings.Contains(err.Error(), "import") {
+	if !errors.Is(err, ErrNotInStore) || !strings.Contains(err.Error(), "import") {
 		t.Errorf("enrolling an unknown id: %v", err)
 	}
 	if err := s.Enroll("1", []Reference{ref(1), ref(2), ref(1)}); err != nil {
@@ -660,7 +666,7 @@ func TestEnroll(t *testing.T) {
 		}
 	}
 	// Limit.
-	many := make([]Reference, MaxReferences)
+	many := make([]Reference, maxReferences)
 	for i := range many {
 		many[i] = ref(100 + i)
 	}
@@ -668,14 +674,14 @@ func TestEnroll(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.Enroll("2", []Reference{ref(1000)}); !errors.Is(err, ErrInvalid) {
-		t.Errorf("beyond MaxReferences: %v", err)
+		t.Errorf("beyond maxReferences: %v", err)
 	}
 
 	list, err := s.List()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 2 || list[0].ID != "1" || list[0].References != 3 || list[1].References != MaxReferences || list[0].FirstName != "A" {
+	if len(list) != 2 || list[0].ID != "1" || list[0].References != 3 || list[1].References != maxReferences || list[0].FirstName != "A" {
 		t.Errorf("List = %+v", list)
 	}
 	if st := list[0].Consent[ChannelWebsite]; !st.Valid || st.Why != ReasonConsent {
@@ -685,8 +691,8 @@ func TestEnroll(t *testing.T) {
 		t.Errorf("List consent %+v", st)
 	}
 
-	if err := s.Unenroll("1"); err != nil {
-		t.Fatal(err)
+	if n, err := s.Unenroll("1"); err != nil || n != 3 {
+		t.Fatalf("Unenroll: %d, %v", n, err)
 	}
 	if s.Snapshot().References("1") != nil {
 		t.Errorf("Unenroll kept references")
@@ -699,10 +705,10 @@ func TestEnroll(t *testing.T) {
 	if _, ok := s.Snapshot().Person("1"); !ok {
 		t.Errorf("Unenroll removed the register row")
 	}
-	if err := s.Unenroll("1"); err != nil {
+	if _, err := s.Unenroll("1"); !errors.Is(err, ErrNotEnrolled) {
 		t.Errorf("second Unenroll: %v", err)
 	}
-	if err := s.Unenroll("nobody"); err != nil {
+	if _, err := s.Unenroll("nobody"); !errors.Is(err, ErrNotInStore) {
 		t.Errorf("Unenroll unknown: %v", err)
 	}
 }
@@ -744,7 +750,7 @@ func TestObjections(t *testing.T) {
 	if ok, _ := snap.Consent("2", ChannelWebsite, testNow); !ok {
 		t.Errorf("objection should not change register consent")
 	}
-	if err := s.Object(photo, "99", ""); !errors.Is(err, ErrNotInRegister) {
+	if err := s.Object(photo, "99", ""); !errors.Is(err, ErrNotInStore) {
 		t.Errorf("objection for unknown id: %v", err)
 	}
 	if err := s.Object("xyz", "1", ""); !errors.Is(err, ErrInvalid) {
@@ -813,7 +819,7 @@ func TestConcurrentWriters(t *testing.T) {
 				return
 			default:
 			}
-			if err := r.Reload(); err != nil {
+			if err := r.reload(); err != nil {
 				t.Errorf("reader saw a broken register: %v", err)
 				return
 			}
@@ -891,7 +897,7 @@ func TestConcurrentProcesses(t *testing.T) {
 			t.Fatalf("child %d did not run:\n%s", i, outs[i])
 		}
 	}
-	if err := seed.Reload(); err != nil {
+	if err := seed.reload(); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(seed.Snapshot().AllObjections()); n != procs*each+local {
@@ -902,7 +908,7 @@ func TestConcurrentProcesses(t *testing.T) {
 func TestStaleTempFilesRemoved(t *testing.T) {
 	state := t.TempDir()
 	s := openStore(t, state, testKey(t))
-	stale := filepath.Join(state, dataDirName, tempPrefix+"crashed")
+	stale := filepath.Join(state, dataDirName, fsync.TempPrefix+"crashed.tmp")
 	if err := os.WriteFile(stale, []byte("half"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -919,7 +925,7 @@ func TestLockTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.ImportConsent([]Person{person("1", "A", "A", true, "2025-09-01")})
+	_, err = s.ImportConsent([]Person{person("1", "A", "A", true, "2025-09-01")}, ImportOptions{AllowRemove: true})
 	lk.unlock()
 	if !errors.Is(err, ErrLocked) {
 		t.Errorf("write while locked: %v", err)
