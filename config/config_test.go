@@ -366,7 +366,7 @@ func TestKeepRestartOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	changed := next.KeepRestartOnly(running)
-	want := []string{"inbox", "targets", "workers", "faces.memory_mb", "faces.finder", "consent"}
+	want := []string{"inbox", "targets", "workers", "faces.memory_mb", "faces.finder", "consent.school_year_start"}
 	if strings.Join(changed, " ") != strings.Join(want, " ") {
 		t.Errorf("changed %q, want %q", changed, want)
 	}
