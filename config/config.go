@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/pipeline/inbox"
 )
 
 //go:embed default.yaml
@@ -125,11 +126,17 @@ type Limits struct {
 	DecodeTimeout time.Duration `mapstructure:"decode_timeout"`
 }
 
-// Watch tunes readiness and the daemon's scanning.
+// Watch tunes readiness and the daemon's scanning: the inbox's options
+// (pipeline/inbox owns their defaults and ranges).
 type Watch struct {
 	Settle time.Duration `mapstructure:"settle"`
 	Rescan time.Duration `mapstructure:"rescan"`
 	GiveUp time.Duration `mapstructure:"give_up"`
+}
+
+// Inbox returns the options as the inbox takes them.
+func (w Watch) Inbox() inbox.Options {
+	return inbox.Options{Settle: w.Settle, Rescan: w.Rescan, GiveUp: w.GiveUp}
 }
 
 // Error is one problem with one key.
@@ -552,10 +559,11 @@ func (c *Config) Validate() error {
 		bad("limits.max_pixels", "%d is out of range (100000 to 500000000)", c.Limits.MaxPixels)
 	}
 	durRange("limits.decode_timeout", c.Limits.DecodeTimeout, time.Second, 10*time.Minute)
-	durRange("watch.settle", c.Watch.Settle, 0, time.Hour)
-	durRange("watch.rescan", c.Watch.Rescan, time.Second, 24*time.Hour)
-	if c.Watch.GiveUp < c.Watch.Settle {
-		bad("watch.give_up", "%s is shorter than watch.settle (%s)", c.Watch.GiveUp, c.Watch.Settle)
+	var watchErrs inbox.OptionErrors
+	if errors.As(c.Watch.Inbox().Validate(), &watchErrs) {
+		for _, e := range watchErrs {
+			bad("watch."+e.Option, "%s", e.Msg)
+		}
 	}
 	if len(errs) > 0 {
 		return errs

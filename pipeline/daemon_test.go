@@ -32,7 +32,7 @@ func (e *env) startDaemon(t *testing.T, rescan time.Duration) *daemonRun {
 	r := &daemonRun{cancel: cancel, done: make(chan error, 1)}
 	in := NewIntake(e.p, func(it Item) { r.mu.Lock(); r.items = append(r.items, it); r.mu.Unlock() })
 	d := inbox.NewDaemon(e.inbox, in, inbox.DaemonOptions{
-		Options: inbox.Options{Settle: e.p.opt.Settle, GiveUp: e.p.opt.GiveUp, Rescan: rescan},
+		Options: e.p.InboxOptions(rescan),
 		Workers: e.p.opt.Workers,
 		Own:     []string{e.p.opt.StateDir},
 		Now:     e.p.opt.Now,

@@ -113,7 +113,7 @@ func (e *env) batch() map[string][]Item {
 // state folder.
 func batchOptions(p *Pipeline, retries int, patience time.Duration) inbox.BatchOptions {
 	return inbox.BatchOptions{
-		Options:  inbox.Options{Settle: p.opt.Settle, GiveUp: p.opt.GiveUp},
+		Options:  p.InboxOptions(0),
 		Workers:  p.opt.Workers,
 		Retries:  retries,
 		Patience: patience,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/photoguard/photoguard/pipeline/inbox"
 )
@@ -178,6 +179,13 @@ func (p *Pipeline) BatchBase(dir string) string {
 		base = filepath.Join(base, parts[i])
 	}
 	return dir
+}
+
+// InboxOptions are the inbox's timing this pipeline was built with: its
+// settle and give-up (Options.Settle, GiveUp), and rescan, for the loops
+// that feed it (inbox.Batch, inbox.Daemon).
+func (p *Pipeline) InboxOptions(rescan time.Duration) inbox.Options {
+	return inbox.Options{Settle: p.opt.Settle, GiveUp: p.opt.GiveUp, Rescan: rescan}
 }
 
 // Ignored reports whether a file name is one photoguard never touches

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -47,8 +50,14 @@ and publishes what is left.`,
 	root.PersistentFlags().StringVar(&flagConfig, "config", "", "configuration file (default: $PHOTOGUARD_CONFIG, then /etc/photoguard/photoguard.yaml, then the built-in defaults)")
 	root.PersistentFlags().StringVar(&flagLogLevel, "log-level", "", "debug, info, warn or error")
 	root.AddCommand(batchCmd(), runCmd(), statusCmd(), enrollCmd(), consentCmd(), objectCmd(), explainCmd(), tuneCmd(), takedownCmd(), configCmd(), demoCmd())
+	root.AddCommand(completionCmd())
+	setVersion(root)
 
-	err := root.Execute()
+	// Every command's context ends with SIGTERM or SIGINT: the photo in
+	// hand is finished or rolled back.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := root.ExecuteContext(ctx)
+	stop()
 	var ee exitError
 	switch {
 	case err == nil:

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/journal"
 )
 
@@ -37,13 +36,12 @@ it changes; a change that does not validate is refused and the old
 configuration stays in force.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			log, err := newLogger(slog.LevelInfo)
 			if err != nil {
 				return err
 			}
-			return runDaemon(ctx, configPath(), log)
+			// The command's context ends with SIGTERM or SIGINT (main).
+			return runDaemon(cmd.Context(), configPath(), log)
 		},
 	}
 }
@@ -80,7 +78,13 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 	} else if n > 0 {
 		log.Info("recovered photos an earlier run left half done", "count", n)
 	}
-	scanner := pipeline.NewScanner(st.p, cfg.Inbox)
+	intake := pipeline.NewIntake(st.p, nil)
+	d := inbox.NewDaemon(cfg.Inbox, intake, inbox.DaemonOptions{
+		Options: st.p.InboxOptions(cfg.Watch.Rescan),
+		Workers: cfg.Workers,
+		Own:     []string{cfg.StateDir},
+		Log:     log,
+	})
 	go pruneJournal(ctx, st.journal, log)
 
 	if path != "" {
@@ -104,14 +108,14 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 				log.Error("configuration change refused", "err", err)
 				return
 			}
-			scanner.SetPipeline(nst.p)
+			intake.SetPipeline(nst.p)
+			d.SetOptions(nst.p.InboxOptions(next.Watch.Rescan))
 			log.Info("configuration reloaded; it applies from the next photo")
 		})
 	}
 
 	log.Info("photoguard started", "inbox", cfg.Inbox, "targets", strings.Join(cfg.TargetNames(), ","),
 		"rescan", cfg.Watch.Rescan.String(), "settle", cfg.Watch.Settle.String())
-	d := &pipeline.Daemon{Scanner: scanner, Rescan: cfg.Watch.Rescan, Log: log}
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	select {
@@ -125,8 +129,7 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 		log.Info("stopped")
 		return err
 	case <-time.After(stopTimeout):
-		log.Warn("did not stop in time; the next start finishes what was interrupted")
-		return nil
+		return fmt.Errorf("did not stop within %s; the next start finishes what was interrupted", stopTimeout)
 	}
 }
 
