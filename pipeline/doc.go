@@ -1,6 +1,7 @@
 // Package pipeline runs one photo through the step list (ready, claim, read,
 // categorise, decode, detect, decide, redact, encode, verify, publish, wipe)
-// for both the daemon and batch runs, through the one function Scan.
+// for both the daemon and batch runs: pipeline/inbox finds the files and
+// says when each is ready, and hands them to the pipeline through Intake.
 //
 // Invariant: an input is wiped only after its outcome is durable (confirmed by
 // the target, or moved aside with a reason file), and a step that fails makes

@@ -212,6 +212,8 @@ func runBatchOn(ctx context.Context, cfg *config.Config, args []string, f batchF
 		}
 	}
 	switch {
+	case scanErr != nil && ctx.Err() != nil:
+		return fmt.Errorf("interrupted: the photos not done are where they were; run the batch again to finish")
 	case scanErr != nil:
 		return scanErr
 	case !rep.Clean():

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -377,5 +378,27 @@ func TestRateLeft(t *testing.T) {
 		start: time.Unix(0, 0), now: func() time.Time { return time.Unix(4, 0) }}
 	if got := p.line(); got != "[###############...............] 2/4  30.0/min, 4s left  published 1  rejected 1  quarantined 0  held 0" {
 		t.Errorf("progress line %q", got)
+	}
+}
+
+// The service refuses an inbox that is a link (links are never followed:
+// it would find nothing in it), with an error naming what to do.
+func TestRunRefusesLinkedInbox(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "share"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "share"), filepath.Join(dir, "inbox")); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "pg.yaml")
+	yaml := "inbox: " + dir + "/inbox\nstate_dir: " + dir + "/state\nmodels_dir: " + dir + "/models\n" +
+		"targets:\n  website:\n    type: dir\n    path: " + dir + "/out\n    channel: website\n"
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := runDaemon(t.Context(), cfgPath, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "symbolic link") || !strings.Contains(err.Error(), "folder it points to") {
+		t.Fatalf("run with a linked inbox: %v", err)
 	}
 }

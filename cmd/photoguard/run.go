@@ -33,7 +33,16 @@ func runCmd() *cobra.Command {
 completely written: publish it to every target, or move it aside with a
 reason. Runs until SIGTERM or SIGINT. The configuration file is re-read when
 it changes; a change that does not validate is refused and the old
-configuration stays in force.`,
+configuration stays in force.
+
+What it takes: photos (JPEG, PNG, HEIC). Videos are never published: each is
+moved to state_dir/rejected ("videos are not published") with a note for the
+teacher. Hidden and temporary files, photoguard's notes and the .AAE edit
+files of iPhones and iPads are left alone.
+
+Exit status: 0 after a graceful stop, 1 when it cannot start (configuration,
+folders, models, another run on the same state_dir) or did not stop within
+30 s (the next start finishes what was interrupted).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log, err := newLogger(slog.LevelInfo)
@@ -61,6 +70,9 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 	defer unlock()
 	if err := os.MkdirAll(cfg.Inbox, 0o755); err != nil {
 		return fmt.Errorf("inbox: %w", err)
+	}
+	if st, err := os.Lstat(cfg.Inbox); err == nil && st.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("inbox: %s is a symbolic link; photoguard does not follow links (set inbox to the folder it points to)", cfg.Inbox)
 	}
 	if err := checkFolders(cfg, cfg.Inbox, cfg.TargetNames()); err != nil {
 		return err
