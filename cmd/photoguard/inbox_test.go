@@ -402,3 +402,23 @@ func TestRunRefusesLinkedInbox(t *testing.T) {
 		t.Fatalf("run with a linked inbox: %v", err)
 	}
 }
+
+// A batch stopped by a signal says so (exit status 1) and leaves the photos
+// it did not finish where they were.
+func TestBatchInterrupted(t *testing.T) {
+	models := modelsForTest(t)
+	dir := t.TempDir()
+	cfg := websiteConfig(t, dir, models)
+	in := filepath.Join(dir, "in")
+	writeOld(t, in, inboxtest.File{Name: "IMG_0001.JPG", Data: plainJPEG(t, 640, 480, 7)})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	err := runBatch(ctx, cfg, in, batchFlags{}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("a stopped batch: %v\n%s", err, out.String())
+	}
+	if _, err := os.Stat(filepath.Join(in, "IMG_0001.JPG")); err != nil {
+		t.Error("a stopped batch took the photo away")
+	}
+}

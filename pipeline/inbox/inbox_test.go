@@ -282,20 +282,23 @@ func TestBatchWaitsForSettle(t *testing.T) {
 }
 
 // The daemon takes a file only once two scans settle apart saw it unchanged,
-// does not take a file kept in place again until it changes, and backs off
+// does not take a file kept in place again until it changes (nor a link
+// quarantined in place), and backs off
 // a passing failure, warning once per streak.
 func TestDaemonScans(t *testing.T) {
 	in := tree(t, t.TempDir(), "a.jpg", "kept.jpg", "down.jpg")
+	must(t, os.Symlink("/etc/passwd", filepath.Join(in, "link.jpg")))
 	f := newFake()
 	f.script["kept.jpg"] = []Status{Kept}
+	f.script["link.jpg"] = []Status{Kept} // quarantined, inputs kept in place
 	f.script["down.jpg"] = []Status{Retry, Retry, Done}
 	now := time.Now()
 	clock := func() time.Time { return now }
 	d := NewDaemon(in, f, DaemonOptions{Options: Options{Settle: time.Second, Rescan: time.Minute}, Workers: 2, Now: clock})
 	ctx := context.Background()
 	res, err := d.Scan(ctx)
-	if err != nil || res.Finished != 0 || res.Pending != 3 || res.Next != time.Second {
-		t.Fatalf("first sighting: %+v, %v", res, err)
+	if err != nil || res.Finished != 1 || res.Pending != 3 || res.Next != time.Second || f.count("link.jpg") != 1 {
+		t.Fatalf("first sighting: %+v, %v, want the link taken at once and the rest pending", res, err)
 	}
 	now = now.Add(time.Second)
 	if res, _ = d.Scan(ctx); res.Finished != 2 || f.count("a.jpg") != 1 || f.count("kept.jpg") != 1 || f.count("down.jpg") != 1 {
@@ -316,7 +319,7 @@ func TestDaemonScans(t *testing.T) {
 	}
 	now = now.Add(4 * time.Second)
 	d.Scan(ctx)
-	if f.count("down.jpg") != 3 || len(f.warns) != 1 {
+	if f.count("down.jpg") != 3 || len(f.warns) != 1 || f.count("link.jpg") != 1 {
 		t.Errorf("calls %v, warnings %q: want 3 tries and one warning", f.calls, f.warns)
 	}
 	// The kept file changes: it is taken again once it settled.

@@ -37,7 +37,8 @@ func newBook() *book {
 // daemon), it must also have been seen unchanged by scans settle apart,
 // because a sync client may keep a file's old modification time while it
 // writes. A batch takes a file as soon as it is old enough: it runs over a
-// folder someone filled before. Special entries are taken at once.
+// folder someone filled before. Special entries are taken at once. An entry
+// handled and kept in place is left out while it is unchanged.
 func (b *book) split(entries []Entry, now time.Time, settle time.Duration, sightings bool) (ready, pending []Entry, wait time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -50,14 +51,16 @@ func (b *book) split(entries []Entry, now time.Time, settle time.Duration, sight
 	present := map[string]bool{}
 	for _, e := range entries {
 		present[e.Path] = true
+		if e.Info != nil {
+			if k, ok := b.kept[e.Path]; ok && k.size == e.Info.Size() && k.mtime.Equal(e.Info.ModTime()) {
+				continue // handled already and left in place on purpose
+			}
+		}
 		if e.Kind == Special {
 			ready = append(ready, e)
 			continue
 		}
 		size, mtime := e.Info.Size(), e.Info.ModTime()
-		if k, ok := b.kept[e.Path]; ok && k.size == size && k.mtime.Equal(mtime) {
-			continue // handled already and left in place on purpose
-		}
 		if r := b.retry[e.Path]; r != nil && now.Before(r.next) {
 			pending = append(pending, e)
 			due(r.next.Sub(now))
