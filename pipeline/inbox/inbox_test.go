@@ -283,8 +283,8 @@ func TestBatchWaitsForSettle(t *testing.T) {
 
 // The daemon takes a file only once two scans settle apart saw it unchanged,
 // does not take a file kept in place again until it changes (nor a link
-// quarantined in place), and backs off
-// a passing failure, warning once per streak.
+// quarantined in place), and backs off a passing failure, warning once per
+// streak.
 func TestDaemonScans(t *testing.T) {
 	in := tree(t, t.TempDir(), "a.jpg", "kept.jpg", "down.jpg")
 	must(t, os.Symlink("/etc/passwd", filepath.Join(in, "link.jpg")))
