@@ -17,6 +17,7 @@ import (
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/detect/analyze"
 	"github.com/photoguard/photoguard/pipeline/consent"
+	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/target/open"
 )
 
@@ -196,7 +197,8 @@ type Limits struct {
 	DecodeTimeout time.Duration `mapstructure:"decode_timeout"`
 }
 
-// Watch tunes readiness and the daemon's scanning.
+// Watch tunes readiness and the daemon's scanning: the inbox's options
+// (pipeline/inbox owns their defaults and ranges).
 type Watch struct {
 	Settle time.Duration `mapstructure:"settle"`
 	Rescan time.Duration `mapstructure:"rescan"`
@@ -213,6 +215,11 @@ type Retention struct {
 	// Journal: records of finished photos (they recognise a photo
 	// delivered again; they hold no input path).
 	Journal time.Duration `mapstructure:"journal"`
+}
+
+// Inbox returns the options as the inbox takes them.
+func (w Watch) Inbox() inbox.Options {
+	return inbox.Options{Settle: w.Settle, Rescan: w.Rescan, GiveUp: w.GiveUp}
 }
 
 // Error is one problem with one key.
@@ -659,15 +666,15 @@ func (c *Config) Validate() error {
 		bad("limits.max_pixels", "%d is out of range (100000 to 500000000)", c.Limits.MaxPixels)
 	}
 	durRange("limits.decode_timeout", c.Limits.DecodeTimeout, time.Second, 10*time.Minute)
-	durRange("watch.settle", c.Watch.Settle, 0, time.Hour)
-	durRange("watch.rescan", c.Watch.Rescan, time.Second, 24*time.Hour)
-	// issue 12: retention.
+	var watchErrs inbox.OptionErrors
+	if errors.As(c.Watch.Inbox().Validate(), &watchErrs) {
+		for _, e := range watchErrs {
+			bad("watch."+e.Option, "%s", e.Msg)
+		}
+	}
 	durRange("retention.originals", c.Retention.Originals, time.Hour, 2*366*24*time.Hour)
 	durRange("retention.review", c.Retention.Review, time.Hour, 2*366*24*time.Hour)
 	durRange("retention.journal", c.Retention.Journal, 24*time.Hour, 3*366*24*time.Hour)
-	if c.Watch.GiveUp < c.Watch.Settle {
-		bad("watch.give_up", "%s is shorter than watch.settle (%s)", c.Watch.GiveUp, c.Watch.Settle)
-	}
 	if len(errs) > 0 {
 		return errs
 	}

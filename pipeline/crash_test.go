@@ -94,6 +94,7 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
 	"github.com/photoguard/photoguard/redact/decode"
@@ -194,10 +195,11 @@ func TestCrashChild(t *testing.T) {
 	} else if n > 0 {
 		fmt.Printf("recovered %d records\n", n)
 	}
-	_, err = NewScanner(p, filepath.Join(root, "inbox")).Scan(ctx, ScanOptions{Wait: true, Retries: 3, OnItem: func(it Item) {
+	in := NewIntake(p, func(it Item) {
 		b, _ := json.Marshal(it)
 		fmt.Printf("item: %s\n", b)
-	}})
+	})
+	_, err = inbox.Batch(ctx, in, []inbox.Root{{Dir: filepath.Join(root, "inbox")}}, batchOptions(p, 3, 0))
 	if err != nil {
 		t.Fatalf("scan: %v", err)
 	}

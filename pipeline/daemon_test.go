@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/photoguard/photoguard/pipeline/inbox"
 )
 
 // daemonRun runs a Daemon on e until stop is called; items are collected.
@@ -28,10 +30,14 @@ func (e *env) startDaemon(t *testing.T, rescan time.Duration) *daemonRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &daemonRun{cancel: cancel, done: make(chan error, 1)}
-	d := &Daemon{Scanner: NewScanner(e.p, e.inbox), Rescan: rescan,
-		OnItem: func(it Item) { r.mu.Lock(); r.items = append(r.items, it); r.mu.Unlock() },
-		OnScan: func(ScanResult, error) { r.mu.Lock(); r.scans++; r.mu.Unlock() },
-	}
+	in := NewIntake(e.p, func(it Item) { r.mu.Lock(); r.items = append(r.items, it); r.mu.Unlock() })
+	d := inbox.NewDaemon(e.inbox, in, inbox.DaemonOptions{
+		Options: e.p.InboxOptions(rescan),
+		Workers: e.p.opt.Workers,
+		Own:     []string{e.p.opt.StateDir},
+		Now:     e.p.opt.Now,
+		OnScan:  func(inbox.Result, error) { r.mu.Lock(); r.scans++; r.mu.Unlock() },
+	})
 	go func() { r.done <- d.Run(ctx) }()
 	t.Cleanup(func() { r.stop(t) })
 	return r

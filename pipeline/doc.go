@@ -1,5 +1,6 @@
 // Package pipeline runs one photo through its phases and steps for both the
-// daemon and batch runs, through the one function Scan. Process takes a
+// daemon and batch runs: pipeline/inbox finds the files and says when each
+// is ready, and hands them to the pipeline through Intake. Process takes a
 // photo through three phases, and the transform phase is the step list:
 //
 //  1. intake: read (the whole file once, hashed), claim (in the journal; a

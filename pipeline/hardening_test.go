@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/journal"
 )
 
@@ -254,9 +255,11 @@ func TestLogsNameNoPath(t *testing.T) {
 	})
 	in := e.write("groep-5/Pietje Puk verjaardag.jpg", photo(t, 9))
 	denied := &fs.PathError{Op: "open", Path: in, Err: syscall.EACCES}
-	s := NewScanner(e.p, e.inbox)
-	s.noteRetry(in, Retry(denied, "cannot read the file"))
-	s.logOnce(in, "cannot read folder entry", denied)
+	// What the inbox warns about: a passing failure, an unreadable entry.
+	entry := inbox.Entry{Root: e.inbox, Path: in, Rel: "groep-5/Pietje Puk verjaardag.jpg"}
+	s := NewIntake(e.p, nil)
+	s.Warn(entry, "photo kept in the inbox, will retry", Retry(denied, "cannot read the file"))
+	s.Warn(entry, "cannot read folder entry", denied)
 	moved := &os.LinkError{Op: "rename", Old: in, New: filepath.Join(e.state, "held", "x", filepath.Base(in)), Err: syscall.EXDEV}
 	e.p.logOutcome(&Job{Path: in, Rel: "groep-5/Pietje Puk verjaardag.jpg"}, Held, Hold(errors.Join(moved, denied), "could not move"))
 	if n := strings.Count(info.String(), "permission denied"); n != 3 {

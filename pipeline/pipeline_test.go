@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
 	"github.com/photoguard/photoguard/redact/decode"
@@ -35,6 +36,9 @@ type env struct {
 	p      *Pipeline
 	j      *journal.Journal
 	target Target
+	// patience is the batch's least patience for files still being
+	// written (0: inbox.Batch's default).
+	patience time.Duration
 }
 
 type envOption func(*Options)
@@ -94,15 +98,30 @@ func (e *env) batch() map[string][]Item {
 	e.t.Helper()
 	got := map[string][]Item{}
 	var mu sync.Mutex
-	_, err := NewScanner(e.p, e.inbox).Scan(context.Background(), ScanOptions{Wait: true, Retries: 1, OnItem: func(it Item) {
+	in := NewIntake(e.p, func(it Item) {
 		mu.Lock()
 		got[it.Input] = append(got[it.Input], it)
 		mu.Unlock()
-	}})
+	})
+	_, err := inbox.Batch(context.Background(), in, []inbox.Root{{Dir: e.inbox}}, batchOptions(e.p, 1, e.patience))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return got
+}
+
+// batchOptions are the inbox options of a batch with p, as
+// `photoguard batch` sets them: p's settle, give-up, workers, clock and
+// state folder.
+func batchOptions(p *Pipeline, retries int, patience time.Duration) inbox.BatchOptions {
+	return inbox.BatchOptions{
+		Options:  p.InboxOptions(0),
+		Workers:  p.opt.Workers,
+		Retries:  retries,
+		Patience: patience,
+		Own:      []string{p.opt.StateDir},
+		Now:      p.opt.Now,
+	}
 }
 
 func (e *env) write(rel string, data []byte) string {
@@ -491,8 +510,6 @@ func TestTeacherNote(t *testing.T) {
 // must not give up on a file that only waited for another worker busy with
 // the same content.
 func TestLongBatchKeepsDuplicatesWaiting(t *testing.T) {
-	defer func(d time.Duration) { batchPatience = d }(batchPatience)
-	batchPatience = 100 * time.Millisecond
 	slow := &slowDetector{delay: 300 * time.Millisecond}
 	e := newEnv(t, func(o *Options) {
 		o.Faces = noFaces(2)
@@ -500,6 +517,7 @@ func TestLongBatchKeepsDuplicatesWaiting(t *testing.T) {
 		o.GiveUp = 0
 		o.Settle = 0
 	})
+	e.patience = 100 * time.Millisecond
 	// Many copies of one content and a few others: the copies wait on the
 	// claim while the first is processed.
 	for i := 0; i < 6; i++ {

@@ -3,20 +3,22 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/inbox"
 )
 
 type batchFlags struct {
@@ -29,50 +31,141 @@ type batchFlags struct {
 func batchCmd() *cobra.Command {
 	var f batchFlags
 	cmd := &cobra.Command{
-		Use:   "batch [flags] DIR",
-		Short: "Process every photo in a folder once and write a report",
-		Long: `Process every photo below DIR once, publish what may be published to the target,
-and print a summary. Inputs are removed once their outcome is durable (unless
---keep-inputs or wipe_inputs: false); photos that are not published are moved
-to state_dir/rejected, quarantine or held with a reason file.
+		Use:   "batch [flags] DIR|FILE...",
+		Short: "Process every photo in folders (or the photos named) once and write a report",
+		Long: `Process every photo below each DIR, and each FILE named, once; publish what may
+be published to the target, and print a summary. Inputs are removed once
+their outcome is durable (unless --keep-inputs or wipe_inputs: false); photos
+that are not published are moved to state_dir/rejected, quarantine or held
+with a reason file. Videos are not published: they are moved to
+state_dir/rejected with the reason "videos are not published". Hidden and
+temporary files and the .AAE edit files of iPhones and iPads are skipped.
+A batch leaves no notes for teachers (only "photoguard run" does).
 
-Exit status: 0 when every photo was published or rejected by policy, 2 when
-any was quarantined or held, 1 for usage or configuration errors.`,
-		Args: cobra.ExactArgs(1),
+With --report - the JSON report is the only thing written to standard
+output; the summary and every other line go to standard error:
+  photoguard batch --report - inbox/ | jq .summary
+
+Exit status: 0 when every photo was published or rejected by policy (a
+flagged category, a video), 2 when any was quarantined or held or an
+interrupted earlier run could not be finished, 1 for usage, configuration
+and other errors.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig()
 			if err != nil {
 				return err
 			}
-			return runBatch(cmd.Context(), cfg, args[0], f, os.Stdout, os.Stderr)
+			return runBatchOn(cmd.Context(), cfg, args, f, os.Stdout, os.Stderr)
 		},
 	}
 	cmd.Flags().StringVar(&f.target, "target", "", "target to publish to (default: default_target, or the only target)")
-	cmd.Flags().StringVar(&f.report, "report", "", "write the JSON report to this file (- for standard output)")
+	cmd.Flags().StringVar(&f.report, "report", "", "write the JSON report to this file (- for standard output, and everything else to standard error)")
 	cmd.Flags().BoolVar(&f.keepInputs, "keep-inputs", false, "leave every input where it is")
 	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "decide everything, publish, move and record nothing")
+	_ = cmd.RegisterFlagCompletionFunc("target", completeTargets)
 	return cmd
 }
 
-func runBatch(ctx context.Context, cfg *config.Config, folder string, f batchFlags, stdout, stderr io.Writer) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
+// batchInput is one argument of a batch: a folder to walk or a file.
+type batchInput struct {
+	path string // absolute
+	dir  bool
+}
 
+// batchInputs checks the arguments before anything is opened: each must
+// exist, be a folder or a file (not a link: links are never followed), and
+// lie apart from state_dir and the targets. Files the inbox's rules skip
+// (hidden, temporary, .AAE) are said to be skipped.
+func batchInputs(cfg *config.Config, args, targets []string, stderr io.Writer) ([]batchInput, error) {
+	var ins []batchInput
+	for _, a := range args {
+		abs, err := filepath.Abs(a)
+		if err != nil {
+			return nil, err
+		}
+		st, err := os.Lstat(abs)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("%s: no such file or folder", shown(a))
+		case err != nil:
+			return nil, err
+		case st.Mode()&fs.ModeSymlink != 0:
+			return nil, fmt.Errorf("%s is a symbolic link; photoguard does not follow links (name what it points to)", shown(a))
+		}
+		if config.Within(abs, cfg.StateDir) {
+			return nil, fmt.Errorf("%s is inside state_dir (%s); to try a photo that was not published again, put it back in the inbox", shown(a), cfg.StateDir)
+		}
+		if st.IsDir() {
+			if err := checkFolders(cfg, abs, targets); err != nil {
+				return nil, err
+			}
+			ins = append(ins, batchInput{path: abs, dir: true})
+			continue
+		}
+		for _, t := range targets {
+			if p := cfg.Targets[t].Path; p != "" && config.Within(abs, p) {
+				return nil, fmt.Errorf("%s is inside target %s (%s); photoguard does not take published photos as inputs", shown(a), t, p)
+			}
+		}
+		if why := inbox.Skipped(filepath.Base(abs)); why != "" {
+			fmt.Fprintf(stderr, "skipped %s: %s\n", shown(a), why)
+			continue
+		}
+		ins = append(ins, batchInput{path: abs})
+	}
+	return ins, nil
+}
+
+// batchRoots are the inbox roots of the inputs. A folder's photos are named
+// from the folder, the files named from the deepest folder that holds them
+// all (one file: its own folder), each from above any flagged folder on that
+// path (Pipeline.BatchBase), so that a category is never lost by where the
+// batch was pointed.
+func batchRoots(p *pipeline.Pipeline, ins []batchInput) []inbox.Root {
+	var roots []inbox.Root
+	common := ""
+	for _, in := range ins {
+		if in.dir {
+			roots = append(roots, inbox.Root{Dir: in.path, Base: p.BatchBase(in.path)})
+			continue
+		}
+		dir := filepath.Dir(in.path)
+		for common != "" && !config.Within(dir, common) {
+			common = filepath.Dir(common)
+		}
+		if common == "" {
+			common = dir
+		}
+	}
+	base := p.BatchBase(common)
+	for _, in := range ins {
+		if !in.dir {
+			roots = append(roots, inbox.Root{File: in.path, Base: base})
+		}
+	}
+	return roots
+}
+
+// runBatch is a batch over one folder (or file).
+func runBatch(ctx context.Context, cfg *config.Config, folder string, f batchFlags, stdout, stderr io.Writer) error {
+	return runBatchOn(ctx, cfg, []string{folder}, f, stdout, stderr)
+}
+
+// runBatchOn is `photoguard batch ARGS...`.
+func runBatchOn(ctx context.Context, cfg *config.Config, args []string, f batchFlags, stdout, stderr io.Writer) error {
 	target, err := cfg.ResolveTarget(f.target)
 	if err != nil {
 		return err
 	}
-	abs, err := filepath.Abs(folder)
+	// With the report on standard output, every line meant for a person
+	// goes to standard error.
+	human := stdout
+	if f.report == "-" {
+		human = stderr
+	}
+	ins, err := batchInputs(cfg, args, []string{target}, stderr)
 	if err != nil {
-		return err
-	}
-	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
-		return fmt.Errorf("%s is not a folder", folder)
-	}
-	if err := checkFolders(cfg, abs, []string{target}); err != nil {
 		return err
 	}
 	log, err := newLogger(slog.LevelWarn)
@@ -89,35 +182,44 @@ func runBatch(ctx context.Context, cfg *config.Config, folder string, f batchFla
 		return err
 	}
 	defer st.Close()
-	if n, err := st.p.Recover(ctx); err != nil {
-		log.Error("recovering interrupted photos", "err", err)
-	} else if n > 0 {
-		fmt.Fprintf(stderr, "finished %s that an earlier run left half done\n", plural(n, "photo"))
+	roots := batchRoots(st.p, ins)
+	recovered, recoverErr := st.p.Recover(ctx)
+	if recoverErr != nil {
+		log.Error("recovering interrupted photos", "err", recoverErr)
+	} else if recovered > 0 {
+		fmt.Fprintf(stderr, "finished %s that an earlier run left half done\n", plural(recovered, "photo"))
 	}
 
 	rep := pipeline.NewReport(f.dryRun)
-	prog := newProgress(stderr, stdout)
-	_, scanErr := pipeline.NewScanner(st.p, abs).Scan(ctx, pipeline.ScanOptions{
-		Wait:    true,
+	prog := newProgress(stderr, human)
+	intake := pipeline.NewIntake(st.p, func(it pipeline.Item) {
+		rep.Add(it)
+		prog.item(it)
+	})
+	_, scanErr := inbox.Batch(ctx, intake, roots, inbox.BatchOptions{
+		Options: st.p.InboxOptions(cfg.Watch.Rescan),
+		Workers: cfg.Workers,
 		Retries: 3,
+		Own:     []string{cfg.StateDir},
 		OnFound: prog.found,
-		OnItem: func(it pipeline.Item) {
-			rep.Add(it)
-			prog.item(it)
-		},
 	})
 	rep.Finish()
 	prog.done()
-	printSummary(stdout, rep, target)
+	printSummary(human, rep, target)
 	if f.report != "" {
 		if err := writeReport(f.report, rep, stdout); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 	}
-	if scanErr != nil {
+	switch {
+	case scanErr != nil && ctx.Err() != nil:
+		return fmt.Errorf("interrupted: the photos not done are where they were; run the batch again to finish")
+	case scanErr != nil:
 		return scanErr
-	}
-	if !rep.Clean() {
+	case !rep.Clean():
+		return exitError{exitAttention}
+	case recoverErr != nil:
+		fmt.Fprintln(stderr, "photoguard: photos an earlier run left half done could not all be finished; run the batch again, and see the log")
 		return exitError{exitAttention}
 	}
 	return nil
@@ -161,7 +263,8 @@ func printSummary(w io.Writer, rep *pipeline.Report, target string) {
 	}
 }
 
-// progress shows a bar on a terminal and one line per photo otherwise.
+// progress shows a bar with the rate and the time left on a terminal, and
+// one line per photo otherwise.
 type progress struct {
 	mu     sync.Mutex
 	tty    bool
@@ -170,14 +273,16 @@ type progress struct {
 	total  int
 	n      int
 	counts map[pipeline.Outcome]int
+	start  time.Time
+	now    func() time.Time
 }
 
-func newProgress(stderr, stdout io.Writer) *progress {
+func newProgress(stderr, lines io.Writer) *progress {
 	tty := false
 	if f, ok := stderr.(*os.File); ok {
 		tty = isTerminal(f)
 	}
-	return &progress{tty: tty, bar: stderr, lines: stdout, counts: map[pipeline.Outcome]int{}}
+	return &progress{tty: tty, bar: stderr, lines: lines, counts: map[pipeline.Outcome]int{}, start: time.Now(), now: time.Now}
 }
 
 func (p *progress) found(n int) {
@@ -213,15 +318,38 @@ func (p *progress) draw() {
 	if !p.tty {
 		return
 	}
+	fmt.Fprint(p.bar, "\r"+p.line()+" ")
+}
+
+// line is the progress bar: photos done of found, the rate and the time
+// left, and the count of each outcome.
+func (p *progress) line() string {
 	total := max(p.total, p.n)
 	const width = 30
 	filled := 0
 	if total > 0 {
 		filled = width * p.n / total
 	}
-	fmt.Fprintf(p.bar, "\r[%s%s] %d/%d  published %d  rejected %d  quarantined %d  held %d ",
-		strings.Repeat("#", filled), strings.Repeat(".", width-filled), p.n, total,
+	return fmt.Sprintf("[%s%s] %d/%d%s  published %d  rejected %d  quarantined %d  held %d",
+		strings.Repeat("#", filled), strings.Repeat(".", width-filled), p.n, total, rateLeft(p.n, total, p.now().Sub(p.start)),
 		p.counts[pipeline.Published], p.counts[pipeline.Rejected], p.counts[pipeline.Quarantined], p.counts[pipeline.Held])
+}
+
+// rateLeft is "  2.4/s, 1m05s left" for done of total photos after elapsed;
+// empty before the first photo is done.
+func rateLeft(done, total int, elapsed time.Duration) string {
+	if done == 0 || elapsed <= 0 {
+		return ""
+	}
+	rate := float64(done) / elapsed.Seconds()
+	s := fmt.Sprintf("  %.1f/s", rate)
+	if rate < 1 {
+		s = fmt.Sprintf("  %.1f/min", rate*60)
+	}
+	if left := total - done; left > 0 {
+		s += ", " + time.Duration(float64(left)/rate*float64(time.Second)).Round(time.Second).String() + " left"
+	}
+	return s
 }
 
 func (p *progress) done() {

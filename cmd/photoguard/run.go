@@ -12,6 +12,7 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/journal"
 )
 
@@ -28,7 +29,16 @@ func runCmd() *cobra.Command {
 completely written: publish it to every target, or move it aside with a
 reason. Runs until SIGTERM or SIGINT. The configuration file is re-read when
 it changes; a change that does not validate is refused and the old
-configuration stays in force.`,
+configuration stays in force.
+
+What it takes: photos (JPEG, PNG, HEIC). Videos are never published: each is
+moved to state_dir/rejected ("videos are not published") with a note for the
+teacher. Hidden and temporary files, photoguard's notes and the .AAE edit
+files of iPhones and iPads are left alone.
+
+Exit status: 0 after a graceful stop, 1 when it cannot start (configuration,
+folders, models, another run on the same state_dir) or did not stop within
+30 s (the next start finishes what was interrupted).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log, err := newLogger(slog.LevelInfo)
@@ -56,6 +66,9 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.Inbox, 0o755); err != nil {
 		return fmt.Errorf("inbox: %w", err)
 	}
+	if st, err := os.Lstat(cfg.Inbox); err == nil && st.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("inbox: %s is a symbolic link; photoguard does not follow links (set inbox to the folder it points to)", cfg.Inbox)
+	}
 	if err := checkFolders(cfg, cfg.Inbox, cfg.TargetNames()); err != nil {
 		return err
 	}
@@ -71,7 +84,13 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 	} else if n > 0 {
 		log.Info("recovered photos an earlier run left half done", "count", n)
 	}
-	scanner := pipeline.NewScanner(st.p, cfg.Inbox)
+	intake := pipeline.NewIntake(st.p, nil)
+	d := inbox.NewDaemon(cfg.Inbox, intake, inbox.DaemonOptions{
+		Options: st.p.InboxOptions(cfg.Watch.Rescan),
+		Workers: cfg.Workers,
+		Own:     []string{cfg.StateDir},
+		Log:     log,
+	})
 	go enforceRetention(ctx, cfg, st.journal, log)
 
 	if path != "" {
@@ -91,14 +110,14 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 				log.Error("configuration change refused", "err", err)
 				return
 			}
-			scanner.SetPipeline(p)
+			intake.SetPipeline(p)
+			d.SetOptions(p.InboxOptions(next.Watch.Rescan))
 			log.Info("configuration reloaded; it applies from the next photo")
 		})
 	}
 
 	log.Info("photoguard started", "inbox", cfg.Inbox, "targets", strings.Join(cfg.TargetNames(), ","),
 		"rescan", cfg.Watch.Rescan.String(), "settle", cfg.Watch.Settle.String())
-	d := &pipeline.Daemon{Scanner: scanner, Rescan: cfg.Watch.Rescan, Log: log}
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	select {
@@ -112,7 +131,6 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 		log.Info("stopped")
 		return err
 	case <-time.After(stopTimeout):
-		log.Warn("did not stop in time; the next start finishes what was interrupted")
-		return nil
+		return fmt.Errorf("did not stop within %s; the next start finishes what was interrupted", stopTimeout)
 	}
 }
