@@ -63,17 +63,14 @@ func (s *Store) AddNegative(id string, n Negative) error {
 	}
 	r.AddedAt = r.AddedAt.UTC()
 
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	lk, err := lockFile(s.lockPath, s.dir, s.opt.lockTimeout)
-	if err != nil {
-		return err
-	}
-	defer lk.unlock()
-	reg, err := s.readFile()
-	if err != nil {
-		return err
-	}
+	return s.update(func(reg *state) (bool, error) {
+		// Under the register's lock, against the register as it is now;
+		// the register itself does not change.
+		return false, s.addNegative(reg, id, r)
+	})
+}
+
+func (s *Store) addNegative(reg *state, id string, r Reference) error {
 	if _, ok := reg.people[id]; !ok {
 		return fmt.Errorf("%w: id %s", ErrNotInRegister, safeID(id))
 	}

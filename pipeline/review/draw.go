@@ -47,26 +47,21 @@ func Annotate(img *image.NRGBA, faces []detect.Face, colours []Colour, maxSide i
 		if i < len(colours) {
 			col = palette[colours[i]]
 		}
-		for k := 0; k < 2; k++ {
-			outline(out, box.Inset(-k), col)
-		}
+		outline(out, box.Inset(-1), col)
 		label(out, box.Min.X, box.Min.Y-3, fmt.Sprint(i+1), col)
 	}
 	return out
 }
 
+// outline draws r's border, two pixels wide, inside r.
 func outline(img *image.NRGBA, r image.Rectangle, c color.NRGBA) {
-	r = r.Intersect(img.Rect)
-	if r.Empty() {
-		return
+	u := image.NewUniform(c)
+	edges := []image.Rectangle{
+		{r.Min, image.Pt(r.Max.X, r.Min.Y+2)}, {image.Pt(r.Min.X, r.Max.Y-2), r.Max},
+		{r.Min, image.Pt(r.Min.X+2, r.Max.Y)}, {image.Pt(r.Max.X-2, r.Min.Y), r.Max},
 	}
-	for x := r.Min.X; x < r.Max.X; x++ {
-		img.SetNRGBA(x, r.Min.Y, c)
-		img.SetNRGBA(x, r.Max.Y-1, c)
-	}
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		img.SetNRGBA(r.Min.X, y, c)
-		img.SetNRGBA(r.Max.X-1, y, c)
+	for _, e := range edges {
+		draw.Draw(img, e.Intersect(img.Rect), u, image.Point{}, draw.Src)
 	}
 }
 
