@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/draw"
 	"io"
 	"io/fs"
 	"os"
@@ -28,6 +30,7 @@ const Version = 1
 const (
 	InputPreviewSide  = 480
 	OutputPreviewSide = 320
+	CropSide          = 400
 	previewQuality    = 80
 )
 
@@ -64,6 +67,11 @@ type Face struct {
 	Why   string `json:"why,omitempty"`
 	// Nearest are up to three enrolled pupils by distance, nearest first.
 	Nearest []Candidate `json:"nearest,omitempty"`
+	// Crop is the file name of the face with room around it at the
+	// analysis's resolution (at most CropSide), from which `enroll --from`
+	// and `correct` describe the face again once the input is gone; "" for
+	// a face that could not be described.
+	Crop string `json:"crop,omitempty"`
 }
 
 // Candidate is a pupil id and its distance to a face.
@@ -177,6 +185,9 @@ func (w *Writer) Record(j *pipeline.Job, items []pipeline.Item) error {
 			return err
 		}
 	}
+	if err := writeCrops(day, rec, j); err != nil {
+		return err
+	}
 	for k, d := range j.Deliveries {
 		if !d.Published || d.Image == nil || k >= len(rec.Targets) {
 			continue
@@ -195,6 +206,34 @@ func (w *Writer) Record(j *pipeline.Job, items []pipeline.Item) error {
 		return err
 	}
 	return write(day, rec.Short+".json", append(data, '\n'))
+}
+
+// writeCrops keeps each described face with room around it, from the
+// pixels the analysis described it from.
+func writeCrops(day string, rec *Record, j *pipeline.Job) error {
+	a := j.Analysis
+	if j.Original == nil || a == nil || len(a.Faces) != len(rec.Faces) {
+		return nil
+	}
+	for i, f := range a.Faces {
+		if f.NoDescriptor {
+			continue
+		}
+		r := f.Rect
+		m := max(r.Dx(), r.Dy()) * 3 / 4
+		r = r.Inset(-m).Intersect(j.Original.Rect)
+		crop := image.NewNRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+		draw.Draw(crop, crop.Rect, j.Original, r.Min, draw.Src)
+		data, err := redact.EncodeJPEG(redact.Fit(crop, CropSide), 92)
+		if err != nil {
+			return fmt.Errorf("review: face crop: %w", err)
+		}
+		rec.Faces[i].Crop = fmt.Sprintf("%s-face-%d.jpg", rec.Short, i+1)
+		if err := write(day, rec.Faces[i].Crop, data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Build makes the record of a job (without previews).

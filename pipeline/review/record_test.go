@@ -35,6 +35,8 @@ func testJob() (*pipeline.Job, []pipeline.Item) {
 			{Why: detect.WhyUnknown, Nearest: []detect.Candidate{{ID: "100231", Distance: 0.66}, {ID: "100205", Distance: math.Inf(1)}}},
 		},
 	}
+	j.Original = img
+	j.Analysis = &detect.Analysis{Faces: j.Faces}
 	web := &pipeline.Delivery{Dest: &pipeline.Destination{Name: "website", Channel: "website"}, Published: true, Image: img, Name: "20261201-abababababab.jpg",
 		Decisions: []detect.Decision{{Show: true, ID: "100205", Reason: "consent"}, {Reason: detect.WhyUnknown}}}
 	news := &pipeline.Delivery{Dest: &pipeline.Destination{Name: "newsletter", Channel: "newsletter"},
@@ -57,7 +59,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	day := filepath.Join(state, Folder, "2026-12-01")
-	for _, name := range []string{"abababababab.json", "abababababab-in.jpg", "abababababab-out-0.jpg"} {
+	for _, name := range []string{"abababababab.json", "abababababab-in.jpg", "abababababab-out-0.jpg", "abababababab-face-1.jpg", "abababababab-face-2.jpg"} {
 		st, err := os.Lstat(filepath.Join(day, name))
 		if err != nil {
 			t.Fatal(err)
@@ -110,6 +112,11 @@ func TestRecordRoundTrip(t *testing.T) {
 	edge := color.NRGBAModel.Convert(im.At(50, 80)).(color.NRGBA)
 	if !(edge.R > 200 && edge.G > 120 && edge.G < 200 && edge.B < 80) {
 		t.Errorf("face 1's box is not orange (shown on some targets): %v", edge)
+	}
+	if crop, err := r.Image(r.Faces[0].Crop); err != nil {
+		t.Errorf("face crop: %v", err)
+	} else if c, _ := jpeg.DecodeConfig(bytes.NewReader(crop)); c.Width != 250 || c.Height != 250 {
+		t.Errorf("face 1's crop is %dx%d, want the 100 px face with 75 px around it", c.Width, c.Height)
 	}
 	if _, err := r.Image("../../registry/registry.db"); err == nil {
 		t.Error("Image read a file outside the record")
