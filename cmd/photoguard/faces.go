@@ -106,7 +106,7 @@ func faceOptions(cfg *config.Config, det *dlib.Detector, store *consent.Store) (
 	}
 	return &pipeline.FaceOptions{
 		Detectors: dets,
-		Register:  registerOf(store, det.ModelID()),
+		Register:  withNegatives(store, det.ModelID(), registerOf(store, det.ModelID())), // corrections (correct.go)
 		Match:     matchConfig(cfg),
 		Policy:    detect.Policy(cfg.Faces.Policy),
 		Redact: redact.RedactOptions{

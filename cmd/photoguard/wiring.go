@@ -135,6 +135,7 @@ func buildPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, err
 		GiveUp:       giveUp,
 		Journal:      st.journal,
 		Faces:        faces,
+		Review:       reviewSink(cfg, m), // review.go
 		Log:          log,
 	})
 	if err != nil {
