@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/review"
 )
@@ -202,21 +203,12 @@ func privatePagePath(cfg *config.Config, out string) error {
 		return err
 	}
 	dir := filepath.Dir(abs)
-	if real, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = real
-	}
-	real := func(p string) string {
-		if r, err := filepath.EvalSymlinks(p); err == nil {
-			return r
-		}
-		return p
-	}
 	for _, name := range cfg.TargetNames() {
-		if p := cfg.Targets[name].Path; p != "" && config.Within(real(p), dir) {
+		if p := cfg.Targets[name].Path; p != "" && config.Within(dir, p) {
 			return fmt.Errorf("%s is inside target %s (%s): a page with unredacted faces is never written where photos are published", out, name, p)
 		}
 	}
-	if cfg.Inbox != "" && config.Within(real(cfg.Inbox), dir) {
+	if cfg.Inbox != "" && config.Within(dir, cfg.Inbox) {
 		return fmt.Errorf("%s is inside the inbox (%s): write the page elsewhere", out, cfg.Inbox)
 	}
 	return nil
@@ -288,7 +280,10 @@ type reviewRow struct {
 	Preview                  template.URL
 	Outputs                  []reviewOutput
 	Faces                    []reviewFace
-	Category                 string
+	// Unclear are the numbers of the boxes that could not be described
+	// (always redacted): listed, not tabled.
+	Unclear  []int
+	Category string
 }
 
 type reviewOutput struct {
@@ -345,6 +340,10 @@ func buildReviewPage(recs []*review.Record, missing []pipeline.Item, what string
 			row.Outputs = append(row.Outputs, o)
 		}
 		for k, fr := range r.Faces {
+			if fr.Why == detect.WhyNotDescribed && len(fr.Nearest) == 0 && !anyShown(r, k) {
+				row.Unclear = append(row.Unclear, fr.N)
+				continue
+			}
 			rf := reviewFace{N: fr.N, Width: fr.Width, Match: fr.Match, Why: fr.Why, Ref: r.Short}
 			if names != nil && fr.Match != "" {
 				rf.MatchName = names(fr.Match)
@@ -379,6 +378,16 @@ func buildReviewPage(recs []*review.Record, missing []pipeline.Item, what string
 	return p
 }
 
+// anyShown reports whether a target shows face k of r.
+func anyShown(r *review.Record, k int) bool {
+	for _, t := range r.Targets {
+		if k < len(t.Decisions) && t.Decisions[k].Show {
+			return true
+		}
+	}
+	return false
+}
+
 var reviewTemplate = template.Must(template.New("review").Funcs(template.FuncMap{"b": func(v bool) string {
 	if v {
 		return "1"
@@ -409,9 +418,10 @@ var reviewTemplate = template.Must(template.New("review").Funcs(template.FuncMap
 {{if .Faces}}<table class="faces"><tr><th>face</th><th>match</th><th>nearest pupils (distance)</th>{{range .Outputs}}<th>{{.Target}}</th>{{end}}</tr>
 {{range .Faces}}<tr class="face"><td>{{.N}} <small>({{.Width}} px)</small></td><td>{{if .Match}}{{.Match}}{{if .MatchName}} {{.MatchName}}{{end}}{{else}}- <small>{{.Why}}</small>{{end}}</td><td>{{.Nearest}}</td>{{range .Cells}}<td>{{if .Show}}<span class="show">shown{{if .ID}} as {{.ID}}{{end}}</span>{{else}}<span class="redact">redacted</span>: {{.Reason}}{{end}}</td>{{end}}</tr>
 {{end}}</table>
+{{if .Unclear}}<div class="unclear">Also redacted on every target, found but not clear enough to recognise: {{range $i, $n := .Unclear}}{{if $i}}, {{end}}{{$n}}{{end}}.</div>{{end}}
 <details><summary>correct a face</summary>
 {{range .Faces}}<div>face {{.N}}: {{if .Match}}<code>photoguard correct {{.Ref}} --face {{.N}} --not {{.Match}}</code>{{else}}<code>photoguard enroll ID --from {{.Ref}} --face {{.N}}</code>{{end}}</div>
-{{end}}</details>{{else}}<div>no faces found</div>{{end}}
+{{end}}</details>{{else if .Unclear}}<div class="unclear">Redacted on every target, found but not clear enough to recognise: {{range $i, $n := .Unclear}}{{if $i}}, {{end}}{{$n}}{{end}}.</div>{{else}}<div>no faces found</div>{{end}}
 </td></tr>
 {{end}}</table>
 {{if .Missing}}<h2>Without a review record</h2><ul>{{range .Missing}}<li>{{if $.Names}}{{.Input}}{{else}}{{.SHA256}}{{end}}: {{.Outcome}}{{if .Reason}} ({{.Reason}}){{end}}</li>{{end}}</ul>{{end}}

@@ -23,12 +23,17 @@ const (
 	Redacted Colour = iota // red: no target shows it
 	Shown                  // green: every target shows it
 	Mixed                  // orange: some targets show it
+	// Unclear: found but not described (always redacted, nothing to
+	// correct): a thin dim box without a number, so that the faces that
+	// can be told apart stand out.
+	Unclear
 )
 
 var palette = map[Colour]color.NRGBA{
 	Redacted: {230, 30, 30, 255},
 	Shown:    {0, 200, 60, 255},
 	Mixed:    {255, 160, 0, 255},
+	Unclear:  {230, 30, 30, 110},
 }
 
 // Annotate returns img fitted into maxSide with every face boxed in its
@@ -43,25 +48,29 @@ func Annotate(img *image.NRGBA, faces []detect.Face, colours []Colour, maxSide i
 		r := f.Rect.Sub(img.Rect.Min)
 		box := image.Rect(int(float64(r.Min.X)*sx), int(float64(r.Min.Y)*sy),
 			int(float64(r.Max.X)*sx+0.999), int(float64(r.Max.Y)*sy+0.999))
-		col := palette[Redacted]
+		c := Redacted
 		if i < len(colours) {
-			col = palette[colours[i]]
+			c = colours[i]
 		}
-		outline(out, box.Inset(-1), col)
-		label(out, box.Min.X, box.Min.Y-3, fmt.Sprint(i+1), col)
+		if c == Unclear {
+			outline(out, box, palette[c], 1)
+			continue
+		}
+		outline(out, box.Inset(-1), palette[c], 2)
+		label(out, box.Min.X, box.Min.Y-3, fmt.Sprint(i+1), palette[c])
 	}
 	return out
 }
 
-// outline draws r's border, two pixels wide, inside r.
-func outline(img *image.NRGBA, r image.Rectangle, c color.NRGBA) {
+// outline draws r's border, w pixels wide, inside r.
+func outline(img *image.NRGBA, r image.Rectangle, c color.NRGBA, w int) {
 	u := image.NewUniform(c)
 	edges := []image.Rectangle{
-		{r.Min, image.Pt(r.Max.X, r.Min.Y+2)}, {image.Pt(r.Min.X, r.Max.Y-2), r.Max},
-		{r.Min, image.Pt(r.Min.X+2, r.Max.Y)}, {image.Pt(r.Max.X-2, r.Min.Y), r.Max},
+		{r.Min, image.Pt(r.Max.X, r.Min.Y+w)}, {image.Pt(r.Min.X, r.Max.Y-w), r.Max},
+		{r.Min, image.Pt(r.Min.X+w, r.Max.Y)}, {image.Pt(r.Max.X-w, r.Min.Y), r.Max},
 	}
 	for _, e := range edges {
-		draw.Draw(img, e.Intersect(img.Rect), u, image.Point{}, draw.Src)
+		draw.Draw(img, e.Intersect(img.Rect), u, image.Point{}, draw.Over)
 	}
 }
 

@@ -176,7 +176,13 @@ func (w *Writer) Record(j *pipeline.Job, items []pipeline.Item) error {
 		return err
 	}
 	if j.Image != nil {
-		data, err := redact.EncodeJPEG(Annotate(j.Image, j.Faces, faceColours(rec), InputPreviewSide), previewQuality)
+		colours := faceColours(rec)
+		for i, f := range j.Faces {
+			if f.NoDescriptor && colours[i] == Redacted {
+				colours[i] = Unclear
+			}
+		}
+		data, err := redact.EncodeJPEG(Annotate(j.Image, j.Faces, colours, InputPreviewSide), previewQuality)
 		if err != nil {
 			return fmt.Errorf("review: preview: %w", err)
 		}
