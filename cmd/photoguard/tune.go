@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -429,7 +430,7 @@ func tunePage(rep *tuning.Report, thumbs map[string][]byte, now time.Time) ([]by
 // missed matches (bottom), one line per margin (the current one bold), with
 // the current and the recommended settings marked. Only numbers go into it.
 func tradeOffSVG(rep *tuning.Report) string {
-	const w, left, right, panelH, top, gap = 720, 60, 150, 170, 20, 50
+	const w, left, right, panelH, top, gap = 760, 60, 200, 170, 20, 50
 	x0, x1 := tuning.Thresholds[0], tuning.Thresholds[len(tuning.Thresholds)-1]
 	x := func(t float64) float64 { return left + (t-x0)/(x1-x0)*float64(w-left-right) }
 	maxWrong := 0.0
@@ -461,8 +462,8 @@ func tradeOffSVG(rep *tuning.Report) string {
 		fmt.Fprintf(&b, `<rect x="%d" y="%.0f" width="%d" height="%d" fill="none" stroke="#999"/>`, left, pn.y0, w-left-right, panelH)
 		for k := 0; k <= 4; k++ {
 			v := pn.max * float64(k) / 4
-			fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/><text x="%d" y="%.1f" text-anchor="end">%.1f%%</text>`,
-				left, w-right, y(v), y(v), left-4, y(v)+4, 100*v)
+			fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/><text x="%d" y="%.1f" text-anchor="end">%s%%</text>`,
+				left, w-right, y(v), y(v), left-4, y(v)+4, strconv.FormatFloat(math.Round(10000*v)/100, 'f', -1, 64))
 		}
 		for _, c := range rep.Curves {
 			current := math.Abs(c.Margin-rep.Current.Margin) < 0.005
@@ -477,6 +478,9 @@ func tradeOffSVG(rep *tuning.Report) string {
 			fmt.Fprintf(&b, `<polyline class="curve" data-margin="%.2f" points="%s" fill="none" stroke="%s" stroke-width="%s" opacity="%s"%s/>`,
 				c.Margin, strings.Join(pts, " "), pn.col, width, op, dash)
 			last := c.Points[len(c.Points)-1]
+			if pi == 0 && !current {
+				continue // the wrong-match lines often lie on each other: one label
+			}
 			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="%s" opacity="%s">margin %.2f%s</text>`, x(last.Threshold)+6, y(pn.val(last))+4, pn.col, op, c.Margin,
 				map[bool]string{true: " (now)", false: ""}[current])
 		}
@@ -498,11 +502,14 @@ func tradeOffSVG(rep *tuning.Report) string {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%.2f</text>`, x(t), base+16, t)
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">faces.threshold (distance)</text>`, (w-right+left)/2, base+34)
-	fmt.Fprintf(&b, `<text x="%d" y="%d">- - now: %.2f / %.2f</text>`, w-right+8, top+panelH+gap/2-4, rep.Current.Threshold, rep.Current.Margin)
+	fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="#333" stroke-dasharray="6 3"/><text x="%d" y="%d">now: %.2f, %.2f</text>`,
+		w-right+8, w-right+28, top+14, top+14, w-right+34, top+18, rep.Current.Threshold, rep.Current.Margin)
 	if r := rep.Recommended; r.OK {
-		fmt.Fprintf(&b, `<circle cx="%d" cy="%d" r="5" fill="#2e7d32"/><text x="%d" y="%d">recommended: %.2f / %.2f</text>`,
-			w-right+12, top+panelH+gap/2+10, w-right+20, top+panelH+gap/2+14, r.Threshold, r.Margin)
+		fmt.Fprintf(&b, `<circle cx="%d" cy="%d" r="5" fill="#2e7d32"/><text x="%d" y="%d">recommended: %.2f, %.2f</text>`,
+			w-right+18, top+34, w-right+34, top+38, r.Threshold, r.Margin)
 	}
+	fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#555">solid: margin now;</text><text x="%d" y="%d" fill="#555">dashed: other margins</text>`,
+		w-right+8, top+60, w-right+8, top+75)
 	b.WriteString(`</svg>`)
 	return b.String()
 }
