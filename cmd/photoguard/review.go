@@ -203,6 +203,9 @@ func privatePagePath(cfg *config.Config, out string) error {
 		return err
 	}
 	dir := filepath.Dir(abs)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s: the folder %s does not exist", out, dir)
+	}
 	for _, name := range cfg.TargetNames() {
 		if p := cfg.Targets[name].Path; p != "" && config.Within(dir, p) {
 			return fmt.Errorf("%s is inside target %s (%s): a page with unredacted faces is never written where photos are published", out, name, p)
