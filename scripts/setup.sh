@@ -44,6 +44,8 @@ packages=(build-essential pkg-config curl ca-certificates bzip2 unzip
 	libdlib-dev libdlib-data libatlas-base-dev libopenblas-dev liblapack-dev
 	libjpeg62-turbo-dev libheif-dev libheif-examples libimage-exiftool-perl strace
 	imagemagick python3)
+# chromium: the headless check of the review and tune pages (cmd/photoguard/chromium_test.go).
+packages+=(chromium)
 
 if [ "${PHOTOGUARD_SKIP_APT:-}" != 1 ]; then
 	missing=()

@@ -407,7 +407,7 @@ var reviewTemplate = template.Must(template.New("review").Funcs(template.FuncMap
 <h1>photoguard review: {{.What}}</h1>
 <p class="warn"><b>This page shows children's faces unredacted.</b> It is for the ICT coordinator only: never publish it, never send it on, delete it when done.{{if .Names}} It holds names.{{end}}</p>
 <p>{{len .Rows}} photos: {{.Held}} held, {{.Unknown}} with a face matched to nobody, {{.Shown}} with a face shown. Made {{.Generated}}; {{.Thresholds}}.</p>
-<p class="legend">Boxes: <span style="color:#0a4">green</span> shown on every target, <span style="color:#c00">red</span> redacted on every target, <span style="color:#d80">orange</span> shown on some targets only (see the table, per target).</p>
+<p class="legend">Boxes: <span><b style="color:#0a4">green</b> shown on every target,</span> <span><b style="color:#c00">red</b> redacted on every target,</span> <span><b style="color:#d80">orange</b> shown on some targets only (see the table, per target);</span> <span>thin: found but not clear enough to recognise.</span></p>
 <div id="filters">Show only:
 <label><input type="checkbox" value="held"> held</label>
 <label><input type="checkbox" value="unknown"> any unknown face</label>
