@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
@@ -128,5 +131,48 @@ func TestTunePage(t *testing.T) {
 	printTuning(&text, &rep)
 	if !strings.Contains(text.String(), "Recommended: faces.threshold") || !strings.Contains(text.String(), "warning: fewer than three references: 100208") {
 		t.Errorf("tune's text:\n%s", text.String())
+	}
+}
+
+// Usage errors of the commands this part adds end in an error (exit 1),
+// before anything is loaded.
+func TestCorrectionUsageErrors(t *testing.T) {
+	cfg, _ := pageConfig(t)
+	t.Setenv("PHOTOGUARD_CONFIG", cfg.File)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"enroll --face without --from", []string{"enroll", "100205", "--face", "2"}, "--from PHOTO --face N"},
+		{"enroll --from without --face", []string{"enroll", "100205", "--from", "x.jpg"}, "--from PHOTO --face N"},
+		{"enroll --from with two ids", []string{"enroll", "100205", "100206", "--from", "x.jpg", "--face", "1"}, "one id"},
+		{"correct without --not", []string{"correct", "x.jpg", "--face", "1"}, "--not ID"},
+		{"correct without --face", []string{"correct", "x.jpg", "--not", "100205"}, "--face N"},
+		{"correct of a photo nobody knows", []string{"correct", "nofile.jpg", "--face", "1", "--not", "100205"}, "not in the consent register"},
+		{"tune --thumbnails without photos", []string{"tune", "--thumbnails"}, "--thumbnails needs"},
+		{"review with both selections", []string{"review", "--since", "today", "--batch", "r.json"}, "not both"},
+	} {
+		root := &cobra.Command{Use: "photoguard", SilenceUsage: true, SilenceErrors: true}
+		root.AddCommand(enrollCmd(), correctCmd(), tuneCmd(), reviewCmd())
+		root.SetArgs(tc.args)
+		root.SetOut(io.Discard)
+		err := root.Execute()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestTunePageThumbnails(t *testing.T) {
+	rep := tuning.Report{LookAlikes: []tuning.Pair{{A: "100201", B: "100202", Distance: 0.4}}, Current: tuning.Setting{Threshold: 0.5, Margin: 0.3},
+		Curves: []tuning.Curve{{Margin: 0.3, Points: []tuning.Point{{Threshold: 0.3, Margin: 0.3}, {Threshold: 0.6, Margin: 0.3}}}}}
+	page, err := tunePage(&rep, map[string][]byte{"100201": []byte("\xff\xd8jpeg")}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := string(page)
+	if strings.Count(h, `<img src="data:image/jpeg;base64,`) != 1 || !strings.Contains(h, "closer than the threshold") {
+		t.Errorf("look-alike thumbnails: %d images", strings.Count(h, "<img"))
 	}
 }
