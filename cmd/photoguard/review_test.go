@@ -287,7 +287,7 @@ func TestReviewCorrectLoop(t *testing.T) {
 	if err := reviewPage(&out, s.cfg, reviewFlags{out: page2, since: "today"}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	dom, fetches := renderInChromium(t, page2, screenshotPath(t, "review.png"))
+	dom, fetches := renderInChromium(t, page2, "")
 	checkOffline(t, "review.html", dom, fetches)
 	if n := strings.Count(dom, `<tr class="photo"`); n != 2 {
 		t.Errorf("the rendered review page has %d photo rows, want 2", n)
@@ -298,6 +298,17 @@ func TestReviewCorrectLoop(t *testing.T) {
 	if strings.Count(dom, `src="data:image/jpeg;base64,`) < 6 {
 		t.Error("the rendered page lacks the inline previews (2 inputs, 4 outputs)")
 	}
+
+	// The README's screenshot: the same page with the photos blurred
+	// beyond recognition (see abstractedState).
+	shotCfg := *s.cfg
+	shotCfg.StateDir = abstractedState(t, s.cfg.StateDir)
+	shotPage := filepath.Join(s.dir, "pages", "review-screenshot.html")
+	if err := reviewPage(&out, &shotCfg, reviewFlags{out: shotPage}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	dom, fetches = renderInChromium(t, shotPage, screenshotPath(t, "review.png"))
+	checkOffline(t, "the screenshot's review.html", dom, fetches)
 
 	// --batch REPORT: the photos of one report.
 	rep := pipeline.NewReport(false)
@@ -365,4 +376,85 @@ func readPrivateFile(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// abstractedState copies the review records of stateDir into a new state
+// folder with every preview blurred beyond recognition (the whole picture)
+// and the face boxes drawn again on top: the page keeps its layout, boxes,
+// numbers and tables, and shows nothing of the shared test photos, which
+// may not be published (../shared/testdata/README.md). The README's
+// screenshot is made from it.
+func abstractedState(t *testing.T, stateDir string) string {
+	t.Helper()
+	out := t.TempDir()
+	recs, err := review.Load(stateDir, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blur := redact.RedactOptions{Mode: redact.Blur, Shape: redact.Box, MaskScale: 1, Cells: 6}
+	for _, r := range recs {
+		day := r.At.Local().Format("2006-01-02")
+		src := filepath.Join(stateDir, review.Folder, day)
+		dst := filepath.Join(out, review.Folder, day)
+		if err := os.MkdirAll(dst, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := copyFile(filepath.Join(src, r.Short+".json"), filepath.Join(dst, r.Short+".json")); err != nil {
+			t.Fatal(err)
+		}
+		names := []string{r.Preview}
+		for _, tg := range r.Targets {
+			if tg.Thumb != "" {
+				names = append(names, tg.Thumb)
+			}
+		}
+		for k, name := range names {
+			data, err := r.Image(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, _, err := redact.Decode(context.Background(), data, redact.DefaultLimits(), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img = redact.Redact(img, []image.Rectangle{img.Rect}, blur)
+			img = redact.Redact(img, []image.Rectangle{img.Rect}, blur)
+			if k == 0 { // the input preview: the boxes again
+				s := float64(img.Rect.Dx()) / float64(r.Width)
+				var faces []detect.Face
+				var colours []review.Colour
+				for i, f := range r.Faces {
+					faces = append(faces, detect.Face{Rect: scaleRect(image.Rect(f.Box[0], f.Box[1], f.Box[2], f.Box[3]), s)})
+					c := review.Redacted
+					shown, total := 0, 0
+					for _, tg := range r.Targets {
+						if i < len(tg.Decisions) {
+							total++
+							if tg.Decisions[i].Show {
+								shown++
+							}
+						}
+					}
+					switch {
+					case shown == total && total > 0:
+						c = review.Shown
+					case shown > 0:
+						c = review.Mixed
+					case f.Why == detect.WhyNotDescribed:
+						c = review.Unclear
+					}
+					colours = append(colours, c)
+				}
+				img = review.Annotate(img, faces, colours, review.InputPreviewSide)
+			}
+			enc, err := redact.EncodeJPEG(img, 85)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dst, name), enc, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return out
 }
