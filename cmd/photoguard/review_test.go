@@ -422,29 +422,10 @@ func abstractedState(t *testing.T, stateDir string) string {
 			if k == 0 { // the input preview: the boxes again
 				s := float64(img.Rect.Dx()) / float64(r.Width)
 				var faces []detect.Face
-				var colours []review.Colour
-				for i, f := range r.Faces {
+				for _, f := range r.Faces {
 					faces = append(faces, detect.Face{Rect: scaleRect(image.Rect(f.Box[0], f.Box[1], f.Box[2], f.Box[3]), s)})
-					c := review.Redacted
-					shown, total := 0, 0
-					for _, tg := range r.Targets {
-						if i < len(tg.Decisions) {
-							total++
-							if tg.Decisions[i].Show {
-								shown++
-							}
-						}
-					}
-					switch {
-					case shown == total && total > 0:
-						c = review.Shown
-					case shown > 0:
-						c = review.Mixed
-					case f.Why == detect.WhyNotDescribed:
-						c = review.Unclear
-					}
-					colours = append(colours, c)
 				}
+				colours := r.Colours()
 				img = review.Annotate(img, faces, colours, review.InputPreviewSide)
 			}
 			enc, err := redact.EncodeJPEG(img, 85)

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 	"github.com/photoguard/photoguard/redact"
@@ -176,13 +177,7 @@ func (w *Writer) Record(j *pipeline.Job, items []pipeline.Item) error {
 		return err
 	}
 	if j.Image != nil {
-		colours := faceColours(rec)
-		for i, f := range j.Faces {
-			if f.NoDescriptor && colours[i] == Redacted {
-				colours[i] = Unclear
-			}
-		}
-		data, err := redact.EncodeJPEG(Annotate(j.Image, j.Faces, colours, InputPreviewSide), previewQuality)
+		data, err := redact.EncodeJPEG(Annotate(j.Image, j.Faces, rec.Colours(), InputPreviewSide), previewQuality)
 		if err != nil {
 			return fmt.Errorf("review: preview: %w", err)
 		}
@@ -287,13 +282,14 @@ func round3(v float64) float64 {
 	return float64(int64(v*1000+0.5)) / 1000
 }
 
-// faceColours says per face whether every target shows it (green), none
-// (red) or some (orange).
-func faceColours(rec *Record) []Colour {
-	out := make([]Colour, len(rec.Faces))
-	for i := range rec.Faces {
+// Colours says per face whether every target shows it (Shown), none
+// (Redacted, or Unclear for a face that could not be described) or some
+// (Mixed).
+func (r *Record) Colours() []Colour {
+	out := make([]Colour, len(r.Faces))
+	for i, f := range r.Faces {
 		shown, total := 0, 0
-		for _, t := range rec.Targets {
+		for _, t := range r.Targets {
 			if i < len(t.Decisions) {
 				total++
 				if t.Decisions[i].Show {
@@ -306,6 +302,8 @@ func faceColours(rec *Record) []Colour {
 			out[i] = Shown
 		case shown > 0:
 			out[i] = Mixed
+		case f.Why == detect.WhyNotDescribed:
+			out[i] = Unclear
 		default:
 			out[i] = Redacted
 		}
