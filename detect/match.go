@@ -10,7 +10,20 @@ import (
 type Person struct {
 	ID          string
 	Descriptors []Descriptor
+	// Negatives are faces the coordinator said are NOT this person
+	// (`photoguard correct --not`): a face within NegativeRadius of one of
+	// them is never matched to this person. They are not references of
+	// anyone; the person still counts for the margin.
+	Negatives []Descriptor
 }
+
+// NegativeRadius is how close a face must be to a negative of P for the
+// correction to apply: the same face seen again (another copy, the photo
+// shrunk or re-encoded) moved by 0.15 (median) and 0.24 (max) in
+// detect/dlib/MEASUREMENTS.md §3, while two photos of one person are 0.3 to
+// 0.5 apart. So the correction covers that face, not every face of a
+// look-alike.
+const NegativeRadius = 0.3
 
 // MatchConfig are the rules a confident match must pass.
 type MatchConfig struct {
@@ -45,6 +58,9 @@ const (
 	// describe it (too small, turned or covered): nobody can be told from
 	// it, so it is redacted under every policy.
 	WhyNotDescribed = "found, but not clear enough to recognise"
+	// WhyCorrected: the face would match P, but the coordinator said that
+	// this face is not P (a negative of P lies within NegativeRadius).
+	WhyCorrected = "corrected: marked as not this person"
 )
 
 // Candidate is an enrolled person and their distance to a face (the
@@ -105,7 +121,26 @@ func matchOne(f Face, people []Person, cfg MatchConfig) Match {
 		bg = nearestOf(&f.Descriptor, cfg.Background)
 	}
 	m.ID, m.Why = Judge(cands, bg, f.Rect.Dx(), cfg)
+	if m.ID != "" && negated(&f.Descriptor, people, m.ID) {
+		m.ID, m.Why = "", WhyCorrected
+	}
 	return m
+}
+
+// negated reports whether d lies within NegativeRadius of a negative of the
+// person id (a NaN distance counts as within: fail closed).
+func negated(d *Descriptor, people []Person, id string) bool {
+	for _, p := range people {
+		if p.ID != id {
+			continue
+		}
+		for i := range p.Negatives {
+			if v := Distance(d, &p.Negatives[i]); !(v > NegativeRadius) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Judge is the rule for one face, given every enrolled person's distance to

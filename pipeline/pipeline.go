@@ -65,6 +65,9 @@ type Options struct {
 	Ledger Ledger
 	Audit  Auditor
 	Log    *slog.Logger
+	// Review, if set, keeps a record of every settled photo for the
+	// coordinator's review page (review.go).
+	Review ReviewSink
 	// Hook, if set, is called at every step boundary (after the named step).
 	// Tests use it to stop the process at a chosen point.
 	Hook func(step string, j *Job)

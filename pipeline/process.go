@@ -20,11 +20,12 @@ import (
 // one item per destination, or no items and an error of kind KindNotReady or
 // KindRetry when the file was left where it is to be tried again later
 // (still being written, busy in another process, target down).
-func (p *Pipeline) Process(ctx context.Context, root, path string) ([]Item, error) {
+func (p *Pipeline) Process(ctx context.Context, root, path string) (items []Item, err error) {
 	j, err := p.newJob(root, path)
 	if err != nil {
 		return nil, err
 	}
+	defer func() { p.recordReview(j, items, err) }() // the coordinator's record of a settled photo (review.go)
 	return p.process(ctx, j, p.committer)
 }
 

@@ -52,6 +52,8 @@ packages=(build-essential pkg-config curl ca-certificates bzip2 unzip
 # (scripts/wordpress-server.sh) the WordPress site.
 packages+=(rclone openssh-server
 	mariadb-server wordpress wordpress-theme-twentytwentythree php-cli php-mysql php-gd)
+# chromium: the headless check of the review and tune pages (cmd/photoguard/chromium_test.go).
+packages+=(chromium)
 
 if [ "${PHOTOGUARD_SKIP_APT:-}" != 1 ]; then
 	missing=()

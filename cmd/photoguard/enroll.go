@@ -81,7 +81,7 @@ Reference photos may be removed afterwards (--wipe does it once enrolled).`,
 	cmd.Flags().BoolVar(&f.remove, "remove", false, "delete the enrolled faces of ID")
 	cmd.Flags().BoolVar(&f.wipe, "wipe", false, "remove the reference photos once enrolled")
 	cmd.Flags().BoolVar(&f.force, "force", false, "enroll even when a photo looks like someone else who is enrolled")
-	// Flags of enrolling from a reviewed photo (--from, --face) go here.
+	addEnrollFrom(cmd) // --from PHOTO --face N (enroll_from.go)
 	return cmd
 }
 

@@ -43,7 +43,7 @@ without their pupils.`,
 				return fmt.Errorf("--channel %q is not a channel (%s)", q.Channel, strings.Join(config.Channels, ", "))
 			}
 			if since != "" {
-				t, err := parseSince(since)
+				t, err := parseSince(since, time.Now())
 				if err != nil {
 					return err
 				}
@@ -58,16 +58,6 @@ without their pupils.`,
 	cmd.Flags().BoolVar(&q.All, "all", false, "include photos that were taken down")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-func parseSince(s string) (time.Time, error) {
-	if t, err := time.ParseInLocation("2006-01-02", s, time.Local); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("--since %q: give a date like 2026-12-01", s)
 }
 
 // publishedJSON is one output in `published --json`.

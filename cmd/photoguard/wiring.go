@@ -182,7 +182,8 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 			Model:    r.detector.ModelID(),
 			// A fresh view per photo: a change by another process applies
 			// from the next photo.
-			Consent: func() pipeline.Consent { return r.store.Current() },
+			// The corrections (correct --not) of the model in use apply.
+			Consent: func() pipeline.Consent { return r.store.CurrentCorrected(r.detector.ModelID()) },
 			Match:   matchConfig(cfg),
 			Policy:  detect.Policy(cfg.Faces.Policy),
 			Redact: mask.Options{
@@ -191,7 +192,8 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 				MaskScale: cfg.Faces.Redact.MaskScale,
 			},
 		},
-		Log: log,
+		Review: reviewSink(cfg, m),
+		Log:    log,
 	})
 }
 

@@ -76,7 +76,7 @@ func (e *Enroller) Faces(ctx context.Context, data []byte) ([]detect.Face, strin
 		return nil, "", err
 	}
 	if len(faces) == 0 {
-		faces, err = e.c.Detector.Detect(ctx, pad(img))
+		faces, err = e.c.Detector.Detect(ctx, Pad(img))
 		if err != nil {
 			return nil, "", err
 		}
@@ -84,8 +84,8 @@ func (e *Enroller) Faces(ctx context.Context, data []byte) ([]detect.Face, strin
 	return faces, hex.EncodeToString(sum[:]), nil
 }
 
-// pad puts the image in the middle of a grey canvas twice its size.
-func pad(img *image.NRGBA) *image.NRGBA {
+// Pad puts the image in the middle of a grey canvas twice its size.
+func Pad(img *image.NRGBA) *image.NRGBA {
 	b := img.Bounds()
 	out := image.NewNRGBA(image.Rect(0, 0, b.Dx()*2, b.Dy()*2))
 	draw.Draw(out, out.Bounds(), image.NewUniform(color.Gray{Y: 128}), image.Point{}, draw.Src)

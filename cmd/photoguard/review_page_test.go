@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/tuning"
+)
+
+// pageConfig is a configuration with an inbox and one target, no models
+// needed (the review page reads records only).
+func pageConfig(t *testing.T) (*config.Config, string) {
+	t.Helper()
+	dir := t.TempDir()
+	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\ntargets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir)
+	p := filepath.Join(dir, "photoguard.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"inbox", "state", "out"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, dir
+}
+
+func TestReviewPageRefusals(t *testing.T) {
+	cfg, dir := pageConfig(t)
+	now := time.Now()
+	var out bytes.Buffer
+	// No records yet: an empty page is fine.
+	empty := filepath.Join(dir, "empty.html")
+	if err := reviewPage(&out, cfg, reviewFlags{out: empty}, now); err != nil {
+		t.Fatalf("empty page: %v", err)
+	}
+	if h := readPrivateFile(t, empty); !strings.Contains(h, "0 photos") || !strings.Contains(h, "Content-Security-Policy") {
+		t.Error("the empty page lacks its summary or policy")
+	}
+	elsewhere := filepath.Join(dir, "elsewhere.html")
+	link := filepath.Join(dir, "link.html")
+	if err := os.Symlink(elsewhere, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		f    reviewFlags
+		want string
+	}{
+		{"over a link", reviewFlags{out: link}, "link"},
+		{"into a target", reviewFlags{out: filepath.Join(dir, "out", "r.html")}, "inside target website"},
+		{"into the inbox", reviewFlags{out: filepath.Join(dir, "inbox", "r.html")}, "inside the inbox"},
+		{"into a missing folder", reviewFlags{out: filepath.Join(dir, "nope", "r.html")}, "does not exist"},
+		{"a bad date", reviewFlags{since: "1-12-2026", out: filepath.Join(dir, "r.html")}, "YYYY-MM-DD"},
+		{"both --since and --batch", reviewFlags{since: "today", batch: "x.json"}, "not both"},
+		{"a missing report", reviewFlags{batch: filepath.Join(dir, "none.json")}, "--batch"},
+		{"a report that is not one", reviewFlags{batch: cfg.File}, "not a batch report"},
+	} {
+		err := reviewPage(&out, cfg, tc.f, now)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := os.Lstat(elsewhere); err == nil {
+		t.Error("the page was written through the link")
+	}
+}
+
+func TestParseSince(t *testing.T) {
+	now := time.Date(2026, 12, 1, 15, 4, 0, 0, time.Local)
+	for in, want := range map[string]string{"": "2026-12-01", "today": "2026-12-01", "yesterday": "2026-11-30", "2026-09-01": "2026-09-01"} {
+		got, err := parseSince(in, now)
+		if err != nil || got.Format("2006-01-02") != want {
+			t.Errorf("parseSince(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+}
+
+// The tune page renders the analysis: the plot with a line per margin in
+// each panel, the settings marked, look-alikes by id (no thumbnails unless
+// asked), every warning.
+func TestTunePage(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	pupil := func(id string, axis int, offs ...float32) tuning.Pupil {
+		p := tuning.Pupil{ID: id}
+		for i, o := range offs {
+			var d detect.Descriptor
+			d[axis], d[axis+1+i] = 1, o
+			p.References = append(p.References, tuning.Reference{Descriptor: d, AddedAt: now.AddDate(0, -2, 0)})
+		}
+		return p
+	}
+	var pupils []tuning.Pupil
+	for i := 0; i < 7; i++ {
+		pupils = append(pupils, pupil(fmt.Sprintf("10020%d", i+1), 10*i, 0.1, 0.1, 0.1))
+	}
+	pupils = append(pupils, pupil("100208", 70, 0.1))
+	rep := tuning.Analyse(tuning.Input{Pupils: pupils, Match: detect.MatchConfig{Threshold: 0.5, Margin: 0.3, MinFacePx: 60}, Now: now})
+	page, err := tunePage(&rep, nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := string(page)
+	if n := strings.Count(h, `class="curve"`); n != 2*len(rep.Curves) || n < 8 {
+		t.Errorf("%d curves drawn for %d margins", n, len(rep.Curves))
+	}
+	for _, want := range []string{`<svg id="tradeoff"`, `id="current-wrong"`, `id="current-missed"`, `class="recommended"`, "Recommended: faces.threshold",
+		"100201 and 100202", "fewer than three references</b>: 100208", `id="basis"`, "22 tries of a reference"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("the tune page lacks %q", want)
+		}
+	}
+	if strings.Contains(h, "<img") {
+		t.Error("thumbnails without --thumbnails")
+	}
+	var text bytes.Buffer
+	printTuning(&text, &rep)
+	if !strings.Contains(text.String(), "Recommended: faces.threshold") || !strings.Contains(text.String(), "warning: fewer than three references: 100208") {
+		t.Errorf("tune's text:\n%s", text.String())
+	}
+}
+
+// Usage errors of the commands this part adds end in an error (exit 1),
+// before anything is loaded.
+func TestCorrectionUsageErrors(t *testing.T) {
+	cfg, _ := pageConfig(t)
+	t.Setenv("PHOTOGUARD_CONFIG", cfg.File)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"enroll --face without --from", []string{"enroll", "100205", "--face", "2"}, "--from PHOTO --face N"},
+		{"enroll --from without --face", []string{"enroll", "100205", "--from", "x.jpg"}, "--from PHOTO --face N"},
+		{"enroll --from with two ids", []string{"enroll", "100205", "100206", "--from", "x.jpg", "--face", "1"}, "one id"},
+		{"correct without --not", []string{"correct", "x.jpg", "--face", "1"}, "--not ID"},
+		{"correct without --face", []string{"correct", "x.jpg", "--not", "100205"}, "--face N"},
+		{"correct of a photo nobody knows", []string{"correct", "nofile.jpg", "--face", "1", "--not", "100205"}, "not in the consent register"},
+		{"tune --thumbnails without photos", []string{"tune", "--thumbnails"}, "--thumbnails needs"},
+		{"review with both selections", []string{"review", "--since", "today", "--batch", "r.json"}, "not both"},
+	} {
+		root := &cobra.Command{Use: "photoguard", SilenceUsage: true, SilenceErrors: true}
+		root.AddCommand(enrollCmd(), correctCmd(), tuneCmd(), reviewCmd())
+		root.SetArgs(tc.args)
+		root.SetOut(io.Discard)
+		err := root.Execute()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestTunePageThumbnails(t *testing.T) {
+	rep := tuning.Report{LookAlikes: []tuning.Pair{{A: "100201", B: "100202", Distance: 0.4}}, Current: tuning.Setting{Threshold: 0.5, Margin: 0.3},
+		Curves: []tuning.Curve{{Margin: 0.3, Points: []tuning.Point{{Threshold: 0.3, Margin: 0.3}, {Threshold: 0.6, Margin: 0.3}}}}}
+	page, err := tunePage(&rep, map[string][]byte{"100201": []byte("\xff\xd8jpeg")}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := string(page)
+	if strings.Count(h, `<img src="data:image/jpeg;base64,`) != 1 || !strings.Contains(h, "closer than the threshold") {
+		t.Errorf("look-alike thumbnails: %d images", strings.Count(h, "<img"))
+	}
+}
