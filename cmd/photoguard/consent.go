@@ -14,6 +14,7 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline/consent"
+	"github.com/photoguard/photoguard/pipeline/ledger"
 )
 
 func consentCmd() *cobra.Command {
@@ -152,19 +153,33 @@ func consentRevoke(w io.Writer, cfg *config.Config, id, channel string) error {
 		return err
 	}
 	fmt.Fprintf(w, "consent of %s revoked for %s; photos processed from now on redact this pupil there\n", id, strings.Join(channels, ", "))
-	printTakedowns(w, withdrawn)
+	printTakedowns(w, cfg, withdrawn)
 	return nil
 }
 
 // printTakedowns says, per pupil id and channel, how to take down what was
 // published before consent was withdrawn.
-func printTakedowns(w io.Writer, withdrawn []consent.Withdrawal) {
+func printTakedowns(w io.Writer, cfg *config.Config, withdrawn []consent.Withdrawal) {
 	if len(withdrawn) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "photos already published there stay online until they are taken down; to take them down, run:")
+	// The publication ledger says which published photos show each pupil;
+	// nothing is deleted here: a takedown is the coordinator's decision.
+	recs, err := ledger.Records(cfg.StateDir, nil)
+	if err != nil {
+		fmt.Fprintf(w, "the publication ledger cannot be read (%v): which published photos show them is not known\n", err)
+	}
 	for _, wd := range withdrawn {
-		fmt.Fprintf(w, "  photoguard takedown --pupil %s --channel %s\n", wd.ID, wd.Channel)
+		live := ledger.Select(recs, ledger.Query{Pupil: wd.ID, Channel: wd.Channel})
+		if err == nil && len(live) == 0 {
+			fmt.Fprintf(w, "%s on %s: no published photo shows them\n", wd.ID, wd.Channel)
+			continue
+		}
+		fmt.Fprintf(w, "%s on %s: %s published that now conflict with their consent:\n", wd.ID, wd.Channel, plural(len(live), "photo"))
+		for _, r := range live {
+			fmt.Fprintf(w, "  %s  %s on %s (%s)\n", r.Short(), r.Name, r.Target, r.At.Local().Format("2006-01-02"))
+		}
+		fmt.Fprintf(w, "  they stay online until they are taken down: photoguard takedown --pupil %s --channel %s\n", wd.ID, wd.Channel)
 	}
 }
 
@@ -358,7 +373,7 @@ func runImport(w io.Writer, cfg *config.Config, f importFlags) error {
 	if len(rep.Withdrawals) > 0 {
 		fmt.Fprintf(w, "consent withdrawn by this import: %s\n", withdrawalList(rep.Withdrawals))
 		if !f.dryRun {
-			printTakedowns(w, rep.Withdrawals)
+			printTakedowns(w, cfg, rep.Withdrawals)
 		}
 	}
 	return nil
