@@ -105,7 +105,20 @@ func (s *reviewSchool) run(t *testing.T, photos map[string][]byte) map[string][]
 			t.Fatal(err)
 		}
 	}
-	st, err := openPipeline(s.cfg, slog.New(slog.DiscardHandler), runMode{targets: s.cfg.TargetNames(), wipe: true})
+	items := serviceRun(t, s.cfg, in)
+	for name := range photos {
+		if _, err := os.Stat(filepath.Join(in, name)); err == nil {
+			t.Fatalf("%s was not wiped: the test is meant to work from the review records alone", name)
+		}
+	}
+	return items
+}
+
+// serviceRun processes the photos below in once as the service does: to
+// every configured target, inputs wiped. It returns the items by input.
+func serviceRun(t *testing.T, cfg *config.Config, in string) map[string][]pipeline.Item {
+	t.Helper()
+	st, err := openPipeline(cfg, slog.New(slog.DiscardHandler), runMode{targets: cfg.TargetNames(), wipe: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,14 +131,9 @@ func (s *reviewSchool) run(t *testing.T, photos map[string][]byte) map[string][]
 		mu.Unlock()
 	})
 	_, err = inbox.Batch(context.Background(), intake, batchRoots(st.p, []batchInput{{path: in, dir: true}}), inbox.BatchOptions{
-		Options: st.p.InboxOptions(s.cfg.Watch.Rescan), Workers: s.cfg.Workers, Retries: 1, Own: []string{s.cfg.StateDir}})
+		Options: st.p.InboxOptions(cfg.Watch.Rescan), Workers: cfg.Workers, Retries: 1, Own: []string{cfg.StateDir}})
 	if err != nil {
 		t.Fatal(err)
-	}
-	for name := range photos {
-		if _, err := os.Stat(filepath.Join(in, name)); err == nil {
-			t.Fatalf("%s was not wiped: the test is meant to work from the review records alone", name)
-		}
 	}
 	return items
 }

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/dlib"
+	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/redact/testenv"
+)
+
+// TestConsentDiffersPerChannel: one run to two targets, where sheldon has
+// consent for the parent portal and not for the website (the demo
+// register). Judged by matching the faces in the two published outputs of
+// each group photo with a detector of the test's own: no face on the
+// website is within the threshold of sheldon, and on the portal he is
+// recognisable in at least one photo (the portal really shows him: the
+// website's redaction is not just everything redacted everywhere).
+func TestConsentDiffersPerChannel(t *testing.T) {
+	s := newFaceSchool(t)
+	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nwatch:\n  settle: 0s\n"+
+		"targets:\n  website:\n    type: dir\n    path: %[1]s/out-website\n    channel: website\n"+
+		"  portal:\n    type: dir\n    path: %[1]s/out-portal\n    channel: parent_portal\n", s.dir, s.models)
+	p := filepath.Join(s.dir, "photoguard-two.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, _ := filepath.Glob(filepath.Join(s.testdata, "faces", "groups", "*.jpg"))
+	testenv.Require(t, len(groups) == 5, "5 group photos in %s, found %d", s.testdata, len(groups))
+	files := map[string]string{}
+	for _, g := range groups {
+		files[filepath.Base(g)] = g
+	}
+	in := filepath.Join(s.dir, "two")
+	for name, src := range files {
+		if err := copyFile(src, filepath.Join(in, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var items []pipeline.Item
+	for _, its := range serviceRun(t, cfg, in) {
+		items = append(items, its...)
+	}
+	if len(items) != 10 {
+		t.Fatalf("%d items, want 5 photos x 2 targets", len(items))
+	}
+	out := map[string]map[string]string{} // input -> target -> output file
+	for _, it := range items {
+		if it.Outcome != pipeline.Published {
+			t.Fatalf("%s on %s: %+v, want published", it.Input, it.Target, it)
+		}
+		if out[it.Input] == nil {
+			out[it.Input] = map[string]string{}
+		}
+		out[it.Input][it.Target] = filepath.Join(cfg.Targets[it.Target].Path, it.Output)
+	}
+
+	judge, err := dlib.New(dlib.Config{ModelsDir: s.models, Detector: dlib.HOG, MaxSide: 2048, Upsample: 2, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer judge.Close()
+	store, err := openStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sheldon detect.Person
+	for _, p := range store.Snapshot().People() {
+		if p.ID == "sheldon" {
+			sheldon = detect.Person{ID: p.ID, Descriptors: p.Descriptors}
+		}
+	}
+	if sheldon.ID == "" {
+		t.Fatal("sheldon is not enrolled")
+	}
+	threshold := cfg.Faces.Threshold
+	nearest := func(path string) float64 {
+		faces, err := judge.Detect(context.Background(), decodeFile(t, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := 2.0
+		for _, m := range detect.MatchFaces(faces, []detect.Person{sheldon}, detect.MatchConfig{Threshold: threshold}) {
+			if len(m.Nearest) > 0 && m.Nearest[0].Distance < best {
+				best = m.Nearest[0].Distance
+			}
+		}
+		return best
+	}
+	shownOnPortal := 0
+	for name, byTarget := range out {
+		web, portal := nearest(byTarget["website"]), nearest(byTarget["portal"])
+		t.Logf("%s: nearest face to sheldon: website %.2f, portal %.2f", name, web, portal)
+		if web <= threshold {
+			t.Errorf("%s: a face on the website is %.2f from sheldon, who has no consent for it", name, web)
+		}
+		if portal <= threshold {
+			shownOnPortal++
+		}
+	}
+	if shownOnPortal == 0 {
+		t.Error("sheldon (consent for the parent portal) is recognisable in no portal output")
+	}
+}
