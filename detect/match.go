@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"fmt"
+	"log/slog"
 	"math"
 	"sort"
 )
@@ -15,6 +17,17 @@ type Person struct {
 	// them is never matched to this person. They are not references of
 	// anyone; the person still counts for the margin.
 	Negatives []Descriptor
+}
+
+// Format prints a Person without descriptors (they are biometric data): its
+// id and how many references and negatives it has, whatever the verb.
+func (p Person) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "detect.Person{ID:%s Descriptors:[%d redacted] Negatives:[%d redacted]}", p.ID, len(p.Descriptors), len(p.Negatives))
+}
+
+// LogValue logs a Person by id only.
+func (p Person) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", p.ID), slog.Int("references", len(p.Descriptors)))
 }
 
 // NegativeRadius is how close a face must be to a negative of P for the

@@ -1,8 +1,11 @@
 package detect
 
 import (
+	"fmt"
 	"image"
+	"log/slog"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -252,6 +255,22 @@ func TestJudge(t *testing.T) {
 		// clear side where it matters.
 		if s != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, s, tc.want)
+		}
+	}
+}
+
+// A Person never prints its descriptors, with any verb or in a log.
+func TestPersonNeverPrintsDescriptors(t *testing.T) {
+	var d Descriptor
+	for i := range d {
+		d[i] = 0.123456
+	}
+	p := Person{ID: "100201", Descriptors: []Descriptor{d}, Negatives: []Descriptor{d}}
+	var logged strings.Builder
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("x", "person", p)
+	for _, s := range []string{fmt.Sprint(p), fmt.Sprintf("%v %+v %#v %s %q", p, p, p, p, p), fmt.Sprint([]Person{p}), logged.String()} {
+		if strings.Contains(s, "0.123") || !strings.Contains(s, "100201") {
+			t.Errorf("printed %q", s)
 		}
 	}
 }

@@ -113,6 +113,9 @@ func TestLedgerFailureStopsThePublication(t *testing.T) {
 	if it.Outcome != Held || !it.Kept || !strings.Contains(it.Reason, "ledger") || !exists(in) || len(e.outputs()) != 0 {
 		t.Fatalf("ledger down: %+v, outputs %v", it, e.outputs())
 	}
+	if strings.Contains(it.Reason, "not available") {
+		t.Errorf("the reason blames the target for the ledger: %q", it.Reason)
+	}
 	led.err = nil
 	if it := one(t, e.batch(), "a.jpg"); it.Outcome != Published || len(e.outputs()) != 1 {
 		t.Fatalf("ledger back: %+v", it)

@@ -330,9 +330,14 @@ func (p *Pipeline) publish(ctx context.Context, j *Job) {
 	}
 	p.hook("journal-publishing", j)
 	for _, d := range live {
-		ref, err := p.publishTo(ctx, j, d) // issue 12: ledger and audit around Target.Publish
+		ref, err := p.publishTo(ctx, j, d) // the ledger and the audit log around Target.Publish
 		if err != nil {
-			if IsPermanent(err) {
+			var own *Error
+			if errors.As(err, &own) {
+				// Classified already (the ledger cannot be written): not
+				// the target's fault, and its reason says so.
+				d.Err = err
+			} else if IsPermanent(err) {
 				d.Err = Hold(err, "target %s refused the photo", d.Dest.Name)
 			} else {
 				d.Err = Retry(err, "target %s is not available", d.Dest.Name)

@@ -97,7 +97,11 @@ say "$(go version)"
 # shellcheck source=scripts/env.sh
 . "$here/env.sh"
 say "building bin/photoguard (the first build compiles dlib's wrapper: 1-2 minutes)"
-(cd "$repo" && go build -trimpath -o bin/photoguard ./cmd/photoguard)
+# photoguard --version shows the commit and the dlib package it was built
+# against (git may be missing, or this may not be a clone: then "unknown").
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || true)
+dlib_version=$(dpkg-query -W -f='${Version}' libdlib-dev 2>/dev/null || true)
+(cd "$repo" && go build -trimpath -ldflags "-X main.commit=${commit} -X main.dlibVersion=${dlib_version}" -o bin/photoguard ./cmd/photoguard)
 
 # --- 4. Models ------------------------------------------------------------------
 # go-face loads three files from one folder, by these names. Debian has no

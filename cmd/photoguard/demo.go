@@ -72,9 +72,6 @@ func findTestdata(flag string) string {
 }
 
 func runDemo(ctx context.Context, stdout, stderr io.Writer, dir, testdataFlag string) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	var err error
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "photoguard-demo-"); err != nil {

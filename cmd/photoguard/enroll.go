@@ -197,9 +197,6 @@ func (e *enroller) enroll(ctx context.Context, w io.Writer, id string, paths []s
 }
 
 func enrollPhotos(ctx context.Context, w io.Writer, cfg *config.Config, id string, photos []string, f enrollFlags) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	e, err := newEnroller(cfg)
 	if err != nil {
 		return err
@@ -217,9 +214,6 @@ func enrollPhotos(ctx context.Context, w io.Writer, cfg *config.Config, id strin
 
 // enrollDir enrolls everyone from DIR/<id>/*.
 func enrollDir(ctx context.Context, w io.Writer, cfg *config.Config, f enrollFlags) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	entries, err := os.ReadDir(f.dir)
 	if err != nil {
 		return err

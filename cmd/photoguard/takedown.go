@@ -85,9 +85,6 @@ func takedown(ctx context.Context, w io.Writer, cfg *config.Config, photo, pupil
 }
 
 func runTakedown(ctx context.Context, w io.Writer, cfg *config.Config, req ledger.Request) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	if req.Channel != "" && !consent.KnownChannel(req.Channel) {
 		return fmt.Errorf("--channel %q is not a channel (%s)", req.Channel, strings.Join(config.Channels, ", "))
 	}
