@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -62,6 +63,13 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 	abs, err := filepath.Abs(photo)
 	if err != nil {
 		return err
+	}
+	// A file that is not there (or a link, a folder) is a usage error, not
+	// a photo "not ready yet".
+	if fi, err := os.Lstat(abs); err != nil {
+		return fmt.Errorf("%s: %w", shown(photo), errors.Unwrap(err))
+	} else if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file (links are never followed)", shown(photo))
 	}
 	log, err := newLogger(slog.LevelWarn)
 	if err != nil {
@@ -152,6 +160,17 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 			return err
 		}
 		fmt.Fprintf(w, "\nannotated copy: %s (shows every face unredacted: for your eyes only, never publish it)\n", out)
+	}
+	// Exit status 2, as batch: a photo that would be held or quarantined, or
+	// that could not be read now, needs a look. Rejected by policy is an
+	// answer, not a problem.
+	if k := pipeline.KindOf(jobErr); jobErr != nil && k != pipeline.KindReject {
+		return exitError{exitAttention}
+	}
+	for _, d := range j.Deliveries {
+		if d.Err != nil {
+			return exitError{exitAttention}
+		}
 	}
 	return nil
 }

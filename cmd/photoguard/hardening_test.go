@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -183,5 +184,24 @@ func TestRunRefusesTargetInsideState(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "state")); err == nil {
 		t.Error("state_dir was created for a configuration that is refused")
+	}
+}
+
+// explain of a file that is not there, or of a link, is an error that names
+// the file (exit status non-zero), before any model is loaded.
+func TestExplainMissingFileIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	cfg := websiteConfig(t, dir, filepath.Join(dir, "no-models"))
+	var out bytes.Buffer
+	err := explain(context.Background(), &out, cfg, filepath.Join(dir, "nofile.jpg"), "", "")
+	if err == nil || !strings.Contains(err.Error(), "nofile.jpg") || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("missing file: %v", err)
+	}
+	link := filepath.Join(dir, "link.jpg")
+	if err := os.Symlink(filepath.Join(dir, "pg.yaml"), link); err != nil {
+		t.Fatal(err)
+	}
+	if err := explain(context.Background(), &out, cfg, link, "", ""); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("link: %v", err)
 	}
 }
