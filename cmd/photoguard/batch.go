@@ -94,7 +94,7 @@ func batchInputs(cfg *config.Config, args, targets []string, stderr io.Writer) (
 			return nil, fmt.Errorf("%s is a symbolic link; photoguard does not follow links (name what it points to)", shown(a))
 		}
 		if config.Within(abs, cfg.StateDir) {
-			return nil, fmt.Errorf("%s is inside state_dir (%s); to try a photo that was not published again, put it back in the inbox", shown(a), cfg.StateDir)
+			return nil, fmt.Errorf("%s is inside state_dir (%s); to try a held photo again: photoguard retry HASH", shown(a), cfg.StateDir)
 		}
 		if st.IsDir() {
 			if err := checkFolders(cfg, abs, targets); err != nil {
