@@ -64,19 +64,12 @@ func TestConsentDiffersPerChannel(t *testing.T) {
 		out[it.Input][it.Target] = filepath.Join(cfg.Targets[it.Target].Path, it.Output)
 	}
 
-	judge, err := dlib.New(dlib.Config{ModelsDir: s.models, Detector: dlib.HOG, MaxSide: 2048, Upsample: 2, Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	judge, people := s.judge(t, cfg, dlib.HOG)
 	defer judge.Close()
-	store, err := openStore(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var sheldon detect.Person
-	for _, p := range store.Snapshot().People() {
+	for _, p := range people {
 		if p.ID == "sheldon" {
-			sheldon = detect.Person{ID: p.ID, Descriptors: p.Descriptors}
+			sheldon = p
 		}
 	}
 	if sheldon.ID == "" {

@@ -84,6 +84,23 @@ func newFaceSchool(t *testing.T) *faceSchool {
 	return s
 }
 
+// judge is a detector of the test's own (the given dlib detector on the
+// photo enlarged twice) and everyone enrolled in cfg's store: the judge of
+// what a published output shows.
+func (s *faceSchool) judge(t *testing.T, cfg *config.Config, detector string) (*dlib.Detector, []detect.Person) {
+	t.Helper()
+	judge, err := dlib.New(dlib.Config{ModelsDir: s.models, Detector: detector, MaxSide: 2048, Upsample: 2, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := openStore(cfg)
+	if err != nil {
+		judge.Close()
+		t.Fatal(err)
+	}
+	return judge, store.Snapshot().People()
+}
+
 // config is the school's configuration with one target (named target, on
 // the website channel) and the given policy; everything else is the default.
 func (s *faceSchool) config(t *testing.T, target, policy string) *config.Config {
@@ -165,22 +182,12 @@ func TestFacesEndToEnd(t *testing.T) {
 	cfg := s.config(t, "website", "consent")
 	items := s.batchGroups(t, cfg)
 
-	judge, err := dlib.New(dlib.Config{ModelsDir: s.models, Detector: dlib.HOGCNN, MaxSide: 2048, Upsample: 2, Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	judge, people := s.judge(t, cfg, dlib.HOGCNN)
 	defer judge.Close()
-	store, err := openStore(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var people []detect.Person
 	var sheldon detect.Person
-	for _, p := range store.Snapshot().People() {
-		dp := detect.Person{ID: p.ID, Descriptors: p.Descriptors}
-		people = append(people, dp)
+	for _, p := range people {
 		if p.ID == "sheldon" {
-			sheldon = dp
+			sheldon = p
 		}
 	}
 	mc := matchConfig(cfg)

@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -163,21 +162,13 @@ func ParseURL(raw string) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !loopback(u.Hostname()) {
+		if !remote.Loopback(u.Hostname()) {
 			return nil, permanent(fmt.Errorf("webdav target: url %q is plain http, which sends the password and the photos unencrypted; use https", raw))
 		}
 	default:
 		return nil, permanent(fmt.Errorf("webdav target: url %q is not https", raw))
 	}
 	return u, nil
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func transport(caFile string) (http.RoundTripper, error) {

@@ -3,12 +3,13 @@ package wordpress
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/photoguard/photoguard/pipeline/target/internal/remote"
 )
 
 // DefaultTimeout bounds one request (an upload of a large photo over a
@@ -95,20 +96,12 @@ func siteURL(raw string) (*url.URL, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("%q: give the site's address without ?query or #fragment", raw)
 	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
+	if u.Scheme == "http" && !remote.Loopback(u.Hostname()) {
 		return nil, fmt.Errorf("%q: use https:// (over http the application password would travel readable by anyone on the way; WordPress refuses it too)", raw)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u, nil
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // password reads the application password from where the options say.

@@ -1,6 +1,7 @@
-// Package remote holds what the network targets (webdav, sftp) share: their
-// error type, which carries its kind (permanent or passing) and a hint for
-// the ICT coordinator, and the check that a published name is plain.
+// Package remote holds what the network targets (webdav, sftp, wordpress)
+// share: their error type, which carries its kind (permanent or passing)
+// and a hint for the ICT coordinator, the check that a published name is plain, and which
+// hosts are this machine (the only ones plain http may go to).
 //
 // Invariant: an Error's message holds the operation, a neutral output name
 // or folder, the server's or network's answer and a hint; never a secret.
@@ -9,6 +10,7 @@ package remote
 import (
 	"errors"
 	"fmt"
+	"net"
 	"path"
 	"strings"
 )
@@ -64,4 +66,14 @@ func CheckName(target, name string) error {
 		return Permanent(fmt.Errorf("%s: %q is not a plain file name", target, name))
 	}
 	return nil
+}
+
+// Loopback reports whether host is this machine (localhost, 127.0.0.0/8,
+// ::1): the only place a password may be sent over plain http.
+func Loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
