@@ -2,7 +2,11 @@
 // references in the consent store: the photo is read as the pipeline reads
 // it (redact.Decode), its faces are found by the same detector (tried again
 // on a padded canvas when a tight crop shows none), and its one face is
-// compared with everyone already enrolled.
+// compared with everyone already enrolled. FaceOfJob and FaceOfRecord find
+// face N of a reviewed photo (as explain and review number them) for
+// enroll --from and correct --not, from the photo itself or, once the input
+// is wiped, described again from the review record's crop, with the
+// targets the journal says it is published on with that face shown.
 //
 // Invariant: a reference is added only for a person who is in the consent
 // store, only from a photo with exactly one face, only with the id of the
