@@ -14,8 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
-	"github.com/photoguard/photoguard/pipeline/audit"
-	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/enroll"
 	"github.com/photoguard/photoguard/pipeline/review"
 )
@@ -94,16 +92,6 @@ func faceFromRecord(ctx context.Context, cfg *config.Config, rec *review.Record,
 	return enroll.FaceOfRecord(ctx, cfg.StateDir, open, rec, n)
 }
 
-// recordCorrection writes a correction into the audit log, by pupil id.
-func recordCorrection(cfg *config.Config, rf *enroll.Reviewed, id, detail string) error {
-	log, err := audit.Open(cfg.StateDir, audit.Options{})
-	if err != nil {
-		return err
-	}
-	return log.Record(audit.Event{Kind: audit.Correction, SHA256: rf.SHA256, Photo: rf.SHA256[:12],
-		Pupils: []string{id}, Count: rf.N, Detail: detail})
-}
-
 func enrollFrom(ctx context.Context, w io.Writer, cfg *config.Config, id, photo string, n int, force bool) error {
 	store, err := openStore(cfg)
 	if err != nil {
@@ -116,22 +104,10 @@ func enrollFrom(ctx context.Context, w io.Writer, cfg *config.Config, id, photo 
 	if err != nil {
 		return err
 	}
-	e, err := newEnroller(cfg)
+	refs, err := enroll.AddReviewed(cfg.StateDir, store, id, rf, cfg.Faces.Threshold, force, time.Now())
 	if err != nil {
 		return err
 	}
-	defer e.close()
-	if other, dist := e.Lookalike(store.Snapshot(), id, rf.Descriptor); other != "" && !force {
-		return fmt.Errorf("face %d matches %s, who is enrolled already (distance %.2f): check the face number, or use --force", n, other, dist)
-	}
-	ref := consent.Reference{Descriptor: rf.Descriptor, SourceSHA256: rf.SHA256, AddedAt: time.Now().UTC(), Model: rf.Model}
-	if err := store.Enroll(id, []consent.Reference{ref}); err != nil {
-		return err
-	}
-	if err := recordCorrection(cfg, rf, id, "a reviewed face was added as a reference of this pupil (enroll --from)"); err != nil {
-		return fmt.Errorf("enrolled, but the audit log could not record it: %w", err)
-	}
-	refs := len(store.Snapshot().References(id))
 	fmt.Fprintf(w, "%s: face %d of photo %s added as a reference (%s now)\n", id, n, rf.SHA256[:12], plural(refs, "reference"))
 	fmt.Fprintf(w, "  from the next photo on, faces like it can be matched to %s\n", id)
 	return nil

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"image"
 	"sort"
+	"time"
 
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/audit"
+	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/review"
 	"github.com/photoguard/photoguard/redact/decode"
@@ -150,4 +153,47 @@ func faces(n int) string {
 		return "1 face"
 	}
 	return fmt.Sprintf("%d faces", n)
+}
+
+// AddReviewed adds the reviewed face rf as a reference of id (enroll
+// --from), dated now, unless (without force) it matches someone else who
+// is enrolled with rf's model files within threshold. The audit log of
+// stateDir records it as a correction, by pupil id. It returns the number
+// of references id has now.
+func AddReviewed(stateDir string, store *consent.Store, id string, rf *Reviewed, threshold float64, force bool, now time.Time) (int, error) {
+	if other, dist := lookalike(store.Snapshot(), id, rf.Descriptor, rf.Model, threshold); other != "" && !force {
+		return 0, fmt.Errorf("face %d matches %s, who is enrolled already (distance %.2f): check the face number, or use --force", rf.N, other, dist)
+	}
+	ref := consent.Reference{Descriptor: rf.Descriptor, SourceSHA256: rf.SHA256, AddedAt: now.UTC(), Model: rf.Model}
+	if err := store.Enroll(id, []consent.Reference{ref}); err != nil {
+		return 0, err
+	}
+	if err := recordCorrection(stateDir, rf, id, "a reviewed face was added as a reference of this pupil (enroll --from)"); err != nil {
+		return 0, fmt.Errorf("enrolled, but the audit log could not record it: %w", err)
+	}
+	return len(store.Snapshot().References(id)), nil
+}
+
+// MarkNot records that the reviewed face rf is not id (correct --not): it
+// is kept in the store as a negative of id, so that a face that close to
+// it is never matched to id again. The audit log of stateDir records it as
+// a correction, by pupil id.
+func MarkNot(stateDir string, store *consent.Store, id string, rf *Reviewed) error {
+	if err := store.AddNegative(id, consent.Negative{Descriptor: rf.Descriptor, PhotoSHA256: rf.SHA256, Model: rf.Model}); err != nil {
+		return err
+	}
+	if err := recordCorrection(stateDir, rf, id, "a reviewed face was marked as not this pupil (correct --not)"); err != nil {
+		return fmt.Errorf("recorded, but the audit log could not record it: %w", err)
+	}
+	return nil
+}
+
+// recordCorrection writes a correction into the audit log, by pupil id.
+func recordCorrection(stateDir string, rf *Reviewed, id, detail string) error {
+	log, err := audit.Open(stateDir, audit.Options{})
+	if err != nil {
+		return err
+	}
+	return log.Record(audit.Event{Kind: audit.Correction, SHA256: rf.SHA256, Photo: rf.SHA256[:12],
+		Pupils: []string{id}, Count: rf.N, Detail: detail})
 }

@@ -3,6 +3,7 @@ package enroll
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"slices"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/audit"
+	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/review"
 )
@@ -179,3 +182,73 @@ func TestFaceOfJob(t *testing.T) {
 		}
 	}
 }
+
+// enroll --from and correct --not: a reviewed face becomes a reference or a
+// negative of a pupil, refused (without force) when it matches someone
+// else enrolled with the same model files, and each is in the audit log by
+// pupil id.
+func TestAddReviewedAndMarkNot(t *testing.T) {
+	_, store := newSchool(t)
+	state := t.TempDir()
+	if err := store.Enroll("b", []consent.Reference{{Descriptor: axis(4), SourceSHA256: sha64('b'), Model: "m2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Enroll("c", []consent.Reference{{Descriptor: axis(5), SourceSHA256: sha64('c'), Model: "m1"}}); err != nil {
+		t.Fatal(err)
+	}
+	rf := &Reviewed{Descriptor: axis(4), Model: "m2", SHA256: sha64('1'), N: 2}
+	if _, err := AddReviewed(state, store, "a", rf, 0.5, false, testNow); err == nil ||
+		err.Error() != "face 2 matches b, who is enrolled already (distance 0.00): check the face number, or use --force" {
+		t.Errorf("a look-alike: %v", err)
+	}
+	if n := len(store.Snapshot().References("a")); n != 0 {
+		t.Fatalf("the look-alike was enrolled: %d references", n)
+	}
+	if n, err := AddReviewed(state, store, "a", rf, 0.5, true, testNow); err != nil || n != 1 {
+		t.Errorf("forced: %d references, %v", n, err)
+	}
+	// c's reference is of other model files: not compared.
+	rf5 := &Reviewed{Descriptor: axis(5), Model: "m2", SHA256: sha64('2'), N: 1}
+	if n, err := AddReviewed(state, store, "a", rf5, 0.5, false, testNow); err != nil || n != 2 {
+		t.Errorf("a face like another model's reference: %d references, %v", n, err)
+	}
+	refs := store.Snapshot().References("a")
+	if refs[1].SourceSHA256 != rf5.SHA256 || refs[1].Model != "m2" || !refs[1].AddedAt.Equal(testNow) {
+		t.Errorf("reference: %+v", refs[1])
+	}
+	if _, err := AddReviewed(state, store, "nobody", rf5, 0.5, false, testNow); err == nil {
+		t.Error("enrolled someone who is not in the store")
+	}
+
+	if err := MarkNot(state, store, "b", rf); err != nil {
+		t.Fatal(err)
+	}
+	neg, err := store.Negatives()
+	if err != nil || len(neg["b"]) != 1 || neg["b"][0].PhotoSHA256 != rf.SHA256 || neg["b"][0].Model != "m2" {
+		t.Errorf("negatives: %d, %v", len(neg["b"]), err)
+	}
+	if err := MarkNot(state, store, "nobody", rf); err == nil {
+		t.Error("a negative of someone who is not in the store")
+	}
+
+	events, err := audit.Read(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range events {
+		if e.Kind == audit.Correction {
+			got = append(got, fmt.Sprintf("%s %s %d %s", e.Pupils, e.Photo, e.Count, e.Detail))
+		}
+	}
+	want := []string{
+		"[a] 111111111111 2 a reviewed face was added as a reference of this pupil (enroll --from)",
+		"[a] 222222222222 1 a reviewed face was added as a reference of this pupil (enroll --from)",
+		"[b] 111111111111 2 a reviewed face was marked as not this pupil (correct --not)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("audit corrections:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func sha64(c byte) string { return strings.Repeat(string(c), 64) }
