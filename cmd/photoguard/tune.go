@@ -174,13 +174,11 @@ func tuneLabelled(ctx context.Context, w io.Writer, e *enroller, snap *consent.S
 			}
 			p := filepath.Join(dir, ent.Name(), f.Name())
 			faces, sha, err := e.faces(ctx, p)
-			why := ""
+			why := tuning.Skip(label, len(faces), sha, enrolledSHA)
 			if err != nil {
 				why = err.Error()
-			} else {
-				why = tuning.Skip(label, len(faces), sha, enrolledSHA)
 			}
-			if why != "" {
+			if err != nil || why != "" {
 				fmt.Fprintf(w, "%s: skipped: %s\n", p, why)
 				skipped++
 				continue
