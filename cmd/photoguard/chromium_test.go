@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/photoguard/photoguard/pipeline/review"
 	"github.com/photoguard/photoguard/redact/testenv"
 )
 
@@ -191,7 +192,7 @@ func TestChromiumSeesFetches(t *testing.T) {
 	}
 
 	closed := filepath.Join(dir, "closed.html")
-	page := `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="` + reviewCSP + `"></head><body>` + img + `</body></html>`
+	page := `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="` + review.CSP + `"></head><body>` + img + `</body></html>`
 	if err := os.WriteFile(closed, []byte(page), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
-	"github.com/photoguard/photoguard/pipeline/consent"
+	"github.com/photoguard/photoguard/pipeline/enroll"
 )
 
 func correctCmd() *cobra.Command {
@@ -58,11 +58,8 @@ func correct(ctx context.Context, w io.Writer, cfg *config.Config, photo string,
 	if err != nil {
 		return err
 	}
-	if err := store.AddNegative(id, consent.Negative{Descriptor: rf.Descriptor, PhotoSHA256: rf.SHA256, Model: rf.Model}); err != nil {
+	if err := enroll.MarkNot(cfg.StateDir, store, id, rf); err != nil {
 		return err
-	}
-	if err := recordCorrection(cfg, rf, id, "a reviewed face was marked as not this pupil (correct --not)"); err != nil {
-		return fmt.Errorf("recorded, but the audit log could not record it: %w", err)
 	}
 	fmt.Fprintf(w, "face %d of photo %s recorded as not %s: it is not matched to %s again\n", n, rf.SHA256[:12], id, id)
 	if len(rf.ShownOn) > 0 {

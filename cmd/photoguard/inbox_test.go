@@ -24,6 +24,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/inbox/inboxtest"
+	"github.com/photoguard/photoguard/pipeline/status"
 	"github.com/photoguard/photoguard/redact/testenv"
 )
 
@@ -234,7 +235,7 @@ func TestStatusCountsWhatTheServiceTakes(t *testing.T) {
 	}
 	var st struct {
 		Service  struct{ Running bool }
-		Inbox    inboxStatus
+		Inbox    status.Inbox
 		Register struct{ State string }
 	}
 	if err := json.Unmarshal(out.Bytes(), &st); err != nil {

@@ -340,7 +340,7 @@ func TestReviewCorrectLoop(t *testing.T) {
 	if err := reviewPage(&out, s.cfg, reviewFlags{batch: repPath, json: true}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	var listing []reviewListing
+	var listing []review.Listing
 	if err := json.Unmarshal(out.Bytes(), &listing); err != nil || len(listing) != 1 || listing[0].SHA256 != second.SHA256 {
 		t.Fatalf("review --batch --json: %v, %d photos\n%s", err, len(listing), out.String())
 	}

@@ -2,24 +2,18 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect/dlib"
-	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/consent"
-	"github.com/photoguard/photoguard/pipeline/inbox"
-	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/status"
 )
 
 func statusCmd() *cobra.Command {
@@ -56,143 +50,9 @@ journal cannot be read (what could be read is shown first).`,
 	return cmd
 }
 
-// status is what `photoguard status` shows. It holds input paths below the
-// inbox (which may hold children's names): it is for the ICT coordinator,
-// like the batch report.
-type status struct {
-	Service struct {
-		Running bool `json:"running"`
-		PID     int  `json:"pid,omitempty"`
-	} `json:"service"`
-	StateDir   string         `json:"state_dir"`
-	Inbox      inboxStatus    `json:"inbox"`
-	Register   registerState  `json:"register"`
-	InProgress []recordStatus `json:"in_progress"`
-	Last       []recordStatus `json:"last"`
-	// Aside are the photos in state_dir/held, quarantine and rejected,
-	// newest first, by folder name.
-	Aside map[string][]asideItem `json:"aside"`
-	// Errors are what could not be read (the command then exits 1).
-	Errors []string `json:"errors,omitempty"`
-}
-
-type inboxStatus struct {
-	Path string `json:"path"`
-	// Waiting counts every entry the service would take: Photos, Videos
-	// (set aside with "videos are not published") and Other (links,
-	// folders named like photos, devices: quarantined unread).
-	Waiting int `json:"waiting"`
-	Photos  int `json:"photos"`
-	Videos  int `json:"videos"`
-	Other   int `json:"other"`
-	// Missing is set when the folder does not exist (yet).
-	Missing bool `json:"missing,omitempty"`
-}
-
-type registerState struct {
-	// State is "empty", "unusable" (every photo is held), "stale" (every
-	// photo is held: references of other model files) or "ok".
-	State    string `json:"state"`
-	People   int    `json:"people,omitempty"`
-	Enrolled int    `json:"enrolled,omitempty"`
-	Problem  string `json:"problem,omitempty"`
-}
-
-type recordStatus struct {
-	Updated time.Time `json:"updated"`
-	State   string    `json:"state"`
-	Outcome string    `json:"outcome,omitempty"`
-	Input   string    `json:"input"`
-	SHA256  string    `json:"sha256"`
-	// Outputs are "target:name" of each publication.
-	Outputs []string `json:"outputs,omitempty"`
-	Reason  string   `json:"reason,omitempty"`
-}
-
-type asideItem struct {
-	Folder string    `json:"folder"`
-	Input  string    `json:"input,omitempty"`
-	Reason string    `json:"reason"`
-	At     time.Time `json:"at"`
-}
-
-func (s *status) err() error {
-	if len(s.Errors) == 0 {
-		return nil
-	}
-	return errors.New(strings.Join(s.Errors, "; "))
-}
-
-// collectStatus reads the state without changing anything: the run lock,
-// the inbox (walked with the inbox's own rules, removing nothing), the
-// store (no store or key is created), the journal and the aside folders.
-func collectStatus(cfg *config.Config, last int) *status {
-	s := &status{Aside: map[string][]asideItem{}, InProgress: []recordStatus{}, Last: []recordStatus{}}
-	switch pid := journal.RunPID(cfg.StateDir); {
-	case pid > 0:
-		s.Service.Running, s.Service.PID = true, pid
-	case pid < 0:
-		s.Service.Running = true
-	}
-	s.StateDir, s.Inbox.Path = cfg.StateDir, cfg.Inbox
-	entries, err := inbox.Walk(inbox.Root{Dir: cfg.Inbox}, inbox.WalkOptions{Own: []string{cfg.StateDir}})
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		s.Inbox.Missing = true // made by the service at its start
-	case err != nil:
-		s.Errors = append(s.Errors, "inbox: "+err.Error())
-	}
-	for _, e := range entries {
-		switch e.Kind {
-		case inbox.Photo:
-			s.Inbox.Photos++
-		case inbox.Video:
-			s.Inbox.Videos++
-		default:
-			s.Inbox.Other++
-		}
-	}
-	s.Inbox.Waiting = len(entries)
-	s.Register = registerStatus(cfg)
-
-	if _, err := os.Stat(filepath.Join(cfg.StateDir, "journal")); err == nil {
-		recs, err := readJournal(cfg.StateDir)
-		if err != nil {
-			s.Errors = append(s.Errors, "journal: "+err.Error())
-		}
-		var done []*journal.Record
-		for _, r := range recs {
-			if r.State == journal.Done {
-				done = append(done, r)
-			} else {
-				s.InProgress = append(s.InProgress, record(r))
-			}
-		}
-		sort.Slice(done, func(a, b int) bool { return done[a].UpdatedAt.After(done[b].UpdatedAt) })
-		for _, r := range done[:min(len(done), max(last, 0))] {
-			s.Last = append(s.Last, record(r))
-		}
-	}
-	for _, folder := range []string{"held", "quarantine", "rejected"} {
-		if items := asideItems(filepath.Join(cfg.StateDir, folder)); len(items) > 0 {
-			s.Aside[folder] = items
-		}
-	}
-	return s
-}
-
-func record(r *journal.Record) recordStatus {
-	rs := recordStatus{Updated: r.UpdatedAt, State: string(r.State), Outcome: r.Outcome, Input: r.Rel, SHA256: r.SHA256}
-	for t, d := range r.Deliveries {
-		if d.Published {
-			rs.Outputs = append(rs.Outputs, t+":"+d.Name)
-		}
-	}
-	sort.Strings(rs.Outputs)
-	if r.Outcome != string(pipeline.Published) {
-		rs.Reason = r.Reason
-	}
-	return rs
+// collectStatus is status.Collect of the configured folders.
+func collectStatus(cfg *config.Config, last int) *status.Status {
+	return status.Collect(status.Options{StateDir: cfg.StateDir, Inbox: cfg.Inbox, Last: last, Register: func() status.Register { return registerStatus(cfg) }})
 }
 
 // printStatus writes the status for a person; the error says what could
@@ -200,7 +60,7 @@ func record(r *journal.Record) recordStatus {
 func printStatus(w io.Writer, cfg *config.Config, last int) error {
 	s := collectStatus(cfg, last)
 	writeStatus(w, s)
-	return s.err()
+	return s.Err()
 }
 
 // printStatusJSON writes the status as one JSON object.
@@ -211,10 +71,10 @@ func printStatusJSON(w io.Writer, cfg *config.Config, last int) error {
 	if err := enc.Encode(s); err != nil {
 		return err
 	}
-	return s.err()
+	return s.Err()
 }
 
-func writeStatus(w io.Writer, s *status) {
+func writeStatus(w io.Writer, s *status.Status) {
 	switch {
 	case s.Service.PID > 0:
 		fmt.Fprintf(w, "service:  running (pid %d)\n", s.Service.PID)
@@ -239,7 +99,7 @@ func writeStatus(w io.Writer, s *status) {
 		waiting = "does not exist yet: photoguard run makes it"
 	}
 	fmt.Fprintf(w, "inbox:    %s (%s)\n", in.Path, waiting)
-	fmt.Fprintf(w, "register: %s\n", s.Register)
+	fmt.Fprintf(w, "register: %s\n", registerLine(s.Register))
 	for _, e := range s.Errors {
 		fmt.Fprintf(w, "error:    %s\n", e)
 	}
@@ -285,7 +145,8 @@ func writeStatus(w io.Writer, s *status) {
 	}
 }
 
-func (r registerState) String() string {
+// registerLine is the register line of the status.
+func registerLine(r status.Register) string {
 	switch r.State {
 	case "empty":
 		return "empty: import the consent register (photoguard consent import)"
@@ -305,19 +166,19 @@ func (r registerState) String() string {
 // registerStatus sums up the protected store (counts only, no names) and
 // says when it makes the service hold every photo. It creates neither a
 // store nor a key.
-func registerStatus(cfg *config.Config) registerState {
+func registerStatus(cfg *config.Config) status.Register {
 	if !consent.Exists(cfg.StateDir) {
-		return registerState{State: "empty"}
+		return status.Register{State: "empty"}
 	}
 	store, err := openStore(cfg)
 	if err != nil {
-		return registerState{State: "unusable", Problem: err.Error()}
+		return status.Register{State: "unusable", Problem: err.Error()}
 	}
 	snap := store.Snapshot()
 	if err := snap.Err(); err != nil {
-		return registerState{State: "unusable", Problem: err.Error()}
+		return status.Register{State: "unusable", Problem: err.Error()}
 	}
-	r := registerState{State: "ok", People: snap.Len(), Enrolled: len(snap.People())}
+	r := status.Register{State: "ok", People: snap.Len(), Enrolled: len(snap.People())}
 	model, err := dlib.ModelID(cfg.ModelsDir)
 	if err != nil {
 		r.Problem = fmt.Sprintf("the face model files could not be checked: %v", err)
@@ -327,47 +188,4 @@ func registerStatus(cfg *config.Config) registerState {
 		r.State, r.Problem = "stale", err.Error()
 	}
 	return r
-}
-
-func readJournal(stateDir string) ([]*journal.Record, error) {
-	j, err := journal.Open(stateDir)
-	if err != nil {
-		return nil, err
-	}
-	defer j.Close()
-	return j.List()
-}
-
-// asideItems lists the photos moved to one of state_dir's outcome folders,
-// newest first, with the photo and reason lines of each reason file.
-func asideItems(dir string) []asideItem {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil
-	}
-	var items []asideItem
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		text, err := os.ReadFile(filepath.Join(dir, e.Name(), "reason.txt"))
-		if err != nil {
-			continue
-		}
-		it := asideItem{Folder: e.Name()}
-		for _, line := range strings.Split(string(text), "\n") {
-			if v, ok := strings.CutPrefix(line, "photo:"); ok {
-				it.Input = strings.TrimSpace(v)
-			}
-			if v, ok := strings.CutPrefix(line, "reason:"); ok {
-				it.Reason = strings.TrimSpace(v)
-			}
-		}
-		if info, err := e.Info(); err == nil {
-			it.At = info.ModTime()
-		}
-		items = append(items, it)
-	}
-	sort.Slice(items, func(a, b int) bool { return items[a].At.After(items[b].At) })
-	return items
 }

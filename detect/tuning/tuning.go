@@ -2,10 +2,12 @@
 // trade-off between wrong matches and missed matches per threshold and
 // margin, a recommended setting with the amount of data it rests on, the
 // closest pairs of different pupils, each pupil's spread of references, and
-// warnings about the register.
+// warnings about the register; the register test and the labelled table
+// (labelled.go, with the rule which labelled photos can be used), and the
+// page (page.go: html/template, no script, images as data: URLs).
 //
 // Invariant: it works on pupil ids and descriptors in memory and returns ids,
-// counts and distances only; it never loosens the margin below
+// counts and distances only (Page adds only the thumbnails it is given); it never loosens the margin below
 // MinRecommendedMargin, which was measured on children, whatever the
 // school's own data says.
 package tuning

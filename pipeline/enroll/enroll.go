@@ -168,6 +168,11 @@ func (e *Enroller) reference(ctx context.Context, p Photo) (consent.Reference, P
 // model files: a sign that the photo is of someone else, or that two
 // pupils are hard to tell apart.
 func (e *Enroller) Lookalike(snap *consent.Snapshot, id string, d detect.Descriptor) (string, float64) {
+	return lookalike(snap, id, d, e.c.Model, e.c.Threshold)
+}
+
+// lookalike is Lookalike for references of model, within threshold.
+func lookalike(snap *consent.Snapshot, id string, d detect.Descriptor, model string, threshold float64) (string, float64) {
 	var people []detect.Person
 	for _, p := range snap.People() {
 		if p.ID == id {
@@ -175,7 +180,7 @@ func (e *Enroller) Lookalike(snap *consent.Snapshot, id string, d detect.Descrip
 		}
 		var ds []detect.Descriptor
 		for _, r := range snap.References(p.ID) {
-			if r.Model == e.c.Model { // other models' descriptors are not comparable
+			if r.Model == model { // other models' descriptors are not comparable
 				ds = append(ds, r.Descriptor)
 			}
 		}
@@ -184,8 +189,8 @@ func (e *Enroller) Lookalike(snap *consent.Snapshot, id string, d detect.Descrip
 		}
 	}
 	m := detect.MatchFaces([]detect.Face{{Rect: image.Rect(0, 0, 1000, 1000), Descriptor: d}}, people,
-		detect.MatchConfig{Threshold: e.c.Threshold})
-	if len(m[0].Nearest) > 0 && m[0].Nearest[0].Distance <= e.c.Threshold {
+		detect.MatchConfig{Threshold: threshold})
+	if len(m[0].Nearest) > 0 && m[0].Nearest[0].Distance <= threshold {
 		return m[0].Nearest[0].ID, m[0].Nearest[0].Distance
 	}
 	return "", 0

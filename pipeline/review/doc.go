@@ -1,13 +1,16 @@
 // Package review keeps the coordinator's record of what photoguard decided
 // about each photo, made when the photo was settled (the daemon wipes
 // inputs, so it cannot be made later): per photo a JSON record and two
-// kinds of small JPEG preview, for `photoguard review`.
+// kinds of small JPEG preview, and the page `photoguard review` makes of
+// them (BuildPage: one self-contained HTML file, its only script pinned by
+// hash in its Content-Security-Policy, images inline as data: URLs).
 //
 // Invariant: a record names pupils by id only and holds distances, never a
 // name or a face descriptor; every file is written 0600 (folders 0700)
 // inside state_dir/review through fsync.WriteFile, never through a link.
 // The previews show children's faces unredacted: they never leave the
-// state folder except into a page the coordinator asks for.
+// state folder except into a page the coordinator asks for, which names
+// pupils by id unless PageOptions.Names is given.
 //
 // # Layout
 //

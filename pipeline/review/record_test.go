@@ -49,15 +49,23 @@ func testJob() (*pipeline.Job, []pipeline.Item) {
 	return j, items
 }
 
-func TestRecordRoundTrip(t *testing.T) {
-	state := t.TempDir()
+// writeTestRecord records testJob in a new state folder, at 10:30 on
+// 1 December 2026.
+func writeTestRecord(t *testing.T) (state string, at time.Time, j *pipeline.Job) {
+	t.Helper()
+	state = t.TempDir()
 	w := New(state)
-	at := time.Date(2026, 12, 1, 10, 30, 0, 0, time.Local)
+	at = time.Date(2026, 12, 1, 10, 30, 0, 0, time.Local)
 	w.Now = func() time.Time { return at }
 	j, items := testJob()
 	if err := w.Record(j, items); err != nil {
 		t.Fatal(err)
 	}
+	return state, at, j
+}
+
+func TestRecordRoundTrip(t *testing.T) {
+	state, at, j := writeTestRecord(t)
 	day := filepath.Join(state, Folder, "2026-12-01")
 	for _, name := range []string{"abababababab.json", "abababababab-in.jpg", "abababababab-out-0.jpg", "abababababab-face-1.jpg", "abababababab-face-2.jpg"} {
 		st, err := os.Lstat(filepath.Join(day, name))
