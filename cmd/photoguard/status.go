@@ -112,7 +112,14 @@ func writeStatus(w io.Writer, s *status.Status) {
 	if len(s.Last) > 0 {
 		fmt.Fprintf(w, "\nlast outcomes:\n")
 		for _, r := range s.Last {
-			line := fmt.Sprintf("  %s  %-11s %s", r.Updated.Local().Format("2006-01-02 15:04"), r.Outcome, shown(r.Input))
+			// A finished record keeps no input path (it may hold a
+			// child's name): the photo is named by its short hash then,
+			// the hash that takedown and retry take.
+			what := shown(r.Input)
+			if r.Input == "" && len(r.SHA256) >= 12 {
+				what = r.SHA256[:12]
+			}
+			line := fmt.Sprintf("  %s  %-11s %s", r.Updated.Local().Format("2006-01-02 15:04"), r.Outcome, what)
 			if len(r.Outputs) > 0 {
 				line += " -> " + strings.Join(r.Outputs, " ")
 			}
