@@ -172,7 +172,10 @@ func printTakedowns(w io.Writer, cfg *config.Config, withdrawn []consent.Withdra
 	for _, wd := range withdrawn {
 		live := ledger.Select(recs, ledger.Query{Pupil: wd.ID, Channel: wd.Channel})
 		if err == nil && len(live) == 0 {
-			fmt.Fprintf(w, "%s on %s: no published photo shows them\n", wd.ID, wd.Channel)
+			// Photos published before the ledger existed are not known by
+			// pupil: the command still says what to run.
+			fmt.Fprintf(w, "%s on %s: no published photo shows them in the publication ledger; for photos published before it existed: photoguard takedown --pupil %s --channel %s\n",
+				wd.ID, wd.Channel, wd.ID, wd.Channel)
 			continue
 		}
 		fmt.Fprintf(w, "%s on %s: %s published that now conflict with their consent:\n", wd.ID, wd.Channel, plural(len(live), "photo"))
