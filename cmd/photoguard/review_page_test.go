@@ -130,3 +130,33 @@ func TestCorrectionUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// A network target's path is a folder on its server: it does not make every
+// folder on this machine "inside a target" (a WebDAV share at /), while a
+// dir target still refuses the page.
+func TestReviewPagePathIgnoresServerPaths(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "dav.password")
+	if err := os.WriteFile(pw, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\ntargets:\n  share:\n    type: webdav\n    url: http://127.0.0.1:1/\n    path: /\n    user: u\n    password_file: %[2]s\n    channel: newsletter\n"+
+		"  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir, pw)
+	p := filepath.Join(dir, "photoguard.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "out"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := privatePagePath(cfg, filepath.Join(dir, "review.html")); err != nil {
+		t.Errorf("a WebDAV target at / refused a page beside the config: %v", err)
+	}
+	if err := privatePagePath(cfg, filepath.Join(dir, "out", "review.html")); err == nil || !strings.Contains(err.Error(), "inside target website") {
+		t.Errorf("a page inside the dir target: %v", err)
+	}
+}
