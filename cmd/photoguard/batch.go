@@ -104,7 +104,7 @@ func batchInputs(cfg *config.Config, args, targets []string, stderr io.Writer) (
 			continue
 		}
 		for _, t := range targets {
-			if p := cfg.Targets[t].Path; p != "" && config.Within(abs, p) {
+			if p, local := localFolder(cfg, t); local && config.Within(abs, p) {
 				return nil, fmt.Errorf("%s is inside target %s (%s); photoguard does not take published photos as inputs", shown(a), t, p)
 			}
 		}

@@ -205,11 +205,7 @@ func privatePagePath(cfg *config.Config, out string) error {
 		return fmt.Errorf("%s: the folder %s does not exist", out, dir)
 	}
 	for _, name := range cfg.TargetNames() {
-		t := cfg.Targets[name]
-		if t.Type != "" && t.Type != "dir" {
-			continue // its path is on a server, not on this machine
-		}
-		if p := t.Path; p != "" && config.Within(dir, p) {
+		if p, local := localFolder(cfg, name); local && config.Within(dir, p) {
 			return fmt.Errorf("%s is inside target %s (%s): a page with unredacted faces is never written where photos are published", out, name, p)
 		}
 	}

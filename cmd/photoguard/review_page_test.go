@@ -160,3 +160,30 @@ func TestReviewPagePathIgnoresServerPaths(t *testing.T) {
 		t.Errorf("a page inside the dir target: %v", err)
 	}
 }
+
+// The same for batch: a photo named on the command line is not "inside" a
+// WebDAV target whose share path is /.
+func TestBatchFileWithAServerPathTarget(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "dav.password")
+	if err := os.WriteFile(pw, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\ntargets:\n  share:\n    type: webdav\n    url: http://127.0.0.1:1/\n    path: /\n    user: u\n    password_file: %[2]s\n    channel: newsletter\n", dir, pw)
+	p := filepath.Join(dir, "photoguard.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := filepath.Join(dir, "IMG_0001.JPG")
+	if err := os.WriteFile(photo, []byte("not read here"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	if ins, err := batchInputs(cfg, []string{photo}, []string{"share"}, &stderr); err != nil || len(ins) != 1 {
+		t.Errorf("batch of one file with a WebDAV target at /: %v, %v", ins, err)
+	}
+}

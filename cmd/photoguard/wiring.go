@@ -258,12 +258,25 @@ func checkFolders(cfg *config.Config, in string, targets []string) error {
 		return fmt.Errorf("state_dir (%s) is inside the photo folder (%s); keep them apart", cfg.StateDir, in)
 	}
 	for _, t := range targets {
-		if typ := cfg.Targets[t].Type; typ != "" && typ != "dir" {
-			continue // its path is on a server
+		p, local := localFolder(cfg, t)
+		if !local {
+			continue
 		}
-		if p := cfg.Targets[t].Path; within(p, in) || within(in, p) {
+		if within(p, in) || within(in, p) {
 			return fmt.Errorf("target %s (%s) and the photo folder (%s) overlap; keep them apart", t, p, in)
 		}
 	}
 	return nil
+}
+
+// localFolder is the folder on this machine that target name publishes
+// into, for the checks that keep the inbox, the state folder, review pages
+// and the targets apart; a network target's path is on its server (ok is
+// false then).
+func localFolder(cfg *config.Config, name string) (string, bool) {
+	t := cfg.Targets[name]
+	if (t.Type != "" && t.Type != "dir") || t.Path == "" {
+		return "", false
+	}
+	return t.Path, true
 }
