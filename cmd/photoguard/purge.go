@@ -12,6 +12,7 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline/audit"
+	"github.com/photoguard/photoguard/pipeline/held"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/retention"
 )
@@ -43,7 +44,9 @@ would go.`,
 // purger is the Purger of the configuration, with the journal given.
 func purger(cfg *config.Config, j *journal.Journal, dryRun bool) (*retention.Purger, error) {
 	p := &retention.Purger{StateDir: cfg.StateDir, Journal: j, Policy: retention.Policy{
-		Originals: cfg.Retention.Originals, Review: cfg.Retention.Review, Journal: cfg.Retention.Journal}}
+		Originals: cfg.Retention.Originals, Review: cfg.Retention.Review, Journal: cfg.Retention.Journal},
+		// Never purge a held photo while a retry has it staged.
+		Lock: (&held.Retrier{StateDir: cfg.StateDir}).Lock}
 	if !dryRun {
 		aud, err := audit.Open(cfg.StateDir, audit.Options{})
 		if err != nil {

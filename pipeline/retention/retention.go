@@ -50,6 +50,10 @@ type Purger struct {
 	Journal *journal.Journal
 	Audit   pipeline.Auditor
 	Now     func() time.Time
+	// Lock, if set, is held while the aside folders are purged: the retry
+	// lock (held.Retrier.Lock), so that a held photo is never purged while
+	// a retry has it staged.
+	Lock func() (unlock func(), err error)
 }
 
 // Run purges (or with dryRun lists) everything past its retention. Errors
@@ -62,6 +66,13 @@ func (p *Purger) Run(dryRun bool) ([]Removal, error) {
 	published := p.published()
 	var out []Removal
 	var errs []error
+	if p.Lock != nil && !dryRun {
+		unlock, err := p.Lock()
+		if err != nil {
+			return nil, fmt.Errorf("retention: waiting for a retry to finish: %w", err)
+		}
+		defer unlock()
+	}
 	for _, folder := range pipeline.AsideFolders() {
 		rs, err := p.folder(folder, p.Policy.Originals, now, published, dryRun)
 		out, errs = append(out, rs...), append(errs, err)

@@ -1,6 +1,7 @@
 package retention
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -175,5 +176,24 @@ func lutimes(t *testing.T, p string, at time.Time) {
 	tv := unix.NsecToTimeval(at.UnixNano())
 	if err := unix.Lutimes(p, []unix.Timeval{tv, tv}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The aside folders are purged under the lock (the retry lock in the
+// service), and a dry run takes none; a lock that cannot be taken purges
+// nothing.
+func TestPurgeTakesTheLock(t *testing.T) {
+	state := t.TempDir()
+	locked := 0
+	pg := &Purger{StateDir: state, Lock: func() (func(), error) { locked++; return func() {}, nil }}
+	if _, err := pg.Run(true); err != nil || locked != 0 {
+		t.Fatalf("dry run: %v, lock taken %d times", err, locked)
+	}
+	if _, err := pg.Run(false); err != nil || locked != 1 {
+		t.Fatalf("run: %v, lock taken %d times", err, locked)
+	}
+	pg.Lock = func() (func(), error) { return nil, errors.New("interrupted") }
+	if _, err := pg.Run(false); err == nil {
+		t.Fatal("a purge ran without its lock")
 	}
 }
