@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
@@ -26,14 +24,7 @@ func TestConsentDiffersPerChannel(t *testing.T) {
 	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nwatch:\n  settle: 0s\n"+
 		"targets:\n  website:\n    type: dir\n    path: %[1]s/out-website\n    channel: website\n"+
 		"  portal:\n    type: dir\n    path: %[1]s/out-portal\n    channel: parent_portal\n", s.dir, s.models)
-	p := filepath.Join(s.dir, "photoguard-two.yaml")
-	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := writeConfig(t, t.TempDir(), yaml)
 	groups, _ := filepath.Glob(filepath.Join(s.testdata, "faces", "groups", "*.jpg"))
 	testenv.Require(t, len(groups) == 5, "5 group photos in %s, found %d", s.testdata, len(groups))
 	files := map[string]string{}

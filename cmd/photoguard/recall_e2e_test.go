@@ -66,17 +66,8 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 func nobodySchool(t *testing.T, extra string) (*config.Config, string) {
 	t.Helper()
 	dir := t.TempDir()
-	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nwatch:\n  settle: 0s\n%[3]s"+
-		"targets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir, modelsForTest(t), extra)
-	p := filepath.Join(dir, "photoguard.yaml")
-	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg, dir
+	return writeConfig(t, dir, fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nwatch:\n  settle: 0s\n%[3]s"+
+		"targets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir, modelsForTest(t), extra)), dir
 }
 
 // batchInto copies files into a fresh folder, runs a batch over it and

@@ -21,21 +21,12 @@ import (
 func pageConfig(t *testing.T) (*config.Config, string) {
 	t.Helper()
 	dir := t.TempDir()
-	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\ntargets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir)
-	p := filepath.Join(dir, "photoguard.yaml")
-	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	for _, d := range []string{"inbox", "state", "out"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cfg, err := config.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg, dir
+	return writeConfig(t, dir, fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\ntargets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir)), dir
 }
 
 func TestReviewPageRefusals(t *testing.T) {
@@ -131,17 +122,9 @@ func TestCorrectionUsageErrors(t *testing.T) {
 	}
 }
 
-// A network target's path is a folder on its server: it does not make every
-// folder on this machine "inside a target" (a WebDAV share at /), while a
-// dir target still refuses the page.
-func TestReviewPagePathIgnoresServerPaths(t *testing.T) {
-	dir := t.TempDir()
-	pw := filepath.Join(dir, "dav.password")
-	if err := os.WriteFile(pw, []byte("secret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\ntargets:\n  share:\n    type: webdav\n    url: http://127.0.0.1:1/\n    path: /\n    user: u\n    password_file: %[2]s\n    channel: newsletter\n"+
-		"  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir, pw)
+// writeConfig writes yaml as dir/photoguard.yaml and loads it.
+func writeConfig(t *testing.T, dir, yaml string) *config.Config {
+	t.Helper()
 	p := filepath.Join(dir, "photoguard.yaml")
 	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -150,9 +133,31 @@ func TestReviewPagePathIgnoresServerPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+// shareAtRoot is a configuration with a WebDAV target whose share path is
+// / (a folder on the server) and a dir target at dir/out.
+func shareAtRoot(t *testing.T) (*config.Config, string) {
+	t.Helper()
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "dav.password")
+	if err := os.WriteFile(pw, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "out"), 0o700); err != nil {
 		t.Fatal(err)
 	}
+	return writeConfig(t, dir, fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\ntargets:\n"+
+		"  share:\n    type: webdav\n    url: http://127.0.0.1:1/\n    path: /\n    user: u\n    password_file: %[2]s\n    channel: newsletter\n"+
+		"  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir, pw)), dir
+}
+
+// A network target's path is a folder on its server: it does not make every
+// folder on this machine "inside a target" (a WebDAV share at /), while a
+// dir target still refuses the page.
+func TestReviewPagePathIgnoresServerPaths(t *testing.T) {
+	cfg, dir := shareAtRoot(t)
 	if err := privatePagePath(cfg, filepath.Join(dir, "review.html")); err != nil {
 		t.Errorf("a WebDAV target at / refused a page beside the config: %v", err)
 	}
@@ -164,20 +169,7 @@ func TestReviewPagePathIgnoresServerPaths(t *testing.T) {
 // The same for batch: a photo named on the command line is not "inside" a
 // WebDAV target whose share path is /.
 func TestBatchFileWithAServerPathTarget(t *testing.T) {
-	dir := t.TempDir()
-	pw := filepath.Join(dir, "dav.password")
-	if err := os.WriteFile(pw, []byte("secret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\ntargets:\n  share:\n    type: webdav\n    url: http://127.0.0.1:1/\n    path: /\n    user: u\n    password_file: %[2]s\n    channel: newsletter\n", dir, pw)
-	p := filepath.Join(dir, "photoguard.yaml")
-	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, dir := shareAtRoot(t)
 	photo := filepath.Join(dir, "IMG_0001.JPG")
 	if err := os.WriteFile(photo, []byte("not read here"), 0o600); err != nil {
 		t.Fatal(err)
