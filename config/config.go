@@ -600,7 +600,11 @@ func (c *Config) Validate() error {
 	floatRange("faces.margin", c.Faces.Margin, detect.MinMargin, detect.MaxMargin)
 	intRange("faces.min_face_px", c.Faces.MinFacePx, detect.MinMinFacePx, detect.MaxMinFacePx)
 	owned("faces.coverage_px", analyze.Config{CoveragePx: float64(c.Faces.CoveragePx), MinFacePx: float64(c.Faces.MinFacePx)}.Validate())
-	oneOf("faces.finder", c.Faces.Finder, "blazeface", "none")
+	if c.Faces.Finder == "blazeface" {
+		// The finder before YuNet: its model is no longer installed.
+		c.Faces.Finder = "yunet"
+	}
+	oneOf("faces.finder", c.Faces.Finder, "yunet", "none")
 	intRange("faces.analysis_max_side", c.Faces.AnalysisMaxSide, 1024, 16384)
 	intRange("faces.memory_mb", c.Faces.MemoryMB, 256, 16384)
 	durRange("faces.time_budget", c.Faces.TimeBudget, time.Second, time.Hour)

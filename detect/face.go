@@ -32,6 +32,12 @@ type Face struct {
 	NoDescriptor bool
 }
 
+// LowScore: a face the finder found with a score below this is "found at a
+// low score" on the review page and in explain (small, turned, blurred or in
+// shadow, or sometimes not a face at all; redacted like any face nobody is
+// matched to). Clear faces score 0.8-0.95 with YuNet.
+const LowScore = 0.5
+
 // Distance is the plain Euclidean distance between two descriptors. (go-face's
 // ClassifyThreshold compares squared distances; this does not.)
 func Distance(a, b *Descriptor) float64 {

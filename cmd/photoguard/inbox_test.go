@@ -273,9 +273,9 @@ func TestStatusCountsWhatTheServiceTakes(t *testing.T) {
 func TestVersionReport(t *testing.T) {
 	dir := t.TempDir()
 	for name, data := range map[string]string{
-		"shape_predictor_5_face_landmarks.dat":       "landmarks",
-		"dlib_face_recognition_resnet_model_v1.dat":  "network",
-		"face_detection_back_256x256_barracuda.onnx": "blazeface",
+		"shape_predictor_5_face_landmarks.dat":      "landmarks",
+		"dlib_face_recognition_resnet_model_v1.dat": "network",
+		"yunet_n_dynamic.onnx":                      "yunet",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 			t.Fatal(err)
@@ -292,7 +292,7 @@ func TestVersionReport(t *testing.T) {
 		"dlib:    ",
 		"model id ",
 		"dlib_face_recognition_resnet_model_v1.dat  sha256 " + sha256Hex("network"),
-		"face_detection_back_256x256_barracuda.onnx  sha256 " + sha256Hex("blazeface"),
+		"yunet_n_dynamic.onnx  sha256 " + sha256Hex("yunet"),
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--version lacks %q:\n%s", want, out)

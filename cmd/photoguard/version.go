@@ -156,7 +156,7 @@ func loadedLibrary(prefix string) string {
 }
 
 // modelFiles lists the model files in dir (*.dat, *.onnx) with their
-// SHA-256, as scripts/models.sha256 and scripts/blazeface.sha256 pin them,
+// SHA-256, as scripts/models.sha256 and scripts/finder.sha256 pin them,
 // and where a link points.
 func modelFiles(dir string) []string {
 	var names []string

@@ -10,8 +10,8 @@ import (
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/detect/analyze"
-	"github.com/photoguard/photoguard/detect/blazeface"
 	"github.com/photoguard/photoguard/detect/dlib"
+	"github.com/photoguard/photoguard/detect/yunet"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/journal"
@@ -79,13 +79,13 @@ func openResources(cfg *config.Config, targets []string, dryRun bool) (res *reso
 		return nil, err
 	}
 	r.closers = append(r.closers, r.detector.Close)
-	if cfg.Faces.Finder == "blazeface" {
-		bf, err := blazeface.New(blazeface.Config{ModelsDir: cfg.ModelsDir, Threshold: blazeface.FinderThreshold})
+	if cfg.Faces.Finder == "yunet" {
+		yn, err := yunet.New(yunet.Config{ModelsDir: cfg.ModelsDir})
 		if err != nil {
-			return nil, fmt.Errorf("face finder: %w\n(scripts/setup.sh installs it into models_dir)", err)
+			return nil, fmt.Errorf("%w\n(scripts/setup.sh installs it into models_dir)", err)
 		}
-		r.finder = blazeface.NewFinder(bf)
-		r.closers = append(r.closers, bf.Close)
+		r.finder = yunet.NewFinder(yn)
+		r.closers = append(r.closers, yn.Close)
 	}
 	return r, nil
 }
@@ -218,9 +218,6 @@ func analyzeConfig(cfg *config.Config) analyze.Config {
 		MinFacePx:  float64(cfg.Faces.MinFacePx),
 		TimeBudget: cfg.Faces.TimeBudget,
 		Normalize:  cfg.Faces.Normalize,
-		// Boxes the finder is unsure of are redacted without asking dlib
-		// (describing one costs 20-300 ms; the crowds have dozens).
-		DescribeScore: 0.5,
 	}
 }
 

@@ -75,11 +75,6 @@ type Config struct {
 	// Normalize analyses a contrast-normalised copy of dark, backlit and
 	// washed-out photos too.
 	Normalize bool
-	// DescribeScore is the least finder score of a box only the finder
-	// found for it to be described (and so possibly shown): a box below it
-	// is redacted without asking the recogniser, which saves describing
-	// the finder's many doubtful boxes. 0: describe every box.
-	DescribeScore float32
 }
 
 // Validate checks the configuration.
@@ -123,7 +118,8 @@ type Plan struct {
 	// FloorPx is the coverage floor the plan keeps, in published pixels.
 	FloorPx float64
 	// FindMin is the smallest face width the finder looks for, and RecMin
-	// the recogniser's detector, in pixels of the original.
+	// the smallest face the recogniser describes (with a finder) or looks
+	// for with its own detector (without one), in pixels of the original.
 	FindMin, RecMin float64
 	// Estimate is the estimated CPU time.
 	Estimate time.Duration
@@ -152,13 +148,12 @@ func (e *Engine) Plan(size image.Point, publishSide int) Plan {
 		pub := float64(side) / long
 		p := Plan{PublishSide: side, FloorPx: e.cfg.CoveragePx}
 		p.FindMin = max(e.cfg.CoveragePx/pub, reachable)
+		p.Estimate = cost(primary, p.FindMin)
+		p.RecMin = p.FindMin
 		if e.fnd != nil {
-			rr := e.rec.Reach()
-			p.RecMin = max(e.cfg.MinFacePx/pub, rr.Floor/rr.MaxScale)
-			p.Estimate = cost(primary, p.FindMin) + cost(rr, p.RecMin)
-		} else {
-			p.RecMin = p.FindMin
-			p.Estimate = cost(primary, p.FindMin)
+			// The recogniser only describes the finder's faces of at
+			// least MinFacePx (about 40 ms each: not planned per pixel).
+			p.RecMin = e.cfg.MinFacePx / pub
 		}
 		// The floor in published pixels that the finder keeps.
 		p.FloorPx = p.FindMin * pub
@@ -205,20 +200,28 @@ func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int)
 		return nil
 	}
 
-	// The recogniser's detector: faces with descriptors. On a normalised
-	// photo it looks at the normalised copy, where the faces are.
+	// On a normalised photo the recogniser looks at the normalised copy,
+	// where the faces are.
 	recImg := copies[len(copies)-1]
 	var faces []detect.Face
-	err := run("recognizer", plan.RecMin, func() (int, error) {
-		var err error
-		faces, err = e.rec.Faces(ctx, recImg, plan.RecMin)
-		return len(faces), err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if e.fnd != nil {
+	if e.fnd == nil {
+		// The recogniser's detector alone: faces with descriptors.
+		err := run("recognizer", plan.RecMin, func() (int, error) {
+			var err error
+			faces, err = e.rec.Faces(ctx, recImg, plan.RecMin)
+			return len(faces), err
+		})
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		// The finder finds every face; the recogniser only aligns and
+		// describes the finder's boxes large enough to be matched (its
+		// own detector over the whole photo found nothing the finder
+		// missed on the shared sets, at a third of the analysis's time:
+		// detect/yunet/MEASUREMENTS.md).
 		var boxes []Box
+		nOriginal := 0
 		for i, c := range copies {
 			name := e.fnd.Name()
 			if i > 0 {
@@ -226,9 +229,15 @@ func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int)
 			}
 			err := run(name, plan.FindMin, func() (int, error) {
 				found, err := e.fnd.Find(ctx, c, plan.FindMin)
+				if i > 0 {
+					found = onlyConfident(found, boxes[:nOriginal])
+				}
 				boxes = append(boxes, found...)
 				return len(found), err
 			})
+			if i == 0 {
+				nOriginal = len(boxes)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -240,7 +249,7 @@ func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int)
 		var idx []int
 		var rects []image.Rectangle
 		for i, f := range faces {
-			if f.NoDescriptor && float64(f.Rect.Dx())*pub >= e.cfg.MinFacePx && f.Score >= e.cfg.DescribeScore {
+			if f.NoDescriptor && float64(f.Rect.Dx())*pub >= e.cfg.MinFacePx {
 				idx = append(idx, i)
 				rects = append(rects, f.Rect)
 			}
@@ -282,6 +291,33 @@ func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int)
 	return a, nil
 }
 
+// NormalizedScore is the least score of a box the finder found only in the
+// contrast-stretched copy of a photo: a face hidden by darkness or haze is
+// a clear face once stretched (the shared group photos darkened to 6 % and
+// washed out score as high as shot), while the stretch brings out texture in
+// skies, water and leaves where the finder's unsure boxes are not faces
+// (detect/yunet/MEASUREMENTS.md).
+const NormalizedScore = 0.5
+
+// onlyConfident returns the boxes of the stretched copy that the original
+// also found, or that score at least NormalizedScore.
+func onlyConfident(found, original []Box) []Box {
+	var out []Box
+	for _, f := range found {
+		ok := f.Score >= NormalizedScore
+		for _, o := range original {
+			if ok {
+				break
+			}
+			ok = SameFace(o.Rect, f.Rect)
+		}
+		if ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Describe has the recogniser describe the faces at boxes of img (the check
 // of the output).
 func (e *Engine) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
@@ -314,8 +350,8 @@ func (e *Engine) addBoxes(faces []detect.Face, boxes []Box, bounds image.Rectang
 			continue
 		}
 		dup := false
-		for _, k := range kept {
-			if SameFace(k.Rect, r) {
+		for j := range kept {
+			if SameFace(kept[j].Rect, r) {
 				dup = true
 				break
 			}

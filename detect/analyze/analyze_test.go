@@ -146,7 +146,10 @@ func TestAnalyzeMergesAndDescribes(t *testing.T) {
 	tooSmallForFloor := Box{Rect: image.Rect(3000, 100, 3010, 110), Score: 0.9}
 	f := &fakeFinder{reach: blaze, boxes: []Box{sameAsHog, bigOnlyFinder, smallOnlyFinder, tooSmallForFloor}}
 	described := detect.Face{Rect: image.Rect(1010, 110, 1150, 250), Descriptor: d2, Detector: "hog"}
-	r := &fakeRec{reach: hog, faces: []detect.Face{hogFace}, describes: map[image.Rectangle]detect.Face{bigOnlyFinder.Rect: described}}
+	// The recogniser's own detector would find hogFace; with a finder it
+	// must not run at all: it only describes the finder's boxes.
+	r := &fakeRec{reach: hog, faces: []detect.Face{hogFace},
+		describes: map[image.Rectangle]detect.Face{bigOnlyFinder.Rect: described, sameAsHog.Rect: hogFace}}
 	e, err := New(cfg, f, r)
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +162,7 @@ func TestAnalyzeMergesAndDescribes(t *testing.T) {
 		t.Fatalf("faces %+v, want 3 (hog, described, small undescribed)", a.Faces)
 	}
 	if a.Faces[0].Descriptor != d1 || a.Faces[0].NoDescriptor || !a.Faces[0].Rect.Eq(hogFace.Rect.Union(sameAsHog.Rect)) {
-		t.Errorf("hog face %+v: want its descriptor and the union of both boxes", a.Faces[0])
+		t.Errorf("face %+v: want the descriptor of the face aligned there and the union of both boxes", a.Faces[0])
 	}
 	if a.Faces[1].Descriptor != d2 || a.Faces[1].NoDescriptor || !a.Faces[1].Rect.Eq(bigOnlyFinder.Rect) {
 		t.Errorf("finder face %+v: want described, box covering the finder's", a.Faces[1])
@@ -167,10 +170,14 @@ func TestAnalyzeMergesAndDescribes(t *testing.T) {
 	if !a.Faces[2].NoDescriptor || !a.Faces[2].Rect.Eq(smallOnlyFinder.Rect) {
 		t.Errorf("small face %+v: want undescribed", a.Faces[2])
 	}
-	// Only the big finder face was sent to be described (the small one is
-	// 45 px in the original, 23 px published: below min_face_px).
-	if len(r.described) != 1 || r.described[0] != bigOnlyFinder.Rect {
+	// Only the two big finder faces were sent to be described (the small
+	// one is 45 px in the original, 23 px published: below min_face_px),
+	// and the recogniser's detector never ran.
+	if len(r.described) != 2 {
 		t.Errorf("described %v", r.described)
+	}
+	if len(r.asked) != 0 {
+		t.Errorf("the recogniser's detector ran (%v) although a finder is configured", r.asked)
 	}
 	if a.FloorPx > 20 || a.PublishSide != 2048 {
 		t.Errorf("floor %v, side %d", a.FloorPx, a.PublishSide)

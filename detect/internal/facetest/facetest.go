@@ -84,7 +84,60 @@ const Dense = "0_Parade_Parade_0_873.jpg"
 func CrowdTruth(t testing.TB) (dir string, names []string, truth map[string][]GT) {
 	t.Helper()
 	dir = filepath.Join(testenv.SharedTestdata(t), "crowds")
-	data, err := os.ReadFile(RequireFile(t, filepath.Join(dir, "boxes.json")))
+	names, truth = BoxesTruth(t, filepath.Join(dir, "boxes.json"))
+	return filepath.Join(dir, "images"), names, truth
+}
+
+// SharedSet is one folder of shared photos with the faces boxed in a
+// boxes.json (the crowds' format): the group photos and camera photos boxed
+// by eye (faces/groups, photos), or none at all (nofaces/images, which has
+// no boxes file).
+type SharedSet struct {
+	Dir   string
+	Names []string
+	Truth map[string][]GT
+}
+
+// EyeBoxedSets are the shared group photos (bbt1-5) and camera photos
+// (sample1-6) with their faces boxed by eye: 45 faces that count, and three
+// heads seen from behind marked invalid.
+func EyeBoxedSets(t testing.TB) []SharedSet {
+	t.Helper()
+	root := testenv.SharedTestdata(t)
+	var sets []SharedSet
+	for _, d := range []string{filepath.Join(root, "faces", "groups"), filepath.Join(root, "photos")} {
+		names, truth := BoxesTruth(t, filepath.Join(d, "boxes.json"))
+		sets = append(sets, SharedSet{Dir: d, Names: names, Truth: truth})
+	}
+	return sets
+}
+
+// NoFaces is the shared set of photos without a person (no boxes).
+func NoFaces(t testing.TB) SharedSet {
+	t.Helper()
+	dir := filepath.Join(testenv.SharedTestdata(t), "nofaces", "images")
+	entries, err := os.ReadDir(RequireFile(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := SharedSet{Dir: dir, Truth: map[string][]GT{}}
+	for _, e := range entries {
+		if !e.IsDir() {
+			set.Names = append(set.Names, e.Name())
+		}
+	}
+	sort.Strings(set.Names)
+	if len(set.Names) == 0 {
+		t.Fatalf("%s: no photos", dir)
+	}
+	return set
+}
+
+// BoxesTruth reads a boxes.json in the crowds' format: per photo, faces as
+// [x, y, w, h, invalid, occlusion, blur, pose].
+func BoxesTruth(t testing.TB, path string) (names []string, truth map[string][]GT) {
+	t.Helper()
+	data, err := os.ReadFile(RequireFile(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +156,7 @@ func CrowdTruth(t testing.TB) (dir string, names []string, truth map[string][]GT
 		}
 	}
 	sort.Strings(names)
-	return filepath.Join(dir, "images"), names, truth
+	return names, truth
 }
 
 // Matches is the rule of every recall figure: a ground-truth box is found

@@ -1,0 +1,208 @@
+package yunet
+
+import (
+	"context"
+	"image"
+	"time"
+
+	"github.com/photoguard/photoguard/detect/analyze"
+)
+
+// What the finder promises, and how it looks, from measurements
+// (MEASUREMENTS.md): the photo is seen once whole at the scale where the
+// smallest face asked for is FloorModelPx wide, and again at SecondLook
+// times that scale in overlapping tiles (small faces in crowds are found
+// far more often the second time); coarser levels of the first pass find
+// faces too large for the model's receptive field.
+const (
+	// FloorModelPx is the width, in model pixels, at which the smallest
+	// face asked for is shown to the model in the first pass.
+	FloorModelPx = 20
+	// SecondLook is the second pass's scale over the first's.
+	SecondLook = 1.5
+	// MaxScale bounds the first pass's enlargement (enlarging adds no
+	// detail; a photo that would need more is published smaller).
+	MaxScale = 2.0
+	// Threshold is the least score (cls x obj) of a box kept.
+	Threshold = 0.1
+	// MinWidth: boxes narrower than MinWidth times the smallest face asked
+	// for are dropped (the model's boxes of 10-15 px in a 2048 px
+	// landscape are ripples and leaves; real faces of 20 px get boxes of
+	// 16 px and more).
+	MinWidth = 0.8
+	// LargeScore is the least first-look score of a box wider than
+	// LargeFaces times the smallest face asked for: the model's unsure
+	// boxes on shirts, leaves and shelves are large, its unsure real faces
+	// in crowds small.
+	LargeScore = 0.55
+	LargeFaces = 4.0
+
+	// tileSide and tileOverlap are the second pass's tiles, in model
+	// pixels (memory stays bounded whatever the photo's size). wholeMax is
+	// the most pixels the first pass sees in one run; a larger view is
+	// tiled with wholeTile-side tiles.
+	tileSide    = 640
+	tileOverlap = 128
+	wholeMax    = 2560 * 2560
+	wholeTile   = 1536
+	wholeOver   = 384
+	// coarseStep and coarseMin: the first pass is repeated at 1/coarseStep
+	// of its scale while the view's long side stays at least coarseMin.
+	coarseStep = 3.0
+	coarseMin  = 160
+	// nmsIoU merges one face's boxes within and across passes.
+	nmsIoU   = 0.45
+	nmsCover = 0.7
+	// costPerMP is the CPU per megapixel of the original seen at the first
+	// pass's scale, both passes included (a 1920x1280 photo with 20 px
+	// faces: about 0.7 s, MEASUREMENTS.md).
+	costPerMP = 290 * time.Millisecond
+)
+
+// view is one scale of one pass and the tiles it is seen in.
+type view struct {
+	scale float64
+	tiles []tile
+	// second marks the second look.
+	second bool
+}
+
+// plan lists the views for a w x h image in which faces down to minFace
+// pixels are looked for.
+func plan(w, h int, minFace float64) []view {
+	if w <= 0 || h <= 0 || minFace <= 0 {
+		return nil
+	}
+	s := min(FloorModelPx/minFace, MaxScale)
+	var views []view
+	for c := s; ; c /= coarseStep {
+		sw, sh := scaledSize(w, h, c)
+		if c < s && max(sw, sh) < coarseMin {
+			break
+		}
+		if sw*sh <= wholeMax {
+			views = append(views, view{scale: c, tiles: planTiles(sw, sh, max(sw, sh), 0)})
+		} else {
+			views = append(views, view{scale: c, tiles: planTiles(sw, sh, wholeTile, wholeOver)})
+		}
+	}
+	s2 := s * SecondLook
+	sw, sh := scaledSize(w, h, s2)
+	views = append(views, view{scale: s2, tiles: planTiles(sw, sh, tileSide, tileOverlap), second: true})
+	return views
+}
+
+// keep applies the score and size rules to one merged box: at least
+// Threshold and at least MinWidth x minFace wide; a box wider than
+// LargeFaces x minFace needs LargeScore from the first look (the second
+// look's large boxes on leaves, water and evening skies score up to 0.6,
+// while a large real face is found by the first look).
+func keep(b fbox, minFace float64) bool {
+	if b.score < Threshold || b.w() < MinWidth*minFace {
+		return false
+	}
+	return b.w() <= LargeFaces*minFace || b.best[0] >= LargeScore
+}
+
+// Finder is a Detector as the analysis's Finder.
+type Finder struct{ d *Detector }
+
+// NewFinder wraps d.
+func NewFinder(d *Detector) *Finder { return &Finder{d} }
+
+// Name is "yunet".
+func (f *Finder) Name() string { return "yunet" }
+
+// Reach is the finder's floor and limits.
+func (f *Finder) Reach() analyze.Reach {
+	return analyze.Reach{Floor: FloorModelPx, MaxScale: MaxScale, CostPerMP: costPerMP}
+}
+
+// Find returns the faces of img at least minFace pixels wide, with the
+// finder's score.
+func (f *Finder) Find(ctx context.Context, img *image.NRGBA, minFace float64) ([]analyze.Box, error) {
+	boxes, err := f.d.Find(ctx, img, minFace)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]analyze.Box, len(boxes))
+	for i, b := range boxes {
+		out[i] = analyze.Box{Rect: b.Rect.Intersect(img.Rect), Score: b.Score}
+	}
+	return out, nil
+}
+
+var _ analyze.Finder = (*Finder)(nil)
+
+// Find runs the planned views over img and returns the merged boxes that
+// pass the score rules, in img's coordinates. The context is checked before
+// every model run.
+func (d *Detector) Find(ctx context.Context, img *image.NRGBA, minFace float64) ([]Box, error) {
+	merged, err := d.candidates(ctx, img, minFace)
+	if err != nil {
+		return nil, err
+	}
+	var out []Box
+	for _, m := range merged {
+		if keep(m, minFace) {
+			out = append(out, m.box())
+		}
+	}
+	return out, nil
+}
+
+// candidates runs the planned views and merges their boxes, before the
+// score rules.
+func (d *Detector) candidates(ctx context.Context, img *image.NRGBA, minFace float64) ([]fbox, error) {
+	b := img.Bounds()
+	views := plan(b.Dx(), b.Dy(), minFace)
+	if len(views) == 0 {
+		return nil, nil
+	}
+	pyr := newPyramid(img)
+	var buf []float32
+	var all []fbox
+	for _, v := range views {
+		src, f := pyr.at(v.scale)
+		for _, t := range v.tiles {
+			found, err := d.run(ctx, src, f, t.Rect, Threshold, &buf)
+			if err != nil {
+				return nil, err
+			}
+			for _, fb := range found {
+				if !t.owns(fb) {
+					continue
+				}
+				fb.second = v.second
+				fb.seen = 1
+				if v.second {
+					fb.seen = 2
+				}
+				fb.best[fb.seen-1] = fb.score
+				all = append(all, fb.scaled(v.scale, float64(b.Min.X), float64(b.Min.Y)))
+			}
+		}
+	}
+	return nms(all, nmsIoU, nmsCover), nil
+}
+
+// Detect runs the model once over the whole of img seen at scale s and
+// returns every box of at least minScore after merging, without the
+// finder's plan or rules (for measurements and tests).
+func (d *Detector) Detect(ctx context.Context, img *image.NRGBA, s, minScore float64) ([]Box, error) {
+	b := img.Bounds()
+	pyr := newPyramid(img)
+	src, f := pyr.at(s)
+	sw, sh := scaledSize(b.Dx(), b.Dy(), s)
+	var buf []float32
+	found, err := d.run(ctx, src, f, image.Rect(0, 0, sw, sh), minScore, &buf)
+	if err != nil {
+		return nil, err
+	}
+	merged := nms(found, nmsIoU, 0)
+	out := make([]Box, len(merged))
+	for i, m := range merged {
+		out[i] = m.scaled(s, float64(b.Min.X), float64(b.Min.Y)).box()
+	}
+	return out, nil
+}
