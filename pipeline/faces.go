@@ -190,15 +190,18 @@ func (p *Pipeline) decide(ctx context.Context, j *Job) error {
 // face its channel may not show redacted.
 func (p *Pipeline) redactFaces(ctx context.Context, j *Job) error {
 	for _, d := range j.live() {
-		var boxes []image.Rectangle
+		var boxes, shown []image.Rectangle
 		for i, dec := range d.Decisions {
 			if !dec.Show {
 				boxes = append(boxes, d.Faces[i].Rect)
+			} else {
+				shown = append(shown, d.Faces[i].Rect)
 			}
 		}
 		d.Image = d.Base
 		if len(boxes) > 0 {
-			d.Image = mask.Redact(d.Base, boxes, p.opt.Faces.Redact)
+			// A neighbour's blur never reaches over a shown face.
+			d.Image = mask.RedactKeeping(d.Base, boxes, shown, p.opt.Faces.Redact)
 		}
 	}
 	return nil

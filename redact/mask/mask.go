@@ -86,6 +86,15 @@ func Region(face image.Rectangle, scale float64, bounds image.Rectangle) image.R
 // the mask scale and clipped to the image). Pixels outside the redacted
 // regions are the same as in img.
 func Redact(img *image.NRGBA, faces []image.Rectangle, o Options) *image.NRGBA {
+	return RedactKeeping(img, faces, nil, o)
+}
+
+// RedactKeeping is Redact that leaves the faces in keep (the faces shown)
+// alone where a redacted face's margin reaches over them: a pixel inside a
+// kept face's box is redacted only when it lies inside the redacted face's
+// own box. So a shown pupil is never partly covered by a neighbour's blur,
+// while every redacted face is covered whole, also where two faces overlap.
+func RedactKeeping(img *image.NRGBA, faces, keep []image.Rectangle, o Options) *image.NRGBA {
 	out := imaging.Clone(img) // a fresh NRGBA with bounds at (0,0)
 	off := img.Bounds().Min
 	cells := o.Cells
@@ -97,8 +106,14 @@ func Redact(img *image.NRGBA, faces []image.Rectangle, o Options) *image.NRGBA {
 		if r.Dx() < 1 || r.Dy() < 1 {
 			continue
 		}
+		var holes []image.Rectangle
+		for _, k := range keep {
+			if h := k.Sub(off).Intersect(r); !h.Empty() {
+				holes = append(holes, h)
+			}
+		}
 		patch := redactedPatch(out, r, o.Mode, cells)
-		paste(out, r, patch, o.Shape)
+		paste(out, r, patch, o.Shape, holes, f.Sub(off))
 	}
 	return out
 }
@@ -137,8 +152,9 @@ func cellsFor(w, h, cells int) (int, int) {
 }
 
 // paste copies patch into dst over r, within the shape (the ellipse
-// inscribed in r, or all of r), row by row.
-func paste(dst *image.NRGBA, r image.Rectangle, patch *image.NRGBA, s Shape) {
+// inscribed in r, or all of r), row by row, leaving out the pixels inside a
+// hole that are not inside own (the redacted face's box).
+func paste(dst *image.NRGBA, r image.Rectangle, patch *image.NRGBA, s Shape, holes []image.Rectangle, own image.Rectangle) {
 	rx := float64(r.Dx()) / 2
 	ry := float64(r.Dy()) / 2
 	for y := 0; y < r.Dy(); y++ {
@@ -155,8 +171,29 @@ func paste(dst *image.NRGBA, r image.Rectangle, patch *image.NRGBA, s Shape) {
 				continue
 			}
 		}
-		d := dst.PixOffset(r.Min.X+x0, r.Min.Y+y)
-		p := patch.PixOffset(x0, y)
-		copy(dst.Pix[d:d+4*(x1-x0)], patch.Pix[p:p+4*(x1-x0)])
+		if len(holes) == 0 {
+			d := dst.PixOffset(r.Min.X+x0, r.Min.Y+y)
+			p := patch.PixOffset(x0, y)
+			copy(dst.Pix[d:d+4*(x1-x0)], patch.Pix[p:p+4*(x1-x0)])
+			continue
+		}
+		for x := x0; x < x1; x++ {
+			pt := image.Pt(r.Min.X+x, r.Min.Y+y)
+			if !pt.In(own) && inAny(pt, holes) {
+				continue
+			}
+			d := dst.PixOffset(pt.X, pt.Y)
+			p := patch.PixOffset(x, y)
+			copy(dst.Pix[d:d+4], patch.Pix[p:p+4])
+		}
 	}
+}
+
+func inAny(p image.Point, rs []image.Rectangle) bool {
+	for _, r := range rs {
+		if p.In(r) {
+			return true
+		}
+	}
+	return false
 }

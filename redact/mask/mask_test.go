@@ -124,3 +124,45 @@ func BenchmarkRedactThreeLargeFaces(b *testing.B) {
 		})
 	}
 }
+
+// TestRedactKeepingLeavesShownFaces: a redacted face's margin does not
+// reach over a shown neighbour (bbt4: a blob over the eye of a pupil who is
+// shown), but where the two boxes overlap the redacted face is covered.
+func TestRedactKeepingLeavesShownFaces(t *testing.T) {
+	img := noisy(300, 200, 7)
+	redacted := image.Rect(100, 50, 160, 130) // margin 1.3: 91-169, 38-142
+	shown := image.Rect(165, 60, 225, 140)    // inside the margin at 165-169
+	overlapping := image.Rect(150, 60, 210, 140)
+	for _, shape := range []Shape{Ellipse, Box} {
+		o := Options{Mode: Blur, Shape: shape, MaskScale: 1.3}
+		out := RedactKeeping(img, []image.Rectangle{redacted}, []image.Rectangle{shown}, o)
+		for y := shown.Min.Y; y < shown.Max.Y; y++ {
+			for x := shown.Min.X; x < shown.Max.X; x++ {
+				if out.NRGBAAt(x, y) != img.NRGBAAt(x, y) {
+					t.Fatalf("%s: shown face changed at (%d,%d)", shape, x, y)
+				}
+			}
+		}
+		plain := Redact(img, []image.Rectangle{redacted}, o)
+		changed := 0
+		for y := shown.Min.Y; y < shown.Max.Y; y++ {
+			for x := shown.Min.X; x < shown.Max.X; x++ {
+				if plain.NRGBAAt(x, y) != img.NRGBAAt(x, y) {
+					changed++
+				}
+			}
+		}
+		if changed == 0 {
+			t.Fatalf("%s: the plain blur must reach over the neighbour for this to be a test", shape)
+		}
+		// Overlapping boxes: the redacted face's own box is redacted whole.
+		out = RedactKeeping(img, []image.Rectangle{redacted}, []image.Rectangle{overlapping}, o)
+		for y := redacted.Min.Y + 10; y < redacted.Max.Y-10; y++ {
+			for x := redacted.Min.X + 10; x < redacted.Max.X-5; x++ {
+				if out.NRGBAAt(x, y) != plain.NRGBAAt(x, y) {
+					t.Fatalf("%s: redacted face left unredacted at (%d,%d) under an overlapping shown face", shape, x, y)
+				}
+			}
+		}
+	}
+}
