@@ -195,8 +195,9 @@ func CheckModels(dir string) error {
 	return nil
 }
 
-// New checks the configuration and the model files, then loads the models
-// once per worker (under a second and about 100 MB each). Unless
+// New checks the configuration and the model files; the models are loaded
+// once per worker when first needed (under a second and about 150 MB
+// each). Unless
 // OPENBLAS_NUM_THREADS is set, it also tells OpenBLAS to use one thread (see
 // singleThreadBLAS).
 func New(cfg Config) (*Detector, error) {
@@ -212,24 +213,21 @@ func New(cfg Config) (*Detector, error) {
 		return nil, err
 	}
 	singleThreadBLAS()
-	d := &Detector{
-		cfg:   cfg,
-		pool:  newPool[*face.Recognizer](cfg.Workers),
-		model: model,
-	}
+	d := &Detector{cfg: cfg, model: model}
+	// Each worker's recogniser (about 0.5 s and 150 MB to load) is loaded
+	// when a photo first needs it.
+	d.pool = newPool(cfg.Workers, func() (*face.Recognizer, error) {
+		rec, err := face.NewRecognizer(cfg.ModelsDir)
+		if err != nil {
+			return nil, fmt.Errorf("dlib: loading models from %s: %w", cfg.ModelsDir, err)
+		}
+		return rec, nil
+	})
 	if strings.HasPrefix(cfg.Detector, HOG) {
 		d.passes = append(d.passes, pass{HOG, float64(cfg.Upsample), cfg.MaxSide})
 	}
 	if strings.HasSuffix(cfg.Detector, CNN) {
 		d.passes = append(d.passes, pass{CNN, float64(cfg.Upsample), min(cfg.MaxSide, cfg.CNNMaxSide)})
-	}
-	for i := 0; i < cfg.Workers; i++ {
-		rec, err := face.NewRecognizer(cfg.ModelsDir)
-		if err != nil {
-			d.Close()
-			return nil, fmt.Errorf("dlib: loading models from %s: %w", cfg.ModelsDir, err)
-		}
-		d.pool.add(rec)
 	}
 	return d, nil
 }

@@ -14,7 +14,7 @@ import (
 // it holds; a call waits for a free one, or for its context.
 func TestPoolLendsAtMostItsItems(t *testing.T) {
 	const n, callers = 3, 12
-	p := newPool[*int](n)
+	p := newPool[*int](n, nil)
 	for i := 0; i < n; i++ {
 		p.add(new(int))
 	}
@@ -69,6 +69,55 @@ func TestPoolLendsAtMostItsItems(t *testing.T) {
 	}
 	if _, err := p.get(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Errorf("get after close: %v", err)
+	}
+}
+
+// A pool that makes its items makes them when first needed, never more
+// than its size, and tries again after a failure.
+func TestPoolMakesItemsWhenNeeded(t *testing.T) {
+	var mu sync.Mutex
+	made, fail := 0, true
+	p := newPool(2, func() (*int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if fail {
+			fail = false
+			return nil, errors.New("no models")
+		}
+		made++
+		return new(int), nil
+	})
+	if p.made() != 0 {
+		t.Fatal("items made before they were needed")
+	}
+	if _, err := p.get(context.Background()); err == nil {
+		t.Fatal("a failing make lent an item")
+	}
+	a, err := p.get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.put(a)
+	// A free item is lent again rather than a new one made.
+	a, _ = p.get(context.Background())
+	if made != 1 {
+		t.Errorf("made %d items for one borrower at a time, want 1", made)
+	}
+	b, _ := p.get(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := p.get(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a third borrower of a pool of 2: %v", err)
+	}
+	if made != 2 {
+		t.Errorf("made %d items, want 2", made)
+	}
+	p.put(a)
+	p.put(b)
+	freed := 0
+	p.close(func(*int) { freed++ })
+	if freed != 2 {
+		t.Errorf("close freed %d, want 2", freed)
 	}
 }
 
