@@ -84,8 +84,9 @@ type Row struct {
 	Outputs                  []Output
 	Faces                    []PageFace
 	// Unclear are the numbers of the boxes that could not be described
+	// ("7", or "7 (found at a low score)")
 	// (always redacted): listed, not tabled.
-	Unclear  []int
+	Unclear  []string
 	Category string
 }
 
@@ -108,7 +109,13 @@ type PageFace struct {
 	Cells     []Cell
 	Shown     bool
 	Ref       string // PHOTO for the commands
+	// LowScore is the finder's score of a face found at a low score
+	// (small, turned, blurred or in shadow, or perhaps not a face), "".
+	LowScore string
 }
+
+// low reports whether the finder found a face at a low score.
+func low(f Face) bool { return f.Score > 0 && f.Score < detect.LowScore }
 
 // Cell is one target's decision about a face.
 type Cell struct {
@@ -161,10 +168,17 @@ func BuildPage(recs []*Record, missing []pipeline.Item, what string, opts PageOp
 		}
 		for k, fr := range r.Faces {
 			if fr.Why == detect.WhyNotDescribed && len(fr.Nearest) == 0 && !anyShown(r, k) {
-				row.Unclear = append(row.Unclear, fr.N)
+				label := fmt.Sprint(fr.N)
+				if low(fr) {
+					label += " (found at a low score)"
+				}
+				row.Unclear = append(row.Unclear, label)
 				continue
 			}
 			rf := PageFace{N: fr.N, Width: fr.Width, Match: fr.Match, Why: fr.Why, Ref: r.Short}
+			if low(fr) {
+				rf.LowScore = fmt.Sprintf("%.2f", fr.Score)
+			}
 			if names != nil && fr.Match != "" {
 				rf.MatchName = names(fr.Match)
 			}
@@ -236,7 +250,7 @@ var pageTemplate = template.Must(template.New("review").Funcs(template.FuncMap{"
 <td class="in">{{if .Preview}}<img src="{{.Preview}}" alt="input, faces numbered">{{else}}no preview (not decoded){{end}}</td>
 <td><div><b>photo {{.Short}}</b> · {{.At}}{{if .Input}} · {{.Input}}{{end}}{{if .Category}} · category {{.Category}}{{end}}</div>
 {{if .Faces}}<table class="faces"><tr><th>face</th><th>match</th><th>nearest pupils (distance)</th>{{range .Outputs}}<th>{{.Target}}</th>{{end}}</tr>
-{{range .Faces}}<tr class="face"><td>{{.N}} <small>({{.Width}} px)</small></td><td>{{if .Match}}{{.Match}}{{if .MatchName}} {{.MatchName}}{{end}}{{else}}- <small>{{.Why}}</small>{{end}}</td><td>{{.Nearest}}</td>{{range .Cells}}<td>{{if .Show}}<span class="show">shown{{if .ID}} as {{.ID}}{{end}}</span>{{else}}<span class="redact">redacted</span>: {{.Reason}}{{end}}</td>{{end}}</tr>
+{{range .Faces}}<tr class="face"><td>{{.N}} <small>({{.Width}} px{{if .LowScore}}; found at a low score, {{.LowScore}}{{end}})</small></td><td>{{if .Match}}{{.Match}}{{if .MatchName}} {{.MatchName}}{{end}}{{else}}- <small>{{.Why}}</small>{{end}}</td><td>{{.Nearest}}</td>{{range .Cells}}<td>{{if .Show}}<span class="show">shown{{if .ID}} as {{.ID}}{{end}}</span>{{else}}<span class="redact">redacted</span>: {{.Reason}}{{end}}</td>{{end}}</tr>
 {{end}}</table>
 {{if .Unclear}}<div class="unclear">Also redacted on every target, found but not clear enough to recognise: {{range $i, $n := .Unclear}}{{if $i}}, {{end}}{{$n}}{{end}}.</div>{{end}}
 <details><summary>correct a face</summary>

@@ -38,10 +38,13 @@ func TestPage(t *testing.T) {
 	for _, want := range []string{CSP, "1 photos: 1 held, 1 with a face matched to nobody, 1 with a face shown", "distance ≤ 0.50, margin ≥ 0.30, face ≥ 60 px, policy strict",
 		`<img src="data:image/jpeg;base64,`, "shown as 100205", "no consent for newsletter",
 		"photoguard correct abababababab --face 1 --not 100205", "photoguard enroll ID --from abababababab --face 2",
-		"Without a review record", strings.Repeat("cd", 32)} {
+		"Without a review record", strings.Repeat("cd", 32), "(80 px; found at a low score, 0.23)"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("the page lacks %q", want)
 		}
+	}
+	if strings.Contains(h, "(100 px; found at a low score") {
+		t.Error("a face found at 0.91 is marked as found at a low score")
 	}
 	if strings.Contains(h, "groep-5") || strings.Contains(h, "Ada") {
 		t.Error("the page names an input or a pupil without --names")

@@ -8,6 +8,7 @@ import (
 	"image/draw"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -64,6 +65,9 @@ type Face struct {
 	N     int    `json:"n"`
 	Box   [4]int `json:"box"` // x0, y0, x1, y1 in Width x Height
 	Width int    `json:"width_px"`
+	// Score is the finder's confidence (0..1; 0 when unknown). Below
+	// detect.LowScore the face was found at a low score.
+	Score float64 `json:"score,omitempty"`
 	// Match is the confidently matched pupil id, "" with Why when none.
 	Match string `json:"match,omitempty"`
 	Why   string `json:"why,omitempty"`
@@ -246,7 +250,8 @@ func Build(j *pipeline.Job, items []pipeline.Item, at time.Time) *Record {
 		rec.Width, rec.Height = j.Image.Rect.Dx(), j.Image.Rect.Dy()
 	}
 	for i, f := range j.Faces {
-		fr := Face{N: i + 1, Box: [4]int{f.Rect.Min.X, f.Rect.Min.Y, f.Rect.Max.X, f.Rect.Max.Y}, Width: f.Rect.Dx()}
+		fr := Face{N: i + 1, Box: [4]int{f.Rect.Min.X, f.Rect.Min.Y, f.Rect.Max.X, f.Rect.Max.Y}, Width: f.Rect.Dx(),
+			Score: math.Round(float64(f.Score)*100) / 100}
 		if i < len(j.Matches) {
 			m := j.Matches[i]
 			fr.Match, fr.Why = m.ID, m.Why

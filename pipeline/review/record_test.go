@@ -27,8 +27,8 @@ func testJob() (*pipeline.Job, []pipeline.Item) {
 	j := &pipeline.Job{
 		Rel: "groep-5/IMG_0001.jpg", SHA256: strings.Repeat("ab", 32), Image: img,
 		Faces: []detect.Face{
-			{Rect: image.Rect(100, 100, 200, 200), Descriptor: d1},
-			{Rect: image.Rect(500, 120, 580, 200), Descriptor: d2},
+			{Rect: image.Rect(100, 100, 200, 200), Descriptor: d1, Score: 0.91},
+			{Rect: image.Rect(500, 120, 580, 200), Descriptor: d2, Score: 0.23},
 		},
 		Matches: []detect.Match{
 			{ID: "100205", Nearest: []detect.Candidate{{ID: "100205", Distance: 0.41}, {ID: "100231", Distance: 0.8}}},
