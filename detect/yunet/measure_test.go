@@ -81,7 +81,7 @@ func TestMeasureRules(t *testing.T) {
 				cf, ctot, cfp, _ := count(crowds)
 				ef, etot, efp, ephot := count(eye)
 				_, _, nfp, nphot := count(none)
-				facetest.Report(t, "| %.2f | %.1f | %.1f | %d/%d (%.1f%%) | %d | %d/%d | %d (%d photos) | %d (%d photos) |",
+				facetest.Report(t, "| %.2f | %.1f | %.2f | %d/%d (%.1f%%) | %d | %d/%d | %d (%d photos) | %d (%d photos) |",
 					thr, minW, large, cf, ctot, 100*float64(cf)/float64(ctot), cfp, ef, etot, efp, ephot, nfp, nphot)
 			}
 		}
