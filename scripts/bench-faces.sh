@@ -62,7 +62,7 @@ for w in 1 2; do
 	base[$w]=$(cpu_of "$d/time" | cut -d' ' -f1)
 done
 
-echo "| set | photos | workers | CPU s per photo (photoguard) | peak RSS MB | convert -auto-orient -strip, CPU s per photo | exiftool -all=, CPU s per photo | photoguard / convert | photoguard / exiftool | analysis stages (share of wall time): finder, recogniser, describe | output check as share of detection | published / held |"
+echo "| set | photos | workers | CPU s per photo (photoguard) | peak RSS MB | convert -auto-orient -strip, CPU s per photo | exiftool -all=, CPU s per photo | photoguard / convert | photoguard / exiftool | analysis stages (share of wall time): finder, describe | output check as share of detection | published / held |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for set in 12mp 640 crowds; do
 	n=$(ls "$work/sets/$set" | wc -l)
@@ -82,18 +82,18 @@ rep, name, n, w, cpu, base, rss, conv, exif = sys.argv[1:]
 r = json.load(open(rep))
 n, cpu, base, conv, exif = int(n), float(cpu), float(base), float(conv), float(exif)
 per = (cpu - base) / n
-stages = {"finder": 0, "recognizer": 0, "describe": 0}
+stages = {"finder": 0, "describe": 0}
 det = chk = 0
 for it in r["items"]:
     f = it.get("faces") or {}
     det += f.get("detect_ms", 0); chk += f.get("check_ms", 0)
     for p in f.get("passes", []):
-        k = "recognizer" if p["name"] == "recognizer" else "describe" if p["name"] == "describe" else "finder"
+        k = "describe" if p["name"] == "describe" else "finder"
         stages[k] += p["ms"]
 tot = sum(stages.values()) or 1
 s = r["summary"]
 print(f"| {name} | {n} | {w} | {per:.2f} | {int(rss)//1024} | {conv:.3f} | {exif:.3f} | {per/max(conv,1e-9):.0f}x | {per/max(exif,1e-9):.0f}x | "
-      f"{100*stages['finder']/tot:.0f} % / {100*stages['recognizer']/tot:.0f} % / {100*stages['describe']/tot:.0f} % | "
+      f"{100*stages['finder']/tot:.0f} % / {100*stages['describe']/tot:.0f} % | "
       f"{100*chk/max(det,1):.1f} % | {s['published']} / {s['held']} |")
 PY
 	done

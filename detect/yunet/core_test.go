@@ -101,13 +101,14 @@ func TestPlanTilesCoverOnce(t *testing.T) {
 
 func TestPlanViews(t *testing.T) {
 	// A 12 MP photo published at 2048: the smallest face is 39.4 px in
-	// the original, seen at 20 model px (scale 0.51), the second look at
-	// 0.76 in 640 px tiles, and coarser levels for large faces.
+	// the original, seen at 20 model px (scale 0.51: 2048x1536, in 1024 px
+	// tiles), the second look at 0.76 in 640 px tiles, and coarser levels
+	// for large faces.
 	views := plan(4032, 3024, 20*4032/2048.0)
 	if len(views) < 3 {
 		t.Fatalf("views %d", len(views))
 	}
-	if s := views[0].scale; math.Abs(s-0.508) > 0.001 || len(views[0].tiles) != 1 {
+	if s := views[0].scale; math.Abs(s-0.508) > 0.001 || len(views[0].tiles) != 6 {
 		t.Errorf("first look at %v in %d tiles", s, len(views[0].tiles))
 	}
 	last := views[len(views)-1]
@@ -128,10 +129,9 @@ func TestPlanViews(t *testing.T) {
 	if v := plan(640, 480, 5); v[0].scale != MaxScale {
 		t.Errorf("first look at %v, want the cap %v", v[0].scale, MaxScale)
 	}
-	// A huge first look is tiled.
-	v := plan(12000, 9000, 20)
-	if len(v[0].tiles) < 2 {
-		t.Error("a 108 MP first look in one run")
+	// A first look of up to a megapixel is one run; larger ones are tiled.
+	if v := plan(1024, 768, 20); len(v[0].tiles) != 1 {
+		t.Errorf("a 1024x768 first look in %d runs", len(v[0].tiles))
 	}
 	if plan(0, 10, 20) != nil || plan(10, 10, 0) != nil {
 		t.Error("empty plan expected")

