@@ -33,7 +33,10 @@ const (
 	InputPreviewSide  = 480
 	OutputPreviewSide = 320
 	CropSide          = 400
-	previewQuality    = 80
+	// WaitingPreviewSide: the output of a photo that waits for approval,
+	// as it would be published, for the direction's page.
+	WaitingPreviewSide = 1024
+	previewQuality     = 80
 )
 
 // Record is what was decided about one photo.
@@ -89,7 +92,7 @@ type Target struct {
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason,omitempty"`
 	// Output is the published name; Thumb the output preview's file name
-	// (published photos only).
+	// (published photos, and those waiting for approval).
 	Output    string     `json:"output,omitempty"`
 	Thumb     string     `json:"thumb,omitempty"`
 	Decisions []Decision `json:"decisions,omitempty"`
@@ -191,10 +194,14 @@ func (w *Writer) Record(j *pipeline.Job, items []pipeline.Item) error {
 		return err
 	}
 	for k, d := range j.Deliveries {
-		if !d.Published || d.Image == nil || k >= len(rec.Targets) {
+		if !(d.Published || d.Waiting) || d.Image == nil || k >= len(rec.Targets) {
 			continue
 		}
-		data, err := encode.JPEG(decode.Fit(d.Image, OutputPreviewSide), previewQuality)
+		side := OutputPreviewSide
+		if d.Waiting {
+			side = WaitingPreviewSide // the direction judges it from this
+		}
+		data, err := encode.JPEG(decode.Fit(d.Image, side), previewQuality)
 		if err != nil {
 			return fmt.Errorf("review: output preview: %w", err)
 		}
