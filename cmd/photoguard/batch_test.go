@@ -89,7 +89,7 @@ func TestBatchDirtyAndBadInputs(t *testing.T) {
 	_ = filepath.Walk(in, func(p string, _ os.FileInfo, _ error) error { _ = os.Chtimes(p, old, old); return nil })
 
 	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\n"+
-		"targets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir, models)
+		"targets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n    approval: none\n    individual: allowed\n", dir, models)
 	cfgPath := filepath.Join(dir, "pg.yaml")
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)

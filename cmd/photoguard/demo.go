@@ -30,6 +30,11 @@ targets:
     type: dir
     path: %[1]s/published/website
     channel: website
+    # The demo publishes at once. A school's website waits for the
+    # direction's approval and keeps photos of one pupil to the parent
+    # portal (the defaults: approval: direction, individual: closed_only).
+    approval: none
+    individual: allowed
 watch:
   settle: 0s
 `
