@@ -142,6 +142,28 @@ func TestApprovalEndToEnd(t *testing.T) {
 		}
 	}
 
+	// The direction's page: each waiting photo as it would be published,
+	// with the commands; nothing unredacted.
+	out.Reset()
+	page := filepath.Join(t.TempDir(), "waiting.html")
+	if err := waitingPage(&out, cfg, reviewFlags{out: page, waiting: true}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	html, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pp := range pend {
+		for _, want := range []string{"photoguard approve " + pp.Photo + " --target website", "photoguard reject " + pp.Photo + " --target website"} {
+			if !bytes.Contains(html, []byte(want)) {
+				t.Errorf("the waiting page lacks %q", want)
+			}
+		}
+	}
+	if n := bytes.Count(html, []byte(`<img src="data:image/jpeg;base64,`)); n != 3 {
+		t.Errorf("the waiting page shows %d images, want the 3 outputs as they would be published", n)
+	}
+
 	// raj says no to the website while it waits; then the direction approves.
 	out.Reset()
 	if err := consentRevoke(&out, cfg, "raj", "website"); err != nil {

@@ -41,7 +41,7 @@ func TestMeasureIndividual(t *testing.T) {
 	}
 	defer st.Close()
 	var b strings.Builder
-	fmt.Fprintf(&b, "| photo | size | faces found | shown on the website | largest shown face | one pupil on their own? |\n|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| photo | size | faces found (clear enough to recognise) | largest of those | shown on the website | largest shown | one pupil on their own? |\n|---|---|---|---|---|---|---|\n")
 	for _, p := range photos {
 		j, err := st.p.Explain(context.Background(), filepath.Dir(p), p)
 		if j == nil || j.Image == nil {
@@ -50,7 +50,13 @@ func TestMeasureIndividual(t *testing.T) {
 		}
 		d := j.Deliveries[0]
 		var shown []string
-		largest := 0.0
+		largest, clear, largestClear := 0.0, 0, 0.0
+		for _, f := range j.Faces {
+			if !f.NoDescriptor {
+				clear++
+				largestClear = max(largestClear, detect.FaceShare(f.Rect, j.Image.Rect))
+			}
+		}
 		for i, dec := range d.Decisions {
 			if dec.Show {
 				shown = append(shown, dec.ID)
@@ -69,8 +75,8 @@ func TestMeasureIndividual(t *testing.T) {
 		if len(shown) > 0 {
 			share = fmt.Sprintf("%.2f", largest)
 		}
-		fmt.Fprintf(&b, "| %s | %dx%d | %d | %d (%s) | %s | %s |\n", rel, j.Image.Rect.Dx(), j.Image.Rect.Dy(), len(j.Faces),
-			len(shown), strings.Join(shown, ", "), share, verdict)
+		fmt.Fprintf(&b, "| %s | %dx%d | %d (%d) | %.2f | %d %s | %s | %s |\n", rel, j.Image.Rect.Dx(), j.Image.Rect.Dy(), len(j.Faces), clear,
+			largestClear, len(shown), strings.Join(shown, ", "), share, verdict)
 	}
 	t.Logf("\n%s", b.String())
 }

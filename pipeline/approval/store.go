@@ -427,3 +427,20 @@ func (s *Store) LockAnswers() (func(), error) {
 	}
 	return func() { _ = unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
 }
+
+// CountWaiting counts the photos of stateDir with a target still open, without
+// the key (`photoguard status`); a missing store is none.
+func CountWaiting(stateDir string) (int, error) {
+	s := &Store{dir: filepath.Join(stateDir, Folder)}
+	if _, err := os.Lstat(s.dir); errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	photos, err := s.List()
+	n := 0
+	for _, ph := range photos {
+		if ph.Open() {
+			n++
+		}
+	}
+	return n, err
+}
