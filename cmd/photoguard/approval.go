@@ -349,24 +349,31 @@ func selectAnswers(s *approval.Store, names []string, f answerFlags) ([]answerin
 	return out, nil
 }
 
-func runReject(w io.Writer, cfg *config.Config, names []string, f answerFlags, by string) error {
-	s, err := openApprovals(cfg)
-	if err != nil {
-		return err
+// answers opens the store, takes the answering lock (call unlock when
+// done) and selects what names and f ask for; none says so on w.
+func answers(w io.Writer, cfg *config.Config, names []string, f answerFlags) (s *approval.Store, unlock func(), todo []answering, err error) {
+	if s, err = openApprovals(cfg); err != nil {
+		return nil, nil, nil, err
 	}
-	unlock, err := s.LockAnswers()
+	if unlock, err = s.LockAnswers(); err != nil {
+		return nil, nil, nil, err
+	}
+	if todo, err = selectAnswers(s, names, f); err != nil {
+		unlock()
+		return nil, nil, nil, err
+	}
+	if len(todo) == 0 {
+		fmt.Fprintln(w, "no photos wait for approval")
+	}
+	return s, unlock, todo, nil
+}
+
+func runReject(w io.Writer, cfg *config.Config, names []string, f answerFlags, by string) error {
+	s, unlock, todo, err := answers(w, cfg, names, f)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	todo, err := selectAnswers(s, names, f)
-	if err != nil {
-		return err
-	}
-	if len(todo) == 0 {
-		fmt.Fprintln(w, "no photos wait for approval")
-		return nil
-	}
 	for _, a := range todo {
 		ans, err := s.Reject(a.ph.SHA256, a.target, by, f.reason)
 		if err != nil {
@@ -387,21 +394,12 @@ func runApprove(ctx context.Context, w io.Writer, cfg *config.Config, names []st
 			return fmt.Errorf("--target %q is not one of the targets (%s)", f.target, strings.Join(cfg.TargetNames(), ", "))
 		}
 	}
-	s, err := openApprovals(cfg)
-	if err != nil {
-		return err
-	}
-	unlock, err := s.LockAnswers()
+	s, unlock, todo, err := answers(w, cfg, names, f)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	todo, err := selectAnswers(s, names, f)
-	if err != nil {
-		return err
-	}
 	if len(todo) == 0 {
-		fmt.Fprintln(w, "no photos wait for approval")
 		return nil
 	}
 	var targets []string

@@ -172,21 +172,12 @@ func reviewPage(w io.Writer, cfg *config.Config, f reviewFlags, now time.Time) e
 			return nil
 		}
 	}
-	out := f.out
-	if out == "" {
-		out = filepath.Join(cfg.StateDir, review.Folder, now.Format("2006-01-02"), "review.html")
-		if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
-			return err
-		}
-	}
-	if err := privatePagePath(cfg, out); err != nil {
-		return err
-	}
 	html, err := page.HTML()
 	if err != nil {
 		return err
 	}
-	if err := pipeline.WriteFile(out, html, 0o600); err != nil {
+	out, err := writePage(cfg, f.out, "review.html", html, now)
+	if err != nil {
 		return err
 	}
 	msg := fmt.Sprintf("review page: %s (%s", out, plural(len(recs), "photo"))
@@ -243,23 +234,29 @@ func waitingPage(w io.Writer, cfg *config.Config, f reviewFlags, now time.Time) 
 		}
 		page.Add(pp.SHA256, pp.Group, pp.Since, pp.Expires, rec, ts)
 	}
-	out := f.out
-	if out == "" {
-		out = filepath.Join(cfg.StateDir, review.Folder, now.Format("2006-01-02"), "waiting.html")
-		if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
-			return err
-		}
-	}
-	if err := privatePagePath(cfg, out); err != nil {
-		return err
-	}
 	html, err := page.HTML()
 	if err != nil {
 		return err
 	}
-	if err := pipeline.WriteFile(out, html, 0o600); err != nil {
+	out, err := writePage(cfg, f.out, "waiting.html", html, now)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "waiting page: %s (%s waiting for approval)\n", out, plural(len(list), "photo"))
 	return nil
+}
+
+// writePage writes a page to out, or to name in today's review folder,
+// never into a target or the inbox; it returns where.
+func writePage(cfg *config.Config, out, name string, html []byte, now time.Time) (string, error) {
+	if out == "" {
+		out = filepath.Join(cfg.StateDir, review.Folder, now.Format("2006-01-02"), name)
+		if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
+			return "", err
+		}
+	}
+	if err := privatePagePath(cfg, out); err != nil {
+		return "", err
+	}
+	return out, pipeline.WriteFile(out, html, 0o600)
 }

@@ -217,7 +217,7 @@ func (s *Store) publish(ctx context.Context, sha string, p Processor) ([]pipelin
 	if err := os.Remove(staged); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		perr = errors.Join(perr, err)
 	}
-	return items, errors.Join(perr, removeDirs(root))
+	return items, errors.Join(perr, fsync.RemoveEmptyDirs(root))
 }
 
 // stagedRel is where below the staging root the original goes: its path
@@ -262,23 +262,6 @@ func (s *Store) CleanStaging(j *journal.Journal) error {
 		errs = append(errs, os.RemoveAll(filepath.Join(s.dir, stagingDir, e.Name())))
 	}
 	return errors.Join(append(errs, fsync.Dir(filepath.Join(s.dir, stagingDir)))...)
-}
-
-// removeDirs removes root and the empty folders below it.
-func removeDirs(root string) error {
-	var dirs []string
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			dirs = append(dirs, p)
-		}
-		return nil
-	})
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := os.Remove(dirs[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil // not empty: CleanStaging takes it
-		}
-	}
-	return fsync.Dir(filepath.Dir(root))
 }
 
 // Expire rejects every target that has waited longer than after, with a

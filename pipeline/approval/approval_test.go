@@ -32,8 +32,10 @@ type school struct {
 }
 
 var (
-	groupFaces  = []face{{image.Rect(20, 40, 60, 80), 0}, {image.Rect(140, 40, 180, 80), 1}, {image.Rect(260, 40, 300, 80), 2}} // 320x240: three pupils, a sixth of the shorter side each
-	singleFaces = []face{{image.Rect(100, 100, 160, 160), 0}}                                 // 300x300: one pupil
+	// 320x240: three pupils, a sixth of the shorter side each.
+	groupFaces = []face{{image.Rect(20, 40, 60, 80), 0}, {image.Rect(140, 40, 180, 80), 1}, {image.Rect(260, 40, 300, 80), 2}}
+	// 300x300: one pupil.
+	singleFaces = []face{{image.Rect(100, 100, 160, 160), 0}}
 )
 
 func newSchool(t *testing.T) *school {

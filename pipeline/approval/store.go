@@ -7,17 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/audit"
@@ -168,15 +164,11 @@ func (s *Store) hook(step, sha string) {
 // lock serialises changes across processes (the daemon parks while a
 // coordinator answers). Call the returned function to unlock.
 func (s *Store) lock() (func(), error) {
-	f, err := os.OpenFile(filepath.Join(s.dir, lockFile), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	unlock, err := fsync.Lock(filepath.Join(s.dir, lockFile))
 	if err != nil {
-		return nil, fmt.Errorf("approval: %w", err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
 		return nil, fmt.Errorf("approval: lock: %w", err)
 	}
-	return func() { _ = unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
+	return unlock, nil
 }
 
 func validSHA(s string) bool {
@@ -281,7 +273,7 @@ func (s *Store) Get(sha string) (*Photo, error) {
 }
 
 func (s *Store) read(sha string) (*Photo, error) {
-	data, err := readPlain(filepath.Join(s.photoDir(sha), metaFile), 1<<20)
+	data, err := fsync.ReadRegular(filepath.Join(s.photoDir(sha), metaFile), 1<<20)
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +298,7 @@ func (s *Store) put(ph *Photo) error {
 // Original returns the original of sha and its path below the inbox,
 // checked against the hash.
 func (s *Store) Original(sha string) (rel string, data []byte, err error) {
-	sealed, err := readPlain(filepath.Join(s.photoDir(sha), originalFile), 1<<30)
+	sealed, err := fsync.ReadRegular(filepath.Join(s.photoDir(sha), originalFile), 1<<30)
 	if err != nil {
 		return "", nil, fmt.Errorf("approval: the original of %s: %w", sha[:12], err)
 	}
@@ -396,36 +388,15 @@ func write(dir, name string, data []byte) error {
 	return nil
 }
 
-// readPlain reads a regular file, never through a link.
-func readPlain(p string, max int64) ([]byte, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() || st.Size() > max {
-		return nil, fmt.Errorf("%s is not a regular file of at most %d bytes", p, max)
-	}
-	return io.ReadAll(io.LimitReader(f, max))
-}
-
 // LockAnswers makes this process the only one answering (approve, reject,
 // expiry); it waits for another to finish. Call the returned function to
 // unlock. The daemon's parking does not wait for it.
 func (s *Store) LockAnswers() (func(), error) {
-	f, err := os.OpenFile(filepath.Join(s.dir, ".answer.lock"), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	unlock, err := fsync.Lock(filepath.Join(s.dir, ".answer.lock"))
 	if err != nil {
-		return nil, fmt.Errorf("approval: %w", err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
 		return nil, fmt.Errorf("approval: lock: %w", err)
 	}
-	return func() { _ = unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
+	return unlock, nil
 }
 
 // CountWaiting counts the photos of stateDir with a target still open, without

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"image"
 	"image/draw"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/photoguard/photoguard/detect"
@@ -147,7 +145,7 @@ func (r *Record) Image(name string) ([]byte, error) {
 	if name == "" || name != filepath.Base(name) || !strings.HasPrefix(name, r.Short) {
 		return nil, fmt.Errorf("review: %q is not a preview of %s", name, r.Short)
 	}
-	return readPlain(filepath.Join(r.dir, name), 16<<20)
+	return fsync.ReadRegular(filepath.Join(r.dir, name), 16<<20)
 }
 
 // Writer writes records into a state folder. It implements
@@ -346,23 +344,6 @@ func write(dir, name string, data []byte) error {
 	return nil
 }
 
-// readPlain reads a regular file, never through a link.
-func readPlain(path string, max int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() || st.Size() > max {
-		return nil, fmt.Errorf("%s is not a regular file of at most %d bytes", path, max)
-	}
-	return io.ReadAll(io.LimitReader(f, max))
-}
-
 // Load reads every record of the days from since (local date) on, oldest
 // first. A missing review folder is no records; a damaged record is an
 // error naming its file.
@@ -422,7 +403,7 @@ func Find(stateDir, sha string) (*Record, error) {
 }
 
 func readRecord(path string) (*Record, error) {
-	data, err := readPlain(path, 4<<20)
+	data, err := fsync.ReadRegular(path, 4<<20)
 	if err != nil {
 		return nil, fmt.Errorf("review: %w", err)
 	}
