@@ -173,6 +173,8 @@ func printRetry(ctx context.Context, w io.Writer, ph held.Photo, r *held.Retrier
 		switch it.Outcome {
 		case pipeline.Published:
 			fmt.Fprintf(w, "%s: published to %s as %s\n", ph.Name, it.Target, it.Output)
+		case pipeline.Waiting:
+			fmt.Fprintf(w, "%s: waits for the direction's approval for %s (photoguard pending)\n", ph.Name, it.Target)
 		default:
 			ok = false
 			fmt.Fprintf(w, "%s: %s (%s): %s\n", ph.Name, it.Outcome, it.Target, shown(it.Reason))
