@@ -230,11 +230,23 @@ func TestCrashApprove(t *testing.T) {
 		}
 	}
 	t.Logf("boundaries: %v", count)
+	// Between the transform's steps nothing is written: their first calls
+	// suffice; the others also die at their last call (a later photo, with
+	// earlier ones published).
+	p, err := pipeline.New(pipeline.Options{Destinations: []*pipeline.Destination{{Name: "x"}}, DryRun: true,
+		Faces: faceOptions(&fakeDetector{}, newRegister(1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	transform := map[string]bool{}
+	for _, s := range p.Steps() {
+		transform[s] = true
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
 	for _, name := range names {
 		picks := []int{1}
-		if n := count[name]; n > 1 && !testing.Short() {
+		if n := count[name]; n > 1 && !testing.Short() && !transform[name] {
 			picks = append(picks, n)
 		}
 		for _, nth := range picks {
