@@ -517,7 +517,6 @@ func (p *Pipeline) items(j *Job, edit func(*Item)) []Item {
 		case d.Waiting:
 			it.Outcome = Waiting
 			it.Reason = ReasonWaiting
-			it.Output = d.Name
 		default:
 			it.Outcome = Published
 			it.Output = d.Name

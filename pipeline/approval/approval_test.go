@@ -305,3 +305,33 @@ func TestParkAgainAndSelect(t *testing.T) {
 		}
 	}
 }
+
+// Approving while the service works on the same photo (a teacher dropped
+// it again): the service's claim in the journal stops the approval, which
+// publishes nothing and stays approved; once the service is done, approving
+// again publishes it once.
+func TestApproveWhileTheServiceHasIt(t *testing.T) {
+	s := newSchool(t)
+	sha, _ := s.run("a.jpg", photoWith(t, 320, 240, 6, groupFaces))
+	service, err := journal.Open(s.state) // another process's journal
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer service.Close()
+	rec, res, err := service.Claim(&journal.Record{SHA256: sha, Input: "/srv/inbox/a.jpg"}, []string{"web", "portal"})
+	if err != nil || res != journal.Fresh {
+		t.Fatalf("the service's claim: %v %v", res, err)
+	}
+	a := pipeline.Approval{By: "directie", At: time.Now()}
+	ans, err := s.store.Approve(context.Background(), sha, "web", a, s.approver(s.web))
+	if err != nil || ans.State != Approved || !strings.Contains(ans.Note, "being processed") || len(s.published()) != 0 {
+		t.Fatalf("approve while the service has the photo: %+v %v; web %v", ans, err, s.published())
+	}
+	if err := service.Release(rec); err != nil {
+		t.Fatal(err)
+	}
+	ans, err = s.store.Approve(context.Background(), sha, "web", a, s.approver(s.web))
+	if err != nil || ans.State != Published || len(s.published()) != 1 {
+		t.Fatalf("approve once the service let go: %+v %v; web %v", ans, err, s.published())
+	}
+}
