@@ -29,9 +29,11 @@ func purgeCmd() *cobra.Command {
 		Long: `Delete what is past its retention (config: retention.originals,
 retention.review, retention.journal): photos in rejected/, quarantine/ and
 held/ (and held photos whose content was published since), review records,
-and the journal records of photos finished long ago. photoguard run does
-this at start and every hour; this command does it now. --dry-run lists what
-would go.`,
+and the journal records of photos finished long ago. Photos that waited for
+the direction's approval longer than approval.expire are rejected and their
+kept originals deleted; the answers of photos answered longer ago than
+retention.originals go. photoguard run does this at start and every hour;
+this command does it now. --dry-run lists what would go.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig()
