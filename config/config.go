@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -54,6 +55,8 @@ type Config struct {
 	Limits        Limits            `mapstructure:"limits"`
 	Watch         Watch             `mapstructure:"watch"`
 	Retention     Retention         `mapstructure:"retention"` // issue 12
+	Approval      Approval          `mapstructure:"approval"`  // issue 20
+	Individual    Individual        `mapstructure:"individual"`
 
 	// File is the configuration file this was loaded from ("" for the
 	// embedded default alone). Not a key.
@@ -79,6 +82,47 @@ type Target struct {
 	// output.max_side and output.quality.
 	MaxSide int `mapstructure:"max_side"`
 	Quality int `mapstructure:"quality"`
+	// Approval is "direction" (each photo waits for `photoguard approve`)
+	// or "none"; Individual "closed_only" (a photo with one pupil
+	// recognisable on their own is not published here) or "allowed".
+	// Unset, the channel's default (ChannelDefaults).
+	Approval   string `mapstructure:"approval"`
+	Individual string `mapstructure:"individual"`
+}
+
+// The values of targets.NAME.approval and targets.NAME.individual.
+const (
+	ApprovalDirection    = "direction"
+	ApprovalNone         = "none"
+	IndividualClosedOnly = "closed_only"
+	IndividualAllowed    = "allowed"
+)
+
+// ChannelDefaults are a channel's approval and individual rule when its
+// target sets none: the external channels (website, social_media) need the
+// direction's approval and take no photo of one pupil on their own; the
+// closed ones (parent_portal, newsletter) need neither.
+func ChannelDefaults(channel string) (approval, individual string) {
+	switch channel {
+	case "website", "social_media":
+		return ApprovalDirection, IndividualClosedOnly
+	}
+	return ApprovalNone, IndividualAllowed
+}
+
+// Approval configures the direction's approval (issue 20).
+type Approval struct {
+	// Expire: a photo not answered this long after it started to wait is
+	// rejected, and its original deleted.
+	Expire time.Duration `mapstructure:"expire"`
+}
+
+// Individual configures when a photo counts as a portrait of one pupil.
+type Individual struct {
+	// MinShare: one shown face whose box is at least this share of the
+	// photo's shorter side makes the photo a portrait, whatever else is
+	// in it.
+	MinShare float64 `mapstructure:"min_share"`
 }
 
 // Options are the target's settings for pipeline/target/open, which
@@ -549,6 +593,9 @@ func (c *Config) normalise() {
 			t.Type = "dir"
 		}
 		t.Channel = strings.ToLower(strings.TrimSpace(t.Channel))
+		approval, individual := ChannelDefaults(t.Channel)
+		t.Approval = cmp.Or(strings.ToLower(strings.TrimSpace(t.Approval)), approval)
+		t.Individual = cmp.Or(strings.ToLower(strings.TrimSpace(t.Individual)), individual)
 		c.Targets[name] = t
 	}
 }
@@ -651,6 +698,8 @@ func (c *Config) Validate() error {
 		if t.Quality != 0 {
 			intRange(key+".quality", t.Quality, minQuality, maxQuality)
 		}
+		oneOf(key+".approval", t.Approval, ApprovalDirection, ApprovalNone)
+		oneOf(key+".individual", t.Individual, IndividualClosedOnly, IndividualAllowed)
 	}
 	if c.DefaultTarget != "" {
 		if _, ok := c.Targets[c.DefaultTarget]; !ok {
@@ -679,6 +728,8 @@ func (c *Config) Validate() error {
 	durRange("retention.originals", c.Retention.Originals, time.Hour, 2*366*24*time.Hour)
 	durRange("retention.review", c.Retention.Review, time.Hour, 2*366*24*time.Hour)
 	durRange("retention.journal", c.Retention.Journal, 24*time.Hour, 3*366*24*time.Hour)
+	durRange("approval.expire", c.Approval.Expire, time.Hour, 366*24*time.Hour)
+	floatRange("individual.min_share", c.Individual.MinShare, 0.05, 1)
 	if len(errs) > 0 {
 		return errs
 	}

@@ -47,7 +47,7 @@ func (p *Pipeline) moveAside(j *Job, out Outcome, why error) (string, error) {
 	}
 	p.hook("moved", j)
 	if p.opt.TeacherNotes {
-		if err := writeTeacherNote(j.Path, out, j.Category); err != nil {
+		if err := writeTeacherNote(j.Path, out, j.Category, reason); err != nil {
 			p.opt.Log.Warn("could not leave a note for the teacher", "photo", short(j.SHA256), "err", scrub(err))
 		}
 	}
@@ -104,6 +104,11 @@ func reasonText(rel, sha string, out Outcome, reason, when string) string {
 	if sha != "" {
 		fmt.Fprintf(&b, "sha256:  %s\n", sha)
 	}
+	if reason == ReasonIndividual {
+		b.WriteString("\nThis photo shows one pupil recognisable on their own: it went only to the targets that may show\n" +
+			"such photos (individual: closed_only keeps it from the others). Delete it when you no longer need it.\n")
+		return b.String()
+	}
 	b.WriteString("\n" + advice(out) + "\n")
 	return b.String()
 }
@@ -128,13 +133,17 @@ const noteMarker = "photoguard: niet gepubliceerd (not published)"
 // of its folder when the folder is (a sync client running as another user
 // of that group can then read and delete it), never writable by the group,
 // never readable by others.
-func writeTeacherNote(input string, out Outcome, category string) error {
+func writeTeacherNote(input string, out Outcome, category, reason string) error {
 	var nl, en string
-	switch out {
-	case Rejected:
+	switch {
+	case out == Rejected && reason == ReasonIndividual:
+		nl = "Op deze foto is één leerling alleen herkenbaar in beeld. Zulke foto's gaan alleen naar het ouderportaal " +
+			"(als de ouders daar toestemming voor gaven), niet naar de website of sociale media."
+		en = ReasonIndividual
+	case out == Rejected:
 		nl = "Deze foto wordt nooit gepubliceerd: hij staat in een categorie die de school uitsluit (" + category + ")."
 		en = "in a category that is never published (" + category + ")"
-	case Quarantined:
+	case out == Quarantined:
 		nl = "Dit bestand is geen foto die photoguard veilig kan lezen (beschadigd, onvolledig of een ander soort bestand)."
 		en = "not a photo photoguard can read safely"
 	default:

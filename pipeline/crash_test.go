@@ -95,6 +95,7 @@ import (
 
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline/inbox"
+	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
 	"github.com/photoguard/photoguard/redact/decode"
@@ -163,7 +164,7 @@ func TestCrashChild(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dests = append(dests, &Destination{Name: name, Channel: name, Target: tg})
+		dests = append(dests, &Destination{Name: name, Channel: name, Target: tg, Approval: name == approvalTarget})
 	}
 	state := filepath.Join(root, "state")
 	jr, err := journal.Open(state)
@@ -182,6 +183,7 @@ func TestCrashChild(t *testing.T) {
 		Workers:      2,
 		Journal:      jr,
 		Faces:        crashFaces(2),
+		Approvals:    crashApprovals{filepath.Join(state, "approval-test")},
 		Log:          slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Hook:         hook,
 	})
@@ -210,6 +212,32 @@ func TestCrashChild(t *testing.T) {
 const crashReady = "crash child: ready"
 
 func crashTargetDir(root, name string) string { return filepath.Join(root, "out-"+name) }
+
+// approvalTarget is the crash tests' target that needs approval: what
+// would go there waits, its original kept by crashApprovals.
+const approvalTarget = "social"
+
+// crashApprovals keeps what waits as a file per content hash (the real
+// store, pipeline/approval, seals it; its own crash test covers approve).
+type crashApprovals struct{ dir string }
+
+func (a crashApprovals) Park(w Parked) error {
+	if err := os.MkdirAll(a.dir, 0o700); err != nil {
+		return err
+	}
+	return fsync.WriteFile(a.dir, w.SHA256, w.Data, 0o600, nil, nil)
+}
+
+// parked reports whether the content of in waits, kept whole.
+func (f *crashFixture) parked(in crashInput) bool {
+	data, err := os.ReadFile(filepath.Join(f.state, "approval-test", in.sha()))
+	return err == nil && bytes.Equal(data, in.data)
+}
+
+// waits reports whether in must end waiting for approval.
+func (f *crashFixture) waits(in crashInput) bool {
+	return in.want == Published && slices.Contains(f.targets, approvalTarget)
+}
 
 // The crash child's faces. Its detector goes by the image's size, and in the
 // output check it describes the face as somebody else than it was:
@@ -259,7 +287,7 @@ func crashFaces(workers int) *FaceOptions {
 			{ID: "p1", Descriptors: []detect.Descriptor{unit(0)}},
 			{ID: "p2", Descriptors: []detect.Descriptor{unit(1)}},
 		},
-		consent: map[string]map[string]bool{"p1": {"website": true, "portal": true}, "p2": {"portal": true}},
+		consent: map[string]map[string]bool{"p1": {"website": true, "portal": true, approvalTarget: true}, "p2": {"portal": true}},
 	}
 	fo.Consent = func() Consent { return reg }
 	return fo
@@ -404,7 +432,7 @@ func (f *crashFixture) publishedAt(in crashInput) []string {
 	}
 	var at []string
 	for _, name := range f.targets {
-		if name != in.heldFor {
+		if name != in.heldFor && name != approvalTarget {
 			at = append(at, name)
 		}
 	}
@@ -737,7 +765,7 @@ func (f *crashFixture) checkDurable(t *testing.T, when string) {
 		}
 		durable := false
 		if f.aside(in) == "" {
-			durable = true
+			durable = !f.waits(in) || f.parked(in)
 			for _, name := range f.publishedAt(in) {
 				if len(views[name][in.sha()[:12]]) == 0 {
 					durable = false
@@ -830,6 +858,11 @@ func (f *crashFixture) checkFinal(t *testing.T, when string) {
 			t.Errorf("%s: %s/%s belongs to no input (a second copy? a reason file naming another photo?)", when, e.dir, e.base)
 		}
 	}
+	for _, in := range f.inputs {
+		if f.waits(in) && !f.parked(in) {
+			t.Errorf("%s: %s waits for approval, but its original is not kept", when, in.rel)
+		}
+	}
 	// The link was moved, never followed: what it points to is untouched.
 	if data, err := os.ReadFile(f.outside); err != nil || !bytes.Equal(data, crashData.outside) {
 		t.Errorf("%s: the link's target was touched: %v", when, err)
@@ -857,6 +890,10 @@ func (f *crashFixture) checkJournal(t *testing.T, when string, views map[string]
 	type want struct {
 		outcome Outcome
 		at      map[string]bool
+		// or: content that waits is not a duplicate for a flagged copy
+		// of it (only published content is), so the copy taken last
+		// gives the record its outcome.
+		or Outcome
 	}
 	wants := map[string]*want{}
 	for _, in := range f.inputs {
@@ -871,8 +908,16 @@ func (f *crashFixture) checkJournal(t *testing.T, when string, views map[string]
 		out := f.aside(in)
 		if out == "" {
 			out = Published
+			if f.waits(in) {
+				out = Waiting
+			}
 		}
-		if w.outcome != Published {
+		switch {
+		case w.outcome == Waiting:
+			w.or = out
+		case out == Waiting && w.outcome != "":
+			w.or, w.outcome = w.outcome, out
+		case w.outcome != Published:
 			w.outcome = out
 		}
 		for _, name := range f.publishedAt(in) {
@@ -886,7 +931,7 @@ func (f *crashFixture) checkJournal(t *testing.T, when string, views map[string]
 			continue
 		}
 		delete(wants, r.SHA256)
-		if r.State != journal.Done || r.Outcome != string(w.outcome) {
+		if r.State != journal.Done || r.Outcome != string(w.outcome) && (w.or == "" || r.Outcome != string(w.or)) {
 			t.Errorf("%s: journal: %s is %s/%s, want done/%s", when, short(r.SHA256), r.State, r.Outcome, w.outcome)
 		}
 		for name := range w.at {
@@ -962,6 +1007,9 @@ func discoverSteps(t *testing.T, targets ...string) *discovery {
 	// Every boundary the code has must be reached by these inputs, or the
 	// crash tests silently skip it.
 	for _, want := range sourceHooks(t) {
+		if want == "parked" && !slices.Contains(targets, approvalTarget) {
+			continue // TestCrashAtEveryStepApproval reaches it
+		}
 		if d.count[want] == 0 {
 			t.Errorf("step boundary %q is never reached by the crash inputs; add an input that takes that path", want)
 		}
@@ -1059,6 +1107,13 @@ func TestCrashAtEveryStep(t *testing.T) {
 // the missing one, never the done one again.
 func TestCrashAtEveryStepTwoTargets(t *testing.T) {
 	crashAtEveryStep(t, "website", "portal")
+}
+
+// With a target that needs approval, every photo that may go there waits:
+// a crash at any point leaves its input in the inbox until its original is
+// kept, and the restart never publishes it there.
+func TestCrashAtEveryStepApproval(t *testing.T) {
+	crashAtEveryStep(t, "website", approvalTarget)
 }
 
 func crashAtEveryStep(t *testing.T, targets ...string) {

@@ -5,8 +5,10 @@
 //
 //  1. intake: read (the whole file once, hashed), claim (in the journal; a
 //     duplicate, a busy or an unreadable input ends here);
-//  2. transform: categorise, decode, detect, decide, prepare, redact, encode,
-//     verify, verify-faces;
+//  2. transform: categorise, decode, detect, decide, individual, prepare,
+//     redact, encode, verify, verify-faces, approval (approval.go: a photo
+//     for a target that needs approval waits, its original kept, instead of
+//     being published);
 //  3. commit: publish (to each target, the journal written before and
 //     after), settle (wipe the input, or move it aside with a reason).
 //

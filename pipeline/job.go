@@ -66,8 +66,10 @@ type Delivery struct {
 	// may not show redacted), Output its encoding.
 	Image  *image.NRGBA
 	Output []byte
-	// Published is set once the target confirmed.
+	// Published is set once the target confirmed. Waiting is set when the
+	// delivery, checked and ready, waits for approval (approval.go).
 	Published bool
+	Waiting   bool
 	// Err is this delivery's failure; a failed delivery takes no more steps.
 	Err error
 }
@@ -75,7 +77,7 @@ type Delivery struct {
 func (j *Job) live() []*Delivery {
 	var ds []*Delivery
 	for _, d := range j.Deliveries {
-		if d.Err == nil && !d.Published {
+		if d.Err == nil && !d.Published && !d.Waiting {
 			ds = append(ds, d)
 		}
 	}

@@ -22,6 +22,9 @@ type Publication struct {
 	Ref string
 	// Pupils are the ids of the people the channel shows in this output.
 	Pupils []string
+	// Approved is who approved the publication and when (a target with
+	// approval: direction), nil otherwise.
+	Approved *Approval
 }
 
 // Ledger is the publication ledger as the pipeline uses it: every output is
@@ -52,7 +55,7 @@ func AsideFolders() []string {
 
 // publication is what the ledger keeps of delivery d of job j.
 func publication(j *Job, d *Delivery) Publication {
-	return Publication{SHA256: j.SHA256, Target: d.Dest.Name, Channel: d.Dest.Channel, Name: d.Name, Pupils: shownIDs(d)}
+	return Publication{SHA256: j.SHA256, Target: d.Dest.Name, Channel: d.Dest.Channel, Name: d.Name, Pupils: shownIDs(d), Approved: d.Dest.Approved}
 }
 
 // shownIDs are the ids of the people delivery d shows (sorted, once each).

@@ -21,6 +21,14 @@ type Destination struct {
 	// MaxSide and Quality shape this target's output; 0 takes
 	// Options.MaxSide and Options.Quality.
 	MaxSide, Quality int
+	// Approval: the direction approves every photo before it goes here
+	// (approval.go); Approved, set by `photoguard approve`, is that
+	// approval, and the photo is published.
+	Approval bool
+	Approved *Approval
+	// ClosedOnly: a photo with one pupil recognisable on their own is not
+	// published here (approval.go: individual).
+	ClosedOnly bool
 }
 
 // Options configure a Pipeline. The zero value of a field is not a default:
@@ -68,6 +76,12 @@ type Options struct {
 	// Review, if set, keeps a record of every settled photo for the
 	// coordinator's review page (review.go).
 	Review ReviewSink
+	// Approvals keeps the photos that wait for approval (required when a
+	// destination has Approval); IndividualShare is the share of the
+	// photo's shorter side from which one shown face makes it a portrait
+	// (0: detect.DefaultIndividualShare).
+	Approvals       Approvals
+	IndividualShare float64
 	// Hook, if set, is called at every step boundary (after the named step).
 	// Tests use it to stop the process at a chosen point.
 	Hook func(step string, j *Job)
@@ -123,6 +137,9 @@ func New(opt Options) (*Pipeline, error) {
 	if err := opt.Faces.validate(); err != nil {
 		return nil, err
 	}
+	if err := opt.validateApproval(); err != nil {
+		return nil, err
+	}
 	p := &Pipeline{opt: opt}
 	p.committer = durable{p}
 	if opt.DryRun {
@@ -136,13 +153,29 @@ func New(opt Options) (*Pipeline, error) {
 		{"decode", p.decode},
 		{"detect", p.detectFaces},
 		{"decide", p.decide},
+		{"individual", p.individual},
 		{"prepare", p.prepare},
 		{"redact", p.redactFaces},
 		{"encode", p.encode},
 		{"verify", p.verify},
 		{"verify-faces", p.verifyFaces},
+		{"approval", p.awaitApproval},
 	}
 	return p, nil
+}
+
+// With builds a pipeline from p's options as edit changes them (each
+// destination is a copy: p's stay as they are). The commands add the
+// configuration's approval rules to the pipeline they built this way.
+func (p *Pipeline) With(edit func(*Options)) (*Pipeline, error) {
+	o := p.opt
+	o.Destinations = make([]*Destination, len(p.opt.Destinations))
+	for i, d := range p.opt.Destinations {
+		c := *d
+		o.Destinations[i] = &c
+	}
+	edit(&o)
+	return New(o)
 }
 
 // Steps returns the names of the steps of the transform phase in order (for

@@ -176,8 +176,11 @@ func (dryRun) recover(context.Context) (int, error) { return 0, nil }
 func (c dryRun) settle(_ context.Context, j *Job, jobErr error) ([]Item, error) {
 	failAll(j, jobErr)
 	return c.p.items(j, func(it *Item) {
-		if it.Outcome == Published {
+		switch it.Outcome {
+		case Published:
 			it.Reason = "dry run: would be published"
+		case Waiting:
+			it.Reason = "dry run: would wait for approval by the direction"
 		}
 	}), nil
 }
@@ -396,6 +399,11 @@ func (p *Pipeline) settleDurably(ctx context.Context, j *Job, jobErr error) ([]I
 			return nil, d.Err
 		}
 	}
+	// What waits for approval is kept before the input is settled.
+	if err := p.park(j); err != nil {
+		p.releaseClaim(j)
+		return nil, Retry(err, "the photo could not be kept to wait for approval")
+	}
 	worst := p.worst(j)
 	if worst == nil {
 		return p.final(j, p.finishPublished(j)), nil
@@ -431,6 +439,10 @@ func (p *Pipeline) finishPublished(j *Job) []Item {
 	rec := j.Record
 	rec.State = journal.Published
 	rec.Outcome = string(Published)
+	if len(j.waiting()) > 0 {
+		// The outcome is durable: the original waits, kept (park).
+		rec.Outcome = string(Waiting)
+	}
 	if err := p.opt.Journal.Put(rec); err != nil {
 		p.opt.Log.Error("journal: recording the outcome failed", "photo", short(j.SHA256), "err", err)
 	}
@@ -450,7 +462,11 @@ func (p *Pipeline) finishPublished(j *Job) []Item {
 		p.opt.Log.Error("journal: recording the outcome failed", "photo", short(j.SHA256), "err", err)
 	}
 	p.hook("done", j)
-	p.auditOutcome(j, Published, "") // issue 12: audit log
+	if len(j.waiting()) > 0 {
+		p.auditOutcome(j, Waiting, "waiting for approval by the direction")
+	} else {
+		p.auditOutcome(j, Published, "") // issue 12: audit log
+	}
 	return p.items(j, func(it *Item) {
 		it.Kept = rec.Kept
 		if wipeErr != nil {
@@ -498,6 +514,9 @@ func (p *Pipeline) items(j *Job, edit func(*Item)) []Item {
 		case d.Err != nil:
 			it.Outcome = outcomeOf(KindOf(d.Err))
 			it.Reason = ReasonOf(d.Err)
+		case d.Waiting:
+			it.Outcome = Waiting
+			it.Reason = ReasonWaiting
 		default:
 			it.Outcome = Published
 			it.Output = d.Name

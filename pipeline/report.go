@@ -15,6 +15,9 @@ const (
 	Rejected    Outcome = "rejected"
 	Quarantined Outcome = "quarantined"
 	Held        Outcome = "held"
+	// Waiting: checked and ready, waiting for the direction's approval
+	// (approval.go); the original is kept, sealed, until it is answered.
+	Waiting Outcome = "waiting"
 )
 
 // outcomeOf maps an error kind to the outcome it ends in.
@@ -102,6 +105,7 @@ type Summary struct {
 	Quarantined int       `json:"quarantined"`
 	Held        int       `json:"held"`
 	Duplicates  int       `json:"duplicates"`
+	Waiting     int       `json:"waiting,omitempty"`
 	DryRun      bool      `json:"dry_run,omitempty"`
 	Started     time.Time `json:"started"`
 	Seconds     float64   `json:"seconds"`
@@ -138,6 +142,8 @@ func (r *Report) Add(it Item) {
 		r.Summary.Quarantined++
 	case Held:
 		r.Summary.Held++
+	case Waiting:
+		r.Summary.Waiting++
 	}
 	if it.Duplicate {
 		r.Summary.Duplicates++

@@ -172,7 +172,7 @@ func runBatchOn(ctx context.Context, cfg *config.Config, args []string, f batchF
 	if err != nil {
 		return err
 	}
-	st, err := openPipeline(cfg, log, runMode{
+	st, err := gated(cfg, log, runMode{
 		targets: []string{target},
 		wipe:    cfg.WipeInputs && !f.keepInputs && !f.dryRun,
 		dryRun:  f.dryRun,
@@ -247,11 +247,24 @@ func printSummary(w io.Writer, rep *pipeline.Report, target string) {
 	if s.Duplicates > 0 {
 		fmt.Fprintf(w, " (%d of the published were duplicates, not published again)", s.Duplicates)
 	}
+	if s.Waiting > 0 {
+		fmt.Fprintf(w, ", %d waiting for approval", s.Waiting)
+	}
 	fmt.Fprintf(w, " in %.1f s\n", s.Seconds)
-	var notPublished []pipeline.Item
+	var notPublished, waiting []pipeline.Item
 	for _, it := range rep.Items {
-		if it.Outcome != pipeline.Published {
+		switch it.Outcome {
+		case pipeline.Published:
+		case pipeline.Waiting:
+			waiting = append(waiting, it)
+		default:
 			notPublished = append(notPublished, it)
+		}
+	}
+	if len(waiting) > 0 {
+		fmt.Fprintln(w, "\nWaiting for approval (photoguard pending; the direction approves or rejects each):")
+		for _, it := range waiting {
+			fmt.Fprintf(w, "  %-12s %s  (%s)\n", short12(it.SHA256), shown(it.Input), it.Target)
 		}
 	}
 	if len(notPublished) > 0 {
@@ -358,4 +371,12 @@ func (p *progress) done() {
 	if p.tty {
 		fmt.Fprintln(p.bar)
 	}
+}
+
+// short12 is the short hash of a content hash ("" for none).
+func short12(sha string) string {
+	if len(sha) < 12 {
+		return ""
+	}
+	return sha[:12]
 }

@@ -89,7 +89,7 @@ func TestBatchDirtyAndBadInputs(t *testing.T) {
 	_ = filepath.Walk(in, func(p string, _ os.FileInfo, _ error) error { _ = os.Chtimes(p, old, old); return nil })
 
 	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\n"+
-		"targets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir, models)
+		"targets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n    approval: none\n    individual: allowed\n", dir, models)
 	cfgPath := filepath.Join(dir, "pg.yaml")
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -187,4 +187,23 @@ func TestBatchDirtyAndBadInputs(t *testing.T) {
 		t.Errorf("%d reason files for %d photos not published", len(reasons), n)
 	}
 	t.Logf("summary %+v", rep.Summary)
+}
+
+// A batch's summary lists what waits for the direction, per photo and
+// target, with the short hash to answer it by; waiting is not a failure.
+func TestSummaryWaiting(t *testing.T) {
+	rep := pipeline.NewReport(false)
+	sha := strings.Repeat("ab", 32)
+	rep.Add(pipeline.Item{Input: "groep-5/IMG_0001.jpg", SHA256: sha, Outcome: pipeline.Waiting, Target: "website", Reason: pipeline.ReasonWaiting})
+	rep.Add(pipeline.Item{Input: "groep-5/IMG_0001.jpg", SHA256: sha, Outcome: pipeline.Published, Target: "portal", Output: "x.jpg"})
+	var out bytes.Buffer
+	printSummary(&out, rep, "website")
+	for _, want := range []string{", 1 waiting for approval", "Waiting for approval", "abababababab groep-5/IMG_0001.jpg  (website)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "Not published") || !rep.Clean() {
+		t.Errorf("a waiting photo counts as a problem:\n%s", out.String())
+	}
 }

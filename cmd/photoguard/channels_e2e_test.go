@@ -22,7 +22,7 @@ import (
 func TestConsentDiffersPerChannel(t *testing.T) {
 	s := newFaceSchool(t)
 	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nwatch:\n  settle: 0s\n"+
-		"targets:\n  website:\n    type: dir\n    path: %[1]s/out-website\n    channel: website\n"+
+		"targets:\n  website:\n    type: dir\n    path: %[1]s/out-website\n    channel: website\n    approval: none\n    individual: allowed\n"+
 		"  portal:\n    type: dir\n    path: %[1]s/out-portal\n    channel: parent_portal\n", s.dir, s.models)
 	cfg := writeConfig(t, t.TempDir(), yaml)
 	groups, _ := filepath.Glob(filepath.Join(s.testdata, "faces", "groups", "*.jpg"))

@@ -40,7 +40,8 @@ func configCmd() *cobra.Command {
 			for _, name := range cfg.TargetNames() {
 				t := cfg.Targets[name]
 				out := cfg.OutputOf(name)
-				fmt.Printf("  target %-10s %s %s (channel %s, %d px, quality %d)\n", name, t.Type, t.Path, t.Channel, out.MaxSide, out.Quality)
+				fmt.Printf("  target %-10s %s %s (channel %s, %d px, quality %d, approval %s, individual %s)\n", name, t.Type, t.Path, t.Channel,
+					out.MaxSide, out.Quality, t.Approval, t.Individual)
 			}
 			return nil
 		},

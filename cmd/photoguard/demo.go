@@ -30,6 +30,11 @@ targets:
     type: dir
     path: %[1]s/published/website
     channel: website
+    # The demo publishes at once. A school's website waits for the
+    # direction's approval and keeps photos of one pupil to the parent
+    # portal (the defaults: approval: direction, individual: closed_only).
+    approval: none
+    individual: allowed
 watch:
   settle: 0s
 `
@@ -245,7 +250,7 @@ func demoPreviews(ctx context.Context, cfg *config.Config, photos []string, dir 
 		return err
 	}
 	log, _ := newLogger(slog.LevelError)
-	st, err := openPipeline(cfg, log, runMode{targets: cfg.TargetNames(), dryRun: true, batch: true})
+	st, err := gated(cfg, log, runMode{targets: cfg.TargetNames(), dryRun: true, batch: true})
 	if err != nil {
 		return err
 	}

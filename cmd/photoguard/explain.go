@@ -76,7 +76,7 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 		return err
 	}
 	// Explain is Process without the commit: what a batch would do.
-	st, err := openPipeline(cfg, log, runMode{targets: targets, dryRun: true, batch: true})
+	st, err := gated(cfg, log, runMode{targets: targets, dryRun: true, batch: true})
 	if err != nil {
 		return err
 	}
@@ -148,6 +148,9 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 			fmt.Fprintf(w, "%s: %s (%s)\n", d.Dest.Name, "not published", pipeline.ReasonOf(d.Err))
 		case jobErr != nil:
 			fmt.Fprintf(w, "%s: not published\n", d.Dest.Name)
+		case d.Waiting && d.Image != nil:
+			fmt.Fprintf(w, "%s: would wait for the direction's approval, then be published at %dx%d (output passes the metadata and face checks)\n",
+				d.Dest.Name, d.Image.Rect.Dx(), d.Image.Rect.Dy())
 		case d.Image != nil:
 			fmt.Fprintf(w, "%s: would be published at %dx%d (output passes the metadata and face checks)\n",
 				d.Dest.Name, d.Image.Rect.Dx(), d.Image.Rect.Dy())
@@ -168,7 +171,7 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 		return exitError{exitAttention}
 	}
 	for _, d := range j.Deliveries {
-		if d.Err != nil {
+		if d.Err != nil && pipeline.KindOf(d.Err) != pipeline.KindReject {
 			return exitError{exitAttention}
 		}
 	}

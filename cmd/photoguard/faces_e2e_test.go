@@ -106,7 +106,7 @@ func (s *faceSchool) judge(t *testing.T, cfg *config.Config, detector string) (*
 func (s *faceSchool) config(t *testing.T, target, policy string) *config.Config {
 	t.Helper()
 	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nwatch:\n  settle: 0s\n"+
-		"faces:\n  policy: %[4]s\ntargets:\n  %[3]s:\n    type: dir\n    path: %[1]s/out-%[3]s\n    channel: website\n",
+		"faces:\n  policy: %[4]s\ntargets:\n  %[3]s:\n    type: dir\n    path: %[1]s/out-%[3]s\n    channel: website\n    approval: none\n    individual: allowed\n",
 		s.dir, s.models, target, policy)
 	p := filepath.Join(s.dir, "photoguard-"+target+".yaml")
 	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {

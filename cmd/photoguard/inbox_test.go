@@ -394,7 +394,7 @@ func TestRunRefusesLinkedInbox(t *testing.T) {
 	}
 	cfgPath := filepath.Join(dir, "pg.yaml")
 	yaml := "inbox: " + dir + "/inbox\nstate_dir: " + dir + "/state\nmodels_dir: " + dir + "/models\n" +
-		"targets:\n  website:\n    type: dir\n    path: " + dir + "/out\n    channel: website\n"
+		"targets:\n  website:\n    type: dir\n    path: " + dir + "/out\n    channel: website\n    approval: none\n    individual: allowed\n"
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,7 @@ and publishes what is left.`,
 	root.PersistentFlags().StringVar(&flagLogLevel, "log-level", "", "debug, info, warn or error")
 	root.AddCommand(batchCmd(), runCmd(), statusCmd(), enrollCmd(), consentCmd(), objectCmd(), explainCmd(), tuneCmd(), takedownCmd(), configCmd(), demoCmd())
 	root.AddCommand(publishedCmd(), purgeCmd(), retryCmd(), completionCmd(), reviewCmd(), correctCmd())
+	root.AddCommand(pendingCmd(), approveCmd(), rejectCmd())
 	setVersion(root)
 
 	// The one signal context: every command's cmd.Context() ends at the

@@ -2,15 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/pipeline/approval"
 	"github.com/photoguard/photoguard/pipeline/audit"
 	"github.com/photoguard/photoguard/pipeline/held"
 	"github.com/photoguard/photoguard/pipeline/journal"
@@ -25,9 +29,11 @@ func purgeCmd() *cobra.Command {
 		Long: `Delete what is past its retention (config: retention.originals,
 retention.review, retention.journal): photos in rejected/, quarantine/ and
 held/ (and held photos whose content was published since), review records,
-and the journal records of photos finished long ago. photoguard run does
-this at start and every hour; this command does it now. --dry-run lists what
-would go.`,
+and the journal records of photos finished long ago. Photos that waited for
+the direction's approval longer than approval.expire are rejected and their
+kept originals deleted; the answers of photos answered longer ago than
+retention.originals go. photoguard run does this at start and every hour;
+this command does it now. --dry-run lists what would go.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig()
@@ -81,10 +87,51 @@ func runPurge(w io.Writer, cfg *config.Config, dryRun bool) error {
 	for _, r := range removed {
 		fmt.Fprintf(w, "%s %s/%s  (%s, %s)\n", verb, r.Folder, shown(r.Name), r.At.Local().Format("2006-01-02"), r.Why)
 	}
-	if len(removed) == 0 {
+	expired, aerr := expireApprovals(cfg, dryRun)
+	for _, line := range expired {
+		fmt.Fprintln(w, line)
+	}
+	if len(removed) == 0 && len(expired) == 0 {
 		fmt.Fprintln(w, "nothing is past its retention")
 	}
-	return err
+	return errors.Join(err, aerr)
+}
+
+// expireApprovals rejects the photos that waited for approval longer than
+// approval.expire (their originals are deleted with the answer) and
+// removes the records of photos answered longer than retention.originals
+// ago; it says what it did, one line each.
+func expireApprovals(cfg *config.Config, dryRun bool) ([]string, error) {
+	if _, err := os.Lstat(filepath.Join(cfg.StateDir, approval.Folder)); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	s, err := openApprovals(cfg)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := s.LockAnswers()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	var lines []string
+	answers, err := s.Expire(cfg.Approval.Expire, dryRun)
+	verb := "expired"
+	if dryRun {
+		verb = "would expire (dry run)"
+	}
+	for _, a := range answers {
+		lines = append(lines, fmt.Sprintf("%s approval/%s for %s  (%s; nothing is sent, its original is deleted)", verb, a.SHA256[:12], a.Target, a.Note))
+	}
+	gone, perr := s.Purge(cfg.Retention.Originals, dryRun)
+	verb = "deleted"
+	if dryRun {
+		verb = "would delete (dry run)"
+	}
+	for _, g := range gone {
+		lines = append(lines, fmt.Sprintf("%s approval/%s  (answered %s ago or more)", verb, g, waited(cfg.Retention.Originals)))
+	}
+	return lines, errors.Join(err, perr)
 }
 
 // retentionEvery is how often the service purges.
@@ -102,6 +149,11 @@ func enforceRetention(ctx context.Context, cfg *config.Config, j *journal.Journa
 		removed, err := p.Run(false)
 		if err != nil {
 			log.Warn("retention: deleting what is past its retention", "err", err)
+		}
+		if expired, err := expireApprovals(cfg, false); err != nil {
+			log.Warn("approval: expiring photos nobody answered", "err", err)
+		} else if len(expired) > 0 {
+			log.Info("approval: photos nobody answered in time were rejected (see the audit log)", "count", len(expired))
 		}
 		if len(removed) > 0 {
 			log.Info("retention: deleted what is past its retention (see the audit log)", "count", len(removed))

@@ -170,7 +170,7 @@ func nobodySchool(t *testing.T, extra string) (*config.Config, string) {
 	t.Helper()
 	dir := t.TempDir()
 	return writeConfig(t, dir, fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nwatch:\n  settle: 0s\n%[3]s"+
-		"targets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir, modelsForTest(t), extra)), dir
+		"targets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n    approval: none\n    individual: allowed\n", dir, modelsForTest(t), extra)), dir
 }
 
 // batchInto copies files into a fresh folder, runs a batch over it and

@@ -116,6 +116,9 @@ func runRetry(ctx context.Context, w io.Writer, cfg *config.Config, names []stri
 	for _, key := range keys {
 		mode.targets = strings.Split(key, ",")
 		p, err := res.pipeline(cfg, log, mode)
+		if err == nil {
+			p, err = gate(cfg, p, false)
+		}
 		if err != nil {
 			return err
 		}
@@ -170,6 +173,8 @@ func printRetry(ctx context.Context, w io.Writer, ph held.Photo, r *held.Retrier
 		switch it.Outcome {
 		case pipeline.Published:
 			fmt.Fprintf(w, "%s: published to %s as %s\n", ph.Name, it.Target, it.Output)
+		case pipeline.Waiting:
+			fmt.Fprintf(w, "%s: waits for the direction's approval for %s (photoguard pending)\n", ph.Name, it.Target)
 		default:
 			ok = false
 			fmt.Fprintf(w, "%s: %s (%s): %s\n", ph.Name, it.Outcome, it.Target, shown(it.Reason))

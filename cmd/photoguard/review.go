@@ -29,6 +29,7 @@ func reviewSink(cfg *config.Config, m runMode) pipeline.ReviewSink {
 type reviewFlags struct {
 	since, batch, out string
 	names, json       bool
+	waiting           bool
 }
 
 func reviewCmd() *cobra.Command {
@@ -49,6 +50,10 @@ those of a batch report. The page shows children's faces unredacted: it is
 written 0600, into the state folder unless --out says where, never into a
 target, and it names nobody unless --names is given.
 
+With --waiting the page is the direction's instead: every photo that waits
+for approval, as it would be published (nothing unredacted), with the
+commands that approve or reject it.
+
 Fix what is wrong from the commands the page shows:
   photoguard enroll ID --from PHOTO --face N     this face is ID
   photoguard correct PHOTO --face N --not ID     this face is not ID`,
@@ -58,6 +63,9 @@ Fix what is wrong from the commands the page shows:
 			if err != nil {
 				return err
 			}
+			if f.waiting {
+				return waitingPage(os.Stdout, cfg, f, time.Now())
+			}
 			return reviewPage(os.Stdout, cfg, f, time.Now())
 		},
 	}
@@ -66,6 +74,7 @@ Fix what is wrong from the commands the page shows:
 	cmd.Flags().StringVar(&f.out, "out", "", "write the page here (default state_dir/review/<today>/review.html)")
 	cmd.Flags().BoolVar(&f.names, "names", false, "show first names, groups and input file names (the page then holds names: keep it to yourself)")
 	cmd.Flags().BoolVar(&f.json, "json", false, "print the photos and faces as JSON on standard output (no page unless --out is given)")
+	cmd.Flags().BoolVar(&f.waiting, "waiting", false, "the photos waiting for the direction's approval, as they would be published, with the commands to answer them")
 	return cmd
 }
 
@@ -163,21 +172,12 @@ func reviewPage(w io.Writer, cfg *config.Config, f reviewFlags, now time.Time) e
 			return nil
 		}
 	}
-	out := f.out
-	if out == "" {
-		out = filepath.Join(cfg.StateDir, review.Folder, now.Format("2006-01-02"), "review.html")
-		if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
-			return err
-		}
-	}
-	if err := privatePagePath(cfg, out); err != nil {
-		return err
-	}
 	html, err := page.HTML()
 	if err != nil {
 		return err
 	}
-	if err := pipeline.WriteFile(out, html, 0o600); err != nil {
+	out, err := writePage(cfg, f.out, "review.html", html, now)
+	if err != nil {
 		return err
 	}
 	msg := fmt.Sprintf("review page: %s (%s", out, plural(len(recs), "photo"))
@@ -213,4 +213,50 @@ func privatePagePath(cfg *config.Config, out string) error {
 		return fmt.Errorf("%s is inside the inbox (%s): write the page elsewhere", out, cfg.Inbox)
 	}
 	return nil
+}
+
+// waitingPage writes the direction's page of the photos that wait for
+// approval.
+func waitingPage(w io.Writer, cfg *config.Config, f reviewFlags, now time.Time) error {
+	if f.since != "" || f.batch != "" || f.names || f.json {
+		return errors.New("--waiting takes only --out")
+	}
+	list, err := pendingList(cfg, now)
+	if err != nil {
+		return err
+	}
+	page := review.BuildWaitingPage(now)
+	for _, pp := range list {
+		rec, _ := review.Find(cfg.StateDir, pp.SHA256) // none: the page says so
+		var ts []review.WaitingTargetInfo
+		for _, t := range pp.Targets {
+			ts = append(ts, review.WaitingTargetInfo{Name: t.Target, Channel: t.Channel, Faces: t.Faces, Shown: t.Shown, Redacted: t.Redacted, Pupils: t.Pupils})
+		}
+		page.Add(pp.SHA256, pp.Group, pp.Since, pp.Expires, rec, ts)
+	}
+	html, err := page.HTML()
+	if err != nil {
+		return err
+	}
+	out, err := writePage(cfg, f.out, "waiting.html", html, now)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "waiting page: %s (%s waiting for approval)\n", out, plural(len(list), "photo"))
+	return nil
+}
+
+// writePage writes a page to out, or to name in today's review folder,
+// never into a target or the inbox; it returns where.
+func writePage(cfg *config.Config, out, name string, html []byte, now time.Time) (string, error) {
+	if out == "" {
+		out = filepath.Join(cfg.StateDir, review.Folder, now.Format("2006-01-02"), name)
+		if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
+			return "", err
+		}
+	}
+	if err := privatePagePath(cfg, out); err != nil {
+		return "", err
+	}
+	return out, pipeline.WriteFile(out, html, 0o600)
 }

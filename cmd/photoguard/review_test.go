@@ -44,7 +44,7 @@ func newReviewSchool(t *testing.T) *reviewSchool {
 	t.Helper()
 	s := &reviewSchool{dir: t.TempDir(), testdata: testenv.SharedTestdata(t)}
 	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nwatch:\n  settle: 0s\ntargets:\n"+
-		"  website:\n    type: dir\n    path: %[1]s/out-website\n    channel: website\n"+
+		"  website:\n    type: dir\n    path: %[1]s/out-website\n    channel: website\n    approval: none\n    individual: allowed\n"+
 		"  newsletter:\n    type: dir\n    path: %[1]s/out-newsletter\n    channel: newsletter\n", s.dir, modelsForTest(t))
 	p := filepath.Join(s.dir, "photoguard.yaml")
 	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
@@ -118,7 +118,7 @@ func (s *reviewSchool) run(t *testing.T, photos map[string][]byte) map[string][]
 // every configured target, inputs wiped. It returns the items by input.
 func serviceRun(t *testing.T, cfg *config.Config, in string) map[string][]pipeline.Item {
 	t.Helper()
-	st, err := openPipeline(cfg, slog.New(slog.DiscardHandler), runMode{targets: cfg.TargetNames(), wipe: true})
+	st, err := gated(cfg, slog.New(slog.DiscardHandler), runMode{targets: cfg.TargetNames(), wipe: true})
 	if err != nil {
 		t.Fatal(err)
 	}

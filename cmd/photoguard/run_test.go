@@ -61,7 +61,7 @@ func TestDaemonConfigReload(t *testing.T) {
 	write := func(maxSide int, threshold string) {
 		yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nworkers: 1\n"+
 			"watch:\n  settle: 200ms\n  rescan: 1s\noutput:\n  max_side: %[3]d\nfaces:\n  threshold: %[4]s\n"+
-			"targets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir, models, maxSide, threshold)
+			"targets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n    approval: none\n    individual: allowed\n", dir, models, maxSide, threshold)
 		tmp := cfgPath + ".new"
 		if err := os.WriteFile(tmp, []byte(yaml), 0o600); err != nil {
 			t.Fatal(err)
@@ -207,7 +207,7 @@ func websiteConfig(t *testing.T, dir, models string) *config.Config {
 	t.Helper()
 	cfgPath := filepath.Join(dir, "pg.yaml")
 	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nworkers: 1\nwatch:\n  settle: 0s\n"+
-		"faces:\n  detector: hog\ntargets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n", dir, models)
+		"faces:\n  detector: hog\ntargets:\n  website:\n    type: dir\n    path: %[1]s/out\n    channel: website\n    approval: none\n    individual: allowed\n", dir, models)
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect/dlib"
+	"github.com/photoguard/photoguard/pipeline/approval"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/status"
 )
@@ -100,6 +101,15 @@ func writeStatus(w io.Writer, s *status.Status) {
 	}
 	fmt.Fprintf(w, "inbox:    %s (%s)\n", in.Path, waiting)
 	fmt.Fprintf(w, "register: %s\n", registerLine(s.Register))
+	if n, err := approval.CountWaiting(s.StateDir); err != nil {
+		fmt.Fprintf(w, "approval: cannot be read: %v\n", err)
+	} else if n > 0 {
+		what := "photos wait"
+		if n == 1 {
+			what = "photo waits"
+		}
+		fmt.Fprintf(w, "approval: %d %s for the direction's approval (photoguard pending)\n", n, what)
+	}
 	for _, e := range s.Errors {
 		fmt.Fprintf(w, "error:    %s\n", e)
 	}

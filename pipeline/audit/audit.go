@@ -5,7 +5,9 @@
 //
 // Invariant: an event names pupils by id only and photos by content hash;
 // it never holds a name, a descriptor or an input path (Event has no field
-// that could carry one, and Detail is for fixed wording and counts). The log
+// that could carry one, and Detail is for fixed wording and counts; Note is
+// a rejection's reason in the direction's words, who are asked to name no
+// pupil there). The log
 // is only ever appended to (O_APPEND, never through a link), each event is
 // one write of one line, and the file is rotated by size under a lock so
 // that the daemon and the CLI can write at the same time.
@@ -43,6 +45,7 @@ const (
 	Correction    = "correction"     // a reviewed correction (enroll --from, correct --not)
 	Enroll        = "enroll"         // references added or removed
 	Purge         = "purge"          // retention removed something
+	Approval      = "approval"       // the direction approved or rejected a photo for a target, or it expired
 )
 
 // Event is one line of the log. Fields are ids, hashes, counts and fixed
@@ -59,7 +62,12 @@ type Event struct {
 	Pupils  []string  `json:"pupils,omitempty"` // pupil ids, never names
 	Count   int       `json:"count,omitempty"`
 	Detail  string    `json:"detail,omitempty"` // fixed wording: never a name or a path
-	DryRun  bool      `json:"dry_run,omitempty"`
+	// By is the operating-system account that answered an approval; Note
+	// the reason the direction gave for a rejection, in their own words
+	// (the README asks them to name no pupil there).
+	By     string `json:"by,omitempty"`
+	Note   string `json:"note,omitempty"`
+	DryRun bool   `json:"dry_run,omitempty"`
 }
 
 // Log appends events to state_dir/audit.jsonl.

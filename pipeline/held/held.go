@@ -235,21 +235,7 @@ func syncBoth(a, b string) error { return errors.Join(fsync.Dir(a), fsync.Dir(b)
 
 // removeDirs removes root and the folders below it, bottom up, as long as
 // they are empty: a file left there (never expected) stays for Recover.
-func removeDirs(root string) error {
-	var dirs []string
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			dirs = append(dirs, p)
-		}
-		return nil
-	})
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := os.Remove(dirs[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil // not empty: Recover takes it
-		}
-	}
-	return fsync.Dir(filepath.Dir(root))
-}
+func removeDirs(root string) error { return fsync.RemoveEmptyDirs(root) }
 
 // Select picks the held photos names refer to: a folder name, the short hash
 // or any unambiguous prefix of the content hash (at least 6 characters).

@@ -50,6 +50,10 @@ type Entry struct {
 	// Pupils: for an announcement, the ids visible in the output; for a
 	// takedown, the ids it was asked for (empty: the whole photo).
 	Pupils []string `json:"pupils,omitempty"`
+	// ApprovedBy and ApprovedAt: who approved the publication (the
+	// operating-system user who ran `photoguard approve`) and when.
+	ApprovedBy string    `json:"approved_by,omitempty"`
+	ApprovedAt time.Time `json:"approved_at,omitzero"`
 	// Removed and Problem are a takedown's result.
 	Removed bool   `json:"removed,omitempty"`
 	Problem string `json:"problem,omitempty"`
@@ -90,8 +94,12 @@ func (l *Ledger) Published(p pipeline.Publication) error  { return l.Append(entr
 func (l *Ledger) Withdrawn(p pipeline.Publication) error  { return l.Append(entryOf(Withdrawn, p)) }
 
 func entryOf(kind string, p pipeline.Publication) Entry {
-	return Entry{Kind: kind, SHA256: p.SHA256, Target: p.Target, Channel: p.Channel, Name: p.Name, Ref: p.Ref,
+	e := Entry{Kind: kind, SHA256: p.SHA256, Target: p.Target, Channel: p.Channel, Name: p.Name, Ref: p.Ref,
 		Pupils: append([]string(nil), p.Pupils...)}
+	if a := p.Approved; a != nil {
+		e.ApprovedBy, e.ApprovedAt = a.By, a.At.UTC()
+	}
+	return e
 }
 
 // Append writes e as one line and fsyncs it (Time is set when zero).

@@ -19,6 +19,7 @@
 //	  <short>.json                        the record (short = first 12 hex digits of the content hash)
 //	  <short>-in.jpg                      the input at most 480 px, every face boxed and numbered 1..N
 //	  <short>-out-<k>.jpg                 the published output of target k (0-based, as in the record), at most 320 px
+//	                                      (1024 px when it waits for approval: the direction's page shows it)
 //	  <short>-face-<N>.jpg                face N with room around it, at the analysis's resolution (at most 400 px),
 //	                                      for enroll --from / correct once the input is wiped
 //	  review.html                         `photoguard review`'s page when no --out is given

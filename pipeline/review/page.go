@@ -46,7 +46,7 @@ tr.photo>td{border-top:1px solid #ccc;vertical-align:top;padding:.6em .4em}
 img{display:block;max-width:100%}
 .out{width:330px}.in{width:490px}
 .tag{display:inline-block;padding:0 .4em;border-radius:3px;font-size:.85em;color:#fff}
-.published{background:#2a7}.held{background:#c70}.rejected{background:#777}.quarantined{background:#a33}
+.published{background:#2a7}.waiting{background:#37b}.held{background:#c70}.rejected{background:#777}.quarantined{background:#a33}
 table.faces{border-collapse:collapse;font-size:.92em}
 table.faces td,table.faces th{border:1px solid #ddd;padding:.15em .4em;text-align:left}
 .show{color:#062;font-weight:600}.redact{color:#a00}

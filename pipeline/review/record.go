@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"image"
 	"image/draw"
-	"io"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/photoguard/photoguard/detect"
@@ -34,7 +32,10 @@ const (
 	InputPreviewSide  = 480
 	OutputPreviewSide = 320
 	CropSide          = 400
-	previewQuality    = 80
+	// WaitingPreviewSide: the output of a photo that waits for approval,
+	// as it would be published, for the direction's page.
+	WaitingPreviewSide = 1024
+	previewQuality     = 80
 )
 
 // Record is what was decided about one photo.
@@ -93,7 +94,7 @@ type Target struct {
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason,omitempty"`
 	// Output is the published name; Thumb the output preview's file name
-	// (published photos only).
+	// (published photos, and those waiting for approval).
 	Output    string     `json:"output,omitempty"`
 	Thumb     string     `json:"thumb,omitempty"`
 	Decisions []Decision `json:"decisions,omitempty"`
@@ -148,7 +149,7 @@ func (r *Record) Image(name string) ([]byte, error) {
 	if name == "" || name != filepath.Base(name) || !strings.HasPrefix(name, r.Short) {
 		return nil, fmt.Errorf("review: %q is not a preview of %s", name, r.Short)
 	}
-	return readPlain(filepath.Join(r.dir, name), 16<<20)
+	return fsync.ReadRegular(filepath.Join(r.dir, name), 16<<20)
 }
 
 // Writer writes records into a state folder. It implements
@@ -195,10 +196,14 @@ func (w *Writer) Record(j *pipeline.Job, items []pipeline.Item) error {
 		return err
 	}
 	for k, d := range j.Deliveries {
-		if !d.Published || d.Image == nil || k >= len(rec.Targets) {
+		if !(d.Published || d.Waiting) || d.Image == nil || k >= len(rec.Targets) {
 			continue
 		}
-		data, err := encode.JPEG(decode.Fit(d.Image, OutputPreviewSide), previewQuality)
+		side := OutputPreviewSide
+		if d.Waiting {
+			side = WaitingPreviewSide // the direction judges it from this
+		}
+		data, err := encode.JPEG(decode.Fit(d.Image, side), previewQuality)
 		if err != nil {
 			return fmt.Errorf("review: output preview: %w", err)
 		}
@@ -344,23 +349,6 @@ func write(dir, name string, data []byte) error {
 	return nil
 }
 
-// readPlain reads a regular file, never through a link.
-func readPlain(path string, max int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() || st.Size() > max {
-		return nil, fmt.Errorf("%s is not a regular file of at most %d bytes", path, max)
-	}
-	return io.ReadAll(io.LimitReader(f, max))
-}
-
 // Load reads every record of the days from since (local date) on, oldest
 // first. A missing review folder is no records; a damaged record is an
 // error naming its file.
@@ -420,7 +408,7 @@ func Find(stateDir, sha string) (*Record, error) {
 }
 
 func readRecord(path string) (*Record, error) {
-	data, err := readPlain(path, 4<<20)
+	data, err := fsync.ReadRegular(path, 4<<20)
 	if err != nil {
 		return nil, fmt.Errorf("review: %w", err)
 	}
