@@ -60,6 +60,12 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 		}
 		targets = []string{t}
 	}
+	if out != "" {
+		// Refused before any work: the annotated copy shows every face.
+		if err := checkPrivateOut(cfg, out, privatePNG); err != nil {
+			return err
+		}
+	}
 	abs, err := filepath.Abs(photo)
 	if err != nil {
 		return err
@@ -156,7 +162,7 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 		}
 	}
 	if out != "" && j.Image != nil {
-		if err := writeAnnotated(out, j); err != nil {
+		if err := writeAnnotated(cfg, out, j); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "\nannotated copy: %s (shows every face unredacted: for your eyes only, never publish it)\n", out)
@@ -182,7 +188,7 @@ var (
 
 // writeAnnotated draws the boxes and labels on a copy of the analysed image.
 // A face is green when every target shows it, red otherwise.
-func writeAnnotated(path string, j *pipeline.Job) error {
+func writeAnnotated(cfg *config.Config, path string, j *pipeline.Job) error {
 	img := image.NewNRGBA(j.Image.Bounds())
 	draw.Draw(img, img.Bounds(), j.Image, j.Image.Bounds().Min, draw.Src)
 	for i, f := range j.Faces {
@@ -212,7 +218,7 @@ func writeAnnotated(path string, j *pipeline.Job) error {
 	if err := png.Encode(&buf, img); err != nil {
 		return err
 	}
-	return pipeline.WriteFile(path, buf.Bytes(), 0o600)
+	return writePrivate(cfg, path, buf.Bytes(), privatePNG)
 }
 
 func rect(img *image.NRGBA, r image.Rectangle, c color.NRGBA) {

@@ -134,6 +134,11 @@ func reviewRecords(cfg *config.Config, f reviewFlags, now time.Time) (recs []*re
 }
 
 func reviewPage(w io.Writer, cfg *config.Config, f reviewFlags, now time.Time) error {
+	if f.out != "" {
+		if err := checkPrivateOut(cfg, f.out, privateHTML); err != nil {
+			return err
+		}
+	}
 	recs, missing, what, err := reviewRecords(cfg, f, now)
 	if err != nil {
 		return err
@@ -170,14 +175,11 @@ func reviewPage(w io.Writer, cfg *config.Config, f reviewFlags, now time.Time) e
 			return err
 		}
 	}
-	if err := privatePagePath(cfg, out); err != nil {
-		return err
-	}
 	html, err := page.HTML()
 	if err != nil {
 		return err
 	}
-	if err := pipeline.WriteFile(out, html, 0o600); err != nil {
+	if err := writePrivate(cfg, out, html, privateHTML); err != nil {
 		return err
 	}
 	msg := fmt.Sprintf("review page: %s (%s", out, plural(len(recs), "photo"))
@@ -189,28 +191,6 @@ func reviewPage(w io.Writer, cfg *config.Config, f reviewFlags, now time.Time) e
 		fmt.Fprintln(os.Stderr, msg)
 	} else {
 		fmt.Fprintln(w, msg)
-	}
-	return nil
-}
-
-// privatePagePath refuses to write a page of unredacted faces into a target
-// or the inbox.
-func privatePagePath(cfg *config.Config, out string) error {
-	abs, err := filepath.Abs(out)
-	if err != nil {
-		return err
-	}
-	dir := filepath.Dir(abs)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("%s: the folder %s does not exist", out, dir)
-	}
-	for _, name := range cfg.TargetNames() {
-		if p, local := localFolder(cfg, name); local && config.Within(dir, p) {
-			return fmt.Errorf("%s is inside target %s (%s): a page with unredacted faces is never written where photos are published", out, name, p)
-		}
-	}
-	if cfg.Inbox != "" && config.Within(dir, cfg.Inbox) {
-		return fmt.Errorf("%s is inside the inbox (%s): write the page elsewhere", out, cfg.Inbox)
 	}
 	return nil
 }

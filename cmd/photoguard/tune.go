@@ -82,6 +82,11 @@ func tuneRun(ctx context.Context, w, errw io.Writer, cfg *config.Config, f tuneF
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if f.out != "" {
+		if err := checkPrivateOut(cfg, f.out, privateHTML); err != nil {
+			return err
+		}
+	}
 	e, err := newEnroller(cfg)
 	if err != nil {
 		return err
@@ -130,14 +135,11 @@ func tuneRun(ctx context.Context, w, errw io.Writer, cfg *config.Config, f tuneF
 		}
 	}
 	if f.out != "" {
-		if err := privatePagePath(cfg, f.out); err != nil {
-			return err
-		}
 		page, err := tuning.Page(&rep, thumbs, now)
 		if err != nil {
 			return err
 		}
-		if err := pipeline.WriteFile(f.out, page, 0o600); err != nil {
+		if err := writePrivate(cfg, f.out, page, privateHTML); err != nil {
 			return err
 		}
 		fmt.Fprintf(text, "\ntuning page: %s\n", f.out)

@@ -48,6 +48,7 @@ var pageTemplate = template.Must(template.New("tune").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{{.CSP}}">
 <meta name="referrer" content="no-referrer">
+<meta name="generator" content="photoguard">
 <title>photoguard tune</title>
 <style>{{.Style}}</style></head><body>
 <h1>photoguard tune: your pupils' trade-off</h1>

@@ -217,6 +217,7 @@ var pageTemplate = template.Must(template.New("review").Funcs(template.FuncMap{"
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{{.CSP}}">
 <meta name="referrer" content="no-referrer">
+<meta name="generator" content="photoguard">
 <meta name="robots" content="noindex,nofollow">
 <title>{{.Title}}</title>
 <style>{{.Style}}</style>
