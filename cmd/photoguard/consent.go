@@ -165,9 +165,17 @@ func printTakedowns(w io.Writer, cfg *config.Config, withdrawn []consent.Withdra
 	}
 	// The publication ledger says which published photos show each pupil;
 	// nothing is deleted here: a takedown is the coordinator's decision.
-	recs, err := ledger.Records(cfg.StateDir, nil)
+	key, err := ledgerKey(cfg, false)
+	var recs []*ledger.Record
+	var rd *ledger.Reading
+	if err == nil {
+		recs, rd, err = ledger.Records(cfg.StateDir, key, nil)
+	}
 	if err != nil {
 		fmt.Fprintf(w, "the publication ledger cannot be read (%v): which published photos show them is not known\n", err)
+	} else {
+		// What follows lists only what could be read.
+		warnLedger(w, rd)
 	}
 	for _, wd := range withdrawn {
 		live := ledger.Select(recs, ledger.Query{Pupil: wd.ID, Channel: wd.Channel})

@@ -3,7 +3,10 @@ package main
 // Tests of issue 19 (hardening, third round) at the level of the commands.
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"image"
 	"io"
 	"os"
@@ -13,6 +16,8 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/consent"
+	"github.com/photoguard/photoguard/pipeline/ledger"
 )
 
 // explain --out, review --out and tune --out share one rule: not into the
@@ -117,5 +122,79 @@ func TestExplainOutIntoTheInbox(t *testing.T) {
 		if err := f(); err == nil || !strings.Contains(err.Error(), "inside the inbox") {
 			t.Errorf("a page into the inbox: %v", err)
 		}
+	}
+}
+
+// A damaged line of the ledger is said by every command that reads it:
+// status (exit 2, also in --json), published (exit 2), the takedown lists of
+// consent revoke; ledger check names it (exit 2), ledger repair keeps every
+// readable entry and the ledger then checks clean.
+func TestLedgerDamageIsSaid(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "inbox: "+dir+"/inbox\nstate_dir: "+dir+"/state\ntargets:\n"+
+		"  website:\n    type: dir\n    path: "+dir+"/out\n    channel: website\n")
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	key, err := ledgerKey(cfg, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	led, err := ledger.Open(cfg.StateDir, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sha := range []string{strings.Repeat("a", 64), strings.Repeat("b", 64), strings.Repeat("c", 64)} {
+		p := pipeline.Publication{SHA256: sha, Target: "website", Channel: "website", Name: pipeline.OutputName(time.Now(), sha), Pupils: []string{"anna"}, Ref: fmt.Sprint(i)}
+		if err := led.Publishing(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := led.Published(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(cfg.StateDir, ledger.Dir, ledger.FileName)
+	data, _ := os.ReadFile(path)
+	lines := strings.SplitAfter(string(data), "\n")
+	lines[2] = "not an entry\n"
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	isExit2 := func(err error) bool {
+		var ee exitError
+		return errors.As(err, &ee) && ee.code == exitAttention
+	}
+	var out bytes.Buffer
+	if err := printStatus(&out, cfg, 5); !isExit2(err) || !strings.Contains(out.String(), "ledger:   the publication ledger") || !strings.Contains(out.String(), "1 damaged line (line 3)") {
+		t.Errorf("status: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := printStatusJSON(&out, cfg, 5); !isExit2(err) || !strings.Contains(out.String(), `"damaged_lines": 1`) {
+		t.Errorf("status --json: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := printPublished(&out, cfg, ledger.Query{Pupil: "anna"}, false); !isExit2(err) || !strings.Contains(out.String(), "3 outputs") {
+		t.Errorf("published: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	printTakedowns(&out, cfg, []consent.Withdrawal{{ID: "anna", Channel: "website"}})
+	if !strings.Contains(out.String(), "warning: the publication ledger") || !strings.Contains(out.String(), "3 photos published") {
+		t.Errorf("consent revoke:\n%s", out.String())
+	}
+	out.Reset()
+	if err := ledgerCheck(&out, cfg); !isExit2(err) || !strings.Contains(out.String(), "line 3 is damaged") {
+		t.Errorf("ledger check: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := ledgerRepair(&out, cfg, time.Now()); err != nil || !strings.Contains(out.String(), "5 entries kept; 1 line moved to") {
+		t.Errorf("ledger repair: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := ledgerCheck(&out, cfg); err != nil || !strings.Contains(out.String(), "OK") {
+		t.Errorf("ledger check after the repair: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := printStatus(&out, cfg, 5); err != nil || strings.Contains(out.String(), "ledger:") {
+		t.Errorf("status after the repair: %v\n%s", err, out.String())
 	}
 }

@@ -95,6 +95,9 @@ func runTakedown(ctx context.Context, w io.Writer, cfg *config.Config, req ledge
 	defer closeAll()
 	res, err := td.Run(ctx, req)
 	if err != nil {
+		if res != nil {
+			warnLedger(w, res.Ledger)
+		}
 		var amb *ledger.AmbiguousError
 		if errors.As(err, &amb) {
 			return fmt.Errorf("%w\nnothing was taken down", err)
@@ -102,7 +105,9 @@ func runTakedown(ctx context.Context, w io.Writer, cfg *config.Config, req ledge
 		return err
 	}
 	printTakedown(w, req, res)
-	if len(res.Manual) > 0 {
+	// Lines of the ledger that were skipped may name photos this takedown
+	// did not reach: said after what it did, with exit status 2.
+	if warnLedger(w, res.Ledger) || len(res.Manual) > 0 {
 		return exitError{exitAttention}
 	}
 	return nil
@@ -112,7 +117,11 @@ func runTakedown(ctx context.Context, w io.Writer, cfg *config.Config, req ledge
 // journal, the targets and, unless it is a dry run, the consent store and
 // the audit log.
 func openTakedown(cfg *config.Config, dryRun bool) (*ledger.Takedowner, func(), error) {
-	td := &ledger.Takedowner{StateDir: cfg.StateDir,
+	key, err := ledgerKey(cfg, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	td := &ledger.Takedowner{StateDir: cfg.StateDir, Key: key,
 		NotInRegister: func(err error) bool { return errors.Is(err, consent.ErrNotInStore) },
 		Target: func(name string) (pipeline.Target, error) {
 			t, ok := cfg.Targets[name]
