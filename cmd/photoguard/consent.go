@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/internal/display"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/ledger"
 )
@@ -332,15 +333,15 @@ func runImport(w io.Writer, cfg *config.Config, f importFlags) error {
 	if err != nil {
 		var ce *consent.CSVError
 		if errors.As(err, &ce) {
-			fmt.Fprintf(w, "%s was not imported; nothing changed:\n%v\n", f.path, err)
+			fmt.Fprintf(w, "%s was not imported; nothing changed:\n%s\n", shown(f.path), display.Lines(err.Error()))
 			return exitError{exitUsage}
 		}
 		return err
 	}
 	if len(file.Warnings) > 0 {
-		fmt.Fprintf(w, "%s to check in %s:\n", plural(len(file.Warnings), "warning"), f.path)
+		fmt.Fprintf(w, "%s to check in %s:\n", plural(len(file.Warnings), "warning"), shown(f.path))
 		for _, wn := range file.Warnings {
-			fmt.Fprintf(w, "  %s\n", wn)
+			fmt.Fprintf(w, "  %s\n", shown(wn.String()))
 		}
 	}
 	var rep consent.ImportReport
@@ -476,23 +477,25 @@ func consentListAs(w io.Writer, cfg *config.Config, group string, asJSON bool) e
 	if err != nil {
 		return err
 	}
-	var shown []consent.Entry
+	var listing []consent.Entry
 	for _, e := range entries {
 		if group == "" || strings.EqualFold(e.Group, group) {
-			shown = append(shown, e)
+			listing = append(listing, e)
 		}
 	}
 	if asJSON {
-		out := make([]listedPerson, 0, len(shown))
-		for _, e := range shown {
+		out := make([]listedPerson, 0, len(listing))
+		for _, e := range listing {
 			out = append(out, listed(e, true))
 		}
 		return writeJSON(w, out)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tFIRST NAME\tGROUP\tROLE\tFACES\tWEBSITE\tSOCIAL MEDIA\tNEWSLETTER\tPARENT PORTAL")
-	for _, e := range shown {
-		row := []string{e.ID, e.FirstName, e.Group, string(e.Role), fmt.Sprint(e.References)}
+	for _, e := range listing {
+		// Register cells are shown escaped: a name cannot reorder the
+		// line (U+202E) or send an ESC sequence.
+		row := []string{shown(e.ID), shown(e.FirstName), shown(e.Group), string(e.Role), fmt.Sprint(e.References)}
 		for _, ch := range consent.Channels() {
 			st := e.Consent[ch]
 			v := "no"
@@ -507,7 +510,7 @@ func consentListAs(w io.Writer, cfg *config.Config, group string, asJSON bool) e
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%s\n", plural(len(shown), "person"))
+	fmt.Fprintf(w, "%s\n", plural(len(listing), "person"))
 	return nil
 }
 

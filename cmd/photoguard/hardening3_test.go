@@ -198,3 +198,48 @@ func TestLedgerDamageIsSaid(t *testing.T) {
 		t.Errorf("status after the repair: %v\n%s", err, out.String())
 	}
 }
+
+// Issue 19, item 5: names, folder names and ids from outside reach the
+// terminal escaped (one rule, internal/display): tune --labelled's folder
+// names, an unknown id given to enroll, the names consent list prints, and
+// every error message.
+func TestTerminalEscapesOutsideText(t *testing.T) {
+	cfg, dir := consentSchool(t)
+	evilID := "\x1b]0;pwned\x07\x1b[2J"
+	raw := func(s string) bool { return strings.ContainsAny(s, "\x1b\x07\u202e") }
+
+	// A register name with a bidi override (a control character is
+	// refused at import; U+202E is not a control character).
+	csv := strings.Replace(demoConsent(time.Now()), ",Penny,", ",\u202eynneP,", 1)
+	var out bytes.Buffer
+	if err := consentImport(&out, cfg, writeCSV(t, dir, "evil.csv", csv), false, ""); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := consentListAs(&out, cfg, "", false); err != nil || raw(out.String()) || !strings.Contains(out.String(), `\u202eynneP`) {
+		t.Errorf("consent list: %v\n%q", err, out.String())
+	}
+	out.Reset()
+	if err := enrollRemove(&out, cfg, evilID); err == nil || raw(err.Error()) {
+		t.Errorf("enroll --remove of an unknown id: %q", err)
+	}
+	out.Reset()
+	printError(&out, errors.New(evilID+" is not in the consent register\nsecond line \u202eok"))
+	if raw(out.String()) || strings.Count(out.String(), "\n") != 2 {
+		t.Errorf("error message: %q", out.String())
+	}
+	// tune --labelled DIR with a folder named with ESC sequences.
+	labelled := filepath.Join(dir, "labelled")
+	if err := os.MkdirAll(filepath.Join(labelled, evilID), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	store, err := openStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	_, _, err = tuneLabelled(context.Background(), &out, nil, store.Snapshot(), nil, nil, labelled, matchConfig(cfg), false)
+	if raw(out.String()) || !strings.Contains(out.String(), `\x1b]0;pwned\x07`) || err == nil {
+		t.Errorf("tune --labelled: %v\n%q", err, out.String())
+	}
+}

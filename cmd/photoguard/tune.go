@@ -142,7 +142,7 @@ func tuneRun(ctx context.Context, w, errw io.Writer, cfg *config.Config, f tuneF
 		if err := writePrivate(cfg, f.out, page, privateHTML); err != nil {
 			return err
 		}
-		fmt.Fprintf(text, "\ntuning page: %s\n", f.out)
+		fmt.Fprintf(text, "\ntuning page: %s\n", shown(f.out))
 	}
 	return nil
 }
@@ -166,7 +166,7 @@ func tuneLabelled(ctx context.Context, w io.Writer, e *enroller, snap *consent.S
 		if strings.EqualFold(label, "unknown") {
 			label = ""
 		} else if _, ok := snap.Person(label); !ok {
-			fmt.Fprintf(w, "%s: not in the register, skipped (use unknown/ for people who are not enrolled)\n", ent.Name())
+			fmt.Fprintf(w, "%s: not in the register, skipped (use unknown/ for people who are not enrolled)\n", shown(ent.Name()))
 			continue
 		}
 		files, _ := os.ReadDir(filepath.Join(dir, ent.Name()))
@@ -181,7 +181,7 @@ func tuneLabelled(ctx context.Context, w io.Writer, e *enroller, snap *consent.S
 				why = err.Error()
 			}
 			if err != nil || why != "" {
-				fmt.Fprintf(w, "%s: skipped: %s\n", p, why)
+				fmt.Fprintf(w, "%s: skipped: %s\n", shown(p), shown(why))
 				skipped++
 				continue
 			}
@@ -194,7 +194,7 @@ func tuneLabelled(ctx context.Context, w io.Writer, e *enroller, snap *consent.S
 		}
 	}
 	if len(samples) == 0 {
-		return nil, nil, fmt.Errorf("no usable faces in %s", dir)
+		return nil, nil, fmt.Errorf("no usable faces in %s", shown(dir))
 	}
 	lab := tuning.AnalyseLabelled(samples, people, mc)
 	rows, d := lab.Rows, lab.Distances
