@@ -521,10 +521,15 @@ func objectCmd() *cobra.Command {
 		Use:   "object [PHOTO] ID",
 		Short: "Record that a pupil objects to one photo: they are redacted in it whatever the consent store says",
 		Long: `Record that a pupil (or their parent) objects to one photo. The photo is
-identified by its content: give the file, or --sha with the sha256 from a
-report. From then on the pupil is redacted in that photo on every channel.
-If the photo was already published, take it down at the target and put the
-original in the inbox again.`,
+identified by its content: give the file, or --sha with its hash as every
+other command takes it (the sha256 from a report, the short hash from
+photoguard status or photoguard published, any unambiguous prefix of at least
+6 characters, or an output name). From then on the pupil is redacted in that
+photo on every channel, when it is processed again.
+
+If the photo was already published, photoguard takedown PHOTO --pupil ID
+removes it from every target and records this objection as well; a copy
+delivered again is then published with the pupil redacted.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig()
@@ -534,6 +539,9 @@ original in the inbox again.`,
 			id := args[len(args)-1]
 			sha, err := photoSHA256(args[:len(args)-1], sha, "give the photo or --sha, and the pupil id")
 			if err != nil {
+				return err
+			}
+			if sha, err = resolveHash(cfg, sha); err != nil {
 				return err
 			}
 			store, err := openStore(cfg)
@@ -554,7 +562,7 @@ original in the inbox again.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&sha, "sha", "", "the photo's sha256 (from a report) instead of the file")
+	cmd.Flags().StringVar(&sha, "sha", "", "the photo's hash instead of the file: the sha256, its short hash (6 or more characters) or an output name")
 	cmd.Flags().StringVar(&note, "note", "", "a note for the record (no names)")
 	cmd.Flags().BoolVar(&remove, "remove", false, "remove the objection")
 	return cmd

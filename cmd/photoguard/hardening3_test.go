@@ -17,6 +17,7 @@ import (
 
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/consent"
+	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/ledger"
 )
 
@@ -241,5 +242,46 @@ func TestTerminalEscapesOutsideText(t *testing.T) {
 	_, _, err = tuneLabelled(context.Background(), &out, nil, store.Snapshot(), nil, nil, labelled, matchConfig(cfg), false)
 	if raw(out.String()) || !strings.Contains(out.String(), `\x1b]0;pwned\x07`) || err == nil {
 		t.Errorf("tune --labelled: %v\n%q", err, out.String())
+	}
+}
+
+// object --sha takes the hashes every other command takes: the sha256, an
+// unambiguous prefix of 6 or more characters (from the journal or the
+// ledger), an output name; an ambiguous or unknown prefix is an error.
+func TestObjectShaPrefixes(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "inbox: "+dir+"/inbox\nstate_dir: "+dir+"/state\ntargets:\n"+
+		"  website:\n    type: dir\n    path: "+dir+"/out\n    channel: website\n")
+	j, err := journal.Open(cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a1, a2 := "abcdef01"+strings.Repeat("1", 56), "abcdef02"+strings.Repeat("2", 56)
+	for _, sha := range []string{a1, a2} {
+		if err := j.Put(&journal.Record{SHA256: sha, State: journal.Done, Outcome: "published"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+	for _, c := range []struct{ in, want, err string }{
+		{a1, a1, ""},
+		{strings.ToUpper(a2[:10]), a2, ""},
+		{"20261201-" + a1[:12] + ".jpg", a1, ""},
+		{"abcdef0", "", "names 2 photos"},
+		{"abc", "", "at least 6"},
+		{"fedcba98", "", "no photo photoguard processed"},
+		{"Sanne", "", "not a hash"},
+	} {
+		got, err := resolveHash(cfg, c.in)
+		if c.err == "" && (err != nil || got != c.want) || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("resolveHash(%q) = %q, %v", c.in, got, err)
+		}
+	}
+	var help bytes.Buffer
+	cmd := objectCmd()
+	cmd.SetOut(&help)
+	_ = cmd.Help()
+	if strings.Contains(help.String(), "inbox again") || !strings.Contains(help.String(), "photoguard takedown PHOTO --pupil ID") {
+		t.Errorf("object's help:\n%s", help.String())
 	}
 }

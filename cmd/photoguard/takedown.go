@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -215,4 +217,57 @@ func onChannel(ch string) string {
 		return ""
 	}
 	return " on channel " + ch
+}
+
+// hashOutputName is an output name (DATE-HASH.jpg), whose HASH is the
+// photo's short hash.
+var hashOutputName = regexp.MustCompile(`^[0-9]{8}-([0-9a-f]{12})(\.jpg)?$`)
+
+// resolveHash turns what a coordinator gives for a photo's hash into the
+// full sha256, as takedown and retry take it: the sha256 itself, any
+// unambiguous prefix of at least 6 characters, or an output name. The
+// prefix is looked up among the photos photoguard processed (the journal)
+// and published (the ledger).
+func resolveHash(cfg *config.Config, s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if m := hashOutputName.FindStringSubmatch(s); m != nil {
+		s = m[1]
+	}
+	switch {
+	case s == "" || strings.Trim(s, "0123456789abcdef") != "":
+		return "", errors.New("--sha: not a hash (give the sha256 from a report, the short hash from photoguard status, or the file)")
+	case len(s) == 64:
+		return s, nil
+	case len(s) > 64:
+		return "", errors.New("--sha: longer than a sha256")
+	case len(s) < 6:
+		return "", errors.New("--sha: give at least 6 characters of the hash")
+	}
+	seen := map[string]bool{}
+	var found []string
+	add := func(sha string) {
+		if strings.HasPrefix(sha, s) && !seen[sha] {
+			seen[sha] = true
+			found = append(found, sha)
+		}
+	}
+	recs, _ := journal.ReadOnly(cfg.StateDir).List()
+	for _, r := range recs {
+		add(r.SHA256)
+	}
+	if key, err := ledgerKey(cfg, false); err == nil {
+		if rd, err := ledger.Read(cfg.StateDir, key); err == nil {
+			for _, e := range rd.Entries {
+				add(e.SHA256)
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("--sha %s: no photo photoguard processed has this hash (give the whole sha256 from a report, or the file)", s)
+	case 1:
+		return found[0], nil
+	}
+	sort.Strings(found)
+	return "", fmt.Errorf("--sha %s names %d photos; give more of the hash:\n  %s", s, len(found), strings.Join(found, "\n  "))
 }

@@ -292,8 +292,14 @@ func printTuning(w io.Writer, rep *tuning.Report) {
 	fmt.Fprintln(w, ".")
 	r := rep.Recommended
 	if r.OK {
-		fmt.Fprintf(w, "Recommended: faces.threshold %.2f, faces.margin %.2f (now %.2f, %.2f): %s.\n", r.Threshold, r.Margin,
-			rep.Current.Threshold, rep.Current.Margin, r.Why)
+		if r.Tie() {
+			// No value in the range is better than another on this data.
+			fmt.Fprintf(w, "Recommended: faces.threshold: any value from %.2f to %.2f gives the same result; faces.margin %.2f (now %.2f, %.2f): %s.\n",
+				r.ThresholdFrom, r.ThresholdTo, r.Margin, rep.Current.Threshold, rep.Current.Margin, r.Why)
+		} else {
+			fmt.Fprintf(w, "Recommended: faces.threshold %.2f, faces.margin %.2f (now %.2f, %.2f): %s.\n", r.Threshold, r.Margin,
+				rep.Current.Threshold, rep.Current.Margin, r.Why)
+		}
 		fmt.Fprintf(w, "  there: %d of %d tries matched to the wrong pupil, %d of %d of a pupil's own faces missed.\n",
 			r.At.Wrong, r.At.Probes, r.At.Missed, r.At.Own)
 	} else {
