@@ -367,7 +367,7 @@ func recommend(curves []Curve, b Basis) Recommendation {
 		return Recommendation{Why: "every setting tried matches some face to the wrong pupil: look at the closest pairs below, add references, keep the defaults"}
 	}
 	r := Recommendation{Setting: Setting{Threshold: best.Threshold, Margin: best.Margin}, OK: true, At: *best,
-		Why: "no wrong match and the fewest missed matches on this data, at a margin no looser than measured safe on children",
+		Why:           "no wrong match and the fewest missed matches on this data, at a margin no looser than measured safe on children",
 		ThresholdFrom: best.Threshold, ThresholdTo: best.Threshold}
 	// The neighbours on the same curve with the same result are a tie.
 	same := func(p Point) bool {
