@@ -285,3 +285,22 @@ func TestObjectShaPrefixes(t *testing.T) {
 		t.Errorf("object's help:\n%s", help.String())
 	}
 }
+
+// README "First run" step 4, batch --dry-run without --target, works when
+// two targets are configured: it tries every target. Publishing still needs
+// a choice.
+func TestBatchDryRunWithTwoTargets(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "inbox: "+dir+"/inbox\nstate_dir: "+dir+"/state\ntargets:\n"+
+		"  website:\n    type: dir\n    path: "+dir+"/out\n    channel: website\n"+
+		"  news:\n    type: dir\n    path: "+dir+"/out2\n    channel: newsletter\n")
+	if got, err := batchTargets(cfg, batchFlags{dryRun: true, keepInputs: true}); err != nil || strings.Join(got, ",") != "news,website" {
+		t.Errorf("dry run: %v, %v", got, err)
+	}
+	if got, err := batchTargets(cfg, batchFlags{dryRun: true, target: "news"}); err != nil || strings.Join(got, ",") != "news" {
+		t.Errorf("dry run --target news: %v, %v", got, err)
+	}
+	if _, err := batchTargets(cfg, batchFlags{}); err == nil || !strings.Contains(err.Error(), "choose one with --target") {
+		t.Errorf("a batch that publishes: %v", err)
+	}
+}
