@@ -19,6 +19,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/ledger"
+	"github.com/photoguard/photoguard/pipeline/target/webdav/webdavtest"
 )
 
 // explain --out, review --out and tune --out share one rule: not into the
@@ -302,5 +303,56 @@ func TestBatchDryRunWithTwoTargets(t *testing.T) {
 	}
 	if _, err := batchTargets(cfg, batchFlags{}); err == nil || !strings.Contains(err.Error(), "choose one with --target") {
 		t.Errorf("a batch that publishes: %v", err)
+	}
+}
+
+// photoguard target test writes, finds and removes a probe on each target
+// and says in plain words what is wrong: a wrong password (it will not pass
+// by itself), a server that is down (it may), settings start refuses.
+func TestTargetTest(t *testing.T) {
+	dir := t.TempDir()
+	srv := webdavtest.New(t, t.TempDir())
+	for name, pw := range map[string]string{"good.pw": webdavtest.Password, "bad.pw": "wrong"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(pw+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dav := func(name, url, pw string) string {
+		return "  " + name + ":\n    type: webdav\n    url: " + url + "\n    path: /photos\n    user: " + webdavtest.User + "\n    password_file: " + dir + "/" + pw + "\n    channel: newsletter\n"
+	}
+	cfg := writeConfig(t, dir, "inbox: "+dir+"/inbox\nstate_dir: "+dir+"/state\ntargets:\n"+
+		"  website:\n    type: dir\n    path: "+dir+"/out\n    channel: website\n"+
+		dav("share", srv.URL, "good.pw")+dav("wrongpw", srv.URL, "bad.pw")+dav("down", "http://127.0.0.1:1/", "good.pw"))
+	var out bytes.Buffer
+	err := testTargets(context.Background(), &out, cfg, cfg.TargetNames(), time.Now())
+	if code := exitCode(err); code != exitAttention {
+		t.Errorf("exit %d (%v), want 2", code, err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"target website (dir, " + dir + "/out):\n  OK: connected, wrote a test photo, found it, removed it",
+		"target share (webdav, " + srv.URL + "):\n  OK:",
+		"target wrongpw (webdav, " + srv.URL + "):\n  FAILED: could not write a test photo: ",
+		"the server refused the user or password",
+		"this will not pass by itself",
+		"target down (webdav, http://127.0.0.1:1/):\n  FAILED: could not write a test photo: ",
+		"this may pass",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, webdavtest.Password) {
+		t.Error("the password was printed")
+	}
+	for _, d := range []string{filepath.Join(dir, "out"), filepath.Join(srv.Dir, "photos")} {
+		if ents, _ := os.ReadDir(d); len(ents) != 0 {
+			t.Errorf("the probe was left in %s: %v", d, ents)
+		}
+	}
+	// The one named.
+	out.Reset()
+	if err := testTargets(context.Background(), &out, cfg, []string{"share"}, time.Now()); err != nil || strings.Contains(out.String(), "website") {
+		t.Errorf("target test share: %v\n%s", err, out.String())
 	}
 }

@@ -50,7 +50,7 @@ and publishes what is left.`,
 	root.PersistentFlags().StringVar(&flagConfig, "config", "", "configuration file (default: $PHOTOGUARD_CONFIG, then /etc/photoguard/photoguard.yaml, then the built-in defaults)")
 	root.PersistentFlags().StringVar(&flagLogLevel, "log-level", "", "debug, info, warn or error")
 	root.AddCommand(batchCmd(), runCmd(), statusCmd(), enrollCmd(), consentCmd(), objectCmd(), explainCmd(), tuneCmd(), takedownCmd(), configCmd(), demoCmd())
-	root.AddCommand(publishedCmd(), purgeCmd(), retryCmd(), completionCmd(), reviewCmd(), correctCmd(), ledgerCmd())
+	root.AddCommand(publishedCmd(), purgeCmd(), retryCmd(), completionCmd(), reviewCmd(), correctCmd(), ledgerCmd(), targetCmd())
 	setVersion(root)
 
 	// The one signal context: every command's cmd.Context() ends at the

@@ -176,20 +176,36 @@ func transport(caFile string) (http.RoundTripper, error) {
 	tr.ResponseHeaderTimeout = 90 * time.Second
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
+		pool, err := loadCA(caFile)
 		if err != nil {
-			return nil, permanent(fmt.Errorf("webdav target: ca_file: %w", err))
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, permanent(fmt.Errorf("webdav target: ca_file %s holds no PEM certificate", caFile))
+			return nil, err
 		}
 		tr.TLSClientConfig.RootCAs = pool
 	}
 	return tr, nil
+}
+
+// CheckCAFile checks a ca_file as New does: readable, and holding at least
+// one PEM certificate.
+func CheckCAFile(caFile string) error {
+	_, err := loadCA(caFile)
+	return err
+}
+
+// loadCA is the system's certificate pool with caFile's certificates added.
+func loadCA(caFile string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, permanent(fmt.Errorf("webdav target: ca_file: %w", err))
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, permanent(fmt.Errorf("webdav target: ca_file: %s holds no PEM certificate", caFile))
+	}
+	return pool, nil
 }
 
 // Folder is the folder's URL (no credentials in it), for messages.
