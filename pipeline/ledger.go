@@ -22,6 +22,9 @@ type Publication struct {
 	Ref string
 	// Pupils are the ids of the people the channel shows in this output.
 	Pupils []string
+	// Temp is the temporary name the target uploads under first (a
+	// TempNamer's), "" for other targets.
+	Temp string
 }
 
 // Ledger is the publication ledger as the pipeline uses it: every output is
@@ -52,7 +55,11 @@ func AsideFolders() []string {
 
 // publication is what the ledger keeps of delivery d of job j.
 func publication(j *Job, d *Delivery) Publication {
-	return Publication{SHA256: j.SHA256, Target: d.Dest.Name, Channel: d.Dest.Channel, Name: d.Name, Pupils: shownIDs(d)}
+	pub := Publication{SHA256: j.SHA256, Target: d.Dest.Name, Channel: d.Dest.Channel, Name: d.Name, Pupils: shownIDs(d)}
+	if tn, ok := d.Dest.Target.(TempNamer); ok {
+		pub.Temp = tn.TempName(d.Name)
+	}
+	return pub
 }
 
 // shownIDs are the ids of the people delivery d shows (sorted, once each).

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -354,5 +355,86 @@ func TestTargetTest(t *testing.T) {
 	out.Reset()
 	if err := testTargets(context.Background(), &out, cfg, []string{"share"}, time.Now()); err != nil || strings.Contains(out.String(), "website") {
 		t.Errorf("target test share: %v\n%s", err, out.String())
+	}
+}
+
+// The service sweeps leftover temporary uploads periodically, not only at
+// start; purge removes them too (issue 19, item 3).
+func TestLeftoversSweptDuringRunAndByPurge(t *testing.T) {
+	dir := t.TempDir()
+	share := t.TempDir()
+	srv := webdavtest.New(t, share)
+	if err := os.WriteFile(filepath.Join(dir, "dav.pw"), []byte(webdavtest.Password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, dir, "inbox: "+dir+"/inbox\nstate_dir: "+dir+"/state\ntargets:\n"+
+		"  share:\n    type: webdav\n    url: "+srv.URL+"\n    path: /site\n    user: "+webdavtest.User+"\n    password_file: "+dir+"/dav.pw\n    channel: website\n")
+	if err := os.MkdirAll(filepath.Join(share, "site"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	key, err := ledgerKey(cfg, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	led, err := ledger.Open(cfg.StateDir, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, err := journal.Open(cfg.StateDir); err != nil {
+		t.Fatal(err)
+	} else {
+		j.Close()
+	}
+	land := func(n int) string {
+		t.Helper()
+		sha := fmt.Sprintf("%064x", n)
+		name := pipeline.OutputName(time.Now(), sha)
+		pub := pipeline.Publication{SHA256: sha, Target: "share", Channel: "website", Name: name, Pupils: []string{"anna"}, Temp: "." + "photoguard-" + name + ".tmp"}
+		if err := led.Publishing(pub); err != nil {
+			t.Fatal(err)
+		}
+		if err := led.Withdrawn(pub); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(share, "site", pub.Temp)
+		if err := os.WriteFile(p, []byte("a late upload"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	gone := func(p string) bool {
+		_, err := os.Stat(p)
+		return os.IsNotExist(err)
+	}
+
+	defer func(d time.Duration) { sweepEvery = d }(sweepEvery)
+	sweepEvery = 20 * time.Millisecond
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { sweepLeftovers(ctx, cfg, log); close(done) }()
+	time.Sleep(100 * time.Millisecond)
+	first := land(1) // after the first sweep, while the service runs
+	deadline := time.Now().Add(5 * time.Second)
+	for !gone(first) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if !gone(first) {
+		t.Fatal("a temporary upload that landed while the service ran was not swept")
+	}
+
+	second := land(2)
+	var out bytes.Buffer
+	if err := runPurge(context.Background(), &out, cfg, true); err != nil || gone(second) || !strings.Contains(out.String(), "would remove the temporary upload") {
+		t.Fatalf("purge --dry-run: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := runPurge(context.Background(), &out, cfg, false); err != nil || !gone(second) || !strings.Contains(out.String(), "removed the temporary upload") {
+		t.Fatalf("purge: %v\n%s", err, out.String())
 	}
 }

@@ -123,6 +123,10 @@ func ledgerCheck(w io.Writer, cfg *config.Config) error {
 		fmt.Fprintf(w, "  line %d was changed (its seal does not match); it now names photo %s, %s on %s: check that photo by hand\n",
 			n, shown(shortHash(e.SHA256)), shown(e.Name), shown(e.Target))
 	}
+	if n := len(ledger.Leftovers(rd.Entries)); n > 0 {
+		fmt.Fprintf(w, "  %s a target may have taken after photoguard gave up on them, not yet confirmed gone (the service's sweep and photoguard purge remove them)\n",
+			plural(n, "temporary upload"))
+	}
 	if rd.Skipped() == 0 {
 		fmt.Fprintln(w, "OK")
 		return nil

@@ -92,6 +92,7 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 		Log:     log,
 	})
 	go enforceRetention(ctx, cfg, st.journal, log)
+	go sweepLeftovers(ctx, cfg, log)
 
 	if path != "" {
 		go config.WatchFile(ctx, path, 10*time.Second, func(next *config.Config, err error) {

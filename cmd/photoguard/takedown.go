@@ -109,7 +109,7 @@ func runTakedown(ctx context.Context, w io.Writer, cfg *config.Config, req ledge
 	printTakedown(w, req, res)
 	// Lines of the ledger that were skipped may name photos this takedown
 	// did not reach: said after what it did, with exit status 2.
-	if warnLedger(w, res.Ledger) || len(res.Manual) > 0 {
+	if warnLedger(w, res.Ledger) || len(res.Manual) > 0 || res.Swept != nil && len(res.Swept.Problems) > 0 {
 		return exitError{exitAttention}
 	}
 	return nil
@@ -156,6 +156,7 @@ func openTakedown(cfg *config.Config, dryRun bool) (*ledger.Takedowner, func(), 
 }
 
 func printTakedown(w io.Writer, req ledger.Request, res *ledger.Result) {
+	printLeftovers(w, req, res)
 	if len(res.Selected) == 0 {
 		switch {
 		case req.Pupil != "" && len(req.Photos) == 0:
@@ -193,6 +194,33 @@ func printTakedown(w io.Writer, req ledger.Request, res *ledger.Result) {
 	}
 	for _, warn := range res.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+}
+
+// printLeftovers says what became of the temporary uploads of the photos
+// taken down (uploads a slow share took after photoguard gave up on them).
+func printLeftovers(w io.Writer, req ledger.Request, res *ledger.Result) {
+	if len(res.Leftovers) == 0 {
+		return
+	}
+	if req.DryRun {
+		fmt.Fprintf(w, "would remove %s (an upload the target may have taken after photoguard gave up on it):\n", plural(len(res.Leftovers), "temporary upload"))
+		for _, l := range res.Leftovers {
+			fmt.Fprintf(w, "  %-12s %s  of %s\n", l.Target, shown(l.Temp), shown(l.Name))
+		}
+		return
+	}
+	if res.Swept == nil {
+		return
+	}
+	for _, l := range res.Swept.Removed {
+		fmt.Fprintf(w, "removed    %-12s %s (a temporary upload of %s; the service checks again that nothing lands later)\n", l.Target, shown(l.Temp), shown(l.Name))
+	}
+	for _, p := range res.Swept.Problems {
+		fmt.Fprintf(w, "could not remove a temporary upload: %s\n", shown(p))
+	}
+	if res.Swept.Waiting > 0 {
+		fmt.Fprintf(w, "%s still being sent by the service: run this takedown again in a few minutes\n", plural(res.Swept.Waiting, "upload"))
 	}
 }
 

@@ -34,6 +34,9 @@ const (
 	// TakenDown: a takedown removed the output (Removed) or could not
 	// (Problem says why; it must be removed by hand).
 	TakenDown = "takedown"
+	// TempGone: the temporary upload Temp was removed and confirmed gone
+	// long enough after its last attempt that no late upload can follow.
+	TempGone = "temp-gone"
 )
 
 // Entry is one line of the ledger.
@@ -51,6 +54,10 @@ type Entry struct {
 	// Removed and Problem are a takedown's result.
 	Removed bool   `json:"removed,omitempty"`
 	Problem string `json:"problem,omitempty"`
+	// Temp is the temporary name the target uploads the output under
+	// first (WebDAV): recorded with the announcement, before the upload,
+	// and kept as a leftover until an entry of kind TempGone.
+	Temp string `json:"temp,omitempty"`
 }
 
 // Ledger appends to one state folder's ledger.
@@ -92,7 +99,7 @@ func (l *Ledger) Withdrawn(p pipeline.Publication) error  { return l.Append(entr
 
 func entryOf(kind string, p pipeline.Publication) Entry {
 	return Entry{Kind: kind, SHA256: p.SHA256, Target: p.Target, Channel: p.Channel, Name: p.Name, Ref: p.Ref,
-		Pupils: append([]string(nil), p.Pupils...)}
+		Pupils: append([]string(nil), p.Pupils...), Temp: p.Temp}
 }
 
 // Append writes e as one line and fsyncs it (Time is set when zero).

@@ -92,6 +92,11 @@ type Result struct {
 	// Ledger is what reading the ledger found: lines it skipped mean
 	// photos the takedown may not have reached (Ledger.Problem()).
 	Ledger *Reading
+	// Leftovers are the temporary uploads of the photos taken down that may
+	// be at a target (an upload that landed after photoguard gave up on
+	// it); Swept is what removing them did (nil in a dry run).
+	Leftovers []*Leftover
+	Swept     *Swept
 }
 
 // Objection is one recorded objection.
@@ -134,8 +139,23 @@ func (t *Takedowner) Run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return &Result{Ledger: rd}, err
 	}
-	res := &Result{Selected: sel, Ledger: rd}
-	if req.DryRun || len(sel) == 0 {
+	res := &Result{Selected: sel, Ledger: rd, Leftovers: selectLeftovers(rd.Entries, req, sel)}
+	if req.DryRun {
+		return res, nil
+	}
+	if len(res.Leftovers) > 0 {
+		keys := map[string]bool{}
+		for _, l := range res.Leftovers {
+			keys[l.Target+"\x00"+l.Temp] = true
+		}
+		sw := &Sweeper{Ledger: t.Ledger, StateDir: t.StateDir, Key: t.Key, Target: t.Target, Now: t.Now}
+		swept, err := sw.Sweep(ctx, func(l *Leftover) bool { return keys[l.Target+"\x00"+l.Temp] })
+		if err != nil {
+			return res, err
+		}
+		res.Swept = swept
+	}
+	if len(sel) == 0 {
 		return res, nil
 	}
 	covered, err := t.object(sel, req, res)
@@ -251,6 +271,27 @@ func selectRecords(recs []*Record, req Request) ([]*Record, error) {
 		return out[a].Target < out[b].Target
 	})
 	return out, nil
+}
+
+// selectLeftovers are the leftovers a takedown removes: by pupil, those in
+// which the pupil is visible (on the channel asked for); by photo, those of
+// the photos selected.
+func selectLeftovers(entries []Entry, req Request, sel []*Record) []*Leftover {
+	shas := map[string]bool{}
+	for _, r := range sel {
+		shas[r.SHA256] = true
+	}
+	var out []*Leftover
+	for _, l := range Leftovers(entries) {
+		switch {
+		case req.Channel != "" && l.Channel != req.Channel:
+		case len(req.Photos) > 0 && shas[l.SHA256]:
+			out = append(out, l)
+		case len(req.Photos) == 0 && l.Shows(req.Pupil):
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // outputName is the shape of an output name: date, short hash, extension.
