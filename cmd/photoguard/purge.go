@@ -29,8 +29,10 @@ func purgeCmd() *cobra.Command {
 retention.review, retention.journal): photos in rejected/, quarantine/ and
 held/ (and held photos whose content was published since), review records,
 and the journal records of photos finished long ago. photoguard run does
-this at start and every hour; this command does it now. --dry-run lists what
-would go.`,
+this at start and every hour; this command does it now. It also removes the
+temporary uploads a slow WebDAV share took after photoguard gave up on them
+(the publication ledger's leftovers; the service does that every 10
+minutes). --dry-run lists what would go.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig()
