@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/journal"
@@ -136,17 +137,7 @@ func TestLedgerDamageIsSaid(t *testing.T) {
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, "inbox: "+dir+"/inbox\nstate_dir: "+dir+"/state\ntargets:\n"+
 		"  website:\n    type: dir\n    path: "+dir+"/out\n    channel: website\n")
-	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	key, err := ledgerKey(cfg, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	led, err := ledger.Open(cfg.StateDir, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	led := sealedLedger(t, cfg)
 	for i, sha := range []string{strings.Repeat("a", 64), strings.Repeat("b", 64), strings.Repeat("c", 64)} {
 		p := pipeline.Publication{SHA256: sha, Target: "website", Channel: "website", Name: pipeline.OutputName(time.Now(), sha), Pupils: []string{"anna"}, Ref: fmt.Sprint(i)}
 		if err := led.Publishing(p); err != nil {
@@ -372,17 +363,7 @@ func TestLeftoversSweptDuringRunAndByPurge(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(share, "site"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	key, err := ledgerKey(cfg, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	led, err := ledger.Open(cfg.StateDir, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	led := sealedLedger(t, cfg)
 	if j, err := journal.Open(cfg.StateDir); err != nil {
 		t.Fatal(err)
 	} else {
@@ -437,4 +418,22 @@ func TestLeftoversSweptDuringRunAndByPurge(t *testing.T) {
 	if err := runPurge(context.Background(), &out, cfg, false); err != nil || !gone(second) || !strings.Contains(out.String(), "removed the temporary upload") {
 		t.Fatalf("purge: %v\n%s", err, out.String())
 	}
+}
+
+// sealedLedger is the ledger of cfg's state folder, sealed as the service
+// seals it.
+func sealedLedger(t *testing.T, cfg *config.Config) *ledger.Ledger {
+	t.Helper()
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	key, err := ledgerKey(cfg, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	led, err := ledger.Open(cfg.StateDir, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return led
 }

@@ -171,20 +171,29 @@ func lineList(ns []int) string {
 func Read(stateDir string, key []byte) (*Reading, error) {
 	path := filepath.Join(stateDir, Dir, FileName)
 	r := &Reading{Path: path}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	data, err := readFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return r, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	data, err := io.ReadAll(f)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
+		return nil, err
 	}
 	readLines(r, data, key)
 	return r, nil
+}
+
+// readFile reads the ledger at path, never through a link.
+func readFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	return data, nil
 }
 
 // readLines fills r from the ledger's bytes.
@@ -242,14 +251,9 @@ func Repair(stateDir string, key []byte, now time.Time) (*Repaired, error) {
 	}
 	defer unlock()
 	path := filepath.Join(dir, FileName)
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	data, err := readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	data, err := io.ReadAll(f)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
+		return nil, err
 	}
 	rd := &Reading{Path: path}
 	readLines(rd, data, key)
