@@ -41,13 +41,15 @@ type Server struct {
 	failMethod           string
 	failStatus           int
 	putDelay             time.Duration
-	late                 sync.WaitGroup
+	late                 int        // delayed uploads not landed yet
+	landed               *sync.Cond // on mu, when late falls
 }
 
 // New starts a server over dir; it stops when the test ends.
 func New(t testing.TB, dir string) *Server {
 	t.Helper()
 	s := &Server{Dir: dir, dav: &webdav.Handler{FileSystem: webdav.Dir(dir), LockSystem: webdav.NewMemLS()}}
+	s.landed = sync.NewCond(&s.mu)
 	s.srv = httptest.NewServer(s)
 	s.URL = s.srv.URL + "/"
 	t.Cleanup(s.srv.Close)
@@ -84,8 +86,14 @@ func (s *Server) DelayUploads(d time.Duration) {
 	s.mu.Unlock()
 }
 
-// WaitLate waits until every delayed upload has landed.
-func (s *Server) WaitLate() { s.late.Wait() }
+// WaitLate waits until every delayed upload taken so far has landed.
+func (s *Server) WaitLate() {
+	s.mu.Lock()
+	for s.late > 0 {
+		s.landed.Wait()
+	}
+	s.mu.Unlock()
+}
 
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
@@ -119,10 +127,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
-		s.late.Add(1)
-		defer s.late.Done()
+		s.mu.Lock()
+		s.late++
+		s.mu.Unlock()
 		time.Sleep(delay)
 		_ = os.WriteFile(filepath.Join(s.Dir, filepath.FromSlash(r.URL.Path)), body, 0o644)
+		s.mu.Lock()
+		s.late--
+		s.landed.Broadcast()
+		s.mu.Unlock()
 		w.WriteHeader(http.StatusCreated)
 		return
 	}
