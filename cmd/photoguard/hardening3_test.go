@@ -96,6 +96,15 @@ func TestPrivateOutputRule(t *testing.T) {
 			t.Fatalf("writing %s (time %d): %v", page, i+1, err)
 		}
 	}
+	// In the state folder (review's default place) every file is
+	// photoguard's: a page of an older version is replaced.
+	old := filepath.Join(dir, "state", "review.html")
+	if err := os.WriteFile(old, []byte("<html>older page</html>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := writePrivate(cfg, old, html, privateHTML); err != nil {
+		t.Errorf("a page in the state folder: %v", err)
+	}
 	// But a page is not a PNG and the other way round.
 	if err := checkPrivateOut(cfg, page, privatePNG); err == nil {
 		t.Error("a page may be replaced by an annotated PNG")

@@ -69,7 +69,9 @@ func checkPrivateOut(cfg *config.Config, out string, kind privateKind) error {
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink != 1 {
 		return fmt.Errorf("%s has other names (a hard link); photoguard does not write through it (remove it or choose another name)", shown(out))
 	}
-	if !markedByPhotoguard(abs, kind) {
+	// In the state folder (review's default place) every file is
+	// photoguard's own; elsewhere a file must carry its mark.
+	if !config.Within(dir, cfg.StateDir) && !markedByPhotoguard(abs, kind) {
 		return fmt.Errorf("%s exists and was not written by photoguard: it is not replaced (remove it or choose another name)", shown(out))
 	}
 	return nil
