@@ -98,10 +98,10 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 		fmt.Fprintln(w)
 	}
 	if j.Category != "" {
-		fmt.Fprintf(w, "  category %q: never published\n", j.Category)
+		fmt.Fprintf(w, "  category %q: never published\n", shown(j.Category))
 	}
 	if jobErr != nil {
-		fmt.Fprintf(w, "  %s: %s\n", pipeline.KindOf(jobErr), pipeline.ReasonOf(jobErr))
+		fmt.Fprintf(w, "  %s: %s\n", pipeline.KindOf(jobErr), shown(pipeline.ReasonOf(jobErr)))
 	}
 	if len(j.Faces) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -151,7 +151,7 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 	for _, d := range j.Deliveries {
 		switch {
 		case d.Err != nil:
-			fmt.Fprintf(w, "%s: %s (%s)\n", d.Dest.Name, "not published", pipeline.ReasonOf(d.Err))
+			fmt.Fprintf(w, "%s: %s (%s)\n", d.Dest.Name, "not published", shown(pipeline.ReasonOf(d.Err)))
 		case jobErr != nil:
 			fmt.Fprintf(w, "%s: not published\n", d.Dest.Name)
 		case d.Image != nil:
@@ -165,7 +165,7 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 		if err := writeAnnotated(cfg, out, j); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "\nannotated copy: %s (shows every face unredacted: for your eyes only, never publish it)\n", out)
+		fmt.Fprintf(w, "\nannotated copy: %s (shows every face unredacted: for your eyes only, never publish it)\n", shown(out))
 	}
 	// Exit status 2, as batch: a photo that would be held or quarantined, or
 	// that could not be read now, needs a look. Rejected by policy is an

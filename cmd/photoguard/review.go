@@ -182,7 +182,7 @@ func reviewPage(w io.Writer, cfg *config.Config, f reviewFlags, now time.Time) e
 	if err := writePrivate(cfg, out, html, privateHTML); err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("review page: %s (%s", out, plural(len(recs), "photo"))
+	msg := fmt.Sprintf("review page: %s (%s", shown(out), plural(len(recs), "photo"))
 	if len(missing) > 0 {
 		msg += fmt.Sprintf(", %d without a record", len(missing))
 	}
