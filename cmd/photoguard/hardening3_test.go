@@ -446,3 +446,24 @@ func sealedLedger(t *testing.T, cfg *config.Config) *ledger.Ledger {
 	}
 	return led
 }
+
+// config check refuses a password_env that is not set, as a start does;
+// other commands load the same configuration without reading the secret.
+func TestConfigCheckReadsTheSecret(t *testing.T) {
+	dir := t.TempDir()
+	os.Unsetenv("PG_UNSET_PASSWORD_19")
+	yaml := "inbox: " + dir + "/inbox\nstate_dir: " + dir + "/state\ntargets:\n" +
+		"  share:\n    type: webdav\n    url: https://cloud.school.nl/dav/\n    user: u\n    password_env: PG_UNSET_PASSWORD_19\n    channel: website\n"
+	cfg := writeConfig(t, dir, yaml) // loads: the other commands work
+	path := filepath.Join(dir, "photoguard.yaml")
+	cmd := configCmd()
+	cmd.SetArgs([]string{"check", path})
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	if err := cmd.Execute(); exitCode(err) != exitUsage {
+		t.Errorf("config check with password_env unset: %v", err)
+	}
+	if _, err := openTarget("share", cfg.Targets["share"]); err == nil || !strings.Contains(err.Error(), "PG_UNSET_PASSWORD_19 is not set") {
+		t.Errorf("start: %v", err)
+	}
+}
