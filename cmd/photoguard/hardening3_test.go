@@ -380,7 +380,7 @@ func TestLeftoversSweptDuringRunAndByPurge(t *testing.T) {
 	}
 	land := func(n int) string {
 		t.Helper()
-		sha := fmt.Sprintf("%064x", n)
+		sha := fmt.Sprintf("%02x", n) + strings.Repeat("0", 62)
 		name := pipeline.OutputName(time.Now(), sha)
 		pub := pipeline.Publication{SHA256: sha, Target: "share", Channel: "website", Name: name, Pupils: []string{"anna"}, Temp: "." + "photoguard-" + name + ".tmp"}
 		if err := led.Publishing(pub); err != nil {
@@ -420,6 +420,10 @@ func TestLeftoversSweptDuringRunAndByPurge(t *testing.T) {
 
 	second := land(2)
 	var out bytes.Buffer
+	if err := printStatus(&out, cfg, 5); err != nil || !strings.Contains(out.String(), "ledger:   2 temporary uploads a target may have taken") {
+		t.Errorf("status with a leftover: %v\n%s", err, out.String())
+	}
+	out.Reset()
 	if err := runPurge(context.Background(), &out, cfg, true); err != nil || gone(second) || !strings.Contains(out.String(), "would remove the temporary upload") {
 		t.Fatalf("purge --dry-run: %v\n%s", err, out.String())
 	}

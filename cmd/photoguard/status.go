@@ -124,6 +124,10 @@ func writeStatus(w io.Writer, s *status.Status) {
 	if s.Ledger.Problem != "" {
 		fmt.Fprintf(w, "ledger:   %s\n", shown(s.Ledger.Problem))
 	}
+	if n := s.Ledger.Leftovers; n > 0 {
+		fmt.Fprintf(w, "ledger:   %s a target may have taken after photoguard gave up on them, not yet confirmed gone (the service removes them; photoguard purge does it now)\n",
+			plural(n, "temporary upload"))
+	}
 	for _, e := range s.Errors {
 		fmt.Fprintf(w, "error:    %s\n", e)
 	}

@@ -45,6 +45,10 @@ type Ledger struct {
 	Changed int `json:"changed_lines"`
 	// Problem says what was skipped and what to run ("" when nothing).
 	Problem string `json:"problem,omitempty"`
+	// Leftovers counts temporary uploads a target may have taken after
+	// photoguard gave up on them, not yet confirmed gone (the service
+	// sweeps them).
+	Leftovers int `json:"leftovers,omitempty"`
 }
 
 // Inbox is what waits in the inbox.
@@ -149,7 +153,8 @@ func Collect(o Options) *Status {
 	if rd, err := ledger.Read(o.StateDir, o.LedgerKey); err != nil {
 		s.Errors = append(s.Errors, err.Error())
 	} else {
-		s.Ledger = Ledger{Entries: len(rd.Entries), Damaged: len(rd.Damaged), Changed: len(rd.Changed), Problem: rd.Problem()}
+		s.Ledger = Ledger{Entries: len(rd.Entries), Damaged: len(rd.Damaged), Changed: len(rd.Changed), Problem: rd.Problem(),
+			Leftovers: len(ledger.Leftovers(rd.Entries))}
 	}
 
 	if _, err := os.Stat(filepath.Join(o.StateDir, "journal")); err == nil {
