@@ -602,6 +602,25 @@ func (c *Config) normalise() {
 
 // Validate checks every value and returns all problems at once, each naming
 // its key.
+// CheckTargets is what a start checks of each target before it opens it
+// (open.Options.Check, which open.New runs): beyond Validate, the password
+// is there (password_file not empty, password_env set in this environment)
+// and the ca_file holds a certificate. config check runs it; the other
+// commands do not (they do not open the targets, and the coordinator's
+// shell need not hold the service's password variable).
+func (c *Config) CheckTargets() error {
+	var errs Errors
+	for _, name := range c.TargetNames() {
+		for _, p := range c.Targets[name].Options(name).Check() {
+			errs = append(errs, &Error{Key: p.Key, Msg: p.Msg})
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
 func (c *Config) Validate() error {
 	var errs Errors
 	bad := func(key, format string, args ...any) {

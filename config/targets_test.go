@@ -105,3 +105,35 @@ targets:
 		t.Errorf("warnings: %v", w)
 	}
 }
+
+// Issue 19: config check refuses what a start refuses: a password_env that
+// is not set, an empty password_file, a ca_file without a PEM certificate.
+// (One path: Config.CheckTargets runs open.Options.Check, which open.New
+// runs at start.) Loading the configuration alone does not read secrets.
+func TestConfigCheckRefusesWhatStartRefuses(t *testing.T) {
+	base := t.TempDir()
+	for name, data := range map[string]string{"empty.pw": "", "ok.pw": "secret\n", "notpem.crt": "not a certificate\n"} {
+		if err := os.WriteFile(filepath.Join(base, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Unsetenv("PG_UNSET_PASSWORD_19")
+	dav := "inbox: /srv/in\nstate_dir: /srv/state\ntargets:\n  cloud:\n    type: webdav\n    url: https://cloud.school.nl/dav/\n    user: foto\n    channel: newsletter\n"
+	for _, c := range []struct{ extra, want string }{
+		{"    password_env: PG_UNSET_PASSWORD_19\n", "targets.cloud.password_env: the environment variable PG_UNSET_PASSWORD_19 is not set"},
+		{"    password_file: empty.pw\n", "targets.cloud.password_file: " + filepath.Join(base, "empty.pw") + " is empty"},
+		{"    password_file: ok.pw\n    ca_file: notpem.crt\n", "targets.cloud.ca_file: " + filepath.Join(base, "notpem.crt") + " holds no PEM certificate"},
+		{"    password_file: ok.pw\n", ""},
+	} {
+		cfg, err := Parse([]byte(dav+c.extra), base, nil)
+		if err == nil {
+			err = cfg.CheckTargets()
+		}
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s: %v, want %q", strings.TrimSpace(c.extra), err, c.want)
+		}
+	}
+	if _, err := Parse([]byte(dav+"    password_env: PG_UNSET_PASSWORD_19\n"), base, nil); err != nil {
+		t.Errorf("loading a configuration read the password: %v", err)
+	}
+}

@@ -25,6 +25,9 @@ type Publication struct {
 	// Approved is who approved the publication and when (a target with
 	// approval: direction), nil otherwise.
 	Approved *Approval
+	// Temp is the temporary name the target uploads under first (a
+	// TempNamer's), "" for other targets.
+	Temp string
 }
 
 // Ledger is the publication ledger as the pipeline uses it: every output is
@@ -55,7 +58,11 @@ func AsideFolders() []string {
 
 // publication is what the ledger keeps of delivery d of job j.
 func publication(j *Job, d *Delivery) Publication {
-	return Publication{SHA256: j.SHA256, Target: d.Dest.Name, Channel: d.Dest.Channel, Name: d.Name, Pupils: shownIDs(d), Approved: d.Dest.Approved}
+	pub := Publication{SHA256: j.SHA256, Target: d.Dest.Name, Channel: d.Dest.Channel, Name: d.Name, Pupils: shownIDs(d), Approved: d.Dest.Approved}
+	if tn, ok := d.Dest.Target.(TempNamer); ok {
+		pub.Temp = tn.TempName(d.Name)
+	}
+	return pub
 }
 
 // shownIDs are the ids of the people delivery d shows (sorted, once each).

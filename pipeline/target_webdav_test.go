@@ -69,3 +69,41 @@ func TestWebDAVDiesMidUpload(t *testing.T) {
 		t.Fatalf("published file is not a whole JPEG: %d bytes, %v", len(data), err)
 	}
 }
+
+// Issue 19: a WebDAV share slower than the answer timeout. The photo is not
+// published, the reason says what happened ("the server did not answer
+// within …"), and the ledger had the temporary name before the upload, so
+// that the upload landing later (a complete output) can be reached by a
+// takedown or a sweep (pipeline/ledger).
+func TestWebDAVSlowShare(t *testing.T) {
+	share := t.TempDir()
+	srv := webdavtest.New(t, share)
+	tg, err := webdav.New(webdav.Options{URL: srv.URL, Path: "website", User: webdavtest.User, Password: webdavtest.Password,
+		Timeout: 5 * time.Second, AnswerTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	led := &fakeLedger{}
+	e := newEnv(t)
+	o := e.p.opt
+	o.Destinations = []*Destination{{Name: "website", Channel: "website", Target: tg}}
+	o.Journal, o.Ledger = e.j, led
+	e.build(o)
+	e.write("groep-5/a.jpg", photo(t, 21))
+	srv.DelayUploads(400 * time.Millisecond)
+	it := one(t, e.batch(), "groep-5/a.jpg")
+	srv.WaitLate()
+	if it.Outcome == Published || !strings.Contains(it.Reason, "the server did not answer within 0.2 s") {
+		t.Fatalf("slow share: %+v", it)
+	}
+	if len(led.pubs) < 2 || led.calls[0] != "publishing website  " {
+		t.Fatalf("ledger calls %q", led.calls)
+	}
+	temp := webdav.TempName(led.pubs[0].Name)
+	if led.pubs[0].Temp != temp {
+		t.Errorf("the announcement has temp %q, want %q", led.pubs[0].Temp, temp)
+	}
+	if _, err := os.Stat(filepath.Join(share, "website", temp)); err != nil {
+		t.Errorf("the late upload is not under the recorded name: %v", err)
+	}
+}

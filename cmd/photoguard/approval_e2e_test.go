@@ -226,7 +226,7 @@ func TestApprovalEndToEnd(t *testing.T) {
 	// Expiry: approval.expire passed (set short here) rejects the last one.
 	cfg.Approval.Expire = time.Nanosecond
 	out.Reset()
-	if err := runPurge(&out, cfg, false); err != nil {
+	if err := runPurge(context.Background(), &out, cfg, false); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "expired approval/"+sha["expire.jpg"][:12]+" for website") {

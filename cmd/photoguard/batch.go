@@ -59,7 +59,7 @@ and other errors.`,
 			return runBatchOn(cmd.Context(), cfg, args, f, os.Stdout, os.Stderr)
 		},
 	}
-	cmd.Flags().StringVar(&f.target, "target", "", "target to publish to (default: default_target, or the only target)")
+	cmd.Flags().StringVar(&f.target, "target", "", "target to publish to (default: default_target, or the only target; a --dry-run without either tries every target)")
 	cmd.Flags().StringVar(&f.report, "report", "", "write the JSON report to this file (- for standard output, and everything else to standard error)")
 	cmd.Flags().BoolVar(&f.keepInputs, "keep-inputs", false, "leave every input where it is")
 	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "decide everything, publish, move and record nothing")
@@ -147,6 +147,21 @@ func batchRoots(p *pipeline.Pipeline, ins []batchInput) []inbox.Root {
 	return roots
 }
 
+// batchTargets are the targets a batch publishes to: --target, or
+// default_target, or the only target. A dry run without either, with
+// several targets configured, tries every target (nothing is published):
+// the first run's try-out works on any configuration.
+func batchTargets(cfg *config.Config, f batchFlags) ([]string, error) {
+	if f.dryRun && f.target == "" && cfg.DefaultTarget == "" && len(cfg.Targets) > 1 {
+		return cfg.TargetNames(), nil
+	}
+	target, err := cfg.ResolveTarget(f.target)
+	if err != nil {
+		return nil, err
+	}
+	return []string{target}, nil
+}
+
 // runBatch is a batch over one folder (or file).
 func runBatch(ctx context.Context, cfg *config.Config, folder string, f batchFlags, stdout, stderr io.Writer) error {
 	return runBatchOn(ctx, cfg, []string{folder}, f, stdout, stderr)
@@ -154,7 +169,7 @@ func runBatch(ctx context.Context, cfg *config.Config, folder string, f batchFla
 
 // runBatchOn is `photoguard batch ARGS...`.
 func runBatchOn(ctx context.Context, cfg *config.Config, args []string, f batchFlags, stdout, stderr io.Writer) error {
-	target, err := cfg.ResolveTarget(f.target)
+	targets, err := batchTargets(cfg, f)
 	if err != nil {
 		return err
 	}
@@ -164,7 +179,7 @@ func runBatchOn(ctx context.Context, cfg *config.Config, args []string, f batchF
 	if f.report == "-" {
 		human = stderr
 	}
-	ins, err := batchInputs(cfg, args, []string{target}, stderr)
+	ins, err := batchInputs(cfg, args, targets, stderr)
 	if err != nil {
 		return err
 	}
@@ -173,7 +188,7 @@ func runBatchOn(ctx context.Context, cfg *config.Config, args []string, f batchF
 		return err
 	}
 	st, err := gated(cfg, log, runMode{
-		targets: []string{target},
+		targets: targets,
 		wipe:    cfg.WipeInputs && !f.keepInputs && !f.dryRun,
 		dryRun:  f.dryRun,
 		batch:   true,
@@ -205,7 +220,7 @@ func runBatchOn(ctx context.Context, cfg *config.Config, args []string, f batchF
 	})
 	rep.Finish()
 	prog.done()
-	printSummary(human, rep, target)
+	printSummary(human, rep, strings.Join(targets, " and "))
 	if f.report != "" {
 		if err := writeReport(f.report, rep, stdout); err != nil {
 			return fmt.Errorf("report: %w", err)

@@ -17,6 +17,7 @@ Install it once:
 
   bash:  photoguard completion bash | sudo tee /etc/bash_completion.d/photoguard >/dev/null
          (or, for one user: photoguard completion bash > ~/.local/share/bash-completion/completions/photoguard)
+         (bash needs the bash-completion package: apt install bash-completion)
   zsh:   photoguard completion zsh > "${fpath[1]}/_photoguard"
          (completion must be enabled: autoload -U compinit; compinit)
   fish:  photoguard completion fish > ~/.config/fish/completions/photoguard.fish

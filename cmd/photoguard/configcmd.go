@@ -24,6 +24,11 @@ func configCmd() *cobra.Command {
 				path = args[0]
 			}
 			cfg, err := config.Load(path)
+			if err == nil {
+				// What a start checks of the targets, too (their
+				// secrets and certificates).
+				err = cfg.CheckTargets()
+			}
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				return exitError{exitUsage}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/internal/display"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/ledger"
 )
@@ -165,9 +166,17 @@ func printTakedowns(w io.Writer, cfg *config.Config, withdrawn []consent.Withdra
 	}
 	// The publication ledger says which published photos show each pupil;
 	// nothing is deleted here: a takedown is the coordinator's decision.
-	recs, err := ledger.Records(cfg.StateDir, nil)
+	key, err := ledgerKey(cfg, false)
+	var recs []*ledger.Record
+	var rd *ledger.Reading
+	if err == nil {
+		recs, rd, err = ledger.Records(cfg.StateDir, key, nil)
+	}
 	if err != nil {
 		fmt.Fprintf(w, "the publication ledger cannot be read (%v): which published photos show them is not known\n", err)
+	} else {
+		// What follows lists only what could be read.
+		warnLedger(w, rd)
 	}
 	for _, wd := range withdrawn {
 		live := ledger.Select(recs, ledger.Query{Pupil: wd.ID, Channel: wd.Channel})
@@ -324,15 +333,15 @@ func runImport(w io.Writer, cfg *config.Config, f importFlags) error {
 	if err != nil {
 		var ce *consent.CSVError
 		if errors.As(err, &ce) {
-			fmt.Fprintf(w, "%s was not imported; nothing changed:\n%v\n", f.path, err)
+			fmt.Fprintf(w, "%s was not imported; nothing changed:\n%s\n", shown(f.path), display.Lines(err.Error()))
 			return exitError{exitUsage}
 		}
 		return err
 	}
 	if len(file.Warnings) > 0 {
-		fmt.Fprintf(w, "%s to check in %s:\n", plural(len(file.Warnings), "warning"), f.path)
+		fmt.Fprintf(w, "%s to check in %s:\n", plural(len(file.Warnings), "warning"), shown(f.path))
 		for _, wn := range file.Warnings {
-			fmt.Fprintf(w, "  %s\n", wn)
+			fmt.Fprintf(w, "  %s\n", shown(wn.String()))
 		}
 	}
 	var rep consent.ImportReport
@@ -468,23 +477,25 @@ func consentListAs(w io.Writer, cfg *config.Config, group string, asJSON bool) e
 	if err != nil {
 		return err
 	}
-	var shown []consent.Entry
+	var listing []consent.Entry
 	for _, e := range entries {
 		if group == "" || strings.EqualFold(e.Group, group) {
-			shown = append(shown, e)
+			listing = append(listing, e)
 		}
 	}
 	if asJSON {
-		out := make([]listedPerson, 0, len(shown))
-		for _, e := range shown {
+		out := make([]listedPerson, 0, len(listing))
+		for _, e := range listing {
 			out = append(out, listed(e, true))
 		}
 		return writeJSON(w, out)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tFIRST NAME\tGROUP\tROLE\tFACES\tWEBSITE\tSOCIAL MEDIA\tNEWSLETTER\tPARENT PORTAL")
-	for _, e := range shown {
-		row := []string{e.ID, e.FirstName, e.Group, string(e.Role), fmt.Sprint(e.References)}
+	for _, e := range listing {
+		// Register cells are shown escaped: a name cannot reorder the
+		// line (U+202E) or send an ESC sequence.
+		row := []string{shown(e.ID), shown(e.FirstName), shown(e.Group), string(e.Role), fmt.Sprint(e.References)}
 		for _, ch := range consent.Channels() {
 			st := e.Consent[ch]
 			v := "no"
@@ -499,7 +510,7 @@ func consentListAs(w io.Writer, cfg *config.Config, group string, asJSON bool) e
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%s\n", plural(len(shown), "person"))
+	fmt.Fprintf(w, "%s\n", plural(len(listing), "person"))
 	return nil
 }
 
@@ -510,10 +521,15 @@ func objectCmd() *cobra.Command {
 		Use:   "object [PHOTO] ID",
 		Short: "Record that a pupil objects to one photo: they are redacted in it whatever the consent store says",
 		Long: `Record that a pupil (or their parent) objects to one photo. The photo is
-identified by its content: give the file, or --sha with the sha256 from a
-report. From then on the pupil is redacted in that photo on every channel.
-If the photo was already published, take it down at the target and put the
-original in the inbox again.`,
+identified by its content: give the file, or --sha with its hash as every
+other command takes it (the sha256 from a report, the short hash from
+photoguard status or photoguard published, any unambiguous prefix of at least
+6 characters, or an output name). From then on the pupil is redacted in that
+photo on every channel, when it is processed again.
+
+If the photo was already published, photoguard takedown PHOTO --pupil ID
+removes it from every target and records this objection as well; a copy
+delivered again is then published with the pupil redacted.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig()
@@ -523,6 +539,9 @@ original in the inbox again.`,
 			id := args[len(args)-1]
 			sha, err := photoSHA256(args[:len(args)-1], sha, "give the photo or --sha, and the pupil id")
 			if err != nil {
+				return err
+			}
+			if sha, err = resolveHash(cfg, sha); err != nil {
 				return err
 			}
 			store, err := openStore(cfg)
@@ -543,7 +562,7 @@ original in the inbox again.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&sha, "sha", "", "the photo's sha256 (from a report) instead of the file")
+	cmd.Flags().StringVar(&sha, "sha", "", "the photo's hash instead of the file: the sha256, its short hash (6 or more characters) or an output name")
 	cmd.Flags().StringVar(&note, "note", "", "a note for the record (no names)")
 	cmd.Flags().BoolVar(&remove, "remove", false, "remove the objection")
 	return cmd

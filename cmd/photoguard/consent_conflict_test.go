@@ -30,7 +30,7 @@ func TestRevokeListsPublishedPhotos(t *testing.T) {
 	if err := consentImport(&out, cfg, csv, false, ""); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	led, err := ledger.Open(cfg.StateDir)
+	led, err := ledger.Open(cfg.StateDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestRevokeListsPublishedPhotos(t *testing.T) {
 	if !strings.Contains(got, "photoguard takedown --pupil amy --channel website") {
 		t.Errorf("no takedown command:\n%s", got)
 	}
-	recs, err := ledger.Records(cfg.StateDir, nil)
+	recs, _, err := ledger.Records(cfg.StateDir, nil, nil)
 	if err != nil || len(ledger.Select(recs, ledger.Query{})) != 3 {
 		t.Errorf("revoke changed the ledger: %v", err)
 	}

@@ -52,7 +52,7 @@ func correct(ctx context.Context, w io.Writer, cfg *config.Config, photo string,
 		return err
 	}
 	if _, ok := store.Snapshot().Person(id); !ok {
-		return fmt.Errorf("%s is not in the consent register", id)
+		return fmt.Errorf("%s is not in the consent register", shown(id))
 	}
 	rf, err := findReviewedFace(ctx, cfg, photo, n)
 	if err != nil {

@@ -261,7 +261,7 @@ func demoPreviews(ctx context.Context, cfg *config.Config, photos []string, dir 
 			continue
 		}
 		name := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p)) + ".png"
-		if err := writeAnnotated(filepath.Join(dir, name), j); err != nil {
+		if err := writeAnnotated(cfg, filepath.Join(dir, name), j); err != nil {
 			return err
 		}
 	}

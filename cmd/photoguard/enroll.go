@@ -95,13 +95,13 @@ func enrollRemove(w io.Writer, cfg *config.Config, id string) error {
 	n, err := store.Unenroll(id)
 	switch {
 	case errors.Is(err, consent.ErrNotInStore):
-		return fmt.Errorf("%s is not in the consent store: nothing deleted", id)
+		return fmt.Errorf("%s is not in the consent store: nothing deleted", shown(id))
 	case errors.Is(err, consent.ErrNotEnrolled):
-		return fmt.Errorf("%s has no enrolled faces: nothing deleted", id)
+		return fmt.Errorf("%s has no enrolled faces: nothing deleted", shown(id))
 	case err != nil:
 		return err
 	}
-	fmt.Fprintf(w, "%s of %s deleted\n", plural(n, "enrolled face"), id)
+	fmt.Fprintf(w, "%s of %s deleted\n", plural(n, "enrolled face"), shown(id))
 	return nil
 }
 
@@ -157,7 +157,7 @@ func (e *enroller) enroll(ctx context.Context, w io.Writer, id string, paths []s
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
-			fmt.Fprintf(w, "  %s: not used: %v\n", p, err)
+			fmt.Fprintf(w, "  %s: not used: %s\n", shown(p), shown(err.Error()))
 			failed++
 			continue
 		}
@@ -168,18 +168,18 @@ func (e *enroller) enroll(ctx context.Context, w io.Writer, id string, paths []s
 		switch {
 		case errors.Is(pr.Err, enroll.ErrLookalike):
 			fmt.Fprintf(w, "  %s: not used: the face matches %s, who is enrolled already (distance %.2f); check the photo, or use --force\n",
-				pr.Name, pr.Lookalike, pr.Distance)
+				shown(pr.Name), shown(pr.Lookalike), pr.Distance)
 		case pr.Err != nil:
-			fmt.Fprintf(w, "  %s: not used: %v\n", pr.Name, pr.Err)
+			fmt.Fprintf(w, "  %s: not used: %s\n", shown(pr.Name), shown(pr.Err.Error()))
 		case pr.Lookalike != "":
-			fmt.Fprintf(w, "  %s: used (--force), although the face matches %s (distance %.2f)\n", pr.Name, pr.Lookalike, pr.Distance)
+			fmt.Fprintf(w, "  %s: used (--force), although the face matches %s (distance %.2f)\n", shown(pr.Name), shown(pr.Lookalike), pr.Distance)
 		}
 	}
 	failed += res.Failed()
 	if err != nil {
 		return failed, err
 	}
-	fmt.Fprintf(w, "%s: enrolled from %s\n", id, plural(res.Used(), "photo"))
+	fmt.Fprintf(w, "%s: enrolled from %s\n", shown(id), plural(res.Used(), "photo"))
 	if res.Replaced > 0 {
 		fmt.Fprintf(w, "  %s made with other face model files replaced\n", plural(res.Replaced, "reference"))
 	}
@@ -189,7 +189,7 @@ func (e *enroller) enroll(ctx context.Context, w io.Writer, id string, paths []s
 				continue
 			}
 			if err := os.Remove(pr.Name); err != nil {
-				fmt.Fprintf(w, "  %s: could not remove: %v\n", pr.Name, err)
+				fmt.Fprintf(w, "  %s: could not remove: %s\n", shown(pr.Name), shown(err.Error()))
 			}
 		}
 	}
@@ -240,7 +240,7 @@ func enrollDir(ctx context.Context, w io.Writer, cfg *config.Config, f enrollFla
 		}
 		failed, err := e.enroll(ctx, w, ent.Name(), photos, f)
 		if err != nil {
-			fmt.Fprintf(w, "%s: %v\n", ent.Name(), err)
+			fmt.Fprintf(w, "%s: %s\n", shown(ent.Name()), shown(err.Error()))
 			problems++
 		}
 		problems += failed
@@ -303,7 +303,7 @@ func enrollListAs(w io.Writer, cfg *config.Config, asJSON bool) error {
 			stalePeople++
 			note = fmt.Sprintf(" (%d made with other model files: enroll again)", n)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d%s\n", e.ID, e.FirstName, e.Group, e.References, note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d%s\n", shown(e.ID), shown(e.FirstName), shown(e.Group), e.References, note)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%s enrolled; %s in the consent store not enrolled (they are always redacted under the consent policy)\n",

@@ -98,7 +98,7 @@ func enrollFrom(ctx context.Context, w io.Writer, cfg *config.Config, id, photo 
 		return err
 	}
 	if _, ok := store.Snapshot().Person(id); !ok {
-		return fmt.Errorf("%s is not in the consent register: import the register first (photoguard consent import)", id)
+		return fmt.Errorf("%s is not in the consent register: import the register first (photoguard consent import)", shown(id))
 	}
 	rf, err := findReviewedFace(ctx, cfg, photo, n)
 	if err != nil {
@@ -108,7 +108,7 @@ func enrollFrom(ctx context.Context, w io.Writer, cfg *config.Config, id, photo 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s: face %d of photo %s added as a reference (%s now)\n", id, n, rf.SHA256[:12], plural(refs, "reference"))
-	fmt.Fprintf(w, "  from the next photo on, faces like it can be matched to %s\n", id)
+	fmt.Fprintf(w, "%s: face %d of photo %s added as a reference (%s now)\n", shown(id), n, rf.SHA256[:12], plural(refs, "reference"))
+	fmt.Fprintf(w, "  from the next photo on, faces like it can be matched to %s\n", shown(id))
 	return nil
 }

@@ -60,6 +60,12 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 		}
 		targets = []string{t}
 	}
+	if out != "" {
+		// Refused before any work: the annotated copy shows every face.
+		if err := checkPrivateOut(cfg, out, privatePNG); err != nil {
+			return err
+		}
+	}
 	abs, err := filepath.Abs(photo)
 	if err != nil {
 		return err
@@ -92,10 +98,10 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 		fmt.Fprintln(w)
 	}
 	if j.Category != "" {
-		fmt.Fprintf(w, "  category %q: never published\n", j.Category)
+		fmt.Fprintf(w, "  category %q: never published\n", shown(j.Category))
 	}
 	if jobErr != nil {
-		fmt.Fprintf(w, "  %s: %s\n", pipeline.KindOf(jobErr), pipeline.ReasonOf(jobErr))
+		fmt.Fprintf(w, "  %s: %s\n", pipeline.KindOf(jobErr), shown(pipeline.ReasonOf(jobErr)))
 	}
 	if len(j.Faces) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -145,7 +151,7 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 	for _, d := range j.Deliveries {
 		switch {
 		case d.Err != nil:
-			fmt.Fprintf(w, "%s: %s (%s)\n", d.Dest.Name, "not published", pipeline.ReasonOf(d.Err))
+			fmt.Fprintf(w, "%s: %s (%s)\n", d.Dest.Name, "not published", shown(pipeline.ReasonOf(d.Err)))
 		case jobErr != nil:
 			fmt.Fprintf(w, "%s: not published\n", d.Dest.Name)
 		case d.Waiting && d.Image != nil:
@@ -159,10 +165,10 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 		}
 	}
 	if out != "" && j.Image != nil {
-		if err := writeAnnotated(out, j); err != nil {
+		if err := writeAnnotated(cfg, out, j); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "\nannotated copy: %s (shows every face unredacted: for your eyes only, never publish it)\n", out)
+		fmt.Fprintf(w, "\nannotated copy: %s (shows every face unredacted: for your eyes only, never publish it)\n", shown(out))
 	}
 	// Exit status 2, as batch: a photo that would be held or quarantined, or
 	// that could not be read now, needs a look. Rejected by policy is an
@@ -198,7 +204,7 @@ var (
 
 // writeAnnotated draws the boxes and labels on a copy of the analysed image.
 // A face is green when every target shows it, red otherwise.
-func writeAnnotated(path string, j *pipeline.Job) error {
+func writeAnnotated(cfg *config.Config, path string, j *pipeline.Job) error {
 	img := image.NewNRGBA(j.Image.Bounds())
 	draw.Draw(img, img.Bounds(), j.Image, j.Image.Bounds().Min, draw.Src)
 	for i, f := range j.Faces {
@@ -228,7 +234,7 @@ func writeAnnotated(path string, j *pipeline.Job) error {
 	if err := png.Encode(&buf, img); err != nil {
 		return err
 	}
-	return pipeline.WriteFile(path, buf.Bytes(), 0o600)
+	return writePrivate(cfg, path, buf.Bytes(), privatePNG)
 }
 
 func rect(img *image.NRGBA, r image.Rectangle, c color.NRGBA) {

@@ -32,14 +32,14 @@ func TestExplainOutNeverFollowsALink(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := &pipeline.Job{Image: image.NewNRGBA(image.Rect(0, 0, 64, 48))}
-	if err := writeAnnotated(out, j); err == nil {
+	if err := writeAnnotated(&config.Config{}, out, j); err == nil {
 		t.Error("explain --out wrote over a link")
 	}
 	if got, _ := os.ReadFile(key); string(got) != "the key\n" {
 		t.Fatalf("explain --out wrote through the link: the key is now %q", got)
 	}
 	// A plain path works.
-	if err := writeAnnotated(filepath.Join(dir, "ok.png"), j); err != nil {
+	if err := writeAnnotated(&config.Config{}, filepath.Join(dir, "ok.png"), j); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -10,12 +10,12 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/internal/display"
 )
 
 // Exit statuses.
@@ -50,7 +50,7 @@ and publishes what is left.`,
 	root.PersistentFlags().StringVar(&flagConfig, "config", "", "configuration file (default: $PHOTOGUARD_CONFIG, then /etc/photoguard/photoguard.yaml, then the built-in defaults)")
 	root.PersistentFlags().StringVar(&flagLogLevel, "log-level", "", "debug, info, warn or error")
 	root.AddCommand(batchCmd(), runCmd(), statusCmd(), enrollCmd(), consentCmd(), objectCmd(), explainCmd(), tuneCmd(), takedownCmd(), configCmd(), demoCmd())
-	root.AddCommand(publishedCmd(), purgeCmd(), retryCmd(), completionCmd(), reviewCmd(), correctCmd())
+	root.AddCommand(publishedCmd(), purgeCmd(), retryCmd(), completionCmd(), reviewCmd(), correctCmd(), ledgerCmd(), targetCmd())
 	root.AddCommand(pendingCmd(), approveCmd(), rejectCmd())
 	setVersion(root)
 
@@ -71,9 +71,15 @@ and publishes what is left.`,
 	case errors.As(err, &ee):
 		os.Exit(ee.code)
 	default:
-		fmt.Fprintln(os.Stderr, "photoguard:", err)
+		printError(os.Stderr, err)
 		os.Exit(exitUsage)
 	}
+}
+
+// printError prints a command's error. Every message may quote a name, a
+// path or an id from outside: each line is escaped.
+func printError(w io.Writer, err error) {
+	fmt.Fprintln(w, "photoguard:", display.Lines(err.Error()))
 }
 
 // configPath is the file to load: the flag, the environment, the system
@@ -134,28 +140,7 @@ func indent(w io.Writer, s string) {
 	}
 }
 
-// shown makes a file name (or a reason that may quote one) safe to print on
-// a terminal: control characters (ESC sequences, newlines, carriage
-// returns) and the bidirectional overrides that reorder what is shown are
-// printed escaped (\x1b, \n, \u202e), so that a name cannot move the cursor,
-// recolour the screen, forge a line or hide its extension.
-func shown(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r == utf8.RuneError, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// shown makes a file or folder name, a register cell or an id typed on the
+// command line (or a reason that may quote one) safe to print on a
+// terminal: internal/display's one rule, for the commands and the pages.
+func shown(s string) string { return display.Escape(s) }

@@ -77,9 +77,19 @@ type publishedJSON struct {
 }
 
 func printPublished(w io.Writer, cfg *config.Config, q ledger.Query, asJSON bool) error {
-	recs, err := ledger.Records(cfg.StateDir, journal.ReadOnly(cfg.StateDir))
+	key, err := ledgerKey(cfg, false)
 	if err != nil {
 		return err
+	}
+	recs, rd, err := ledger.Records(cfg.StateDir, key, journal.ReadOnly(cfg.StateDir))
+	if err != nil {
+		return err
+	}
+	// Skipped lines are said on stderr (also with --json) and give exit
+	// status 2 after the listing.
+	var damaged error
+	if warnLedger(os.Stderr, rd) {
+		damaged = exitError{exitAttention}
 	}
 	sel := ledger.Select(recs, q)
 	if asJSON {
@@ -95,11 +105,14 @@ func printPublished(w io.Writer, cfg *config.Config, q ledger.Query, asJSON bool
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+		return damaged
 	}
 	if len(sel) == 0 {
 		fmt.Fprintln(w, "no published photos match")
-		return nil
+		return damaged
 	}
 	for _, r := range sel {
 		line := fmt.Sprintf("%s  %-13s %s", r.At.Local().Format("2006-01-02 15:04"), r.Channel, describeOutput(r))
@@ -114,7 +127,7 @@ func printPublished(w io.Writer, cfg *config.Config, q ledger.Query, asJSON bool
 		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "%s\n", plural(len(sel), "output"))
-	return nil
+	return damaged
 }
 
 // pipelineRecords are what a pipeline records its publications in: the
@@ -133,7 +146,11 @@ func pipelineRecords(cfg *config.Config, dryRun bool) (pipeline.Ledger, pipeline
 
 // openRecords opens the publication ledger and the audit log of state_dir.
 func openRecords(cfg *config.Config) (*ledger.Ledger, *audit.Log, error) {
-	led, err := ledger.Open(cfg.StateDir)
+	key, err := ledgerKey(cfg, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	led, err := ledger.Open(cfg.StateDir, key)
 	if err != nil {
 		return nil, nil, err
 	}

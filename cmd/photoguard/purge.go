@@ -14,10 +14,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/approval"
 	"github.com/photoguard/photoguard/pipeline/audit"
 	"github.com/photoguard/photoguard/pipeline/held"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/ledger"
 	"github.com/photoguard/photoguard/pipeline/retention"
 )
 
@@ -33,14 +35,17 @@ and the journal records of photos finished long ago. Photos that waited for
 the direction's approval longer than approval.expire are rejected and their
 kept originals deleted; the answers of photos answered longer ago than
 retention.originals go. photoguard run does this at start and every hour;
-this command does it now. --dry-run lists what would go.`,
+this command does it now. It also removes the temporary uploads a slow
+WebDAV share took after photoguard gave up on them (the publication
+ledger's leftovers; the service does that every 10 minutes). --dry-run
+lists what would go.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig()
 			if err != nil {
 				return err
 			}
-			return runPurge(os.Stdout, cfg, dryRun)
+			return runPurge(cmd.Context(), os.Stdout, cfg, dryRun)
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be deleted; delete nothing")
@@ -63,7 +68,7 @@ func purger(cfg *config.Config, j *journal.Journal, dryRun bool) (*retention.Pur
 	return p, nil
 }
 
-func runPurge(w io.Writer, cfg *config.Config, dryRun bool) error {
+func runPurge(ctx context.Context, w io.Writer, cfg *config.Config, dryRun bool) error {
 	if _, err := os.Stat(cfg.StateDir); err != nil {
 		return fmt.Errorf("state_dir: %w", err)
 	}
@@ -94,7 +99,11 @@ func runPurge(w io.Writer, cfg *config.Config, dryRun bool) error {
 	if len(removed) == 0 && len(expired) == 0 {
 		fmt.Fprintln(w, "nothing is past its retention")
 	}
-	return errors.Join(err, aerr)
+	err = errors.Join(err, aerr)
+	if serr := purgeLeftovers(ctx, w, cfg, dryRun); err == nil {
+		err = serr
+	}
+	return err
 }
 
 // expireApprovals rejects the photos that waited for approval longer than
@@ -134,8 +143,99 @@ func expireApprovals(cfg *config.Config, dryRun bool) ([]string, error) {
 	return lines, errors.Join(err, perr)
 }
 
+// purgeLeftovers removes the temporary uploads a slow share took after
+// photoguard gave up on them (the ledger's leftovers), or lists them.
+func purgeLeftovers(ctx context.Context, w io.Writer, cfg *config.Config, dryRun bool) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if dryRun {
+		rd, _, err := readLedger(cfg)
+		if err != nil {
+			return err
+		}
+		for _, l := range ledger.Leftovers(rd.Entries) {
+			fmt.Fprintf(w, "would remove the temporary upload %s on %s (of %s)\n", shown(l.Temp), l.Target, shown(l.Name))
+		}
+		return nil
+	}
+	sw, err := leftoverSweeper(cfg)
+	if err != nil {
+		return err
+	}
+	res, err := sw.Sweep(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, l := range res.Removed {
+		fmt.Fprintf(w, "removed the temporary upload %s on %s (of %s)\n", shown(l.Temp), l.Target, shown(l.Name))
+	}
+	for _, p := range res.Problems {
+		fmt.Fprintf(w, "could not remove a temporary upload: %s\n", shown(p))
+	}
+	if res.Waiting > 0 {
+		fmt.Fprintf(w, "%s still being sent by the service: left for its next sweep\n", plural(res.Waiting, "upload"))
+	}
+	if len(res.Problems) > 0 {
+		return exitError{exitAttention}
+	}
+	return nil
+}
+
 // retentionEvery is how often the service purges.
 const retentionEvery = time.Hour
+
+// sweepEvery is how often the service removes the temporary uploads a slow
+// share took after photoguard gave up on them (a variable for tests).
+var sweepEvery = 10 * time.Minute
+
+// leftoverSweeper is the ledger's Sweeper of the configuration.
+func leftoverSweeper(cfg *config.Config) (*ledger.Sweeper, error) {
+	led, _, err := openRecords(cfg)
+	if err != nil {
+		return nil, err
+	}
+	key, err := ledgerKey(cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	return &ledger.Sweeper{Ledger: led, StateDir: cfg.StateDir, Key: key, Target: func(name string) (pipeline.Target, error) {
+		t, ok := cfg.Targets[name]
+		if !ok {
+			return nil, errors.New("it is not in the configuration any more")
+		}
+		return openTarget(name, t)
+	}}, nil
+}
+
+// sweepLeftovers removes leftover temporary uploads at start and every
+// sweepEvery, until ctx ends.
+func sweepLeftovers(ctx context.Context, cfg *config.Config, log *slog.Logger) {
+	sw, err := leftoverSweeper(cfg)
+	if err != nil {
+		log.Error("leftover temporary uploads are not swept", "err", err)
+		return
+	}
+	for {
+		res, err := sw.Sweep(ctx, nil)
+		switch {
+		case err != nil:
+			log.Warn("sweeping leftover temporary uploads", "err", err)
+		case len(res.Removed) > 0:
+			log.Info("removed temporary uploads a target took after photoguard gave up on them", "count", len(res.Removed), "confirmed_gone", len(res.Confirmed))
+		}
+		if res != nil {
+			for _, p := range res.Problems {
+				log.Warn("a leftover temporary upload could not be removed", "problem", p)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(sweepEvery):
+		}
+	}
+}
 
 // enforceRetention purges what is past its retention at start and every
 // hour, until ctx ends.

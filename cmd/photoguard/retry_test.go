@@ -91,7 +91,7 @@ func TestRetryEndToEnd(t *testing.T) {
 	if strings.Contains(out.String(), "held (") {
 		t.Errorf("status still lists the photo as held:\n%s", out.String())
 	}
-	recs, err := ledger.Records(cfg.StateDir, nil)
+	recs, _, err := ledger.Records(cfg.StateDir, nil, nil)
 	if err != nil || len(recs) != 1 || !recs[0].Confirmed {
 		t.Errorf("ledger: %+v, %v", recs, err)
 	}

@@ -143,6 +143,11 @@ func reviewRecords(cfg *config.Config, f reviewFlags, now time.Time) (recs []*re
 }
 
 func reviewPage(w io.Writer, cfg *config.Config, f reviewFlags, now time.Time) error {
+	if f.out != "" {
+		if err := checkPrivateOut(cfg, f.out, privateHTML); err != nil {
+			return err
+		}
+	}
 	recs, missing, what, err := reviewRecords(cfg, f, now)
 	if err != nil {
 		return err
@@ -180,7 +185,7 @@ func reviewPage(w io.Writer, cfg *config.Config, f reviewFlags, now time.Time) e
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("review page: %s (%s", out, plural(len(recs), "photo"))
+	msg := fmt.Sprintf("review page: %s (%s", shown(out), plural(len(recs), "photo"))
 	if len(missing) > 0 {
 		msg += fmt.Sprintf(", %d without a record", len(missing))
 	}
@@ -193,33 +198,16 @@ func reviewPage(w io.Writer, cfg *config.Config, f reviewFlags, now time.Time) e
 	return nil
 }
 
-// privatePagePath refuses to write a page of unredacted faces into a target
-// or the inbox.
-func privatePagePath(cfg *config.Config, out string) error {
-	abs, err := filepath.Abs(out)
-	if err != nil {
-		return err
-	}
-	dir := filepath.Dir(abs)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("%s: the folder %s does not exist", out, dir)
-	}
-	for _, name := range cfg.TargetNames() {
-		if p, local := localFolder(cfg, name); local && config.Within(dir, p) {
-			return fmt.Errorf("%s is inside target %s (%s): a page with unredacted faces is never written where photos are published", out, name, p)
-		}
-	}
-	if cfg.Inbox != "" && config.Within(dir, cfg.Inbox) {
-		return fmt.Errorf("%s is inside the inbox (%s): write the page elsewhere", out, cfg.Inbox)
-	}
-	return nil
-}
-
 // waitingPage writes the direction's page of the photos that wait for
 // approval.
 func waitingPage(w io.Writer, cfg *config.Config, f reviewFlags, now time.Time) error {
 	if f.since != "" || f.batch != "" || f.names || f.json {
 		return errors.New("--waiting takes only --out")
+	}
+	if f.out != "" {
+		if err := checkPrivateOut(cfg, f.out, privateHTML); err != nil {
+			return err
+		}
 	}
 	list, err := pendingList(cfg, now)
 	if err != nil {
@@ -242,12 +230,12 @@ func waitingPage(w io.Writer, cfg *config.Config, f reviewFlags, now time.Time) 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "waiting page: %s (%s waiting for approval)\n", out, plural(len(list), "photo"))
+	fmt.Fprintf(w, "waiting page: %s (%s waiting for approval)\n", shown(out), plural(len(list), "photo"))
 	return nil
 }
 
 // writePage writes a page to out, or to name in today's review folder,
-// never into a target or the inbox; it returns where.
+// by the rule of every private file (checkPrivateOut); it returns where.
 func writePage(cfg *config.Config, out, name string, html []byte, now time.Time) (string, error) {
 	if out == "" {
 		out = filepath.Join(cfg.StateDir, review.Folder, now.Format("2006-01-02"), name)
@@ -255,8 +243,5 @@ func writePage(cfg *config.Config, out, name string, html []byte, now time.Time)
 			return "", err
 		}
 	}
-	if err := privatePagePath(cfg, out); err != nil {
-		return "", err
-	}
-	return out, pipeline.WriteFile(out, html, 0o600)
+	return out, writePrivate(cfg, out, html, privateHTML)
 }

@@ -158,10 +158,10 @@ func shareAtRoot(t *testing.T) (*config.Config, string) {
 // dir target still refuses the page.
 func TestReviewPagePathIgnoresServerPaths(t *testing.T) {
 	cfg, dir := shareAtRoot(t)
-	if err := privatePagePath(cfg, filepath.Join(dir, "review.html")); err != nil {
+	if err := checkPrivateOut(cfg, filepath.Join(dir, "review.html"), privateHTML); err != nil {
 		t.Errorf("a WebDAV target at / refused a page beside the config: %v", err)
 	}
-	if err := privatePagePath(cfg, filepath.Join(dir, "out", "review.html")); err == nil || !strings.Contains(err.Error(), "inside target website") {
+	if err := checkPrivateOut(cfg, filepath.Join(dir, "out", "review.html"), privateHTML); err == nil || !strings.Contains(err.Error(), "inside target website") {
 		t.Errorf("a page inside the dir target: %v", err)
 	}
 }

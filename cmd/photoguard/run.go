@@ -92,6 +92,14 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 		Log:     log,
 	})
 	go enforceRetention(ctx, cfg, st.journal, log)
+	go sweepLeftovers(ctx, cfg, log)
+	if rd, _, err := readLedger(cfg); err != nil {
+		log.Error("the publication ledger cannot be read", "err", err)
+	} else if p := rd.Problem(); p != "" {
+		// Publishing goes on (new entries are appended whole); a
+		// takedown may miss what the skipped lines name.
+		log.Error(p)
+	}
 
 	if path != "" {
 		go config.WatchFile(ctx, path, 10*time.Second, func(next *config.Config, err error) {

@@ -32,8 +32,10 @@ and rejected folders.
 With --json the same is written as one JSON object (for monitoring):
   photoguard status --json | jq .inbox.waiting
 
-Exit status: 0, or 1 when the configuration does not load or the inbox or the
-journal cannot be read (what could be read is shown first).`,
+Exit status: 0; 1 when the configuration does not load or the inbox or the
+journal cannot be read (what could be read is shown first); 2 when lines of
+the publication ledger were skipped (damaged, or changed since they were
+written: run photoguard ledger check).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig()
@@ -53,7 +55,26 @@ journal cannot be read (what could be read is shown first).`,
 
 // collectStatus is status.Collect of the configured folders.
 func collectStatus(cfg *config.Config, last int) *status.Status {
-	return status.Collect(status.Options{StateDir: cfg.StateDir, Inbox: cfg.Inbox, Last: last, Register: func() status.Register { return registerStatus(cfg) }})
+	o := status.Options{StateDir: cfg.StateDir, Inbox: cfg.Inbox, Last: last, Register: func() status.Register { return registerStatus(cfg) }}
+	key, err := ledgerKey(cfg, false)
+	o.LedgerKey = key
+	s := status.Collect(o)
+	if err != nil {
+		s.Errors = append(s.Errors, err.Error())
+	}
+	return s
+}
+
+// statusExit is the status's error: what could not be read (exit 1), or
+// skipped lines of the ledger (exit 2).
+func statusExit(s *status.Status) error {
+	if err := s.Err(); err != nil {
+		return err
+	}
+	if s.Ledger.Problem != "" {
+		return exitError{exitAttention}
+	}
+	return nil
 }
 
 // printStatus writes the status for a person; the error says what could
@@ -61,7 +82,7 @@ func collectStatus(cfg *config.Config, last int) *status.Status {
 func printStatus(w io.Writer, cfg *config.Config, last int) error {
 	s := collectStatus(cfg, last)
 	writeStatus(w, s)
-	return s.Err()
+	return statusExit(s)
 }
 
 // printStatusJSON writes the status as one JSON object.
@@ -72,7 +93,7 @@ func printStatusJSON(w io.Writer, cfg *config.Config, last int) error {
 	if err := enc.Encode(s); err != nil {
 		return err
 	}
-	return s.Err()
+	return statusExit(s)
 }
 
 func writeStatus(w io.Writer, s *status.Status) {
@@ -109,6 +130,13 @@ func writeStatus(w io.Writer, s *status.Status) {
 			what = "photo waits"
 		}
 		fmt.Fprintf(w, "approval: %d %s for the direction's approval (photoguard pending)\n", n, what)
+	}
+	if s.Ledger.Problem != "" {
+		fmt.Fprintf(w, "ledger:   %s\n", shown(s.Ledger.Problem))
+	}
+	if n := s.Ledger.Leftovers; n > 0 {
+		fmt.Fprintf(w, "ledger:   %s a target may have taken after photoguard gave up on them, not yet confirmed gone (the service removes them; photoguard purge does it now)\n",
+			plural(n, "temporary upload"))
 	}
 	for _, e := range s.Errors {
 		fmt.Fprintf(w, "error:    %s\n", e)

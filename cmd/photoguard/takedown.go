@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -95,6 +97,9 @@ func runTakedown(ctx context.Context, w io.Writer, cfg *config.Config, req ledge
 	defer closeAll()
 	res, err := td.Run(ctx, req)
 	if err != nil {
+		if res != nil {
+			warnLedger(w, res.Ledger)
+		}
 		var amb *ledger.AmbiguousError
 		if errors.As(err, &amb) {
 			return fmt.Errorf("%w\nnothing was taken down", err)
@@ -102,7 +107,9 @@ func runTakedown(ctx context.Context, w io.Writer, cfg *config.Config, req ledge
 		return err
 	}
 	printTakedown(w, req, res)
-	if len(res.Manual) > 0 {
+	// Lines of the ledger that were skipped may name photos this takedown
+	// did not reach: said after what it did, with exit status 2.
+	if warnLedger(w, res.Ledger) || len(res.Manual) > 0 || res.Swept != nil && len(res.Swept.Problems) > 0 {
 		return exitError{exitAttention}
 	}
 	return nil
@@ -112,7 +119,11 @@ func runTakedown(ctx context.Context, w io.Writer, cfg *config.Config, req ledge
 // journal, the targets and, unless it is a dry run, the consent store and
 // the audit log.
 func openTakedown(cfg *config.Config, dryRun bool) (*ledger.Takedowner, func(), error) {
-	td := &ledger.Takedowner{StateDir: cfg.StateDir,
+	key, err := ledgerKey(cfg, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	td := &ledger.Takedowner{StateDir: cfg.StateDir, Key: key,
 		NotInRegister: func(err error) bool { return errors.Is(err, consent.ErrNotInStore) },
 		Target: func(name string) (pipeline.Target, error) {
 			t, ok := cfg.Targets[name]
@@ -145,6 +156,7 @@ func openTakedown(cfg *config.Config, dryRun bool) (*ledger.Takedowner, func(), 
 }
 
 func printTakedown(w io.Writer, req ledger.Request, res *ledger.Result) {
+	printLeftovers(w, req, res)
 	if len(res.Selected) == 0 {
 		switch {
 		case req.Pupil != "" && len(req.Photos) == 0:
@@ -185,6 +197,33 @@ func printTakedown(w io.Writer, req ledger.Request, res *ledger.Result) {
 	}
 }
 
+// printLeftovers says what became of the temporary uploads of the photos
+// taken down (uploads a slow share took after photoguard gave up on them).
+func printLeftovers(w io.Writer, req ledger.Request, res *ledger.Result) {
+	if len(res.Leftovers) == 0 {
+		return
+	}
+	if req.DryRun {
+		fmt.Fprintf(w, "would remove %s (an upload the target may have taken after photoguard gave up on it):\n", plural(len(res.Leftovers), "temporary upload"))
+		for _, l := range res.Leftovers {
+			fmt.Fprintf(w, "  %-12s %s  of %s\n", l.Target, shown(l.Temp), shown(l.Name))
+		}
+		return
+	}
+	if res.Swept == nil {
+		return
+	}
+	for _, l := range res.Swept.Removed {
+		fmt.Fprintf(w, "removed    %-12s %s (a temporary upload of %s; the service checks again that nothing lands later)\n", l.Target, shown(l.Temp), shown(l.Name))
+	}
+	for _, p := range res.Swept.Problems {
+		fmt.Fprintf(w, "could not remove a temporary upload: %s\n", shown(p))
+	}
+	if res.Swept.Waiting > 0 {
+		fmt.Fprintf(w, "%s still being sent by the service: run this takedown again in a few minutes\n", plural(res.Swept.Waiting, "upload"))
+	}
+}
+
 // describeOutput is one output on one line: target, name, reference when it
 // is not the name, and who is visible in it (ids).
 func describeOutput(r *ledger.Record) string {
@@ -206,4 +245,57 @@ func onChannel(ch string) string {
 		return ""
 	}
 	return " on channel " + ch
+}
+
+// hashOutputName is an output name (DATE-HASH.jpg), whose HASH is the
+// photo's short hash.
+var hashOutputName = regexp.MustCompile(`^[0-9]{8}-([0-9a-f]{12})(\.jpg)?$`)
+
+// resolveHash turns what a coordinator gives for a photo's hash into the
+// full sha256, as takedown and retry take it: the sha256 itself, any
+// unambiguous prefix of at least 6 characters, or an output name. The
+// prefix is looked up among the photos photoguard processed (the journal)
+// and published (the ledger).
+func resolveHash(cfg *config.Config, s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if m := hashOutputName.FindStringSubmatch(s); m != nil {
+		s = m[1]
+	}
+	switch {
+	case s == "" || strings.Trim(s, "0123456789abcdef") != "":
+		return "", errors.New("--sha: not a hash (give the sha256 from a report, the short hash from photoguard status, or the file)")
+	case len(s) == 64:
+		return s, nil
+	case len(s) > 64:
+		return "", errors.New("--sha: longer than a sha256")
+	case len(s) < 6:
+		return "", errors.New("--sha: give at least 6 characters of the hash")
+	}
+	seen := map[string]bool{}
+	var found []string
+	add := func(sha string) {
+		if strings.HasPrefix(sha, s) && !seen[sha] {
+			seen[sha] = true
+			found = append(found, sha)
+		}
+	}
+	recs, _ := journal.ReadOnly(cfg.StateDir).List()
+	for _, r := range recs {
+		add(r.SHA256)
+	}
+	if key, err := ledgerKey(cfg, false); err == nil {
+		if rd, err := ledger.Read(cfg.StateDir, key); err == nil {
+			for _, e := range rd.Entries {
+				add(e.SHA256)
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("--sha %s: no photo photoguard processed has this hash (give the whole sha256 from a report, or the file)", s)
+	case 1:
+		return found[0], nil
+	}
+	sort.Strings(found)
+	return "", fmt.Errorf("--sha %s names %d photos; give more of the hash:\n  %s", s, len(found), strings.Join(found, "\n  "))
 }

@@ -32,7 +32,7 @@ func TestTakedownPupilEndToEnd(t *testing.T) {
 	items := s.batchGroups(t, cfg)
 	out := cfg.Targets["website"].Path
 
-	recs, err := ledger.Records(cfg.StateDir, journal.ReadOnly(cfg.StateDir))
+	recs, _, err := ledger.Records(cfg.StateDir, nil, journal.ReadOnly(cfg.StateDir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,6 +82,11 @@ func tuneRun(ctx context.Context, w, errw io.Writer, cfg *config.Config, f tuneF
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if f.out != "" {
+		if err := checkPrivateOut(cfg, f.out, privateHTML); err != nil {
+			return err
+		}
+	}
 	e, err := newEnroller(cfg)
 	if err != nil {
 		return err
@@ -130,17 +135,14 @@ func tuneRun(ctx context.Context, w, errw io.Writer, cfg *config.Config, f tuneF
 		}
 	}
 	if f.out != "" {
-		if err := privatePagePath(cfg, f.out); err != nil {
-			return err
-		}
 		page, err := tuning.Page(&rep, thumbs, now)
 		if err != nil {
 			return err
 		}
-		if err := pipeline.WriteFile(f.out, page, 0o600); err != nil {
+		if err := writePrivate(cfg, f.out, page, privateHTML); err != nil {
 			return err
 		}
-		fmt.Fprintf(text, "\ntuning page: %s\n", f.out)
+		fmt.Fprintf(text, "\ntuning page: %s\n", shown(f.out))
 	}
 	return nil
 }
@@ -164,7 +166,7 @@ func tuneLabelled(ctx context.Context, w io.Writer, e *enroller, snap *consent.S
 		if strings.EqualFold(label, "unknown") {
 			label = ""
 		} else if _, ok := snap.Person(label); !ok {
-			fmt.Fprintf(w, "%s: not in the register, skipped (use unknown/ for people who are not enrolled)\n", ent.Name())
+			fmt.Fprintf(w, "%s: not in the register, skipped (use unknown/ for people who are not enrolled)\n", shown(ent.Name()))
 			continue
 		}
 		files, _ := os.ReadDir(filepath.Join(dir, ent.Name()))
@@ -179,7 +181,7 @@ func tuneLabelled(ctx context.Context, w io.Writer, e *enroller, snap *consent.S
 				why = err.Error()
 			}
 			if err != nil || why != "" {
-				fmt.Fprintf(w, "%s: skipped: %s\n", p, why)
+				fmt.Fprintf(w, "%s: skipped: %s\n", shown(p), shown(why))
 				skipped++
 				continue
 			}
@@ -192,7 +194,7 @@ func tuneLabelled(ctx context.Context, w io.Writer, e *enroller, snap *consent.S
 		}
 	}
 	if len(samples) == 0 {
-		return nil, nil, fmt.Errorf("no usable faces in %s", dir)
+		return nil, nil, fmt.Errorf("no usable faces in %s", shown(dir))
 	}
 	lab := tuning.AnalyseLabelled(samples, people, mc)
 	rows, d := lab.Rows, lab.Distances
@@ -290,8 +292,14 @@ func printTuning(w io.Writer, rep *tuning.Report) {
 	fmt.Fprintln(w, ".")
 	r := rep.Recommended
 	if r.OK {
-		fmt.Fprintf(w, "Recommended: faces.threshold %.2f, faces.margin %.2f (now %.2f, %.2f): %s.\n", r.Threshold, r.Margin,
-			rep.Current.Threshold, rep.Current.Margin, r.Why)
+		if r.Tie() {
+			// No value in the range is better than another on this data.
+			fmt.Fprintf(w, "Recommended: faces.threshold: any value from %.2f to %.2f gives the same result; faces.margin %.2f (now %.2f, %.2f): %s.\n",
+				r.ThresholdFrom, r.ThresholdTo, r.Margin, rep.Current.Threshold, rep.Current.Margin, r.Why)
+		} else {
+			fmt.Fprintf(w, "Recommended: faces.threshold %.2f, faces.margin %.2f (now %.2f, %.2f): %s.\n", r.Threshold, r.Margin,
+				rep.Current.Threshold, rep.Current.Margin, r.Why)
+		}
 		fmt.Fprintf(w, "  there: %d of %d tries matched to the wrong pupil, %d of %d of a pupil's own faces missed.\n",
 			r.At.Wrong, r.At.Probes, r.At.Missed, r.At.Own)
 	} else {

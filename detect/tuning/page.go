@@ -48,12 +48,13 @@ var pageTemplate = template.Must(template.New("tune").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{{.CSP}}">
 <meta name="referrer" content="no-referrer">
+<meta name="generator" content="photoguard">
 <title>photoguard tune</title>
 <style>{{.Style}}</style></head><body>
 <h1>photoguard tune: your pupils' trade-off</h1>
 <p>Made {{.Generated}}. Settings now: faces.threshold {{printf "%.2f" .Rep.Current.Threshold}}, faces.margin {{printf "%.2f" .Rep.Current.Margin}}.</p>
 {{with .Rep.Basis}}<p id="basis">The figures rest on {{.Pupils}} enrolled pupils with {{.References}} references: {{.OthersProbes}} tries of a reference as a child who is not enrolled (matched against everyone else), {{.OwnProbes}} against the pupil's own other references{{if .Labelled}}, {{.Labelled}} labelled faces of enrolled pupils{{end}}{{if .LabelledUnknown}}, {{.LabelledUnknown}} of people who are not enrolled{{end}}.</p>{{end}}
-{{with .Rep.Recommended}}<div class="rec" id="recommendation">{{if .OK}}<b>Recommended: faces.threshold {{printf "%.2f" .Threshold}}, faces.margin {{printf "%.2f" .Margin}}</b>: {{.Why}}. There {{.At.Wrong}} of {{.At.Probes}} tries were matched to the wrong pupil and {{.At.Missed}} of {{.At.Own}} of a pupil's own faces were missed.{{else}}<b>No recommendation</b>: {{.Why}}.{{end}} A register is a few hundred tries: it finds look-alikes, it cannot prove a rate near zero; the margin is never recommended below 0.30, measured on 960 children.</div>{{end}}
+{{with .Rep.Recommended}}<div class="rec" id="recommendation">{{if .OK}}<b>Recommended: faces.threshold {{if .Tie}}any value from {{printf "%.2f" .ThresholdFrom}} to {{printf "%.2f" .ThresholdTo}} (the same result){{else}}{{printf "%.2f" .Threshold}}{{end}}, faces.margin {{printf "%.2f" .Margin}}</b>: {{.Why}}. There {{.At.Wrong}} of {{.At.Probes}} tries were matched to the wrong pupil and {{.At.Missed}} of {{.At.Own}} of a pupil's own faces were missed.{{else}}<b>No recommendation</b>: {{.Why}}.{{end}} A register is a few hundred tries: it finds look-alikes, it cannot prove a rate near zero; the margin is never recommended below 0.30, measured on 960 children.</div>{{end}}
 <h2>Wrong and missed matches against the threshold</h2>
 {{.Plot}}
 <h2>Closest pairs of different pupils (look-alikes)</h2>

@@ -129,7 +129,16 @@ type Recommendation struct {
 	Why string `json:"why"`
 	// At is the point of the recommended setting.
 	At Point `json:"at"`
+	// ThresholdFrom and ThresholdTo are the thresholds (at Margin, up to
+	// MaxRecommendedThreshold) that give the same result as Threshold on
+	// this data: a tie, in which no value is better than another.
+	// Threshold is the strictest of them.
+	ThresholdFrom float64 `json:"threshold_from"`
+	ThresholdTo   float64 `json:"threshold_to"`
 }
+
+// Tie reports whether more than one threshold gives the recommended result.
+func (r Recommendation) Tie() bool { return r.ThresholdTo > r.ThresholdFrom+1e-9 }
 
 // Pair is two different pupils and their closest references.
 type Pair struct {
@@ -329,9 +338,12 @@ func evaluate(probes []probe, t, m float64, minFace int) Point {
 
 // recommend picks, among settings with margin at least
 // MinRecommendedMargin and threshold at most MaxRecommendedThreshold, one
-// with no wrong match and the fewest missed (ties: the stricter).
+// with no wrong match and the fewest missed (ties: the stricter, with the
+// range of thresholds that tie).
 func recommend(curves []Curve, b Basis) Recommendation {
 	var best *Point
+	var bestCurve []Point
+	bestIndex := 0
 	for _, c := range curves {
 		if c.Margin < MinRecommendedMargin-1e-9 {
 			continue
@@ -343,7 +355,7 @@ func recommend(curves []Curve, b Basis) Recommendation {
 			}
 			if best == nil || p.Missed < best.Missed ||
 				p.Missed == best.Missed && (p.Margin > best.Margin || p.Margin == best.Margin && p.Threshold < best.Threshold) {
-				best = p
+				best, bestCurve, bestIndex = p, c.Points, i
 			}
 		}
 	}
@@ -354,8 +366,20 @@ func recommend(curves []Curve, b Basis) Recommendation {
 	case best == nil:
 		return Recommendation{Why: "every setting tried matches some face to the wrong pupil: look at the closest pairs below, add references, keep the defaults"}
 	}
-	return Recommendation{Setting: Setting{Threshold: best.Threshold, Margin: best.Margin}, OK: true, At: *best,
-		Why: "no wrong match and the fewest missed matches on this data, at a margin no looser than measured safe on children"}
+	r := Recommendation{Setting: Setting{Threshold: best.Threshold, Margin: best.Margin}, OK: true, At: *best,
+		Why:           "no wrong match and the fewest missed matches on this data, at a margin no looser than measured safe on children",
+		ThresholdFrom: best.Threshold, ThresholdTo: best.Threshold}
+	// The neighbours on the same curve with the same result are a tie.
+	same := func(p Point) bool {
+		return p.Wrong == best.Wrong && p.Missed == best.Missed && p.Threshold <= MaxRecommendedThreshold+1e-9
+	}
+	for i := bestIndex - 1; i >= 0 && same(bestCurve[i]); i-- {
+		r.ThresholdFrom = bestCurve[i].Threshold
+	}
+	for i := bestIndex + 1; i < len(bestCurve) && same(bestCurve[i]); i++ {
+		r.ThresholdTo = bestCurve[i].Threshold
+	}
+	return r
 }
 
 // lookAlikes are the n closest pairs of different pupils.

@@ -4,6 +4,7 @@ import (
 	"image"
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,5 +154,34 @@ func TestProbesAgreeWithMatcher(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Issue 19: when several thresholds give the same result, tune does not
+// present the strictest as better: it gives the range of the tie.
+func TestRecommendationTie(t *testing.T) {
+	var pts []Point
+	for _, th := range []float64{0.40, 0.42, 0.44, 0.46, 0.48, 0.50, 0.52, 0.54, 0.56, 0.58, 0.60} {
+		p := Point{Threshold: th, Margin: 0.30, Probes: 100, Own: 50, Missed: 3}
+		if th < 0.42 {
+			p.Missed = 5
+		}
+		pts = append(pts, p)
+	}
+	b := Basis{Pupils: 10, OthersProbes: 100, OwnProbes: 50}
+	r := recommend([]Curve{{Margin: 0.30, Points: pts}}, b)
+	if !r.OK || !r.Tie() || r.Threshold != 0.42 || r.ThresholdFrom != 0.42 || r.ThresholdTo != 0.54 {
+		t.Errorf("tie: %+v", r)
+	}
+	// One best value: no tie.
+	pts[2].Missed = 2
+	r = recommend([]Curve{{Margin: 0.30, Points: pts}}, b)
+	if !r.OK || r.Tie() || r.Threshold != 0.44 {
+		t.Errorf("no tie: %+v", r)
+	}
+	rep := &Report{Recommended: recommend([]Curve{{Margin: 0.30, Points: append(pts[:2:2], pts[3:]...)}}, b)}
+	page, err := Page(rep, nil, time.Now())
+	if err != nil || !strings.Contains(string(page), "any value from 0.42 to 0.54 (the same result)") {
+		t.Errorf("the page does not give the tie: %v", err)
 	}
 }

@@ -98,7 +98,12 @@ type Warning struct {
 	Msg  string
 }
 
-func (w Warning) String() string { return fmt.Sprintf("line %d, %s: %s", w.Line, w.ID, w.Msg) }
+func (w Warning) String() string {
+	if w.ID == "" {
+		return fmt.Sprintf("line %d: %s", w.Line, w.Msg) // about the file, not a row
+	}
+	return fmt.Sprintf("line %d, %s: %s", w.Line, w.ID, w.Msg)
+}
 
 // CSVOptions say how to read a consent export.
 type CSVOptions struct {
@@ -177,13 +182,19 @@ func ParseConsentCSV(r io.Reader, opt CSVOptions) (*CSVFile, error) {
 		p.add(Problem{Msg: "no rows after the header"})
 		return nil, p.err()
 	}
-	return &CSVFile{People: people, Warnings: rp.warnings()}, nil
+	var warnings []Warning
+	for _, ch := range cols.noColumn {
+		warnings = append(warnings, Warning{Line: lines[0], Msg: fmt.Sprintf(
+			"no column for %s: nobody in this file has consent for %s (add the column, or name it in consent.columns)", ch, ch)})
+	}
+	return &CSVFile{People: people, Warnings: append(warnings, rp.warnings()...)}, nil
 }
 
 // readRecords splits the text into its non-empty records and their lines.
 // Syntax errors are problems; the reader goes on after them, so that later
 // problems are listed too.
 func readRecords(text string, p *problems) (recs [][]string, lines []int) {
+	text = macLineEnds(text)
 	delim := ','
 	if rest, d, ok := excelSep(text); ok {
 		text, delim = rest, d
@@ -213,6 +224,17 @@ func readRecords(text string, p *problems) (recs [][]string, lines []int) {
 		recs = append(recs, rec)
 		lines = append(lines, line)
 	}
+}
+
+// macLineEnds turns the line ends of a file saved with carriage returns
+// only (Excel's "CSV (Macintosh)", old Mac editors) into newlines: without
+// a single newline in the file, every CR ends a line. (A CR before a
+// newline is the ordinary CRLF, which the CSV reader takes.)
+func macLineEnds(text string) string {
+	if strings.Contains(text, "\n") || !strings.Contains(text, "\r") {
+		return text
+	}
+	return strings.ReplaceAll(text, "\r", "\n")
 }
 
 // rowParser reads the rows after the header.

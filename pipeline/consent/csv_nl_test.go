@@ -111,7 +111,7 @@ func TestParseColumnMapping(t *testing.T) {
 		t.Fatalf("unmapped export: %v", err)
 	}
 	msg := ce.Error()
-	for _, want := range []string{`missing column parent_portal: none of "Nummer leerling", "ID", "Roepnaam"`, "missing column confirmed_on", "or name it in consent.columns"} {
+	for _, want := range []string{`missing column confirmed_on: none of "Nummer leerling", "ID", "Roepnaam"`, "or name it in consent.columns"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q:\n%s", want, msg)
 		}

@@ -234,12 +234,12 @@ func TestParseMalformed(t *testing.T) {
 		text string
 		want []want
 	}{
-		{"missing column", "pupil_id,first_name,last_name,group,website,social_media,newsletter,confirmed_on\n1,A,B,g,yes,no,no,2025-09-01\n",
-			[]want{{1, ChannelParentPortal, "missing column"}}},
+		{"no consent column", "pupil_id,first_name,last_name,group,confirmed_on\n1,A,B,g,2025-09-01\n",
+			[]want{{1, "", "no consent column"}}},
 		{"missing id column", "voornaam;achternaam;website;sociale media;nieuwsbrief;ouderportaal;datum\nA;B;ja;ja;ja;ja;01-09-2025\n",
 			[]want{{1, colID, "missing column"}}},
 		{"two missing columns", "pupil_id,first_name,last_name,website,social_media\n1,A,B,yes,no\n",
-			[]want{{1, ChannelNewsletter, "missing"}, {1, ChannelParentPortal, "missing"}, {1, colConfirmed, "missing"}}},
+			[]want{{1, colConfirmed, "missing"}}},
 		{"duplicate header", "pupil_id,leerlingnummer,first_name,last_name,group,website,social_media,newsletter,parent_portal,confirmed_on\n",
 			[]want{{1, colID, "both mean"}}},
 		{"bad value", enHeader + "\n1,A,B,g,yes,no,no,no,2025-09-01\n2,C,D,g,yes,no,maybe,no,2025-09-01\n",

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The header of a consent export: which of the file's columns is which.
@@ -28,8 +29,10 @@ func columnNames() []string {
 	return append([]string{colID, colFirstName, colInfix, colLastName, colGroup, colRole, colConfirmed}, Channels()...)
 }
 
-var requiredColumns = []string{colID, colFirstName, colLastName,
-	ChannelWebsite, ChannelSocialMedia, ChannelNewsletter, ChannelParentPortal, colConfirmed}
+// requiredColumns must be in every export. Of the channel columns one is
+// enough: a channel without a column is no consent for that channel (said
+// once, as a warning).
+var requiredColumns = []string{colID, colFirstName, colLastName, colConfirmed}
 
 // nameColumn: a column whose values are names, never shown in a message.
 func nameColumn(c string) bool { return c == colFirstName || c == colInfix || c == colLastName }
@@ -146,6 +149,8 @@ type columns struct {
 	header []string       // the file's own header fields
 	line   int            // its line
 	index  map[string]int // column name -> field index
+	// noColumn are the channels without a column: no consent for them.
+	noColumn []string
 }
 
 // fieldName is the file's own name of field i, as a problem shows it.
@@ -231,6 +236,15 @@ func mapHeader(header []string, line int, mapping map[string]string, p *problems
 				col, quotedList(header), acceptedNames(col))})
 		}
 	}
+	for _, ch := range Channels() {
+		if _, ok := c.index[ch]; !ok {
+			c.noColumn = append(c.noColumn, ch)
+		}
+	}
+	if len(c.noColumn) == len(Channels()) {
+		p.add(Problem{Line: line, Msg: fmt.Sprintf("no consent column: none of %s means %s (%s); or name them in consent.columns",
+			quotedList(header), strings.Join(Channels(), ", "), acceptedNames(ChannelWebsite))})
+	}
 	return c, p.count() == n
 }
 
@@ -245,15 +259,31 @@ func mapValues(index map[string]int, explicit map[string]bool) []int {
 	return out
 }
 
+// quotedList quotes the header's fields for a problem. Only fields that
+// look like a column name are quoted: a field with a line break or a
+// control character, or longer than maxQuotedHeader, is a sign that the
+// "header" holds rows of data (names), and is counted, not shown.
 func quotedList(header []string) string {
 	var q []string
+	hidden := 0
 	for _, h := range header {
-		if h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")); h != "" {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		switch {
+		case h == "":
+		case utf8.RuneCountInString(h) > maxQuotedHeader || strings.ContainsFunc(h, unicode.IsControl):
+			hidden++
+		default:
 			q = append(q, fmt.Sprintf("%q", h))
 		}
 	}
+	if hidden > 0 {
+		q = append(q, fmt.Sprintf("and %d fields not shown (they may hold names)", hidden))
+	}
 	return strings.Join(q, ", ")
 }
+
+// maxQuotedHeader is the longest header field a problem quotes.
+const maxQuotedHeader = 100
 
 func acceptedNames(col string) string {
 	var names []string

@@ -20,6 +20,7 @@ func FuzzParseConsentCSV(f *testing.F) {
 	f.Add([]byte{0xFF, 0xFE, 'p', 0, ',', 0})
 	f.Add([]byte("a\"b,c\n\"unterminated\n"))
 	f.Add([]byte(enHeader + "\n1,Zo\xeb,B,g,yes,no,no,no,2025-09-01\n"))
+	f.Add([]byte(enHeader + "\r1,A,B,g,yes,no,no,no,2025-09-01\r2,C,D,g,no,no,no,no,\r"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		people, err := parsePeople(bytes.NewReader(data))
 		if err != nil {

@@ -89,6 +89,17 @@ func (k Key) fileKey() []byte {
 	return fk
 }
 
+// LedgerSealKey is the key that seals the lines of the publication ledger
+// (pipeline/ledger): derived from the registry key, so that the ledger has
+// no key of its own to lose, and not the key itself.
+func (k Key) LedgerSealKey() []byte {
+	lk, err := hkdf.Key(sha256.New, k.b[:], nil, "photoguard ledger v1 hmac-sha256", 32)
+	if err != nil {
+		panic(err)
+	}
+	return lk
+}
+
 func (k Key) encode() string { return base64.StdEncoding.EncodeToString(k.b[:]) }
 
 // String redacts the key.
@@ -135,6 +146,15 @@ func LoadKey(stateDir string) (Key, error) {
 			ErrNoKey, path, filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, seenFileName), KeyEnv)
 	}
 	return createKeyFile(stateDir, path)
+}
+
+// ExistingKey is LoadKey for a reader: it never creates a key, and returns
+// an error matching fs.ErrNotExist when there is none yet.
+func ExistingKey(stateDir string) (Key, error) {
+	if v, ok := os.LookupEnv(KeyEnv); ok && strings.TrimSpace(v) != "" {
+		return LoadKey(stateDir)
+	}
+	return readKeyFile(filepath.Join(stateDir, keyFileName))
 }
 
 func readKeyFile(path string) (Key, error) {

@@ -393,3 +393,18 @@ func TestLivePhotoEntries(t *testing.T) {
 		t.Errorf("entries %+v", entries)
 	}
 }
+
+// Issue 19: a file that keeps failing with a passing error (a share that
+// does not answer) until the batch's patience runs out is given up with
+// that error, not as "still being written".
+func TestBatchGivesUpWithTheRealReason(t *testing.T) {
+	in := tree(t, t.TempDir(), "slow.jpg")
+	f := newFake()
+	f.script["slow.jpg"] = []Status{Retry, Retry, Retry, Retry, Retry, Retry, Retry, Retry, Retry, Retry, Retry, Retry}
+	if _, err := Batch(context.Background(), f, []Root{{Dir: in}}, BatchOptions{Workers: 1, Retries: 100, Patience: 500 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if g := f.given["slow.jpg"]; len(g) != 1 || !strings.Contains(g[0], "scripted retry") || strings.Contains(g[0], "still being written") {
+		t.Errorf("given up with %q, want the retry's own error", g)
+	}
+}

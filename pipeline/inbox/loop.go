@@ -160,6 +160,10 @@ func Batch(ctx context.Context, proc Processor, roots []Root, opt BatchOptions) 
 		waiting  = map[string]time.Time{}
 		busy     = map[string]bool{}
 		attempts = map[string]int{}
+		// lastErr is why an entry was last left to retry (a target
+		// that does not answer): the reason it is given up with, not
+		// "still being written".
+		lastErr = map[string]error{}
 	)
 	giveUp := func(e Entry, why error) {
 		proc.GiveUp(e, why)
@@ -185,6 +189,7 @@ func Batch(ctx context.Context, proc Processor, roots []Root, opt BatchOptions) 
 		n := l.run(ctx, ready, func(e Entry, st Status, err error) {
 			if st == Retry {
 				attempts[e.Path]++
+				lastErr[e.Path] = err
 			}
 			busy[e.Path] = st == Busy
 			if st == Retry && attempts[e.Path] > opt.Retries {
@@ -211,7 +216,11 @@ func Batch(ctx context.Context, proc Processor, roots []Root, opt BatchOptions) 
 				waiting[e.Path], since = now, now
 			}
 			if now.Sub(since) > patience {
-				giveUp(e, fmt.Errorf("still being written after %s", patience.Round(time.Second)))
+				if why := lastErr[e.Path]; why != nil {
+					giveUp(e, why)
+				} else {
+					giveUp(e, fmt.Errorf("still being written after %s", patience.Round(time.Second)))
+				}
 				continue
 			}
 			still = append(still, e)

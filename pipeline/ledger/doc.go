@@ -13,7 +13,13 @@
 // announced before it is sent, so a crash in between leaves an entry that
 // a takedown can act on.
 //
-// The file is plain JSON lines (pupil ids and hashes, no names): the
-// consent store's sealing (pipeline/consent) is not exported, and the state
-// folder is the service user's alone.
+// The file is JSON lines (pupil ids and hashes, no names), each sealed with
+// an HMAC-SHA256 under a key derived from the consent store's key
+// (consent.Key.LedgerSealKey), so that a changed line is found, not trusted.
+// Reading skips and counts the lines it cannot read or trust (Reading) and
+// never stops at them: a takedown reaches every photo a readable line
+// names. Lines written before sealing carry no seal and are read. Repair
+// rewrites the file with every trusted entry under the lock. Temporary
+// upload names (Entry.Temp) are kept as leftovers until a removal is
+// confirmed (Sweeper).
 package ledger

@@ -1,12 +1,10 @@
 package ledger
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -36,6 +34,9 @@ const (
 	// TakenDown: a takedown removed the output (Removed) or could not
 	// (Problem says why; it must be removed by hand).
 	TakenDown = "takedown"
+	// TempGone: the temporary upload Temp was removed and confirmed gone
+	// long enough after its last attempt that no late upload can follow.
+	TempGone = "temp-gone"
 )
 
 // Entry is one line of the ledger.
@@ -57,17 +58,24 @@ type Entry struct {
 	// Removed and Problem are a takedown's result.
 	Removed bool   `json:"removed,omitempty"`
 	Problem string `json:"problem,omitempty"`
+	// Temp is the temporary name the target uploads the output under
+	// first (WebDAV): recorded with the announcement, before the upload,
+	// and kept as a leftover until an entry of kind TempGone.
+	Temp string `json:"temp,omitempty"`
 }
 
 // Ledger appends to one state folder's ledger.
 type Ledger struct {
-	dir string
-	now func() time.Time
-	mu  sync.Mutex
+	dir  string
+	seal []byte // the key of the lines' seals; nil: lines are not sealed
+	now  func() time.Time
+	mu   sync.Mutex
 }
 
-// Open returns the ledger of stateDir, creating its folder (0700).
-func Open(stateDir string) (*Ledger, error) {
+// Open returns the ledger of stateDir, creating its folder (0700). Each
+// line is sealed with sealKey (an HMAC-SHA256 key; the consent store's
+// consent.Key.LedgerSealKey); nil writes lines without a seal (tests).
+func Open(stateDir string, sealKey []byte) (*Ledger, error) {
 	dir := filepath.Join(stateDir, Dir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
@@ -82,7 +90,7 @@ func Open(stateDir string) (*Ledger, error) {
 	if st.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("ledger: %s has mode %04o; run: chmod 700 %s", dir, st.Mode().Perm(), dir)
 	}
-	return &Ledger{dir: dir, now: time.Now}, nil
+	return &Ledger{dir: dir, seal: sealKey, now: time.Now}, nil
 }
 
 // SetClock replaces the clock (tests).
@@ -95,7 +103,7 @@ func (l *Ledger) Withdrawn(p pipeline.Publication) error  { return l.Append(entr
 
 func entryOf(kind string, p pipeline.Publication) Entry {
 	e := Entry{Kind: kind, SHA256: p.SHA256, Target: p.Target, Channel: p.Channel, Name: p.Name, Ref: p.Ref,
-		Pupils: append([]string(nil), p.Pupils...)}
+		Pupils: append([]string(nil), p.Pupils...), Temp: p.Temp}
 	if a := p.Approved; a != nil {
 		e.ApprovedBy, e.ApprovedAt = a.By, a.At.UTC()
 	}
@@ -110,7 +118,7 @@ func (l *Ledger) Append(e Entry) error {
 	e.Time = cmp.Or(e.Time, l.now()).UTC()
 	line, err := json.Marshal(e)
 	if err == nil {
-		err = l.appendLine(append(line, '\n'))
+		err = l.appendLine(append(sealLine(l.seal, line), '\n'))
 	}
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
@@ -123,14 +131,11 @@ func (l *Ledger) Append(e Entry) error {
 func (l *Ledger) appendLine(line []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	lock, err := os.OpenFile(filepath.Join(l.dir, "ledger.lock"), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	unlock, err := lockDir(l.dir)
 	if err != nil {
 		return err
 	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return err
-	}
+	defer unlock()
 	path := filepath.Join(l.dir, FileName)
 	_, missing := os.Lstat(path)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
@@ -147,34 +152,6 @@ func (l *Ledger) appendLine(line []byte) error {
 		err = fsync.Dir(l.dir)
 	}
 	return err
-}
-
-// Read returns every entry of stateDir's ledger, oldest first. A missing
-// ledger is no error; a last line cut short by a crash is not an entry.
-func Read(stateDir string) ([]Entry, error) {
-	path := filepath.Join(stateDir, Dir, FileName)
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	data, err := io.ReadAll(f)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	lines := bytes.Split(data, []byte{'\n'})
-	// What follows the last newline is empty, or a write a crash cut short.
-	lines = lines[:len(lines)-1]
-	out := make([]Entry, len(lines))
-	for i, line := range lines {
-		if json.Unmarshal(line, &out[i]) != nil {
-			return nil, fmt.Errorf("ledger: %s line %d is damaged", path, i+1)
-		}
-	}
-	return out, nil
 }
 
 // Record is what the ledger knows of one output now.

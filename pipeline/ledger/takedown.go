@@ -40,6 +40,8 @@ type Takedowner struct {
 	Target func(name string) (pipeline.Target, error)
 	// Objections records the objections (nil only in a dry run).
 	Objections Objector
+	// Key checks the ledger's seals (nil: not checked).
+	Key []byte
 	// NotInRegister reports whether an Objector error means the id is not
 	// in the register (nil: never).
 	NotInRegister func(error) bool
@@ -87,6 +89,14 @@ type Result struct {
 	// Warnings are problems that did not stop the takedown (the audit log
 	// could not be written).
 	Warnings []string
+	// Ledger is what reading the ledger found: lines it skipped mean
+	// photos the takedown may not have reached (Ledger.Problem()).
+	Ledger *Reading
+	// Leftovers are the temporary uploads of the photos taken down that may
+	// be at a target (an upload that landed after photoguard gave up on
+	// it); Swept is what removing them did (nil in a dry run).
+	Leftovers []*Leftover
+	Swept     *Swept
 }
 
 // Objection is one recorded objection.
@@ -121,16 +131,31 @@ func (t *Takedowner) Run(ctx context.Context, req Request) (*Result, error) {
 		// Perhaps a name typed by mistake: it must not reach the ledger.
 		return nil, errors.New("--pupil: not a pupil id (letters, digits, '.', '_' and '-', as in the register)")
 	}
-	recs, err := t.records()
+	recs, rd, err := Records(t.StateDir, t.Key, t.Journal)
 	if err != nil {
 		return nil, err
 	}
 	sel, err := selectRecords(recs, req)
 	if err != nil {
-		return nil, err
+		return &Result{Ledger: rd}, err
 	}
-	res := &Result{Selected: sel}
-	if req.DryRun || len(sel) == 0 {
+	res := &Result{Selected: sel, Ledger: rd, Leftovers: selectLeftovers(rd.Entries, req, sel)}
+	if req.DryRun {
+		return res, nil
+	}
+	if len(res.Leftovers) > 0 {
+		keys := map[string]bool{}
+		for _, l := range res.Leftovers {
+			keys[l.Target+"\x00"+l.Temp] = true
+		}
+		sw := &Sweeper{Ledger: t.Ledger, StateDir: t.StateDir, Key: t.Key, Target: t.Target, Now: t.Now}
+		swept, err := sw.Sweep(ctx, func(l *Leftover) bool { return keys[l.Target+"\x00"+l.Temp] })
+		if err != nil {
+			return res, err
+		}
+		res.Swept = swept
+	}
+	if len(sel) == 0 {
 		return res, nil
 	}
 	covered, err := t.object(sel, req, res)
@@ -176,19 +201,18 @@ func (t *Takedowner) Run(ctx context.Context, req Request) (*Result, error) {
 	return res, nil
 }
 
-func (t *Takedowner) records() ([]*Record, error) { return Records(t.StateDir, t.Journal) }
-
 // Records are the records of stateDir's ledger, with the outputs journal
 // (if not nil) knows as published that the ledger does not: published
-// before it existed (Legacy; who is in them is not known).
-func Records(stateDir string, j *journal.Journal) ([]*Record, error) {
-	entries, err := Read(stateDir)
+// before it existed (Legacy; who is in them is not known). The Reading says
+// which lines were skipped (key checks the seals; nil: not checked).
+func Records(stateDir string, key []byte, j *journal.Journal) ([]*Record, *Reading, error) {
+	rd, err := Read(stateDir, key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	recs := Fold(entries)
+	recs := Fold(rd.Entries)
 	if j == nil {
-		return recs, nil
+		return recs, rd, nil
 	}
 	known := map[string]bool{}
 	for _, r := range recs {
@@ -196,7 +220,7 @@ func Records(stateDir string, j *journal.Journal) ([]*Record, error) {
 	}
 	jrecs, err := j.List()
 	if err != nil && len(jrecs) == 0 && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+		return nil, rd, err
 	}
 	for _, jr := range jrecs {
 		for target, d := range jr.Deliveries {
@@ -208,7 +232,7 @@ func Records(stateDir string, j *journal.Journal) ([]*Record, error) {
 			recs = append(recs, r)
 		}
 	}
-	return recs, nil
+	return recs, rd, nil
 }
 
 // selectRecords picks the live outputs req names.
@@ -247,6 +271,27 @@ func selectRecords(recs []*Record, req Request) ([]*Record, error) {
 		return out[a].Target < out[b].Target
 	})
 	return out, nil
+}
+
+// selectLeftovers are the leftovers a takedown removes: by pupil, those in
+// which the pupil is visible (on the channel asked for); by photo, those of
+// the photos selected.
+func selectLeftovers(entries []Entry, req Request, sel []*Record) []*Leftover {
+	shas := map[string]bool{}
+	for _, r := range sel {
+		shas[r.SHA256] = true
+	}
+	var out []*Leftover
+	for _, l := range Leftovers(entries) {
+		switch {
+		case req.Channel != "" && l.Channel != req.Channel:
+		case len(req.Photos) > 0 && shas[l.SHA256]:
+			out = append(out, l)
+		case len(req.Photos) == 0 && l.Shows(req.Pupil):
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // outputName is the shape of an output name: date, short hash, extension.

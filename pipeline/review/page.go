@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/internal/display"
 	"github.com/photoguard/photoguard/pipeline"
 )
 
@@ -146,21 +147,29 @@ type PageOptions struct {
 // in missing (one without a record).
 func BuildPage(recs []*Record, missing []pipeline.Item, what string, opts PageOptions) *Page {
 	names, now := opts.Names, opts.Now
-	p := &Page{Title: "photoguard review", What: what, Generated: now.Format("2 January 2006 15:04"),
+	// Text from outside (file names, register names, reasons quoting
+	// them) is escaped with display's rule before html/template's: no
+	// bidi control reorders what the page shows.
+	esc := display.Escape
+	missing = append([]pipeline.Item(nil), missing...)
+	for i := range missing {
+		missing[i].Input, missing[i].Reason = esc(missing[i].Input), esc(missing[i].Reason)
+	}
+	p := &Page{Title: "photoguard review", What: esc(what), Generated: now.Format("2 January 2006 15:04"),
 		CSP: CSP, Script: template.JS(pageScript), Style: template.CSS(pageStyle), Missing: missing, Names: names != nil,
 		Thresholds: fmt.Sprintf("distance ≤ %.2f, margin ≥ %.2f, face ≥ %d px, policy %s", opts.Match.Threshold, opts.Match.Margin, opts.Match.MinFacePx, opts.Policy)}
 	for i := len(recs) - 1; i >= 0; i-- { // newest first
 		r := recs[i]
 		row := Row{Short: r.Short, SHA256: r.SHA256, At: r.At.Local().Format("2006-01-02 15:04"),
-			Held: r.Held(), Unknown: r.AnyUnknown(), Shown: r.AnyShown(), Category: r.Category}
+			Held: r.Held(), Unknown: r.AnyUnknown(), Shown: r.AnyShown(), Category: esc(r.Category)}
 		if names != nil {
-			row.Input = r.Input
+			row.Input = esc(r.Input)
 		}
 		if r.Preview != "" {
 			row.Preview = dataURL(r.Image(r.Preview))
 		}
 		for _, t := range r.Targets {
-			o := Output{Target: t.Name, Outcome: t.Outcome, Reason: t.Reason}
+			o := Output{Target: t.Name, Outcome: t.Outcome, Reason: esc(t.Reason)}
 			if t.Thumb != "" {
 				o.Thumb = dataURL(r.Image(t.Thumb))
 			}
@@ -175,16 +184,16 @@ func BuildPage(recs []*Record, missing []pipeline.Item, what string, opts PageOp
 				row.Unclear = append(row.Unclear, label)
 				continue
 			}
-			rf := PageFace{N: fr.N, Width: fr.Width, Match: fr.Match, Why: fr.Why, Ref: r.Short}
+			rf := PageFace{N: fr.N, Width: fr.Width, Match: esc(fr.Match), Why: esc(fr.Why), Ref: r.Short}
 			if low(fr) {
 				rf.LowScore = fmt.Sprintf("%.2f", fr.Score)
 			}
 			if names != nil && fr.Match != "" {
-				rf.MatchName = names(fr.Match)
+				rf.MatchName = esc(names(fr.Match))
 			}
 			var near []string
 			for _, c := range fr.Nearest {
-				near = append(near, fmt.Sprintf("%s %.2f", c.ID, c.Distance))
+				near = append(near, fmt.Sprintf("%s %.2f", esc(c.ID), c.Distance))
 			}
 			rf.Nearest = strings.Join(near, ", ")
 			for _, t := range r.Targets {
@@ -231,6 +240,7 @@ var pageTemplate = template.Must(template.New("review").Funcs(template.FuncMap{"
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{{.CSP}}">
 <meta name="referrer" content="no-referrer">
+<meta name="generator" content="photoguard">
 <meta name="robots" content="noindex,nofollow">
 <title>{{.Title}}</title>
 <style>{{.Style}}</style>

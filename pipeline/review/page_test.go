@@ -68,3 +68,28 @@ func TestPage(t *testing.T) {
 		t.Errorf("listing: %+v", l)
 	}
 }
+
+// Issue 19: a register name or a file name with a bidirectional override
+// (U+202E) or an ESC sequence is shown escaped on the page, not obeyed.
+func TestPageEscapesBidiAndControls(t *testing.T) {
+	state, at, _ := writeTestRecord(t)
+	recs, err := Load(state, at.Add(-time.Hour))
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("Load: %d records, %v", len(recs), err)
+	}
+	missing := []pipeline.Item{{Input: "groep-5/\u202egpj.exe", Reason: "not a photo: \x1b[2J", Outcome: pipeline.Rejected}}
+	opts := PageOptions{Now: at, Names: func(string) string { return "\u202eadA (5b)" }}
+	html, err := BuildPage(recs, missing, "today", opts).HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := string(html)
+	if strings.ContainsAny(h, "\u202e\x1b") {
+		t.Error("the page holds a raw bidi override or ESC")
+	}
+	for _, want := range []string{`\u202eadA (5b)`, `groep-5/\u202egpj.exe`, `not a photo: \x1b[2J`} {
+		if !strings.Contains(htmlpkg.UnescapeString(h), want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+}

@@ -77,6 +77,7 @@ var waitingTemplate = template.Must(template.New("waiting").Parse(`<!DOCTYPE htm
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{{.CSP}}">
 <meta name="referrer" content="no-referrer">
+<meta name="generator" content="photoguard">
 <meta name="robots" content="noindex,nofollow">
 <title>photoguard: waiting for approval</title>
 <style>{{.Style}}</style>

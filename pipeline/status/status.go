@@ -12,6 +12,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/ledger"
 )
 
 // Status is what `photoguard status` shows (its --json form). It holds input paths below the
@@ -32,6 +33,22 @@ type Status struct {
 	Aside map[string][]AsideItem `json:"aside"`
 	// Errors are what could not be read (the command then exits 1).
 	Errors []string `json:"errors,omitempty"`
+	// Ledger is what reading the publication ledger found.
+	Ledger Ledger `json:"ledger"`
+}
+
+// Ledger sums up the publication ledger: lines skipped (damaged, or
+// changed since they were sealed) make the command exit 2.
+type Ledger struct {
+	Entries int `json:"entries"`
+	Damaged int `json:"damaged_lines"`
+	Changed int `json:"changed_lines"`
+	// Problem says what was skipped and what to run ("" when nothing).
+	Problem string `json:"problem,omitempty"`
+	// Leftovers counts temporary uploads a target may have taken after
+	// photoguard gave up on them, not yet confirmed gone (the service
+	// sweeps them).
+	Leftovers int `json:"leftovers,omitempty"`
 }
 
 // Inbox is what waits in the inbox.
@@ -78,6 +95,10 @@ type AsideItem struct {
 	At     time.Time `json:"at"`
 }
 
+// TakenDown is the outcome shown for a photo whose every output was taken
+// down.
+const TakenDown = "taken down"
+
 // Err joins what could not be read, or is nil.
 func (s *Status) Err() error {
 	if len(s.Errors) == 0 {
@@ -94,6 +115,8 @@ type Options struct {
 	// Register sums up the protected store (the caller opens it: it
 	// needs the key and the face model files).
 	Register func() Register
+	// LedgerKey checks the seals of the ledger's lines (nil: not checked).
+	LedgerKey []byte
 }
 
 // Collect reads the state without changing anything: the run lock, the
@@ -127,6 +150,12 @@ func Collect(o Options) *Status {
 	}
 	s.Inbox.Waiting = len(entries)
 	s.Register = o.Register()
+	if rd, err := ledger.Read(o.StateDir, o.LedgerKey); err != nil {
+		s.Errors = append(s.Errors, err.Error())
+	} else {
+		s.Ledger = Ledger{Entries: len(rd.Entries), Damaged: len(rd.Damaged), Changed: len(rd.Changed), Problem: rd.Problem(),
+			Leftovers: len(ledger.Leftovers(rd.Entries))}
+	}
 
 	if _, err := os.Stat(filepath.Join(o.StateDir, "journal")); err == nil {
 		recs, err := readJournal(o.StateDir)
@@ -156,12 +185,22 @@ func Collect(o Options) *Status {
 
 func record(r *journal.Record) Record {
 	rs := Record{Updated: r.UpdatedAt, State: string(r.State), Outcome: r.Outcome, Input: r.Rel, SHA256: r.SHA256}
+	up, down := 0, 0
 	for t, d := range r.Deliveries {
-		if d.Published {
+		switch {
+		case !d.TakenDown.IsZero():
+			rs.Outputs = append(rs.Outputs, t+":"+d.Name+" (taken down)")
+			down++
+		case d.Published:
 			rs.Outputs = append(rs.Outputs, t+":"+d.Name)
+			up++
 		}
 	}
 	sort.Strings(rs.Outputs)
+	if down > 0 && up == 0 && rs.Outcome == string(pipeline.Published) {
+		// Every output of it was taken down since.
+		rs.Outcome = TakenDown
+	}
 	if r.Outcome != string(pipeline.Published) {
 		rs.Reason = r.Reason
 	}

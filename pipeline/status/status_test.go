@@ -99,7 +99,8 @@ func TestCollect(t *testing.T) {
 		return out
 	}
 	for path, want := range map[string][]string{
-		"":         {"aside", "in_progress", "inbox", "last", "register", "service", "state_dir"},
+		"":         {"aside", "in_progress", "inbox", "last", "ledger", "register", "service", "state_dir"},
+		"ledger":   {"entries", "damaged_lines", "changed_lines"},
 		"service":  {"running"},
 		"inbox":    {"path", "photos", "videos", "waiting", "other"},
 		"register": {"enrolled", "people", "state"},
@@ -142,5 +143,38 @@ func TestCollectErrors(t *testing.T) {
 	s = Collect(Options{StateDir: state, Inbox: link, Register: func() Register { return Register{State: "empty"} }})
 	if err := s.Err(); err == nil || !strings.HasPrefix(err.Error(), "inbox: ") || s.Register.State != "empty" {
 		t.Errorf("an inbox that is a link: %v", err)
+	}
+}
+
+// Issue 19: a photo whose outputs were all taken down is listed as taken
+// down, not as published; one taken down on one of two targets shows which.
+func TestTakenDownIsShownAsTakenDown(t *testing.T) {
+	state := t.TempDir()
+	j, err := journal.Open(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	for _, r := range []*journal.Record{
+		{SHA256: sha('a'), State: journal.Done, Outcome: "published", Rel: "",
+			Deliveries: map[string]*journal.Delivery{"website": {Name: "w-a.jpg", Published: true, TakenDown: down}}},
+		{SHA256: sha('b'), State: journal.Done, Outcome: "published", Rel: "",
+			Deliveries: map[string]*journal.Delivery{"website": {Name: "w-b.jpg", TakenDown: down}, "news": {Name: "n-b.jpg", Published: true}}},
+	} {
+		if err := j.Put(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+	s := Collect(Options{StateDir: state, Inbox: filepath.Join(state, "inbox"), Last: 5, Register: func() Register { return Register{} }})
+	got := map[string]Record{}
+	for _, r := range s.Last {
+		got[r.SHA256] = r
+	}
+	if r := got[sha('a')]; r.Outcome != TakenDown || !reflect.DeepEqual(r.Outputs, []string{"website:w-a.jpg (taken down)"}) {
+		t.Errorf("taken down everywhere: %+v", r)
+	}
+	if r := got[sha('b')]; r.Outcome != "published" || !reflect.DeepEqual(r.Outputs, []string{"news:n-b.jpg", "website:w-b.jpg (taken down)"}) {
+		t.Errorf("taken down on one target: %+v", r)
 	}
 }

@@ -10,6 +10,7 @@ package open
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -187,6 +188,35 @@ func (o Options) Validate() Problems {
 	return ps
 }
 
+// Check is everything New checks before it builds the target, without
+// building it or contacting anything: Validate, then the secret (a
+// password_file that is empty, a password_env that is not set) and the
+// ca_file's certificates. config check and every start go through it, so
+// that config check passes exactly what a start accepts.
+func (o Options) Check() Problems {
+	if ps := o.Validate(); len(ps) > 0 {
+		return ps
+	}
+	var ps Problems
+	typ := o.typ()
+	if typ != "dir" && (o.PasswordFile != "" || o.PasswordEnv != "") {
+		if _, err := o.password(); err != nil {
+			var p *Problem
+			if errors.As(err, &p) {
+				ps = append(ps, p)
+			} else {
+				ps = append(ps, &Problem{Key: o.key("password_file"), Msg: err.Error()})
+			}
+		}
+	}
+	if typ == "webdav" && o.CAFile != "" {
+		if err := webdav.CheckCAFile(o.CAFile); err != nil {
+			ps = append(ps, &Problem{Key: o.key("ca_file"), Msg: strings.TrimPrefix(err.Error(), "webdav target: ca_file: ")})
+		}
+	}
+	return ps
+}
+
 // Warnings are what is allowed but unwise: a password or key file that its
 // group may read.
 func (o Options) Warnings() Problems {
@@ -206,7 +236,7 @@ func (o Options) Warnings() Problems {
 // password_env) and builds the target. Nothing is contacted: a server that
 // is down at start is a passing problem for the first upload to report.
 func New(o Options) (Target, error) {
-	if ps := o.Validate(); len(ps) > 0 {
+	if ps := o.Check(); len(ps) > 0 {
 		return nil, ps
 	}
 	switch o.typ() {

@@ -1,11 +1,17 @@
 package webdav
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
+	"strings"
+	"syscall"
+	"time"
 
 	"github.com/photoguard/photoguard/pipeline/target/internal/remote"
 )
@@ -82,6 +88,28 @@ func (t *Target) wrap(op, name string, err error) error {
 		err = ue.Err
 	}
 	e := &Error{Target: "webdav target", Op: op, Name: name, Err: err}
+	// A server that does not answer in time is said so, with the time it
+	// had, not as the transport's words.
+	var ne net.Error
+	switch {
+	case strings.Contains(err.Error(), "timeout awaiting response headers"):
+		// The transport's wait for an answer (it also matches
+		// DeadlineExceeded).
+		e.Err = &timeoutError{err: err, msg: "the server did not answer within " + seconds(t.answer)}
+		return e
+	case errors.Is(err, context.DeadlineExceeded):
+		e.Err = &timeoutError{err: err, msg: "the server did not answer within " + seconds(t.timeout)}
+		return e
+	case errors.As(err, &ne) && ne.Timeout():
+		e.Err = &timeoutError{err: err, msg: "the server did not answer within " + seconds(t.answer)}
+		return e
+	case errors.Is(err, syscall.ECONNREFUSED):
+		e.Hint = "nothing answers at that address: is the server up, and is url right?"
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		e.Hint = "the server's name is not known: check url"
+	}
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var invalid x509.CertificateInvalidError
@@ -101,6 +129,27 @@ func (t *Target) wrap(op, name string, err error) error {
 		e.Hint = "the server speaks plain http, not https"
 	}
 	return e
+}
+
+// timeoutError is a call the server did not answer in time; it unwraps to
+// the transport's error (a timeout, which is retried).
+type timeoutError struct {
+	err error
+	msg string
+}
+
+func (e *timeoutError) Error() string { return e.msg }
+func (e *timeoutError) Unwrap() error { return e.err }
+
+// seconds writes d as people read it: "90 s", "0.2 s", "2 min".
+func seconds(d time.Duration) string {
+	switch {
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%d min", d/time.Minute)
+	case d%time.Second == 0:
+		return fmt.Sprintf("%d s", d/time.Second)
+	}
+	return fmt.Sprintf("%.1f s", d.Seconds())
 }
 
 // isMissingFolder is true for an upload refused because its folder is not

@@ -4,18 +4,21 @@
 // Invariant: the share never shows a partial photo under its name. Each photo
 // is uploaded (PUT, its status checked) under a hidden temporary name in the
 // target folder and only then renamed to its name with MOVE (Overwrite: T);
-// a temporary upload that failed is deleted, and ones a crash left behind are
-// deleted when they are more than an hour old. The password never appears in
-// an error or a log line.
+// a temporary upload that failed is deleted, and ones a crash or a slow
+// server left behind are deleted when they are more than an hour old (looked
+// for every SweepEvery, not only at start). The temporary name of a photo is
+// TempName(name), the same for every attempt, so that the publication
+// ledger can record it before the upload and a takedown or sweep can remove
+// an upload that landed after photoguard gave up on it (RemoveTemp). The
+// password never appears in an error or a log line.
 package webdav
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -44,6 +47,14 @@ const staleAfter = time.Hour
 // caller's context has no earlier deadline.
 const DefaultTimeout = 2 * time.Minute
 
+// DefaultAnswerTimeout is how long the server may take to start answering
+// a request once it has been sent.
+const DefaultAnswerTimeout = 90 * time.Second
+
+// DefaultSweepEvery is how often the folder is looked through for stale
+// temporary uploads while the target is in use.
+const DefaultSweepEvery = 10 * time.Minute
+
 // Options configure a WebDAV target.
 type Options struct {
 	// URL is the WebDAV root, https://host/remote.php/dav/files/USER/ for
@@ -65,6 +76,12 @@ type Options struct {
 	CAFile string
 	// Timeout bounds one call (DefaultTimeout when 0).
 	Timeout time.Duration
+	// AnswerTimeout bounds the wait for the server's answer to one request
+	// (DefaultAnswerTimeout when 0).
+	AnswerTimeout time.Duration
+	// SweepEvery is how often Publish looks for stale temporary uploads
+	// (DefaultSweepEvery when 0).
+	SweepEvery time.Duration
 	// Transport replaces the HTTP transport (tests); nil builds one.
 	Transport http.RoundTripper
 }
@@ -78,9 +95,12 @@ type Target struct {
 	pass    string
 	client  *http.Client
 	timeout time.Duration
+	answer  time.Duration // the transport's wait for an answer
+	every   time.Duration // how often stale uploads are swept
 
-	mu    sync.Mutex
-	ready bool // the folder is known to exist and stale uploads were swept
+	mu      sync.Mutex
+	ready   bool      // the folder is known to exist
+	sweptAt time.Time // when stale uploads were last swept
 }
 
 // New checks the options and returns the target. It does not contact the
@@ -113,9 +133,10 @@ func New(o Options) (*Target, error) {
 	if len(dirs) > 0 {
 		base.Path = root.Path + strings.Join(dirs, "/") + "/"
 	}
+	answer := cmp.Or(o.AnswerTimeout, DefaultAnswerTimeout)
 	tr := o.Transport
 	if tr == nil {
-		tr, err = transport(o.CAFile)
+		tr, err = transport(o.CAFile, answer)
 		if err != nil {
 			return nil, err
 		}
@@ -126,6 +147,7 @@ func New(o Options) (*Target, error) {
 	}
 	return &Target{
 		base: &base, root: &root, dirs: dirs, user: o.User, pass: o.Password, timeout: timeout,
+		answer: answer, every: cmp.Or(o.SweepEvery, DefaultSweepEvery),
 		client: &http.Client{
 			Transport: tr,
 			// A redirect is not followed: MOVE and PUT must reach the
@@ -171,25 +193,41 @@ func ParseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-func transport(caFile string) (http.RoundTripper, error) {
+func transport(caFile string, answer time.Duration) (http.RoundTripper, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.ResponseHeaderTimeout = 90 * time.Second
+	tr.ResponseHeaderTimeout = answer
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
+		pool, err := loadCA(caFile)
 		if err != nil {
-			return nil, permanent(fmt.Errorf("webdav target: ca_file: %w", err))
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, permanent(fmt.Errorf("webdav target: ca_file %s holds no PEM certificate", caFile))
+			return nil, err
 		}
 		tr.TLSClientConfig.RootCAs = pool
 	}
 	return tr, nil
+}
+
+// CheckCAFile checks a ca_file as New does: readable, and holding at least
+// one PEM certificate.
+func CheckCAFile(caFile string) error {
+	_, err := loadCA(caFile)
+	return err
+}
+
+// loadCA is the system's certificate pool with caFile's certificates added.
+func loadCA(caFile string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, permanent(fmt.Errorf("webdav target: ca_file: %w", err))
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, permanent(fmt.Errorf("webdav target: ca_file: %s holds no PEM certificate", caFile))
+	}
+	return pool, nil
 }
 
 // Folder is the folder's URL (no credentials in it), for messages.
@@ -223,9 +261,7 @@ func (t *Target) Publish(ctx context.Context, name string, data []byte) (string,
 	if err := t.prepare(ctx); err != nil {
 		return "", err
 	}
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := tempPrefix + hex.EncodeToString(rnd[:]) + ".tmp"
+	tmp := TempName(name)
 	err := t.put(ctx, tmp, name, data)
 	if err != nil && isMissingFolder(err) {
 		// The folder went away since it was made (someone tidied the
@@ -269,6 +305,34 @@ func (t *Target) put(ctx context.Context, tmp, name string, data []byte) error {
 		return nil
 	}
 	return statusError("uploading", name, resp)
+}
+
+// TempName is the hidden name name is uploaded under before it is renamed:
+// the same for every attempt at name, so that the ledger can record it and
+// an upload that lands late can be found.
+func TempName(name string) string { return tempPrefix + name + ".tmp" }
+
+// TempName implements pipeline.TempNamer.
+func (t *Target) TempName(name string) string { return TempName(name) }
+
+// RemoveTemp deletes the temporary upload tmp (a name TempName made), if it
+// is there; what is gone already is no error. It implements
+// pipeline.TempRemover.
+func (t *Target) RemoveTemp(ctx context.Context, tmp string) error {
+	if !strings.HasPrefix(tmp, tempPrefix) || !strings.HasSuffix(tmp, ".tmp") || tmp != path.Base(tmp) || strings.ContainsAny(tmp, "/\\") {
+		return permanent(fmt.Errorf("webdav target: %q is not a temporary upload's name", tmp))
+	}
+	ctx, cancel := t.bound(ctx)
+	defer cancel()
+	resp, err := t.do(ctx, http.MethodDelete, t.fileURL(tmp), nil, nil)
+	if err != nil {
+		return t.wrap("deleting the temporary upload", tmp, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone || resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	return statusError("deleting the temporary upload", tmp, resp)
 }
 
 // discard deletes a temporary upload, with its own short deadline: the
@@ -348,11 +412,13 @@ func (t *Target) bound(ctx context.Context) (context.Context, context.CancelFunc
 }
 
 // prepare makes sure the folder exists (MKCOL of each missing segment) and
-// deletes temporary uploads older than staleAfter, once.
+// deletes temporary uploads older than staleAfter: at the first upload and
+// then every t.every (a slow server may land an upload photoguard gave up
+// on long after).
 func (t *Target) prepare(ctx context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.ready {
+	if t.ready && time.Since(t.sweptAt) < t.every {
 		return nil
 	}
 	entries, status, err := t.list(ctx)
@@ -370,7 +436,7 @@ func (t *Target) prepare(ctx context.Context) error {
 			t.discard(e.name)
 		}
 	}
-	t.ready = true
+	t.ready, t.sweptAt = true, now
 	return nil
 }
 

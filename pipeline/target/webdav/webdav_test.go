@@ -377,3 +377,62 @@ func TestRemoveByReferenceAfterPathChange(t *testing.T) {
 		}
 	}
 }
+
+// Issue 19: a share that takes longer than the answer timeout. The error
+// says so in words (and is retried); the upload that lands after photoguard
+// gave up is under TempName(name), where RemoveTemp (a takedown, a sweep)
+// reaches it; and stale temporary uploads are swept while the target is in
+// use, not only at its first upload.
+func TestSlowShare(t *testing.T) {
+	share := t.TempDir()
+	d := newDAV(t, share)
+	tg, err := New(Options{URL: d.URL, Path: "photos", User: testUser, Password: testPass, Timeout: 5 * time.Second,
+		AnswerTimeout: 200 * time.Millisecond, SweepEvery: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := tg.Publish(ctx, "20261201-aaaaaaaaaaaa.jpg", []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	d.DelayUploads(600 * time.Millisecond)
+	name := "20261201-abcdef123456.jpg"
+	_, err = tg.Publish(ctx, name, []byte("the redacted photo"))
+	if err == nil || !strings.Contains(err.Error(), "the server did not answer within 0.2 s") || isPermanent(err) {
+		t.Fatalf("slow share: %v (permanent %v)", err, isPermanent(err))
+	}
+	d.WaitLate()
+	late := filepath.Join(share, "photos", TempName(name))
+	if got, err := os.ReadFile(late); err != nil || string(got) != "the redacted photo" {
+		t.Fatalf("the late upload is not at %s: %q, %v", TempName(name), got, err)
+	}
+	if err := tg.RemoveTemp(ctx, TempName(name)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(late); !os.IsNotExist(err) {
+		t.Errorf("RemoveTemp left it: %v", err)
+	}
+	if err := tg.RemoveTemp(ctx, TempName(name)); err != nil {
+		t.Errorf("RemoveTemp of what is gone: %v", err)
+	}
+	if err := tg.RemoveTemp(ctx, name); err == nil || !isPermanent(err) {
+		t.Errorf("RemoveTemp of a published name: %v", err)
+	}
+	// A stale temporary upload appears after the first sweep: the next
+	// upload, a sweep period later, removes it.
+	d.DelayUploads(0)
+	stale := filepath.Join(share, "photos", ".photoguard-stale.tmp")
+	if err := os.WriteFile(stale, []byte("left"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.Publish(ctx, "20261201-bbbbbbbbbbbb.jpg", []byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("a stale temporary upload was not swept during use: %v", err)
+	}
+}

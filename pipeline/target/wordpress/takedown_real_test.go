@@ -56,7 +56,7 @@ func TestTakedownAcrossTargets(t *testing.T) {
 	targets := map[string]pipeline.Target{"website": wpTarget, "newsletter": dirTarget, "portal": davTarget}
 	channels := map[string]string{"website": "website", "newsletter": "newsletter", "portal": "parent_portal"}
 
-	led, err := ledger.Open(state)
+	led, err := ledger.Open(state, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestTakedownAcrossTargets(t *testing.T) {
 		t.Errorf("objections recorded: %v; want anna's for her 2 photos", obj.got)
 	}
 	// Nothing of anna's is live in the ledger any more; bram's are.
-	recs, err := ledger.Records(state, j)
+	recs, _, err := ledger.Records(state, nil, j)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,8 @@
 // Package webdavtest is an in-process WebDAV server for tests
 // (golang.org/x/net/webdav over a temporary folder, on 127.0.0.1), with
 // basic authentication and faults that a test switches on: the connection
-// cut mid-upload, the server dying mid-upload, a fixed answer to a method.
+// cut mid-upload, the server dying mid-upload, a fixed answer to a method,
+// uploads that land late.
 //
 // Invariant: it serves only the folder it is given, only on the loopback
 // address, and only until the test ends.
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/net/webdav"
 )
@@ -38,12 +40,16 @@ type Server struct {
 	mu                   sync.Mutex
 	failMethod           string
 	failStatus           int
+	putDelay             time.Duration
+	late                 int        // delayed uploads not landed yet
+	landed               *sync.Cond // on mu, when late falls
 }
 
 // New starts a server over dir; it stops when the test ends.
 func New(t testing.TB, dir string) *Server {
 	t.Helper()
 	s := &Server{Dir: dir, dav: &webdav.Handler{FileSystem: webdav.Dir(dir), LockSystem: webdav.NewMemLS()}}
+	s.landed = sync.NewCond(&s.mu)
 	s.srv = httptest.NewServer(s)
 	s.URL = s.srv.URL + "/"
 	t.Cleanup(s.srv.Close)
@@ -70,6 +76,25 @@ func (s *Server) Fail(method string, status int) {
 	s.mu.Unlock()
 }
 
+// DelayUploads makes every PUT wait d before the server takes it (d 0
+// stops it), as a slow share does: a client that gives up first sees no
+// answer, and the upload still lands when the wait is over, whatever the
+// client did meanwhile. WaitLate waits for such late uploads.
+func (s *Server) DelayUploads(d time.Duration) {
+	s.mu.Lock()
+	s.putDelay = d
+	s.mu.Unlock()
+}
+
+// WaitLate waits until every delayed upload taken so far has landed.
+func (s *Server) WaitLate() {
+	s.mu.Lock()
+	for s.late > 0 {
+		s.landed.Wait()
+	}
+	s.mu.Unlock()
+}
+
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
 
@@ -89,6 +114,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if method != "" && r.Method == method {
 		w.WriteHeader(status)
+		return
+	}
+	s.mu.Lock()
+	delay := s.putDelay
+	s.mu.Unlock()
+	if r.Method == http.MethodPut && delay > 0 {
+		// The body is read now; the file is written after the delay,
+		// even when the client has gone (as a server that finishes a
+		// request it has started does).
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		s.late++
+		s.mu.Unlock()
+		time.Sleep(delay)
+		_ = os.WriteFile(filepath.Join(s.Dir, filepath.FromSlash(r.URL.Path)), body, 0o644)
+		s.mu.Lock()
+		s.late--
+		s.landed.Broadcast()
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
 		return
 	}
 	if r.Method == http.MethodPut && (s.cutPut.Load() || s.diePut.Load()) {
