@@ -78,6 +78,11 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
+	// The service loads one worker's face models now: model files dlib
+	// cannot read stop it here, not at the first photo with a face.
+	if err := st.detector.Warm(ctx); err != nil {
+		return fmt.Errorf("face detector: %w\n(scripts/setup.sh installs the models into models_dir)", err)
+	}
 
 	if n, err := st.p.Recover(ctx); err != nil {
 		log.Error("recovering photos an earlier run left half done", "err", err)

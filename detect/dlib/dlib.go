@@ -232,6 +232,19 @@ func New(cfg Config) (*Detector, error) {
 	return d, nil
 }
 
+// Warm loads one worker's recogniser now, so that model files dlib cannot
+// read are an error at start rather than at the first photo with a face
+// (the service calls it; a batch or explain of photos without faces never
+// pays for the models).
+func (d *Detector) Warm(ctx context.Context) error {
+	_, release, err := d.borrow(ctx)
+	if err != nil {
+		return err
+	}
+	release()
+	return nil
+}
+
 // ModelID is the ModelID of the models this detector loaded: the
 // descriptors it returns are comparable only with descriptors made under
 // the same id.

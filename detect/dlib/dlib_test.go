@@ -195,16 +195,27 @@ func TestNewMissingModel(t *testing.T) {
 }
 
 // TestNewBadModel: a model file that is not a dlib model is an error, not a
-// crash.
+// crash: when the models are loaded (Warm, the first Describe), naming the
+// folder, and again at the next try.
 func TestNewBadModel(t *testing.T) {
 	dir := writeModels(t, ModelFiles[0].Name, ModelFiles[1].Name, ModelFiles[2].Name)
 	d, err := New(Config{ModelsDir: dir})
-	if err == nil {
-		d.Close()
-		t.Fatal("New accepted junk model files")
+	if err != nil {
+		t.Fatal(err) // the files are there: they are read when first needed
 	}
-	if !strings.Contains(err.Error(), dir) {
-		t.Errorf("error %q does not name the folder", err)
+	defer d.Close()
+	for i := 0; i < 2; i++ {
+		err := d.Warm(t.Context())
+		if err == nil {
+			t.Fatal("Warm accepted junk model files")
+		}
+		if !strings.Contains(err.Error(), dir) {
+			t.Errorf("error %q does not name the folder", err)
+		}
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, 300, 300))
+	if _, err := d.Describe(t.Context(), img, []image.Rectangle{image.Rect(100, 100, 200, 200)}); err == nil {
+		t.Error("Describe with junk model files gave no error")
 	}
 	t.Log(err)
 }
