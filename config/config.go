@@ -460,6 +460,8 @@ func unknownKeys(keys []string) Errors {
 var reservedEnv = []string{
 	"PHOTOGUARD_CONFIG", "PHOTOGUARD_KEY", "PHOTOGUARD_MODELS_FROM",
 	"PHOTOGUARD_TEST", "PHOTOGUARD_MEASURE", "PHOTOGUARD_SOAK", "PHOTOGUARD_BENCH",
+	// scripts/setup.sh's
+	"PHOTOGUARD_FINDER_FROM", "PHOTOGUARD_SKIP_", "PHOTOGUARD_MODELS_TRUST_NEW",
 }
 
 func envName(key string) string {

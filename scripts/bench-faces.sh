@@ -11,12 +11,16 @@
 # shares come from the report's per-pass times.
 #
 #   scripts/bench-faces.sh [COPIES]   (default 2 copies of the 6 photos per set)
+#
+# PHOTOGUARD_BENCH_BIN names another photoguard binary to measure (for example one
+# built from an older commit, to compare side by side on the same photos).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 copies=${1:-2}
 testdata=${PHOTOGUARD_TESTDATA:-../shared/testdata}
-[ -x bin/photoguard ] || go build -trimpath -o bin/photoguard ./cmd/photoguard
+bin=${PHOTOGUARD_BENCH_BIN:-bin/photoguard}
+[ -n "${PHOTOGUARD_BENCH_BIN:-}" ] || [ -x bin/photoguard ] || go build -trimpath -o bin/photoguard ./cmd/photoguard
 command -v convert >/dev/null && command -v exiftool >/dev/null || { echo "bench-faces: needs ImageMagick and exiftool (scripts/setup.sh)" >&2; exit 1; }
 work=$(mktemp -d)
 trap '[ -n "${PHOTOGUARD_BENCH_KEEP:-}" ] || rm -rf "$work"' EXIT
@@ -52,7 +56,7 @@ targets:
     channel: website
 YAML
 	touch -d '1 hour ago' "$d"/in/* 2>/dev/null || true
-	/usr/bin/time -f '%U %S %M' -o "$d/time" bin/photoguard --config "$d/cfg.yaml" batch --keep-inputs --report "$d/report.json" "$d/in" >/dev/null 2>&1 || true
+	/usr/bin/time -f '%U %S %M' -o "$d/time" "$bin" --config "$d/cfg.yaml" batch --keep-inputs --report "$d/report.json" "$d/in" >/dev/null 2>&1 || true
 	echo "$d"
 }
 

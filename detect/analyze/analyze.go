@@ -256,12 +256,38 @@ func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int)
 		}
 		if len(rects) > 0 {
 			err := run("describe", 0, func() (int, error) {
-				described, err := e.rec.Describe(ctx, recImg, rects)
+				// The original's pixels first, as enrollment describes a
+				// face; a face the recogniser cannot align there is tried
+				// again on the contrast-stretched copy of a dark or
+				// washed-out photo.
+				described, err := e.rec.Describe(ctx, img, rects)
 				if err != nil {
 					return 0, err
 				}
 				if len(described) != len(rects) {
 					return 0, fmt.Errorf("%d descriptions for %d faces", len(described), len(rects))
+				}
+				if recImg != img {
+					var again []int
+					var againRects []image.Rectangle
+					for k, d := range described {
+						if d.NoDescriptor {
+							again = append(again, k)
+							againRects = append(againRects, rects[k])
+						}
+					}
+					if len(againRects) > 0 {
+						more, err := e.rec.Describe(ctx, recImg, againRects)
+						if err != nil {
+							return 0, err
+						}
+						if len(more) != len(againRects) {
+							return 0, fmt.Errorf("%d descriptions for %d faces", len(more), len(againRects))
+						}
+						for m, k := range again {
+							described[k] = more[m]
+						}
+					}
 				}
 				n := 0
 				for k, i := range idx {

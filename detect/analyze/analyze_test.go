@@ -251,3 +251,63 @@ func TestConfigValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// darkRec describes a face only where its image is bright enough (a
+// stretched copy), except the faces in always, and records which copy it
+// was asked about.
+type darkRec struct {
+	fakeRec
+	always map[image.Rectangle]bool
+	seen   []uint8
+}
+
+func (r *darkRec) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
+	r.seen = append(r.seen, img.Pix[0])
+	out := make([]detect.Face, len(boxes))
+	for i, b := range boxes {
+		out[i] = detect.Face{Rect: b, NoDescriptor: true}
+		if r.always[b] || img.Pix[0] >= 100 {
+			out[i] = detect.Face{Rect: b, Descriptor: detect.Descriptor{float32(img.Pix[0])}}
+		}
+	}
+	return out, nil
+}
+
+// TestDescribeOriginalFirst: faces are described from the original's pixels
+// (as enrollment describes them); only a face that cannot be aligned there
+// is tried on the contrast-stretched copy of a dark photo.
+func TestDescribeOriginalFirst(t *testing.T) {
+	img := gray(800, 600, 10)
+	for y := 0; y < 600; y++ {
+		for x := 0; x < 800; x += 7 {
+			img.SetNRGBA(x, y, color.NRGBA{18, 18, 18, 255})
+		}
+	}
+	a := Box{Rect: image.Rect(100, 100, 200, 200), Score: 0.9}
+	b := Box{Rect: image.Rect(400, 100, 500, 200), Score: 0.9}
+	f := &fakeFinder{reach: blaze, boxes: []Box{a, b}}
+	r := &darkRec{fakeRec: fakeRec{reach: hog}, always: map[image.Rectangle]bool{b.Rect: true}}
+	c := cfg
+	c.Normalize = true
+	e, _ := New(c, f, r)
+	an, err := e.Analyze(context.Background(), img, 800)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !an.Normalized || len(an.Faces) != 2 {
+		t.Fatalf("normalized %v, faces %v", an.Normalized, an.Faces)
+	}
+	if len(r.seen) != 2 || r.seen[0] >= 100 || r.seen[1] < 100 {
+		t.Fatalf("described copies %v, want the original first, then the stretched one", r.seen)
+	}
+	for _, fc := range an.Faces {
+		switch {
+		case fc.NoDescriptor:
+			t.Errorf("face %v not described", fc.Rect)
+		case fc.Rect.Min.X == 400 && fc.Descriptor[0] >= 100:
+			t.Errorf("the face the original's pixels describe was described from the stretched copy")
+		case fc.Rect.Min.X == 100 && fc.Descriptor[0] < 100:
+			t.Errorf("the dark face was not described from the stretched copy")
+		}
+	}
+}
