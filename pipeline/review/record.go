@@ -249,7 +249,9 @@ func Build(j *pipeline.Job, items []pipeline.Item, at time.Time) *Record {
 		fr := Face{N: i + 1, Box: [4]int{f.Rect.Min.X, f.Rect.Min.Y, f.Rect.Max.X, f.Rect.Max.Y}, Width: f.Rect.Dx()}
 		if i < len(j.Matches) {
 			m := j.Matches[i]
-			fr.Match, fr.Why = m.ID, m.Why
+			// Why with what was measured ("next person 0.12 further, 0.30
+			// needed"): the coordinator checks the numbers.
+			fr.Match, fr.Why = m.ID, m.Reason()
 			for k, c := range m.Nearest {
 				if k == 3 {
 					break
