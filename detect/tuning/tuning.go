@@ -26,10 +26,12 @@ type Pupil struct {
 	References []Reference
 }
 
-// Reference is one enrolled descriptor and when it was added.
+// Reference is one enrolled descriptor, when it was added (zero: unknown)
+// and where it came from ("portrait", "review", "" unknown).
 type Reference struct {
 	Descriptor detect.Descriptor
 	AddedAt    time.Time
+	Source     string
 }
 
 // Input is what the analysis works on.
@@ -41,6 +43,9 @@ type Input struct {
 	// Match is the configured rule (threshold, margin, minimum face).
 	Match detect.MatchConfig
 	Now   time.Time
+	// ReferenceAge is the age after which a reference no longer shows
+	// anyone (pipeline.FaceOptions.ReferenceAge; <= 0: none fades).
+	ReferenceAge time.Duration
 }
 
 // Thresholds and Margins are the grid the trade-off is computed on.
@@ -143,8 +148,19 @@ type Spread struct {
 	References int     `json:"references"`
 	Max        float64 `json:"max"`    // the largest distance between two of them
 	Median     float64 `json:"median"` // of the pairwise distances
-	// Oldest is when the oldest reference was added.
+	// Oldest and Newest are when the oldest and newest references of a
+	// known date were added (zero: none has a date).
 	Oldest time.Time `json:"oldest"`
+	Newest time.Time `json:"newest"`
+	// Portrait, Review and UnknownSource count the references by source;
+	// UnknownDate those without a date (enrolled before dates were kept).
+	Portrait      int `json:"portrait"`
+	Review        int `json:"review"`
+	UnknownSource int `json:"unknown_source"`
+	UnknownDate   int `json:"unknown_date"`
+	// Faded are the references older than the reference age: they no
+	// longer show the pupil (they still keep look-alikes apart).
+	Faded int `json:"faded"`
 }
 
 // Warning kinds.
@@ -153,6 +169,7 @@ const (
 	OldReferences = "references older than a school year"
 	CloserPupils  = "two pupils closer than the threshold"
 	SpreadOut     = "references spread out"
+	AllFaded      = "every reference too old to show the pupil"
 )
 
 // Warning is one thing the coordinator should act on.
@@ -214,7 +231,7 @@ func Analyse(in Input) Report {
 	}
 	rep.Recommended = recommend(rep.Curves, basis)
 	rep.LookAlikes = lookAlikes(in.Pupils, 10)
-	rep.Spreads = spreads(in.Pupils)
+	rep.Spreads = spreads(in.Pupils, in.Now, in.ReferenceAge)
 	rep.Warnings = warnings(in, rep.LookAlikes, rep.Spreads)
 	return rep
 }
@@ -381,14 +398,33 @@ func lookAlikes(pupils []Pupil, n int) []Pair {
 	return pairs
 }
 
-func spreads(pupils []Pupil) []Spread {
+func spreads(pupils []Pupil, now time.Time, maxAge time.Duration) []Spread {
 	var out []Spread
 	for _, p := range pupils {
 		s := Spread{ID: p.ID, References: len(p.References)}
 		var ds []float64
 		for a := range p.References {
-			if s.Oldest.IsZero() || p.References[a].AddedAt.Before(s.Oldest) {
-				s.Oldest = p.References[a].AddedAt
+			r := &p.References[a]
+			switch r.Source {
+			case "portrait":
+				s.Portrait++
+			case "review":
+				s.Review++
+			default:
+				s.UnknownSource++
+			}
+			if r.AddedAt.IsZero() {
+				s.UnknownDate++
+			} else {
+				if s.Oldest.IsZero() || r.AddedAt.Before(s.Oldest) {
+					s.Oldest = r.AddedAt
+				}
+				if r.AddedAt.After(s.Newest) {
+					s.Newest = r.AddedAt
+				}
+				if maxAge > 0 && r.AddedAt.Before(now.Add(-maxAge)) {
+					s.Faded++
+				}
 			}
 			for b := a + 1; b < len(p.References); b++ {
 				ds = append(ds, detect.Distance(&p.References[a].Descriptor, &p.References[b].Descriptor))
@@ -405,9 +441,12 @@ func spreads(pupils []Pupil) []Spread {
 }
 
 func warnings(in Input, pairs []Pair, sp []Spread) []Warning {
-	var few, old, spread []string
+	var few, old, spread, faded []string
 	yearAgo := in.Now.AddDate(-1, 0, 0)
 	for _, s := range sp {
+		if s.Faded > 0 && s.Faded == s.References {
+			faded = append(faded, s.ID)
+		}
 		if s.References < 3 {
 			few = append(few, s.ID)
 		}
@@ -427,6 +466,7 @@ func warnings(in Input, pairs []Pair, sp []Spread) []Warning {
 	}
 	add(FewReferences, few, "one or two reference photos do not cover how a child looks from day to day: enroll three or more (portraits from this school year, different days)")
 	add(OldReferences, old, "children's faces change within a year: enroll this year's photos; old references make missed and wrong matches likelier")
+	add(AllFaded, faded, "every reference is older than the reference age (about two school years): these pupils are never shown until they are enrolled again (this year's portrait, or enroll --from a reviewed photo)")
 	add(SpreadOut, spread, "their references lie further apart than the threshold: one may be of someone else, or the child changed; replace them with new photos")
 	for _, p := range pairs {
 		if p.Distance <= in.Match.Threshold {
