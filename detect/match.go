@@ -72,9 +72,12 @@ type MatchConfig struct {
 	// compared. Nil means no background set. No setting fills it yet: it
 	// is measured in MEASUREMENTS-children.md.
 	Background []Descriptor
-	// Combine is how a person's references make one distance: CombineBest
-	// (the nearest reference; the default, "") or CombineMean (the distance
-	// to the mean of their references).
+	// Combine is how a person's references make one distance: CombineMean
+	// (the distance to the mean of their references; the default, "") or
+	// CombineBest (the nearest reference). The mean kept more consented
+	// faces where a school's pupils are enrolled around the class, and
+	// gives a look-alike one chance per pupil, not one per reference
+	// (MEASUREMENTS-children.md §7).
 	Combine string
 	// Group is the group of the photo being matched (its inbox folder), ""
 	// when it has none. With a group, a face is shown only as a pupil of
@@ -334,9 +337,18 @@ func Judge(cands []Candidate, background float64, width int, cfg MatchConfig) (i
 	return cands[0].ID, ""
 }
 
+// PersonDistance is d's distance to a person with references refs under the
+// rule combine (MatchConfig.Combine): what the matcher compares.
+func PersonDistance(d *Descriptor, refs []Descriptor, combine string) float64 {
+	if len(refs) == 0 {
+		return math.Inf(1)
+	}
+	return combined(d, refs, combine)
+}
+
 // combined is d's distance to refs: to the nearest, or to their mean.
 func combined(d *Descriptor, refs []Descriptor, combine string) float64 {
-	if combine == CombineMean && len(refs) > 1 {
+	if combine != CombineBest && len(refs) > 1 {
 		m := Mean(refs)
 		return Distance(d, &m)
 	}

@@ -31,7 +31,7 @@ func TestCombineBestAndMean(t *testing.T) {
 		want    string
 		dist    float64
 	}{
-		{"", "anna", 0.2},
+		{"", "", 2.2 / 3},
 		{CombineBest, "anna", 0.2},
 		{CombineMean, "", 2.2 / 3},
 	}
@@ -73,7 +73,7 @@ func TestAgeFadesOldReferences(t *testing.T) {
 		t.Error("no age limit faded a reference")
 	}
 
-	cfg := MatchConfig{Threshold: 0.5, Margin: 0.3, MinFacePx: 60}
+	cfg := MatchConfig{Threshold: 0.5, Margin: 0.3, MinFacePx: 60, Combine: CombineBest}
 	// A face of bram: his references are stale, so he is not shown...
 	m := MatchFaces([]Face{faceAt(at(1, 0.95))}, aged, cfg)[0]
 	if m.ID != "" || m.Why != WhyStale {

@@ -25,7 +25,9 @@ func face(d Descriptor, width int) Face {
 	return Face{Rect: image.Rect(0, 0, width, width), Descriptor: d}
 }
 
-var cfg = MatchConfig{Threshold: 0.5, Margin: 0.1, MinFacePx: 40}
+// The tables below were written for the nearest reference (CombineBest);
+// TestCombineBestAndMean covers the mean.
+var cfg = MatchConfig{Threshold: 0.5, Margin: 0.1, MinFacePx: 40, Combine: CombineBest}
 
 // Enrolled: anna near axis 0, bram near axis 1, cas near axis 2 (axes are
 // sqrt(2) = 1.41 apart, far beyond any threshold).

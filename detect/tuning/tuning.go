@@ -265,23 +265,20 @@ func buildProbes(in Input) ([]probe, Basis) {
 		b.References += len(p.References)
 	}
 	var probes []probe
+	combine := in.Match.Combine
 	for i, p := range in.Pupils {
 		for k := range p.References {
 			d := &p.References[k].Descriptor
 			var others []detect.Candidate
 			own := math.Inf(1)
 			for j, q := range people {
-				best := math.Inf(1)
-				for n := range q.Descriptors {
-					if j == i && n == k {
-						continue
-					}
-					best = math.Min(best, detect.Distance(d, &q.Descriptors[n]))
-				}
 				if j == i {
-					own = best
+					// The pupil's own other references, this one left out.
+					rest := append(append([]detect.Descriptor(nil), q.Descriptors[:k]...), q.Descriptors[k+1:]...)
+					own = detect.PersonDistance(d, rest, combine)
 					continue
 				}
+				best := detect.PersonDistance(d, q.Descriptors, combine)
 				if len(q.Descriptors) > 0 {
 					others = append(others, detect.Candidate{ID: q.ID, Distance: best})
 				}
@@ -300,10 +297,7 @@ func buildProbes(in Input) ([]probe, Basis) {
 	for _, s := range in.Samples {
 		var cands []detect.Candidate
 		for _, q := range people {
-			best := math.Inf(1)
-			for n := range q.Descriptors {
-				best = math.Min(best, detect.Distance(&s.Face.Descriptor, &q.Descriptors[n]))
-			}
+			best := detect.PersonDistance(&s.Face.Descriptor, q.Descriptors, combine)
 			if len(q.Descriptors) > 0 {
 				cands = append(cands, detect.Candidate{ID: q.ID, Distance: best})
 			}
