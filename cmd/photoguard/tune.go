@@ -97,7 +97,7 @@ func tuneRun(ctx context.Context, w, errw io.Writer, cfg *config.Config, f tuneF
 	enrolledSHA := map[string]bool{}
 	for _, p := range snap.People() {
 		people = append(people, detect.Person{ID: p.ID, Descriptors: p.Descriptors})
-		tp := tuning.Pupil{ID: p.ID}
+		tp := tuning.Pupil{ID: p.ID, Group: p.Group}
 		for _, r := range snap.References(p.ID) {
 			enrolledSHA[r.SourceSHA256] = true
 			tp.References = append(tp.References, tuning.Reference{Descriptor: r.Descriptor, AddedAt: r.AddedAt, Source: r.Source})
@@ -121,7 +121,8 @@ func tuneRun(ctx context.Context, w, errw io.Writer, cfg *config.Config, f tuneF
 		}
 	}
 	registerTest(text, people, mc)
-	rep := tuning.Analyse(tuning.Input{Pupils: pupils, Samples: samples, Match: mc, Now: now, ReferenceAge: pipeline.DefaultReferenceAge})
+	rep := tuning.Analyse(tuning.Input{Pupils: pupils, Samples: samples, Match: mc, Now: now, ReferenceAge: pipeline.DefaultReferenceAge,
+		GroupMargin: pipeline.DefaultGroupMargin, GroupMinOutside: pipeline.GroupMinOutside})
 	printTuning(text, &rep)
 	if f.json {
 		enc := json.NewEncoder(w)
@@ -290,6 +291,14 @@ func printTuning(w io.Writer, rep *tuning.Report) {
 	}
 	fmt.Fprintln(w, ".")
 	printReferences(w, rep.Spreads)
+	for _, g := range rep.Groups {
+		how := fmt.Sprintf("faces.margin %.2f (group margin once %d are enrolled outside)", g.Margin, pipeline.GroupMinOutside)
+		if g.Applies {
+			how = fmt.Sprintf("group margin %.2f", g.Margin)
+		}
+		fmt.Fprintf(w, "Group %s: %d enrolled, %d outside; its photos: %s; %d of %d tries shown as a classmate.\n",
+			g.Group, g.Enrolled, g.Outside, how, g.Wrong, g.Probes)
+	}
 	r := rep.Recommended
 	if r.OK {
 		fmt.Fprintf(w, "Recommended: faces.threshold %.2f, faces.margin %.2f (now %.2f, %.2f): %s.\n", r.Threshold, r.Margin,

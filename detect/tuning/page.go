@@ -65,6 +65,11 @@ var pageTemplate = template.Must(template.New("tune").Parse(`<!DOCTYPE html>
 <table id="spreads"><tr><th>pupil</th><th>references</th><th>portrait / review / unknown source</th><th>newest</th><th>oldest</th><th>too old to show</th><th>largest distance</th><th>median</th></tr>
 {{range .Spreads}}<tr class="spread"><td>{{.ID}}</td><td>{{.References}}</td><td>{{.Portrait}} / {{.Review}} / {{.UnknownSource}}</td><td>{{if .Newest.IsZero}}unknown{{else}}{{.Newest.Format "2006-01-02"}}{{end}}</td><td>{{if .Oldest.IsZero}}unknown{{else}}{{.Oldest.Format "2006-01-02"}}{{end}}{{if .UnknownDate}} ({{.UnknownDate}} undated){{end}}</td><td>{{.Faded}}</td><td>{{printf "%.2f" .Max}}</td><td>{{printf "%.2f" .Median}}</td></tr>
 {{end}}</table>
+{{if .Rep.Groups}}<h2>The class as context</h2>
+<p>A photo in a group folder (<code>inbox/groep-5/</code>) shows only that group's pupils, and every other enrolled pupil of the school must be clearly further from the face. Once enough of the school is enrolled around a group, its photos are matched with the group margin, which shows more consented children. The test: each reference of a pupil of the group, taken as a child who is not enrolled, in a photo of the group; "shown as a classmate" must stay 0.</p>
+<table id="groups"><tr><th>group</th><th>enrolled</th><th>enrolled outside</th><th>margin of its photos</th><th>shown as a classmate</th></tr>
+{{range .Rep.Groups}}<tr class="group"><td>{{.Group}}</td><td>{{.Enrolled}}</td><td>{{.Outside}}</td><td>{{printf "%.2f" .Margin}}{{if .Applies}} (group margin){{end}}</td><td>{{.Wrong}} of {{.Probes}}</td></tr>
+{{end}}</table>{{end}}
 <h2>Warnings</h2>
 {{range .Rep.Warnings}}<div class="warn"><b>{{.Kind}}</b>: {{range $i, $id := .IDs}}{{if $i}}, {{end}}{{$id}}{{end}}. {{.Text}}</div>
 {{else}}<p>None.</p>{{end}}

@@ -13,8 +13,10 @@
 package tuning
 
 import (
+	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/photoguard/photoguard/detect"
@@ -24,6 +26,8 @@ import (
 type Pupil struct {
 	ID         string
 	References []Reference
+	// Group is the pupil's group in the register ("" for staff).
+	Group string
 }
 
 // Reference is one enrolled descriptor, when it was added (zero: unknown)
@@ -46,6 +50,27 @@ type Input struct {
 	// ReferenceAge is the age after which a reference no longer shows
 	// anyone (pipeline.FaceOptions.ReferenceAge; <= 0: none fades).
 	ReferenceAge time.Duration
+	// GroupMargin is the margin of a photo in a group folder once
+	// GroupMinOutside pupils are enrolled outside the group (pipeline's
+	// DefaultGroupMargin and GroupMinOutside); 0: not analysed.
+	GroupMargin     float64
+	GroupMinOutside int
+}
+
+// GroupRow is one group of the register as the class-as-context rule sees
+// it: how many of its pupils and how many outside it are enrolled, whether
+// its photos get the group margin, and the register's own test at the
+// margin they get (each reference of a pupil of the group tried as a child
+// who is not enrolled, in a photo of the group: shown as a classmate is
+// wrong).
+type GroupRow struct {
+	Group    string  `json:"group"`
+	Enrolled int     `json:"enrolled"`
+	Outside  int     `json:"enrolled_outside"`
+	Applies  bool    `json:"group_margin_applies"`
+	Margin   float64 `json:"margin"`
+	Probes   int     `json:"probes"`
+	Wrong    int     `json:"wrong"`
 }
 
 // Thresholds and Margins are the grid the trade-off is computed on.
@@ -165,11 +190,13 @@ type Spread struct {
 
 // Warning kinds.
 const (
-	FewReferences = "fewer than three references"
-	OldReferences = "references older than a school year"
-	CloserPupils  = "two pupils closer than the threshold"
-	SpreadOut     = "references spread out"
-	AllFaded      = "every reference too old to show the pupil"
+	FewReferences   = "fewer than three references"
+	OldReferences   = "references older than a school year"
+	CloserPupils    = "two pupils closer than the threshold"
+	SpreadOut       = "references spread out"
+	AllFaded        = "every reference too old to show the pupil"
+	NoSchool        = "groups without the school around them"
+	GroupLookAlikes = "look-alikes within a group"
 )
 
 // Warning is one thing the coordinator should act on.
@@ -187,6 +214,7 @@ type Report struct {
 	Basis       Basis          `json:"basis"`
 	LookAlikes  []Pair         `json:"look_alikes"`
 	Spreads     []Spread       `json:"spreads"`
+	Groups      []GroupRow     `json:"groups,omitempty"`
 	Warnings    []Warning      `json:"warnings"`
 }
 
@@ -232,8 +260,58 @@ func Analyse(in Input) Report {
 	rep.Recommended = recommend(rep.Curves, basis)
 	rep.LookAlikes = lookAlikes(in.Pupils, 10)
 	rep.Spreads = spreads(in.Pupils, in.Now, in.ReferenceAge)
-	rep.Warnings = warnings(in, rep.LookAlikes, rep.Spreads)
+	rep.Groups = groups(in)
+	rep.Warnings = warnings(in, rep.LookAlikes, rep.Spreads, rep.Groups)
 	return rep
+}
+
+// groups analyses the class as context, group by group.
+func groups(in Input) []GroupRow {
+	if in.GroupMargin <= 0 {
+		return nil
+	}
+	byGroup := map[string][]int{}
+	enrolled := 0
+	for i, p := range in.Pupils {
+		if p.Group != "" && len(p.References) > 0 {
+			byGroup[p.Group] = append(byGroup[p.Group], i)
+			enrolled++
+		}
+	}
+	var out []GroupRow
+	for g, members := range byGroup {
+		r := GroupRow{Group: g, Enrolled: len(members), Outside: enrolled - len(members), Margin: in.Match.Margin}
+		if r.Outside >= in.GroupMinOutside && in.GroupMargin < in.Match.Margin {
+			r.Applies, r.Margin = true, in.GroupMargin
+		}
+		mc := in.Match
+		mc.Margin = r.Margin
+		for _, i := range members {
+			for k := range in.Pupils[i].References {
+				d := &in.Pupils[i].References[k].Descriptor
+				var cands []detect.Candidate
+				for j, q := range in.Pupils {
+					if j == i || len(q.References) == 0 {
+						continue
+					}
+					refs := make([]detect.Descriptor, len(q.References))
+					for n := range q.References {
+						refs[n] = q.References[n].Descriptor
+					}
+					cands = append(cands, detect.Candidate{ID: strconv.Itoa(j), Distance: detect.PersonDistance(d, refs, mc.Combine)})
+				}
+				sortCands(cands)
+				r.Probes++
+				id, _ := detect.Judge(cands, math.Inf(1), mc.MinFacePx, mc)
+				if j, err := strconv.Atoi(id); err == nil && id != "" && in.Pupils[j].Group == g {
+					r.Wrong++
+				}
+			}
+		}
+		out = append(out, r)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Group < out[b].Group })
+	return out
 }
 
 func containsNear(vs []float64, v float64) bool {
@@ -434,7 +512,7 @@ func spreads(pupils []Pupil, now time.Time, maxAge time.Duration) []Spread {
 	return out
 }
 
-func warnings(in Input, pairs []Pair, sp []Spread) []Warning {
+func warnings(in Input, pairs []Pair, sp []Spread, gs []GroupRow) []Warning {
 	var few, old, spread, faded []string
 	yearAgo := in.Now.AddDate(-1, 0, 0)
 	for _, s := range sp {
@@ -461,6 +539,17 @@ func warnings(in Input, pairs []Pair, sp []Spread) []Warning {
 	add(FewReferences, few, "one or two reference photos do not cover how a child looks from day to day: enroll three or more (portraits from this school year, different days)")
 	add(OldReferences, old, "children's faces change within a year: enroll this year's photos; old references make missed and wrong matches likelier")
 	add(AllFaded, faded, "every reference is older than the reference age (about two school years): these pupils are never shown until they are enrolled again (this year's portrait, or enroll --from a reviewed photo)")
+	var noSchool, groupWrong []string
+	for _, g := range gs {
+		if !g.Applies {
+			noSchool = append(noSchool, g.Group)
+		}
+		if g.Wrong > 0 {
+			groupWrong = append(groupWrong, g.Group)
+		}
+	}
+	add(NoSchool, noSchool, fmt.Sprintf("fewer than %d pupils are enrolled outside these groups, so photos in their folders are matched with faces.margin, not the group margin %.2f: enroll the school's other pupils too (with or without consent; a face matched to them is blurred) to show more consented children safely", in.GroupMinOutside, in.GroupMargin))
+	add(GroupLookAlikes, groupWrong, "a reference of a pupil of these groups, tried as a child who is not enrolled, was shown as a classmate at the margin the group's photos get: check the look-alikes below and add references (enroll --from)")
 	add(SpreadOut, spread, "their references lie further apart than the threshold: one may be of someone else, or the child changed; replace them with new photos")
 	for _, p := range pairs {
 		if p.Distance <= in.Match.Threshold {
