@@ -255,6 +255,14 @@ func (p *Pipeline) decide(ctx context.Context, j *Job) error {
 	now := p.opt.Now()
 	people, mc := f.matchContext(j, reg, now)
 	j.Matches = detect.MatchFaces(j.Faces, people, mc)
+	// The quality gate: a face too blurred to be told apart is not matched.
+	sharp := make([]float64, len(j.Faces))
+	for i, fc := range j.Faces {
+		if !fc.NoDescriptor {
+			sharp[i] = detect.Sharpness(j.Image, fc.Rect)
+		}
+	}
+	detect.Gate(j.Matches, sharp, detect.MinSharpness)
 	j.Group, j.Margin = mc.Group, mc.Margin
 	objected := map[string]bool{}
 	for _, id := range reg.Objections(j.SHA256) {

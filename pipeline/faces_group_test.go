@@ -1,7 +1,11 @@
 package pipeline
 
 import (
+	"bytes"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"strings"
 	"testing"
 	"time"
@@ -136,5 +140,33 @@ func TestGroupMarginNeedsTheSchool(t *testing.T) {
 		if shown := detail(img, annaBox) > 25; shown != c.shown {
 			t.Errorf("%s with %d enrolled outside groep 5: anna shown %v, want %v (%v)", c.rel, c.outside, shown, c.shown, it.Faces.Reasons)
 		}
+	}
+}
+
+// TestBlurredFaceIsNotMatched: a face with no detail left (here a flat
+// patch the fake detector still describes as anna) is redacted as too
+// blurred, although its descriptor matches anna, who has consent.
+func TestBlurredFaceIsNotMatched(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 320, 240))
+	for y := 0; y < 240; y++ {
+		for x := 0; x < 320; x++ {
+			img.Set(x, y, color.RGBA{uint8(100 + x/8), uint8(120 + y/8), 140, 255})
+		}
+	}
+	noiseSquare(img, bramBox, 2) // a sharp face beside it
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	reg := &fakeRegister{
+		people:  []detect.Person{{ID: "anna", Descriptors: []detect.Descriptor{unit(0)}}, {ID: "bram", Descriptors: []detect.Descriptor{unit(1)}}},
+		consent: map[string]map[string]bool{"anna": {"website": true}, "bram": {"website": true}},
+	}
+	det := &fakeDetector{seeThrough: true, faces: []fakeFace{{annaBox, unit(0)}, {bramBox, unit(1)}}}
+	e := faceEnv(t, detect.PolicyConsent, det, reg)
+	e.write("klas.jpg", buf.Bytes())
+	it := one(t, e.batch(), "klas.jpg")
+	if it.Outcome != Published || it.Faces.Shown != 1 || it.Faces.Reasons["redacted: "+detect.WhyBlurred] != 1 {
+		t.Errorf("%s: %+v", it.Outcome, it.Faces)
 	}
 }
