@@ -27,12 +27,8 @@ import (
 // shared group photos.
 type groundTruth struct {
 	Images []struct {
-		File  string `json:"file"`
-		Faces []struct {
-			Who  string `json:"who"`
-			Box  [4]int `json:"box"`
-			Pose string `json:"pose"`
-		} `json:"faces"`
+		File  string   `json:"file"`
+		Faces []gtFace `json:"faces"`
 	} `json:"images"`
 }
 
@@ -241,26 +237,10 @@ func TestFacesEndToEnd(t *testing.T) {
 				t.Errorf("%s: %s (consent) recognised in the input but not in the output", name, m.ID)
 			}
 		}
-		// 2b. How many of the consented faces are published recognisably:
-		// the judge finds a face there in the output whose nearest enrolled
-		// person is the right one, within dlib's own same-person distance.
-		for _, g := range im.Faces {
-			if g.Who == "unknown" || g.Who == "sheldon" {
-				continue
-			}
-			consented++
-			box := image.Rect(g.Box[0], g.Box[1], g.Box[2], g.Box[3])
-			for _, of := range outFaces {
-				if !sameGTFace(of.Rect, box) {
-					continue
-				}
-				m := detect.MatchFaces([]detect.Face{of}, people, detect.MatchConfig{})[0]
-				if len(m.Nearest) > 0 && m.Nearest[0].ID == g.Who && m.Nearest[0].Distance <= judgeSamePerson {
-					shownConsented++
-					break
-				}
-			}
-		}
+		// 2b. How many of the consented faces are published recognisably.
+		c, shown := consentedShown(im.Faces, outFaces, people)
+		consented += c
+		shownConsented += shown
 		// 3. Unknown faces are redacted under the consent policy: the
 		// judge no longer finds a face there, and the detail is gone.
 		for _, f := range im.Faces {
@@ -351,6 +331,38 @@ func TestFacesEndToEnd(t *testing.T) {
 }
 
 func iou(a, b image.Rectangle) float64 { return analyze.IoU(a, b) }
+
+// gtFace is one face of the ground truth.
+type gtFace = struct {
+	Who  string `json:"who"`
+	Box  [4]int `json:"box"`
+	Pose string `json:"pose"`
+}
+
+// consentedShown counts the consented faces of the ground truth (everyone
+// named but sheldon) and how many of them the judge recognises in the
+// output: it finds a face there whose nearest enrolled person is the right
+// one, within dlib's own same-person distance.
+func consentedShown(faces []gtFace, outFaces []detect.Face, people []detect.Person) (consented, shown int) {
+	for _, g := range faces {
+		if g.Who == "unknown" || g.Who == "sheldon" {
+			continue
+		}
+		consented++
+		box := image.Rect(g.Box[0], g.Box[1], g.Box[2], g.Box[3])
+		for _, of := range outFaces {
+			if !sameGTFace(of.Rect, box) {
+				continue
+			}
+			m := detect.MatchFaces([]detect.Face{of}, people, detect.MatchConfig{})[0]
+			if len(m.Nearest) > 0 && m.Nearest[0].ID == g.Who && m.Nearest[0].Distance <= judgeSamePerson {
+				shown++
+				break
+			}
+		}
+	}
+	return consented, shown
+}
 
 // judgeSamePerson is dlib's own cut-off for one person (its README: 0.6),
 // which the judge uses to say a published face is recognisably someone.

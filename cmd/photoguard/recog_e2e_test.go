@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"image"
 	"math"
 	"os"
 	"path/filepath"
@@ -143,23 +142,9 @@ func TestConsentedShownInClassFolder(t *testing.T) {
 				}
 			}
 		}
-		for _, g := range im.Faces {
-			if g.Who == "unknown" || g.Who == "sheldon" {
-				continue
-			}
-			consented++
-			box := image.Rect(g.Box[0], g.Box[1], g.Box[2], g.Box[3])
-			for _, of := range outFaces {
-				if !sameGTFace(of.Rect, box) {
-					continue
-				}
-				m := detect.MatchFaces([]detect.Face{of}, adults, detect.MatchConfig{})[0]
-				if len(m.Nearest) > 0 && m.Nearest[0].ID == g.Who && m.Nearest[0].Distance <= judgeSamePerson {
-					shown++
-					break
-				}
-			}
-		}
+		c, n := consentedShown(im.Faces, outFaces, adults)
+		consented += c
+		shown += n
 		t.Logf("%s: %v", name, it.Faces.Reasons)
 	}
 	t.Logf("consented faces shown recognisably, judged from the outputs: %d of %d; closest published face to sheldon %.2f; %v in all",

@@ -141,11 +141,12 @@ func measureGroups(photos [][]pathFace, people []detect.Person, mc detect.MatchC
 	return r
 }
 
-// TestMeasureRecognition writes the tables of detect/MEASUREMENTS-children.md
-// §7-§9 to the test log.
-func TestMeasureRecognition(t *testing.T) {
+// measured is the measurements' school: the eight adults enrolled, and the
+// group photos' faces through the publishing path.
+func measured(t *testing.T) (*faceSchool, *config.Config, []detect.Person, [][]pathFace) {
+	t.Helper()
 	if os.Getenv("PHOTOGUARD_MEASURE") == "" {
-		t.Skip("set PHOTOGUARD_MEASURE=1 (takes 10-30 minutes)")
+		t.Skip("set PHOTOGUARD_MEASURE=1")
 	}
 	takeCacheEnv()
 	s := newFaceSchool(t)
@@ -154,8 +155,13 @@ func TestMeasureRecognition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	people := store.Snapshot().People()
-	photos := groupPathFaces(t, s, cfg)
+	return s, cfg, store.Snapshot().People(), groupPathFaces(t, s, cfg)
+}
+
+// TestMeasureRecognition writes the tables of detect/MEASUREMENTS-children.md
+// §7-§9 to the test log (10-30 minutes).
+func TestMeasureRecognition(t *testing.T) {
+	s, cfg, people, photos := measured(t)
 
 	// Every face, as the publishing path saw it.
 	t.Logf("group photos through the publishing path, the faces of enrolled people:")
@@ -502,17 +508,7 @@ func measureBlur(t *testing.T, cfg *config.Config, s *faceSchool, photos [][]pat
 
 // TestMeasureBlur is the quality gate's measurement alone (a few minutes).
 func TestMeasureBlur(t *testing.T) {
-	if os.Getenv("PHOTOGUARD_MEASURE") == "" {
-		t.Skip("set PHOTOGUARD_MEASURE=1")
-	}
-	s := newFaceSchool(t)
-	cfg := s.config(t, "website", "consent")
-	store, err := openStore(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	people := store.Snapshot().People()
-	photos := groupPathFaces(t, s, cfg)
+	s, cfg, people, photos := measured(t)
 	mc := matchConfig(cfg)
 	mc.Threshold, mc.Margin = 0.55, 0.15
 	measureBlur(t, cfg, s, photos, people, mc)
@@ -605,18 +601,7 @@ func logGroupFaces(t *testing.T, photos [][]pathFace, people []detect.Person, mc
 // TestMeasureClassInSchool: the adults' group photos as groep 8 of a
 // school of 200 children (their descriptors through the publishing path).
 func TestMeasureClassInSchool(t *testing.T) {
-	if os.Getenv("PHOTOGUARD_MEASURE") == "" {
-		t.Skip("set PHOTOGUARD_MEASURE=1")
-	}
-	takeCacheEnv()
-	s := newFaceSchool(t)
-	cfg := s.config(t, "website", "consent")
-	store, err := openStore(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	adults := store.Snapshot().People()
-	photos := groupPathFaces(t, s, cfg)
+	_, cfg, adults, photos := measured(t)
 	kids, _ := childrenThroughPath(t, cfg, 1)
 	classInSchool(t, cfg, photos, adults, kids)
 }
