@@ -252,7 +252,8 @@ func matchOne(f Face, people []Person, cfg MatchConfig) Match {
 	m.ID, m.Why = Judge(cands, bg, f.Rect.Dx(), cfg)
 	m.Detail = Detail(m.Why, cands, bg, f.Rect.Dx(), cfg)
 	if m.ID != "" && negated(&f.Descriptor, people, m.ID) {
-		m.ID, m.Why = "", WhyCorrected
+		// The reason says it all (the nearest people are listed beside it).
+		m.ID, m.Why, m.Detail = "", WhyCorrected, ""
 	}
 	if m.ID != "" && cfg.Group != "" {
 		for _, p := range people {

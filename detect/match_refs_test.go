@@ -147,3 +147,11 @@ func TestReasonsSayWhatWasMeasured(t *testing.T) {
 		t.Errorf("a confident match: %q %q", m.ID, m.Detail)
 	}
 }
+
+func TestCorrectedSaysNoNumbers(t *testing.T) {
+	people := []Person{{ID: "anna", Descriptors: []Descriptor{at(0, 1)}, Negatives: []Descriptor{at(0, 0.95)}}}
+	m := MatchFaces([]Face{faceAt(at(0, 0.9))}, people, MatchConfig{Threshold: 0.5, Margin: 0.3, MinFacePx: 60})[0]
+	if m.ID != "" || m.Reason() != WhyCorrected {
+		t.Errorf("%q %q", m.ID, m.Reason())
+	}
+}
