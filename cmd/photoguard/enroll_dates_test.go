@@ -12,7 +12,9 @@ import (
 
 func TestReferenceDates(t *testing.T) {
 	now := time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)
-	at := func(y int) consent.Reference { return consent.Reference{AddedAt: time.Date(y, 9, 1, 0, 0, 0, 0, time.UTC)} }
+	at := func(y int) consent.Reference {
+		return consent.Reference{AddedAt: time.Date(y, 9, 1, 0, 0, 0, 0, time.UTC)}
+	}
 	for _, c := range []struct {
 		refs           []consent.Reference
 		newest, oldest string

@@ -442,9 +442,9 @@ func measureBlur(t *testing.T, cfg *config.Config, s *faceSchool, photos [][]pat
 		t.Fatal(err)
 	}
 	type row struct {
-		sharp                                   []float64
-		faces, described, kept, wrong, unknownN int
-		own                                     []float64
+		sharp                         []float64
+		faces, described, kept, wrong int
+		own                           []float64
 	}
 	levels := []int{0, 1, 2, 3, 4, 6, 8}
 	rows := make([]row, len(levels))
