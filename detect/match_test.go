@@ -25,7 +25,9 @@ func face(d Descriptor, width int) Face {
 	return Face{Rect: image.Rect(0, 0, width, width), Descriptor: d}
 }
 
-var cfg = MatchConfig{Threshold: 0.5, Margin: 0.1, MinFacePx: 40}
+// The tables below were written for the nearest reference (CombineBest);
+// TestCombineBestAndMean covers the mean.
+var cfg = MatchConfig{Threshold: 0.5, Margin: 0.1, MinFacePx: 40, Combine: CombineBest}
 
 // Enrolled: anna near axis 0, bram near axis 1, cas near axis 2 (axes are
 // sqrt(2) = 1.41 apart, far beyond any threshold).
@@ -126,11 +128,11 @@ func TestDecide(t *testing.T) {
 	})
 	objected := func(id string) bool { return id == "eva" || id == "anna2" }
 	confident := func(id string) Match { return Match{ID: id} }
-	unknown := Match{Why: WhyUnknown, Nearest: []Candidate{{"anna", 0.7}}}
-	nearBram := Match{Why: WhyAmbiguous, Nearest: []Candidate{{"anna", 0.42}, {"bram", 0.45}}}
-	farBram := Match{Why: WhyUnknown, Nearest: []Candidate{{"bram", 0.55}}}
-	twice := Match{Why: WhyMatchedTwice, Nearest: []Candidate{{"anna", 0.3}}}
-	small := Match{Why: WhyTooSmall, Nearest: []Candidate{{"anna", 0.2}}}
+	unknown := Match{Why: WhyUnknown, Nearest: []Candidate{{ID: "anna", Distance: 0.7}}}
+	nearBram := Match{Why: WhyAmbiguous, Nearest: []Candidate{{ID: "anna", Distance: 0.42}, {ID: "bram", Distance: 0.45}}}
+	farBram := Match{Why: WhyUnknown, Nearest: []Candidate{{ID: "bram", Distance: 0.55}}}
+	twice := Match{Why: WhyMatchedTwice, Nearest: []Candidate{{ID: "anna", Distance: 0.3}}}
+	small := Match{Why: WhyTooSmall, Nearest: []Candidate{{ID: "anna", Distance: 0.2}}}
 	undescribed := Match{Why: WhyNotDescribed}
 	regWithEva := func(id string) (bool, string) {
 		if id == "eva" {
@@ -223,7 +225,7 @@ func TestBackgroundRule(t *testing.T) {
 
 func TestJudge(t *testing.T) {
 	inf := math.Inf(1)
-	two := func(a, b float64) []Candidate { return []Candidate{{"p", a}, {"q", b}} }
+	two := func(a, b float64) []Candidate { return []Candidate{{ID: "p", Distance: a}, {ID: "q", Distance: b}} }
 	c := MatchConfig{Threshold: 0.4, Margin: 0.15, MinFacePx: 60}
 	cases := []struct {
 		name  string

@@ -26,6 +26,9 @@ func (c MatchConfig) Validate() error {
 	if c.MinFacePx < MinMinFacePx || c.MinFacePx > MaxMinFacePx {
 		errs = append(errs, fmt.Sprintf("min face %d px is out of range (%d to %d)", c.MinFacePx, MinMinFacePx, MaxMinFacePx))
 	}
+	if c.Combine != "" && c.Combine != CombineBest && c.Combine != CombineMean {
+		errs = append(errs, fmt.Sprintf("references %q is not %s or %s", c.Combine, CombineBest, CombineMean))
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}

@@ -79,7 +79,7 @@ type Stats struct {
 func SampleDistances(samples []Sample, people []Person) Distances {
 	var same, other []float64
 	for _, s := range samples {
-		cands := nearest(&s.Face.Descriptor, people)
+		cands := nearest(&s.Face.Descriptor, people, CombineBest)
 		for _, c := range cands {
 			if c.ID == s.Label {
 				same = append(same, c.Distance)

@@ -40,6 +40,11 @@ type Job struct {
 	smaller bool
 	// Matches are the matcher's conclusions, one per face.
 	Matches []detect.Match
+	// Group is the register's group the photo was matched in (its inbox
+	// folder), "" for the whole school; Margin the margin it was matched
+	// with (FaceOptions.GroupMargin in a group folder of a school).
+	Group  string
+	Margin float64
 	// consent is the view of the consent store the decisions were made with.
 	consent Consent
 

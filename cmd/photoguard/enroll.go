@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -251,6 +252,40 @@ func enrollDir(ctx context.Context, w io.Writer, cfg *config.Config, f enrollFla
 	return nil
 }
 
+// referenceDates says when the newest and the oldest of refs were enrolled
+// ("unknown" for references from before dates were kept), marking one older
+// than the reference age, which no longer shows the pupil.
+func referenceDates(refs []consent.Reference, now time.Time) (newest, oldest string) {
+	var n, o time.Time
+	undated := 0
+	for _, r := range refs {
+		switch {
+		case r.AddedAt.IsZero():
+			undated++
+		case o.IsZero() || r.AddedAt.Before(o):
+			o = r.AddedAt
+		}
+		if r.AddedAt.After(n) {
+			n = r.AddedAt
+		}
+	}
+	day := func(t time.Time) string {
+		if t.IsZero() {
+			return "unknown"
+		}
+		s := t.Format("2006-01-02")
+		if t.Before(now.Add(-pipeline.DefaultReferenceAge)) {
+			s += " (too old to show)"
+		}
+		return s
+	}
+	newest, oldest = day(n), day(o)
+	if undated > 0 && !o.IsZero() {
+		oldest = "unknown"
+	}
+	return newest, oldest
+}
+
 func enrollList(w io.Writer, cfg *config.Config) error { return enrollListAs(w, cfg, false) }
 
 func enrollListAs(w io.Writer, cfg *config.Config, asJSON bool) error {
@@ -290,7 +325,7 @@ func enrollListAs(w io.Writer, cfg *config.Config, asJSON bool) error {
 		return writeJSON(w, out)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tFIRST NAME\tGROUP\tREFERENCE PHOTOS")
+	fmt.Fprintln(tw, "ID\tFIRST NAME\tGROUP\tREFERENCE PHOTOS\tNEWEST\tOLDEST")
 	enrolled, missing, stalePeople := 0, 0, 0
 	for _, e := range entries {
 		if e.References == 0 {
@@ -303,7 +338,8 @@ func enrollListAs(w io.Writer, cfg *config.Config, asJSON bool) error {
 			stalePeople++
 			note = fmt.Sprintf(" (%d made with other model files: enroll again)", n)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d%s\n", shown(e.ID), shown(e.FirstName), shown(e.Group), e.References, note)
+		newest, oldest := referenceDates(snap.References(e.ID), time.Now())
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d%s\t%s\t%s\n", shown(e.ID), shown(e.FirstName), shown(e.Group), e.References, note, newest, oldest)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%s enrolled; %s in the consent store not enrolled (they are always redacted under the consent policy)\n",

@@ -124,7 +124,9 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 			}
 			match := m.ID
 			if match == "" {
-				match = "- (" + m.Why + ")"
+				match = "- (" + m.Reason() + ")"
+			} else if m.Detail != "" {
+				match += " (" + m.Detail + ")"
 			}
 			row := fmt.Sprintf("F%d\t%d,%d-%d,%d\t%d px\t%s\t%s\t%s", i+1, f.Rect.Min.X, f.Rect.Min.Y, f.Rect.Max.X, f.Rect.Max.Y,
 				f.Rect.Dx(), foundScore(f), strings.Join(near, ", "), match)
@@ -148,6 +150,12 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 	}
 	fmt.Fprintf(w, "\nthresholds: distance <= %.2f, margin >= %.2f, face >= %d px; policy %s\n",
 		cfg.Faces.Threshold, cfg.Faces.Margin, cfg.Faces.MinFacePx, cfg.Faces.Policy)
+	if j.Group != "" {
+		fmt.Fprintf(w, "group %s (from the folder): a face is shown only as a pupil of %s; the margin (%.2f here) is measured against every enrolled pupil\n",
+			j.Group, j.Group, j.Margin)
+	} else if len(j.Faces) > 0 {
+		fmt.Fprintln(w, "no group folder: a face may be shown as any enrolled pupil of the school")
+	}
 	for _, d := range j.Deliveries {
 		switch {
 		case d.Err != nil:

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -101,10 +102,10 @@ func tuneRun(ctx context.Context, w, errw io.Writer, cfg *config.Config, f tuneF
 	enrolledSHA := map[string]bool{}
 	for _, p := range snap.People() {
 		people = append(people, detect.Person{ID: p.ID, Descriptors: p.Descriptors})
-		tp := tuning.Pupil{ID: p.ID}
+		tp := tuning.Pupil{ID: p.ID, Group: p.Group}
 		for _, r := range snap.References(p.ID) {
 			enrolledSHA[r.SourceSHA256] = true
-			tp.References = append(tp.References, tuning.Reference{Descriptor: r.Descriptor, AddedAt: r.AddedAt})
+			tp.References = append(tp.References, tuning.Reference{Descriptor: r.Descriptor, AddedAt: r.AddedAt, Source: r.Source})
 		}
 		pupils = append(pupils, tp)
 	}
@@ -125,7 +126,8 @@ func tuneRun(ctx context.Context, w, errw io.Writer, cfg *config.Config, f tuneF
 		}
 	}
 	registerTest(text, people, mc)
-	rep := tuning.Analyse(tuning.Input{Pupils: pupils, Samples: samples, Match: mc, Now: now})
+	rep := tuning.Analyse(tuning.Input{Pupils: pupils, Samples: samples, Match: mc, Now: now, ReferenceAge: pipeline.DefaultReferenceAge,
+		GroupMargin: pipeline.DefaultGroupMargin, GroupMinOutside: pipeline.GroupMinOutside})
 	printTuning(text, &rep)
 	if f.json {
 		enc := json.NewEncoder(w)
@@ -290,6 +292,15 @@ func printTuning(w io.Writer, rep *tuning.Report) {
 		fmt.Fprintf(w, ", %d labelled faces of enrolled pupils and %d of others", b.Labelled, b.LabelledUnknown)
 	}
 	fmt.Fprintln(w, ".")
+	printReferences(w, rep.Spreads)
+	for _, g := range rep.Groups {
+		how := fmt.Sprintf("faces.margin %.2f (group margin once %d are enrolled outside)", g.Margin, pipeline.GroupMinOutside)
+		if g.Applies {
+			how = fmt.Sprintf("group margin %.2f", g.Margin)
+		}
+		fmt.Fprintf(w, "Group %s: %d enrolled, %d outside; its photos: %s; %d of %d tries shown as a classmate.\n",
+			g.Group, g.Enrolled, g.Outside, how, g.Wrong, g.Probes)
+	}
 	r := rep.Recommended
 	if r.OK {
 		if r.Tie() {
@@ -318,6 +329,35 @@ func printTuning(w io.Writer, rep *tuning.Report) {
 	for _, wn := range rep.Warnings {
 		fmt.Fprintf(w, "warning: %s: %s: %s\n", wn.Kind, strings.Join(wn.IDs, ", "), wn.Text)
 	}
+}
+
+// printReferences sums up the pupils' references: how many each has, where
+// they came from and how old they are (the page has them per pupil).
+func printReferences(w io.Writer, sp []tuning.Spread) {
+	if len(sp) == 0 {
+		return
+	}
+	var counts []int
+	var portrait, review, unknown, undated, faded int
+	var oldest time.Time
+	for _, s := range sp {
+		counts = append(counts, s.References)
+		portrait, review, unknown = portrait+s.Portrait, review+s.Review, unknown+s.UnknownSource
+		undated, faded = undated+s.UnknownDate, faded+s.Faded
+		if !s.Oldest.IsZero() && (oldest.IsZero() || s.Oldest.Before(oldest)) {
+			oldest = s.Oldest
+		}
+	}
+	sort.Ints(counts)
+	fmt.Fprintf(w, "References per pupil: %d to %d (median %d); %d from portraits, %d confirmed on the review page, %d of unknown source",
+		counts[0], counts[len(counts)-1], counts[len(counts)/2], portrait, review, unknown)
+	if !oldest.IsZero() {
+		fmt.Fprintf(w, "; oldest %s", oldest.Format("2006-01-02"))
+	}
+	if undated > 0 {
+		fmt.Fprintf(w, "; %d undated (enrolled before dates were kept: they never fade)", undated)
+	}
+	fmt.Fprintf(w, "; %d older than the reference age (no longer show anyone).\n", faded)
 }
 
 // tuneThumb is a small copy of a labelled photo (one face each), or nil.

@@ -61,11 +61,16 @@ var pageTemplate = template.Must(template.New("tune").Parse(`<!DOCTYPE html>
 <table id="lookalikes"><tr><th>pupils</th><th>distance</th><th></th></tr>
 {{range .Pairs}}<tr class="pair"><td>{{if .HaveThumbs}}{{if .ThumbA}}<img src="{{.ThumbA}}" alt="{{.A}}" width="48">{{end}}{{if .ThumbB}}<img src="{{.ThumbB}}" alt="{{.B}}" width="48">{{end}}{{end}}{{.A}} and {{.B}}</td><td>{{printf "%.2f" .Distance}}</td><td>{{if .Close}}closer than the threshold{{end}}</td></tr>
 {{end}}</table>
-<h2>Each pupil's spread of references</h2>
-<p>How far apart a pupil's own reference descriptors lie. Spread-out references (the largest distance above the threshold) mean one photo may be of someone else or the child has changed: replace them with new photos.</p>
-<table id="spreads"><tr><th>pupil</th><th>references</th><th>largest distance</th><th>median</th><th>oldest</th></tr>
-{{range .Spreads}}<tr class="spread"><td>{{.ID}}</td><td>{{.References}}</td><td>{{printf "%.2f" .Max}}</td><td>{{printf "%.2f" .Median}}</td><td>{{.Oldest.Format "2006-01-02"}}</td></tr>
+<h2>Each pupil's references</h2>
+<p>How many references each pupil has, where they came from (the school portrait, or a face you confirmed on the review page with <code>enroll --from</code>), how old they are, and how far apart they lie. A pupil is matched by the nearest of their references; references older than about two school years no longer show the pupil (children's faces change) but still keep look-alikes apart. Spread-out references (the largest distance above the threshold) mean one photo may be of someone else or the child has changed: replace them with new photos.</p>
+<table id="spreads"><tr><th>pupil</th><th>references</th><th>portrait / review / unknown source</th><th>newest</th><th>oldest</th><th>too old to show</th><th>largest distance</th><th>median</th></tr>
+{{range .Spreads}}<tr class="spread"><td>{{.ID}}</td><td>{{.References}}</td><td>{{.Portrait}} / {{.Review}} / {{.UnknownSource}}</td><td>{{if .Newest.IsZero}}unknown{{else}}{{.Newest.Format "2006-01-02"}}{{end}}</td><td>{{if .Oldest.IsZero}}unknown{{else}}{{.Oldest.Format "2006-01-02"}}{{end}}{{if .UnknownDate}} ({{.UnknownDate}} undated){{end}}</td><td>{{.Faded}}</td><td>{{printf "%.2f" .Max}}</td><td>{{printf "%.2f" .Median}}</td></tr>
 {{end}}</table>
+{{if .Rep.Groups}}<h2>The class as context</h2>
+<p>A photo in a group folder (<code>inbox/groep-5/</code>) shows only that group's pupils, and every other enrolled pupil of the school must be clearly further from the face. Once enough of the school is enrolled around a group, its photos are matched with the group margin, which shows more consented children. The test: each reference of a pupil of the group, taken as a child who is not enrolled, in a photo of the group; "shown as a classmate" must stay 0.</p>
+<table id="groups"><tr><th>group</th><th>enrolled</th><th>enrolled outside</th><th>margin of its photos</th><th>shown as a classmate</th></tr>
+{{range .Rep.Groups}}<tr class="group"><td>{{.Group}}</td><td>{{.Enrolled}}</td><td>{{.Outside}}</td><td>{{printf "%.2f" .Margin}}{{if .Applies}} (group margin){{end}}</td><td>{{.Wrong}} of {{.Probes}}</td></tr>
+{{end}}</table>{{end}}
 <h2>Warnings</h2>
 {{range .Rep.Warnings}}<div class="warn"><b>{{.Kind}}</b>: {{range $i, $id := .IDs}}{{if $i}}, {{end}}{{$id}}{{end}}. {{.Text}}</div>
 {{else}}<p>None.</p>{{end}}

@@ -13,8 +13,10 @@
 package tuning
 
 import (
+	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/photoguard/photoguard/detect"
@@ -24,12 +26,16 @@ import (
 type Pupil struct {
 	ID         string
 	References []Reference
+	// Group is the pupil's group in the register ("" for staff).
+	Group string
 }
 
-// Reference is one enrolled descriptor and when it was added.
+// Reference is one enrolled descriptor, when it was added (zero: unknown)
+// and where it came from ("portrait", "review", "" unknown).
 type Reference struct {
 	Descriptor detect.Descriptor
 	AddedAt    time.Time
+	Source     string
 }
 
 // Input is what the analysis works on.
@@ -41,6 +47,30 @@ type Input struct {
 	// Match is the configured rule (threshold, margin, minimum face).
 	Match detect.MatchConfig
 	Now   time.Time
+	// ReferenceAge is the age after which a reference no longer shows
+	// anyone (pipeline.FaceOptions.ReferenceAge; <= 0: none fades).
+	ReferenceAge time.Duration
+	// GroupMargin is the margin of a photo in a group folder once
+	// GroupMinOutside pupils are enrolled outside the group (pipeline's
+	// DefaultGroupMargin and GroupMinOutside); 0: not analysed.
+	GroupMargin     float64
+	GroupMinOutside int
+}
+
+// GroupRow is one group of the register as the class-as-context rule sees
+// it: how many of its pupils and how many outside it are enrolled, whether
+// its photos get the group margin, and the register's own test at the
+// margin they get (each reference of a pupil of the group tried as a child
+// who is not enrolled, in a photo of the group: shown as a classmate is
+// wrong).
+type GroupRow struct {
+	Group    string  `json:"group"`
+	Enrolled int     `json:"enrolled"`
+	Outside  int     `json:"enrolled_outside"`
+	Applies  bool    `json:"group_margin_applies"`
+	Margin   float64 `json:"margin"`
+	Probes   int     `json:"probes"`
+	Wrong    int     `json:"wrong"`
 }
 
 // Thresholds and Margins are the grid the trade-off is computed on.
@@ -152,16 +182,30 @@ type Spread struct {
 	References int     `json:"references"`
 	Max        float64 `json:"max"`    // the largest distance between two of them
 	Median     float64 `json:"median"` // of the pairwise distances
-	// Oldest is when the oldest reference was added.
+	// Oldest and Newest are when the oldest and newest references of a
+	// known date were added (zero: none has a date).
 	Oldest time.Time `json:"oldest"`
+	Newest time.Time `json:"newest"`
+	// Portrait, Review and UnknownSource count the references by source;
+	// UnknownDate those without a date (enrolled before dates were kept).
+	Portrait      int `json:"portrait"`
+	Review        int `json:"review"`
+	UnknownSource int `json:"unknown_source"`
+	UnknownDate   int `json:"unknown_date"`
+	// Faded are the references older than the reference age: they no
+	// longer show the pupil (they still keep look-alikes apart).
+	Faded int `json:"faded"`
 }
 
 // Warning kinds.
 const (
-	FewReferences = "fewer than three references"
-	OldReferences = "references older than a school year"
-	CloserPupils  = "two pupils closer than the threshold"
-	SpreadOut     = "references spread out"
+	FewReferences   = "fewer than three references"
+	OldReferences   = "references older than a school year"
+	CloserPupils    = "two pupils closer than the threshold"
+	SpreadOut       = "references spread out"
+	AllFaded        = "every reference too old to show the pupil"
+	NoSchool        = "groups without the school around them"
+	GroupLookAlikes = "look-alikes within a group"
 )
 
 // Warning is one thing the coordinator should act on.
@@ -179,6 +223,7 @@ type Report struct {
 	Basis       Basis          `json:"basis"`
 	LookAlikes  []Pair         `json:"look_alikes"`
 	Spreads     []Spread       `json:"spreads"`
+	Groups      []GroupRow     `json:"groups,omitempty"`
 	Warnings    []Warning      `json:"warnings"`
 }
 
@@ -223,9 +268,59 @@ func Analyse(in Input) Report {
 	}
 	rep.Recommended = recommend(rep.Curves, basis)
 	rep.LookAlikes = lookAlikes(in.Pupils, 10)
-	rep.Spreads = spreads(in.Pupils)
-	rep.Warnings = warnings(in, rep.LookAlikes, rep.Spreads)
+	rep.Spreads = spreads(in.Pupils, in.Now, in.ReferenceAge)
+	rep.Groups = groups(in)
+	rep.Warnings = warnings(in, rep.LookAlikes, rep.Spreads, rep.Groups)
 	return rep
+}
+
+// groups analyses the class as context, group by group.
+func groups(in Input) []GroupRow {
+	if in.GroupMargin <= 0 {
+		return nil
+	}
+	byGroup := map[string][]int{}
+	enrolled := 0
+	for i, p := range in.Pupils {
+		if p.Group != "" && len(p.References) > 0 {
+			byGroup[p.Group] = append(byGroup[p.Group], i)
+			enrolled++
+		}
+	}
+	var out []GroupRow
+	for g, members := range byGroup {
+		r := GroupRow{Group: g, Enrolled: len(members), Outside: enrolled - len(members), Margin: in.Match.Margin}
+		if r.Outside >= in.GroupMinOutside && in.GroupMargin < in.Match.Margin {
+			r.Applies, r.Margin = true, in.GroupMargin
+		}
+		mc := in.Match
+		mc.Margin = r.Margin
+		for _, i := range members {
+			for k := range in.Pupils[i].References {
+				d := &in.Pupils[i].References[k].Descriptor
+				var cands []detect.Candidate
+				for j, q := range in.Pupils {
+					if j == i || len(q.References) == 0 {
+						continue
+					}
+					refs := make([]detect.Descriptor, len(q.References))
+					for n := range q.References {
+						refs[n] = q.References[n].Descriptor
+					}
+					cands = append(cands, detect.Candidate{ID: strconv.Itoa(j), Distance: detect.PersonDistance(d, refs, mc.Combine)})
+				}
+				sortCands(cands)
+				r.Probes++
+				id, _ := detect.Judge(cands, math.Inf(1), mc.MinFacePx, mc)
+				if j, err := strconv.Atoi(id); err == nil && id != "" && in.Pupils[j].Group == g {
+					r.Wrong++
+				}
+			}
+		}
+		out = append(out, r)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Group < out[b].Group })
+	return out
 }
 
 func containsNear(vs []float64, v float64) bool {
@@ -257,23 +352,20 @@ func buildProbes(in Input) ([]probe, Basis) {
 		b.References += len(p.References)
 	}
 	var probes []probe
+	combine := in.Match.Combine
 	for i, p := range in.Pupils {
 		for k := range p.References {
 			d := &p.References[k].Descriptor
 			var others []detect.Candidate
 			own := math.Inf(1)
 			for j, q := range people {
-				best := math.Inf(1)
-				for n := range q.Descriptors {
-					if j == i && n == k {
-						continue
-					}
-					best = math.Min(best, detect.Distance(d, &q.Descriptors[n]))
-				}
 				if j == i {
-					own = best
+					// The pupil's own other references, this one left out.
+					rest := append(append([]detect.Descriptor(nil), q.Descriptors[:k]...), q.Descriptors[k+1:]...)
+					own = detect.PersonDistance(d, rest, combine)
 					continue
 				}
+				best := detect.PersonDistance(d, q.Descriptors, combine)
 				if len(q.Descriptors) > 0 {
 					others = append(others, detect.Candidate{ID: q.ID, Distance: best})
 				}
@@ -292,10 +384,7 @@ func buildProbes(in Input) ([]probe, Basis) {
 	for _, s := range in.Samples {
 		var cands []detect.Candidate
 		for _, q := range people {
-			best := math.Inf(1)
-			for n := range q.Descriptors {
-				best = math.Min(best, detect.Distance(&s.Face.Descriptor, &q.Descriptors[n]))
-			}
+			best := detect.PersonDistance(&s.Face.Descriptor, q.Descriptors, combine)
 			if len(q.Descriptors) > 0 {
 				cands = append(cands, detect.Candidate{ID: q.ID, Distance: best})
 			}
@@ -405,14 +494,33 @@ func lookAlikes(pupils []Pupil, n int) []Pair {
 	return pairs
 }
 
-func spreads(pupils []Pupil) []Spread {
+func spreads(pupils []Pupil, now time.Time, maxAge time.Duration) []Spread {
 	var out []Spread
 	for _, p := range pupils {
 		s := Spread{ID: p.ID, References: len(p.References)}
 		var ds []float64
 		for a := range p.References {
-			if s.Oldest.IsZero() || p.References[a].AddedAt.Before(s.Oldest) {
-				s.Oldest = p.References[a].AddedAt
+			r := &p.References[a]
+			switch r.Source {
+			case "portrait":
+				s.Portrait++
+			case "review":
+				s.Review++
+			default:
+				s.UnknownSource++
+			}
+			if r.AddedAt.IsZero() {
+				s.UnknownDate++
+			} else {
+				if s.Oldest.IsZero() || r.AddedAt.Before(s.Oldest) {
+					s.Oldest = r.AddedAt
+				}
+				if r.AddedAt.After(s.Newest) {
+					s.Newest = r.AddedAt
+				}
+				if maxAge > 0 && r.AddedAt.Before(now.Add(-maxAge)) {
+					s.Faded++
+				}
 			}
 			for b := a + 1; b < len(p.References); b++ {
 				ds = append(ds, detect.Distance(&p.References[a].Descriptor, &p.References[b].Descriptor))
@@ -428,10 +536,13 @@ func spreads(pupils []Pupil) []Spread {
 	return out
 }
 
-func warnings(in Input, pairs []Pair, sp []Spread) []Warning {
-	var few, old, spread []string
+func warnings(in Input, pairs []Pair, sp []Spread, gs []GroupRow) []Warning {
+	var few, old, spread, faded []string
 	yearAgo := in.Now.AddDate(-1, 0, 0)
 	for _, s := range sp {
+		if s.Faded > 0 && s.Faded == s.References {
+			faded = append(faded, s.ID)
+		}
 		if s.References < 3 {
 			few = append(few, s.ID)
 		}
@@ -451,6 +562,18 @@ func warnings(in Input, pairs []Pair, sp []Spread) []Warning {
 	}
 	add(FewReferences, few, "one or two reference photos do not cover how a child looks from day to day: enroll three or more (portraits from this school year, different days)")
 	add(OldReferences, old, "children's faces change within a year: enroll this year's photos; old references make missed and wrong matches likelier")
+	add(AllFaded, faded, "every reference is older than the reference age (about two school years): these pupils are never shown until they are enrolled again (this year's portrait, or enroll --from a reviewed photo)")
+	var noSchool, groupWrong []string
+	for _, g := range gs {
+		if !g.Applies {
+			noSchool = append(noSchool, g.Group)
+		}
+		if g.Wrong > 0 {
+			groupWrong = append(groupWrong, g.Group)
+		}
+	}
+	add(NoSchool, noSchool, fmt.Sprintf("fewer than %d pupils are enrolled outside these groups, so photos in their folders are matched with faces.margin, not the group margin %.2f: enroll the school's other pupils too (with or without consent; a face matched to them is blurred) to show more consented children safely", in.GroupMinOutside, in.GroupMargin))
+	add(GroupLookAlikes, groupWrong, "a reference of a pupil of these groups, tried as a child who is not enrolled, was shown as a classmate at the margin the group's photos get: check the look-alikes below and add references (enroll --from)")
 	add(SpreadOut, spread, "their references lie further apart than the threshold: one may be of someone else, or the child changed; replace them with new photos")
 	for _, p := range pairs {
 		if p.Distance <= in.Match.Threshold {

@@ -217,6 +217,7 @@ type fileRef struct {
 	SourceSHA256 string         `json:"source_sha256"`
 	AddedAt      time.Time      `json:"added_at"`
 	Model        string         `json:"model,omitempty"`
+	Source       string         `json:"source,omitempty"`
 	Descriptor   fileDescriptor `json:"descriptor"`
 }
 
@@ -288,7 +289,7 @@ func encodeState(st *state) ([]byte, error) {
 			}
 		}
 		for _, ref := range r.refs {
-			fp.References = append(fp.References, fileRef{SourceSHA256: ref.SourceSHA256, AddedAt: ref.AddedAt.UTC(), Model: ref.Model, Descriptor: fileDescriptor(ref.Descriptor)})
+			fp.References = append(fp.References, fileRef{SourceSHA256: ref.SourceSHA256, AddedAt: ref.AddedAt.UTC(), Model: ref.Model, Source: ref.Source, Descriptor: fileDescriptor(ref.Descriptor)})
 		}
 		p.People = append(p.People, fp)
 	}
@@ -335,7 +336,7 @@ func decodeState(plain []byte) (*state, error) {
 			r.Consent[ch] = ChannelConsent{Given: c.Given, ConfirmedOn: conf, Revoked: c.Revoked, RevokedOn: rev}
 		}
 		for _, fr := range fp.References {
-			r.refs = append(r.refs, Reference{Descriptor: detect.Descriptor(fr.Descriptor), SourceSHA256: fr.SourceSHA256, AddedAt: fr.AddedAt, Model: fr.Model})
+			r.refs = append(r.refs, Reference{Descriptor: detect.Descriptor(fr.Descriptor), SourceSHA256: fr.SourceSHA256, AddedAt: fr.AddedAt, Model: fr.Model, Source: fr.Source})
 		}
 		st.people[fp.ID] = r
 	}

@@ -137,12 +137,24 @@ func (p Person) clone() Person {
 type Reference struct {
 	Descriptor   detect.Descriptor
 	SourceSHA256 string
-	AddedAt      time.Time
+	// AddedAt is when the reference was enrolled: its age decides when it
+	// fades out (detect.Age). Zero: unknown (never fades).
+	AddedAt time.Time
+	// Source is where the face came from: SourcePortrait (enroll from
+	// photos) or SourceReview (a face confirmed on the review page, enroll
+	// --from); "" for references enrolled before sources were recorded.
+	Source string
 	// Model identifies the models that made Descriptor (detect/dlib's
 	// ModelID); descriptors of different models cannot be compared. Empty
 	// means unknown, which matches no model.
 	Model string
 }
+
+// Where a reference came from (Reference.Source).
+const (
+	SourcePortrait = "portrait"
+	SourceReview   = "review"
+)
 
 // Format prints a Reference without its descriptor.
 func (r Reference) Format(f fmt.State, _ rune) {

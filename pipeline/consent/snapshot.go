@@ -135,9 +135,14 @@ func (s *Snapshot) People() []detect.Person {
 		if len(p.refs) == 0 {
 			continue
 		}
-		e := detect.Person{ID: id, Descriptors: make([]detect.Descriptor, len(p.refs))}
+		e := detect.Person{ID: id, Descriptors: make([]detect.Descriptor, len(p.refs)), Added: make([]time.Time, len(p.refs))}
 		for i, r := range p.refs {
 			e.Descriptors[i] = r.Descriptor
+			e.Added[i] = r.AddedAt
+		}
+		if p.Role == RolePupil {
+			// Staff belong to every group (detect.Person.Group "").
+			e.Group = p.Group
 		}
 		out = append(out, e)
 	}

@@ -160,7 +160,7 @@ func (e *Enroller) reference(ctx context.Context, p Photo) (consent.Reference, P
 	if res.Err != nil {
 		return consent.Reference{}, res
 	}
-	return consent.Reference{Descriptor: faces[0].Descriptor, SourceSHA256: sha, AddedAt: e.c.Now().UTC(), Model: e.c.Model}, res
+	return consent.Reference{Descriptor: faces[0].Descriptor, SourceSHA256: sha, AddedAt: e.c.Now().UTC(), Model: e.c.Model, Source: consent.SourcePortrait}, res
 }
 
 // Lookalike returns the enrolled person other than id whom d matches

@@ -164,7 +164,7 @@ func AddReviewed(stateDir string, store *consent.Store, id string, rf *Reviewed,
 	if other, dist := lookalike(store.Snapshot(), id, rf.Descriptor, rf.Model, threshold); other != "" && !force {
 		return 0, fmt.Errorf("face %d matches %s, who is enrolled already (distance %.2f): check the face number, or use --force", rf.N, other, dist)
 	}
-	ref := consent.Reference{Descriptor: rf.Descriptor, SourceSHA256: rf.SHA256, AddedAt: now.UTC(), Model: rf.Model}
+	ref := consent.Reference{Descriptor: rf.Descriptor, SourceSHA256: rf.SHA256, AddedAt: now.UTC(), Model: rf.Model, Source: consent.SourceReview}
 	if err := store.Enroll(id, []consent.Reference{ref}); err != nil {
 		return 0, err
 	}

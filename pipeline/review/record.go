@@ -259,7 +259,9 @@ func Build(j *pipeline.Job, items []pipeline.Item, at time.Time) *Record {
 			Score: math.Round(float64(f.Score)*100) / 100}
 		if i < len(j.Matches) {
 			m := j.Matches[i]
-			fr.Match, fr.Why = m.ID, m.Why
+			// Why with what was measured ("next person 0.12 further, 0.30
+			// needed"): the coordinator checks the numbers.
+			fr.Match, fr.Why = m.ID, m.Reason()
 			for k, c := range m.Nearest {
 				if k == 3 {
 					break
