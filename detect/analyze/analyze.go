@@ -318,11 +318,10 @@ func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int)
 }
 
 // finderWidth: a finder's box of a face may be this much narrower than the
-// box the recogniser aligns there, whose width the matcher's minimum face
-// size was measured on (YuNet's boxes on the shared group photos were
-// 0.84-1.09 times dlib HOG's, median 0.9): a face is described when its
-// finder box is at least finderWidth x MinFacePx wide, and the matcher
-// applies MinFacePx to the box described.
+// box the recogniser aligns there (YuNet's boxes on the shared group photos
+// were 0.84-1.09 times dlib HOG's, median 0.9): a face is described when
+// its finder box is at least finderWidth x MinFacePx wide, and the matcher
+// applies MinFacePx to the box described (the union of both).
 const finderWidth = 0.8
 
 // NormalizedScore is the least score of a box the finder found only in the
