@@ -45,7 +45,7 @@ as_root() {
 packages=(build-essential pkg-config curl ca-certificates bzip2 unzip
 	libdlib-dev libdlib-data libatlas-base-dev libopenblas-dev liblapack-dev
 	libjpeg62-turbo-dev libheif-dev libheif-examples libimage-exiftool-perl strace
-	imagemagick python3)
+	imagemagick python3 ffmpeg)
 # The network targets' tests (issue 12), each server started by its test on
 # 127.0.0.1: rclone serve webdav is the WebDAV server, a private OpenSSH sshd
 # the SFTP server, Debian's WordPress on a private mariadbd and php -S
