@@ -1,0 +1,124 @@
+package video
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Tools are the programs a video is handed to. The zero value finds ffmpeg
+// and ffprobe on PATH.
+type Tools struct {
+	FFmpeg, FFprobe string
+}
+
+func (t Tools) ffmpeg() string  { return or(t.FFmpeg, "ffmpeg") }
+func (t Tools) ffprobe() string { return or(t.FFprobe, "ffprobe") }
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Available reports whether ffmpeg and ffprobe can be run.
+func (t Tools) Available() error {
+	for _, exe := range []string{t.ffmpeg(), t.ffprobe()} {
+		if _, err := exec.LookPath(exe); err != nil {
+			return fmt.Errorf("%s is not installed (scripts/setup.sh installs Debian's ffmpeg): %w", exe, err)
+		}
+	}
+	return nil
+}
+
+// Input is the video to read: an open regular file, handed to the child as
+// its descriptor 3 (so that a file replaced by a link under the same name is
+// never followed, and what was hashed is what is read).
+type Input struct {
+	File *os.File
+}
+
+// inputURL is how the child names its descriptor 3.
+const inputURL = "file:/dev/fd/3"
+
+// maxStderr bounds what is kept of a child's error output.
+const maxStderr = 16 << 10
+
+// capped keeps the first n bytes written to it and counts the rest.
+type capped struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	n       int
+	dropped int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	room := c.n - c.buf.Len()
+	if room > len(p) {
+		room = len(p)
+	}
+	if room > 0 {
+		c.buf.Write(p[:room])
+	}
+	c.dropped += len(p) - max(room, 0)
+	return len(p), nil
+}
+
+// String is the kept output on one line, without ffmpeg's prefixes.
+func (c *capped) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := strings.TrimSpace(c.buf.String())
+	lines := strings.Split(s, "\n")
+	if len(lines) > 3 {
+		lines = lines[len(lines)-3:]
+	}
+	return strings.Join(lines, "; ")
+}
+
+// command prepares a child with the input as descriptor 3, a deadline (the
+// child is killed when ctx ends) and its stderr captured, bounded.
+func command(ctx context.Context, exe string, in *Input, args ...string) (*exec.Cmd, *capped) {
+	cmd := exec.CommandContext(ctx, exe, args...)
+	if in != nil && in.File != nil {
+		cmd.ExtraFiles = []*os.File{in.File}
+	}
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
+	cmd.Stdin = nil
+	stderr := &capped{n: maxStderr}
+	cmd.Stderr = stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 2 * time.Second
+	return cmd, stderr
+}
+
+// ErrDeadline is the cause of a child killed at its deadline.
+var ErrDeadline = errors.New("deadline passed")
+
+// childErr explains how a child ended.
+func childErr(ctx context.Context, what string, err error, stderr *capped) error {
+	if ctx.Err() != nil {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+			return cause
+		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%s: %w", what, ErrDeadline)
+		}
+		return ctx.Err()
+	}
+	if msg := stderr.String(); msg != "" {
+		return fmt.Errorf("%s: %v: %s", what, err, msg)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
