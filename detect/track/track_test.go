@@ -68,7 +68,7 @@ func TestAt(t *testing.T) {
 		want  image.Rectangle
 	}{
 		{6, false, image.Rectangle{}},
-		{7, true, image.Rect(-4, -4, 44, 44)}, // extended before, padded
+		{7, true, image.Rect(-4, -4, 44, 44)},  // extended before, padded
 		{10, true, box(0, 0, 40)},              // the sighting itself
 		{15, true, image.Rect(46, -4, 94, 44)}, // halfway, padded
 		{20, true, box(100, 0, 40)},

@@ -189,7 +189,7 @@ func parseProbe(data []byte, lim Limits) (*Info, error) {
 	}
 	for _, sd := range s.SideData {
 		if sd.Rotation != nil {
-			info.Rotation = ((int(math.Round(*sd.Rotation))%360)+360)%360
+			info.Rotation = ((int(math.Round(*sd.Rotation)) % 360) + 360) % 360
 		}
 	}
 	if r, err := strconv.Atoi(s.Tags["rotate"]); err == nil && info.Rotation == 0 {
