@@ -46,7 +46,7 @@ func (p *Pipeline) moveAside(j *Job, out Outcome, why error) (string, error) {
 		return "", err
 	}
 	p.hook("moved", j)
-	if p.opt.TeacherNotes {
+	if p.opt.TeacherNotes && !j.noNote {
 		if err := writeTeacherNote(j.Path, out, j.Category); err != nil {
 			p.opt.Log.Warn("could not leave a note for the teacher", "photo", short(j.SHA256), "err", scrub(err))
 		}

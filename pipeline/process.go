@@ -83,7 +83,11 @@ func (p *Pipeline) newJob(root, path string) (*Job, error) {
 // its path, claim it. done is true when the job ended here (not ready,
 // unreadable, a duplicate, busy elsewhere).
 func (p *Pipeline) intake(ctx context.Context, j *Job, c committer) (items []Item, done bool, err error) {
-	if err := p.read(j); err != nil {
+	read := p.read
+	if j.video != nil {
+		read = p.readVideo
+	}
+	if err := read(j); err != nil {
 		switch KindOf(err) {
 		case KindNotReady, KindRetry:
 			return nil, true, err

@@ -118,24 +118,6 @@ const ReasonVideo = "videos are not published"
 // note names).
 const VideoCategory = "video"
 
-// ProcessVideo ends a video without reading it: photoguard publishes
-// photos only. It is rejected like a photo in a flagged category: moved to
-// rejected/ with its reason (retained like rejected originals, never wiped)
-// and a note left for the teacher, or left in place when inputs are kept.
-// It is not an error that needs a look: a batch is not made to exit 2 by it.
-func (p *Pipeline) ProcessVideo(ctx context.Context, root, path string) ([]Item, error) {
-	j, err := p.newJob(root, path)
-	if err != nil {
-		return nil, err
-	}
-	j.Category = VideoCategory
-	why := ReasonVideo
-	if livePhoto(path) {
-		why += " (the moving part of a Live Photo; its photo is taken on its own)"
-	}
-	return p.settle(ctx, j, Reject("%s", why))
-}
-
 // livePhoto reports whether a video has a photo of the same name beside it
 // (IMG_0001.MOV and IMG_0001.HEIC), as an iPhone or iPad delivers a Live
 // Photo.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os/exec"
 	"strconv"
+	"strings"
 )
 
 // DecodeOptions say which frames Decode hands out, and how large.
@@ -21,6 +22,9 @@ type DecodeOptions struct {
 	// Every hands out only frames whose index is a multiple of it (1 or
 	// 0: every frame); the index of a frame is always its index at FPS.
 	Every int
+	// Select, when set, hands out only the frames with these indices
+	// (ascending), instead of Every.
+	Select []int
 	// MaxFrames bounds the frames read at FPS: a video that yields more
 	// than its header promised is refused.
 	MaxFrames int
@@ -36,6 +40,7 @@ type Reader struct {
 	out    io.ReadCloser
 	opt    DecodeOptions
 	next   int // index of the next frame handed out
+	count  int // frames handed out
 	buf    *image.NRGBA
 	done   bool
 }
@@ -52,7 +57,14 @@ func Decode(ctx context.Context, tools Tools, in Input, opt DecodeOptions) (*Rea
 		return nil, err
 	}
 	vf := "fps=" + strconv.FormatFloat(opt.FPS, 'f', -1, 64)
-	if opt.Every > 1 {
+	switch {
+	case len(opt.Select) > 0:
+		terms := make([]string, len(opt.Select))
+		for k, i := range opt.Select {
+			terms[k] = fmt.Sprintf("eq(n\\,%d)", i)
+		}
+		vf += ",select='" + strings.Join(terms, "+") + "'"
+	case opt.Every > 1:
 		vf += fmt.Sprintf(",select='not(mod(n\\,%d))'", opt.Every)
 	}
 	vf += fmt.Sprintf(",scale=%d:%d:flags=area,format=rgba", opt.Width, opt.Height)
@@ -94,6 +106,14 @@ func (r *Reader) Next() (int, *image.NRGBA, error) {
 		return 0, nil, &InputError{Reason: "the video ended in the middle of a frame"}
 	}
 	i := r.next
+	if sel := r.opt.Select; len(sel) > 0 {
+		if r.count >= len(sel) {
+			r.Close()
+			return 0, nil, fmt.Errorf("video: more frames than selected")
+		}
+		i = sel[r.count]
+	}
+	r.count++
 	r.next += r.opt.Every
 	if r.opt.MaxFrames > 0 && i >= r.opt.MaxFrames {
 		r.Close()

@@ -75,6 +75,9 @@ type Info struct {
 	Seconds float64
 	// Streams counts every stream, Audio the audio streams.
 	Streams, Audio int
+	// LivePhoto is set for the moving part of an Apple Live Photo (it
+	// carries the content identifier that pairs it with its still).
+	LivePhoto bool
 }
 
 // Frames is how many frames the video has at fps.
@@ -137,9 +140,10 @@ type probeJSON struct {
 		} `json:"side_data_list"`
 	} `json:"streams"`
 	Format struct {
-		FormatName string `json:"format_name"`
-		Duration   string `json:"duration"`
-		NbStreams  int    `json:"nb_streams"`
+		FormatName string            `json:"format_name"`
+		Duration   string            `json:"duration"`
+		NbStreams  int               `json:"nb_streams"`
+		Tags       map[string]string `json:"tags"`
 	} `json:"format"`
 }
 
@@ -153,6 +157,7 @@ func parseProbe(data []byte, lim Limits) (*Info, error) {
 		return nil, &InputError{Reason: fmt.Sprintf("not a QuickTime or MP4 video (ffprobe reads it as %q)", pj.Format.FormatName)}
 	}
 	info := &Info{Streams: max(len(pj.Streams), pj.Format.NbStreams)}
+	_, info.LivePhoto = pj.Format.Tags["com.apple.quicktime.content.identifier"]
 	if lim.MaxStreams > 0 && info.Streams > lim.MaxStreams {
 		return nil, limitf("the video has %d streams, more than the %d photoguard takes", info.Streams, lim.MaxStreams)
 	}
