@@ -154,6 +154,10 @@ func New(opt Options) (*Pipeline, error) {
 	return p, nil
 }
 
+// Options returns a copy of the options the pipeline was built with (a
+// caller that builds a pipeline like another one, with one thing changed).
+func (p *Pipeline) Options() Options { return p.opt }
+
 // Steps returns the names of the steps of the transform phase in order (for
 // docs and tests).
 func (p *Pipeline) Steps() []string {

@@ -360,6 +360,8 @@ func (p *Pipeline) decideTracks(ctx context.Context, j *Job) error {
 		}
 		sort.Slice(m.Nearest, func(a, b int) bool { return m.Nearest[a].Distance < m.Nearest[b].Distance })
 		j.Matches[t] = m
+		p.opt.Log.Debug("video track", "photo", short(j.SHA256), "track", t, "first", tr.First(), "last", tr.Last(),
+			"sightings", len(tr.Sightings), "box", j.Faces[t].Rect, "id", id, "why", why, "labels", fmt.Sprint(labels))
 	}
 	objected := map[string]bool{}
 	for _, id := range reg.Objections(j.SHA256) {
@@ -631,7 +633,7 @@ func (p *Pipeline) verifyOne(ctx context.Context, j *Job, out *videoOutput, data
 			continue
 		}
 		seen++
-		if err := mask.CheckRedacted(base, frame, vj.boxesAt(i, out.tracks), p.opt.Faces.Redact, int(j.Analysis.FloorPx)); err != nil {
+		if err := mask.CheckRedactedWithin(base, frame, vj.boxesAt(i, out.tracks), p.opt.Faces.Redact, int(j.Analysis.FloorPx), mask.VideoTolerance); err != nil {
 			return Hold(err, "the face check of the output failed on frame %d: a redacted face kept its detail", i)
 		}
 	}
