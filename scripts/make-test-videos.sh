@@ -12,8 +12,11 @@
 # photo's pixels, linear from the first frame to the last), from which the
 # tests compute where every annotated face is in every frame.
 #
-# PHOTOGUARD_VIDEO_HD=1 also writes bench-1080p30.MOV: 30 s at 1920x1080,
-# 30 fps, over photos/sample1.jpg (4-5 faces), for BENCHMARKS.md.
+# By default it writes the two clips CI runs (a pan, and a still clip with
+# an unknown face at the edge); PHOTOGUARD_TEST_VIDEO_ALL=1 adds a zoom in
+# and a zoom out; PHOTOGUARD_TEST_VIDEO_HD=1 writes only bench-1080p30.MOV:
+# 30 s at 1920x1080, 30 fps, over photos/sample1.jpg (4-5 faces), for
+# BENCHMARKS.md.
 set -euo pipefail
 out=${1:?usage: make-test-videos.sh OUTDIR [TESTDATA]}
 td=${2:-${PHOTOGUARD_TESTDATA:-$(dirname "$0")/../../shared/testdata}}
@@ -45,15 +48,18 @@ clip() {
 }
 
 g=$td/faces/groups
-# Zoom in from the whole photo towards its right half: faces grow 1.6x and
-# slide left; some leave the frame.
-clip pan-bbt1 "$g/bbt1.jpg" 640 15 4 1.0 1.6 0 500 0 150
-# Pan across a crop at 1.4x: every face moves right to left.
-clip pan-bbt4 "$g/bbt4.jpg" 480 15 4 1.4 1.4 0 200 0 60
-# Zoom out: faces shrink.
-clip zoom-bbt5 "$g/bbt5.jpg" 640 15 3 1.5 1.0 150 0 80 0
-# The photo with an unknown background face at the edge, still.
-clip still-bbt2 "$g/bbt2.jpg" 480 10 3 1.0 1.0 0 0 0 0
-if [[ ${PHOTOGUARD_VIDEO_HD:-} == 1 ]]; then
+if [[ ${PHOTOGUARD_TEST_VIDEO_HD:-} == 1 ]]; then
 	clip bench-1080p30 "$td/photos/sample1.jpg" 1920 30 30 1.0 1.3 0 300 0 150
+	exit 0
+fi
+# Pan across a crop at 1.4x: every face moves right to left.
+clip pan-bbt4 "$g/bbt4.jpg" 480 15 3 1.4 1.4 0 200 0 60
+# The photo with an unknown background face at the edge, still.
+clip still-bbt2 "$g/bbt2.jpg" 480 10 2 1.0 1.0 0 0 0 0
+if [[ ${PHOTOGUARD_TEST_VIDEO_ALL:-} == 1 ]]; then
+	# Zoom in from the whole photo towards its right half: faces grow 1.6x
+	# and slide left; some leave the frame.
+	clip zoom-in-bbt1 "$g/bbt1.jpg" 640 15 4 1.0 1.6 0 500 0 150
+	# Zoom out: faces shrink.
+	clip zoom-out-bbt5 "$g/bbt5.jpg" 640 15 3 1.5 1.0 150 0 80 0
 fi
