@@ -252,7 +252,7 @@ func TestVideoEndToEnd(t *testing.T) {
 					seq.WriteByte('S')
 				default:
 					seq.WriteByte('?')
-						}
+				}
 			}
 			if judged == 0 {
 				continue
