@@ -1,0 +1,186 @@
+package pipeline
+
+import (
+	"image"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/track"
+	"github.com/photoguard/photoguard/redact/mask"
+	"github.com/photoguard/photoguard/redact/testenv"
+	"github.com/photoguard/photoguard/redact/video"
+)
+
+// classClip is classPhoto filmed for seconds at 10 fps (nearly lossless,
+// so that the fake detector still sees the faces' noise), with a tone, a
+// creation time and a GPS position, as an iPad's .MOV.
+func classClip(t *testing.T, seconds string, extra ...string) []byte {
+	t.Helper()
+	testenv.RequireTool(t, "ffmpeg")
+	dir := t.TempDir()
+	still := filepath.Join(dir, "class.jpg")
+	if err := os.WriteFile(still, classPhoto(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "clip.mov")
+	cmd := exec.Command("ffmpeg", "-v", "error", "-loop", "1", "-framerate", "10", "-i", still,
+		"-f", "lavfi", "-i", "sine=d="+seconds, "-t", seconds, "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv444p",
+		"-c:a", "aac", "-metadata", "creation_time=2026-11-30T09:41:00Z", "-metadata", "location=+37.3305-121.8968/")
+	cmd.Args = append(append(cmd.Args, extra...), out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, b)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func videoOpts() *VideoOptions {
+	return &VideoOptions{Limits: video.DefaultLimits(), MaxFileBytes: 1 << 30, LivePhotos: LivePhotosSkip,
+		MaxSide: 1280, MaxFPS: 30, AnalysisFPS: 5, CRF: 23, Rule: track.Rule{MinFrames: 3, MinShare: 0.5}, Timeout: time.Minute}
+}
+
+// videoEnv is faceEnv (anna may be on the website, bram not, and a
+// stranger) with videos on.
+func videoEnv(t *testing.T, edit func(*VideoOptions), opts ...envOption) *env {
+	reg := &fakeRegister{
+		people:  []detect.Person{{ID: "anna", Descriptors: []detect.Descriptor{unit(0)}}, {ID: "bram", Descriptors: []detect.Descriptor{unit(1)}}},
+		consent: map[string]map[string]bool{"anna": {"website": true}, "bram": {"parent_portal": true}},
+	}
+	v := videoOpts()
+	if edit != nil {
+		edit(v)
+	}
+	return newEnv(t, append([]envOption{func(o *Options) {
+		o.Workers = 1
+		o.Video = v
+		o.Faces = &FaceOptions{Detector: classFaces(), Consent: func() Consent { return reg },
+			Match: detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20}, Policy: detect.PolicyConsent, Redact: mask.DefaultOptions()}
+	}}, opts...)...)
+}
+
+// frames decodes a published video with the ffmpeg command line.
+func frames(t *testing.T, path string, w, h int) []*image.NRGBA {
+	t.Helper()
+	out, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgba", "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fs []*image.NRGBA
+	for off := 0; off+w*h*4 <= len(out); off += w * h * 4 {
+		fs = append(fs, &image.NRGBA{Pix: out[off : off+w*h*4], Stride: 4 * w, Rect: image.Rect(0, 0, w, h)})
+	}
+	return fs
+}
+
+// A clip of the class: published as .mp4 under a neutral name, anna (who
+// may be on the website) shown and bram and the stranger redacted in every
+// frame, with one video stream and nothing else; the input is wiped, and
+// the same clip delivered again is not published twice.
+func TestVideoPublished(t *testing.T) {
+	e := videoEnv(t, nil)
+	clip := classClip(t, "2")
+	e.write("groep-5/IMG_0042.MOV", clip)
+	it := one(t, e.batch(), "groep-5/IMG_0042.MOV")
+	if it.Outcome != Published || !strings.HasSuffix(it.Output, ".mp4") || strings.Contains(it.Output, "IMG") {
+		t.Fatalf("%+v", it)
+	}
+	if s := it.Faces; s == nil || s.Found != 3 || strings.Join(s.ShownIDs, ",") != "anna" || strings.Join(s.RedactedIDs, ",") != "bram" {
+		t.Fatalf("faces %+v", it.Faces)
+	}
+	out := filepath.Join(e.out, it.Output)
+	fs := frames(t, out, 320, 240)
+	if len(fs) != 20 {
+		t.Fatalf("%d frames, want 20", len(fs))
+	}
+	for n, f := range fs {
+		if d := detail(f, annaBox); d < 15 {
+			t.Errorf("frame %d: anna (consent) is not shown: detail %.1f", n, d)
+		}
+		for name, box := range map[string]image.Rectangle{"bram": bramBox, "stranger": strangerBox} {
+			if d := detail(f, box); d > 10 {
+				t.Errorf("frame %d: %s is not redacted: detail %.1f", n, name, d)
+			}
+		}
+	}
+	probe, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_type:stream_tags=creation_time:format_tags=creation_time,location",
+		"-of", "csv=p=0", out).Output()
+	if err != nil || strings.TrimSpace(string(probe)) != "video" {
+		t.Errorf("ffprobe: %q %v, want one video stream and no date or place", probe, err)
+	}
+	if exists(filepath.Join(e.inbox, "groep-5", "IMG_0042.MOV")) {
+		t.Error("the input was not wiped")
+	}
+	e.write("groep-6/copy.mov", clip)
+	if again := one(t, e.batch(), "groep-6/copy.mov"); !again.Duplicate || len(e.outputs()) != 1 {
+		t.Errorf("delivered again: %+v, outputs %v", again, e.outputs())
+	}
+}
+
+// The moving part of a Live Photo is skipped without a note (the still is
+// the photo) unless live_photos is publish. It is known by the photo of
+// the same name beside it or, when that photo was taken first, by the
+// content identifier Apple writes into both parts.
+func TestVideoLivePhoto(t *testing.T) {
+	clip := classClip(t, "1", "-movflags", "use_metadata_tags", "-metadata", "com.apple.quicktime.content.identifier=4F1C6A3E-0D2B-4C55-9E59-1B2D3C4E5F60")
+	for _, mode := range []string{LivePhotosSkip, LivePhotosPublish} {
+		t.Run(mode, func(t *testing.T) {
+			e := videoEnv(t, func(v *VideoOptions) { v.LivePhotos = mode }, func(o *Options) { o.TeacherNotes = true })
+			e.write("groep-5/IMG_0001.JPG", photo(t, 1))
+			e.write("groep-5/IMG_0001.MOV", clip)
+			e.write("groep-6/IMG_0002.MOV", clip) // its photo went first
+			items := e.batch()
+			if one(t, items, "groep-5/IMG_0001.JPG").Outcome != Published {
+				t.Error("the still was not published")
+			}
+			for _, rel := range []string{"groep-5/IMG_0001.MOV", "groep-6/IMG_0002.MOV"} {
+				mov := one(t, items, rel)
+				note := exists(filepath.Join(e.inbox, filepath.FromSlash(rel)+NoteSuffix))
+				switch {
+				case mode == LivePhotosSkip && (mov.Outcome != Rejected || !strings.Contains(mov.Reason, "Live Photo") || note):
+					t.Errorf("%s: %+v, note %v", rel, mov, note)
+				case mode == LivePhotosPublish && mov.Outcome != Published && !mov.Duplicate:
+					t.Errorf("%s: %+v", rel, mov)
+				}
+			}
+		})
+	}
+}
+
+// Videos over a limit are held with the reason; broken ones quarantined.
+func TestVideoRefused(t *testing.T) {
+	clip := classClip(t, "2")
+	cases := []struct {
+		name string
+		data []byte
+		edit func(*VideoOptions)
+		want Outcome
+		why  string
+	}{
+		{"too long", clip, func(v *VideoOptions) { v.Limits.MaxSeconds = 1 }, Held, "longer than video.max_seconds (0:01)"},
+		{"too large a file", clip, func(v *VideoOptions) { v.MaxFileBytes = 1000 }, Held, "more than video.max_file_mb"},
+		{"truncated", clip[:len(clip)/2], nil, Quarantined, "not a readable video"},
+		{"not a video", []byte("this is not a video at all, only text"), nil, Quarantined, "not a readable video"},
+		{"out of time", clip, func(v *VideoOptions) { v.Timeout = time.Millisecond }, Held, "processing took longer than 1ms"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := videoEnv(t, tc.edit)
+			e.write("groep-5/film.mp4", tc.data)
+			it := one(t, e.batch(), "groep-5/film.mp4")
+			if it.Outcome != tc.want || !strings.Contains(it.Reason, tc.why) {
+				t.Fatalf("%s: %q, want %s: %q", it.Outcome, it.Reason, tc.want, tc.why)
+			}
+			if len(e.outputs()) != 0 {
+				t.Errorf("published %v", e.outputs())
+			}
+		})
+	}
+}
