@@ -15,8 +15,8 @@
 # By default it writes the two clips CI runs (a pan, and a still clip with
 # an unknown face at the edge); PHOTOGUARD_TEST_VIDEO_ALL=1 adds a zoom in
 # and a zoom out; PHOTOGUARD_TEST_VIDEO_HD=1 writes only bench-1080p30.MOV:
-# 30 s at 1920x1080, 30 fps, over photos/sample1.jpg (4-5 faces), for
-# BENCHMARKS.md.
+# 30 s (PHOTOGUARD_TEST_VIDEO_HD_SECONDS) at 1920x1080, 30 fps, over
+# photos/sample1.jpg (4-5 faces), for BENCHMARKS.md.
 set -euo pipefail
 out=${1:?usage: make-test-videos.sh OUTDIR [TESTDATA]}
 td=${2:-${PHOTOGUARD_TESTDATA:-$(dirname "$0")/../../shared/testdata}}
@@ -49,7 +49,7 @@ clip() {
 
 g=$td/faces/groups
 if [[ ${PHOTOGUARD_TEST_VIDEO_HD:-} == 1 ]]; then
-	clip bench-1080p30 "$td/photos/sample1.jpg" 1920 30 30 1.0 1.3 0 300 0 150
+	clip bench-1080p30 "$td/photos/sample1.jpg" 1920 30 "${PHOTOGUARD_TEST_VIDEO_HD_SECONDS:-30}" 1.0 1.3 0 300 0 150
 	exit 0
 fi
 # Pan across a crop at 1.4x: every face moves right to left.
