@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 	"github.com/photoguard/photoguard/pipeline/journal"
 )
@@ -145,6 +146,9 @@ func writeTeacherNote(input string, out Outcome, category string) error {
 	}
 	text := fmt.Sprintf("%s\n\n%s\n%s\n\nNot published (%s): %s.\n\nDe foto is van deze map verwijderd en bewaard bij de ICT-coördinator.\n"+
 		"Je mag dit bericht weggooien.\n", noteMarker, filepath.Base(input), nl, out, en)
+	if inbox.IsVideo(input) {
+		text = strings.NewReplacer("foto", "video", "a photo ", "a video ").Replace(text)
+	}
 	dir := filepath.Dir(input)
 	perm, chown := notePerm(dir)
 	name := filepath.Base(input) + NoteSuffix

@@ -100,9 +100,12 @@ func (p *Pipeline) ProcessVideo(ctx context.Context, root, path string) (items [
 	}
 	v := p.opt.Video
 	live := livePhoto(path)
-	if v == nil || (live && v.LivePhotos == LivePhotosSkip) {
+	if v == nil || !publishable(path) || (live && v.LivePhotos == LivePhotosSkip) {
 		j.Category = VideoCategory
 		why := ReasonVideo
+		if v != nil && !publishable(path) {
+			why += " (photoguard publishes .mov, .mp4 and .m4v videos)"
+		}
 		if live {
 			why += " (the moving part of a Live Photo; its photo is taken on its own)"
 			// With video on, skipping it is the default, not news.
@@ -114,6 +117,16 @@ func (p *Pipeline) ProcessVideo(ctx context.Context, root, path string) (items [
 	defer j.video.close()
 	defer func() { p.recordReview(j, items, err) }()
 	return p.process(ctx, j, p.committer)
+}
+
+// publishable reports whether a video's name is one of the kinds
+// photoguard publishes: what iPads, iPhones and most cameras record.
+func publishable(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".mov", ".mp4", ".m4v":
+		return true
+	}
+	return false
 }
 
 func (v *videoJob) close() {

@@ -168,18 +168,29 @@ func TestVideoRefused(t *testing.T) {
 		{"too large a file", clip, func(v *VideoOptions) { v.MaxFileBytes = 1000 }, Held, "more than video.max_file_mb"},
 		{"truncated", clip[:len(clip)/2], nil, Quarantined, "not a readable video"},
 		{"not a video", []byte("this is not a video at all, only text"), nil, Quarantined, "not a readable video"},
+		{"another kind of video", clip, nil, Rejected, "photoguard publishes .mov, .mp4 and .m4v videos"},
 		{"out of time", clip, func(v *VideoOptions) { v.Timeout = time.Millisecond }, Held, "processing took longer than 1ms"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := videoEnv(t, tc.edit)
-			e.write("groep-5/film.mp4", tc.data)
-			it := one(t, e.batch(), "groep-5/film.mp4")
+			e := videoEnv(t, tc.edit, func(o *Options) { o.TeacherNotes = true })
+			name := "groep-5/film.mp4"
+			if tc.want == Rejected {
+				name = "groep-5/film.avi"
+			}
+			e.write(name, tc.data)
+			it := one(t, e.batch(), name)
 			if it.Outcome != tc.want || !strings.Contains(it.Reason, tc.why) {
 				t.Fatalf("%s: %q, want %s: %q", it.Outcome, it.Reason, tc.want, tc.why)
 			}
 			if len(e.outputs()) != 0 {
 				t.Errorf("published %v", e.outputs())
+			}
+			if tc.want != Rejected {
+				note, err := os.ReadFile(filepath.Join(e.inbox, filepath.FromSlash(name)+NoteSuffix))
+				if err != nil || !strings.Contains(string(note), "Deze video") && !strings.Contains(string(note), "geen video") {
+					t.Errorf("teacher note %q %v, want one about a video", note, err)
+				}
 			}
 		})
 	}

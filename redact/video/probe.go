@@ -159,7 +159,7 @@ func parseProbe(data []byte, lim Limits) (*Info, error) {
 	info := &Info{Streams: max(len(pj.Streams), pj.Format.NbStreams)}
 	_, info.LivePhoto = pj.Format.Tags["com.apple.quicktime.content.identifier"]
 	if lim.MaxStreams > 0 && info.Streams > lim.MaxStreams {
-		return nil, limitf("the video has %d streams, more than the %d photoguard takes", info.Streams, lim.MaxStreams)
+		return nil, limitf("the video has %d streams, more than video.max_streams (%d)", info.Streams, lim.MaxStreams)
 	}
 	video := -1
 	for i, s := range pj.Streams {
@@ -187,7 +187,7 @@ func parseProbe(data []byte, lim Limits) (*Info, error) {
 		return nil, &InputError{Reason: "the video stream has no frame size"}
 	}
 	if lim.MaxSide > 0 && max(s.Width, s.Height) > lim.MaxSide {
-		return nil, limitf("the video is %dx%d, larger than %d px on a side", s.Width, s.Height, lim.MaxSide)
+		return nil, limitf("the video is %dx%d, larger than video.max_source_side (%d px)", s.Width, s.Height, lim.MaxSide)
 	}
 	if lim.MaxPixels > 0 && int64(s.Width)*int64(s.Height) > lim.MaxPixels {
 		return nil, limitf("the video is %dx%d, more than %.1f megapixels a frame", s.Width, s.Height, float64(lim.MaxPixels)/1e6)
@@ -212,7 +212,7 @@ func parseProbe(data []byte, lim Limits) (*Info, error) {
 		return nil, &InputError{Reason: "the video stream has no frame rate"}
 	}
 	if lim.MaxFPS > 0 && info.FPS > lim.MaxFPS+0.5 {
-		return nil, limitf("the video has %.0f frames a second, more than video.max_fps (%.0f; slow motion?)", info.FPS, lim.MaxFPS)
+		return nil, limitf("the video has %.0f frames a second, more than video.max_source_fps (%.0f; slow motion?)", info.FPS, lim.MaxFPS)
 	}
 	info.Seconds = seconds(pj.Format.Duration)
 	if d := seconds(s.Duration); d > info.Seconds {

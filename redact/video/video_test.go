@@ -64,7 +64,7 @@ func TestProbeLimits(t *testing.T) {
 		want string
 	}{
 		{"length", func(l *Limits) { l.MaxSeconds = 1 }, "longer than video.max_seconds (0:01)"},
-		{"side", func(l *Limits) { l.MaxSide = 300 }, "larger than 300 px"},
+		{"side", func(l *Limits) { l.MaxSide = 300 }, "larger than video.max_source_side (300 px)"},
 		{"pixels", func(l *Limits) { l.MaxPixels = 50000 }, "megapixels"},
 		{"frame rate", func(l *Limits) { l.MaxFPS = 25 }, "30 frames a second"},
 		{"streams", func(l *Limits) { l.MaxStreams = 1 }, "2 streams"},
