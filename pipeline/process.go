@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 	"github.com/photoguard/photoguard/pipeline/journal"
 )
@@ -21,6 +22,11 @@ import (
 // KindRetry when the file was left where it is to be tried again later
 // (still being written, busy in another process, target down).
 func (p *Pipeline) Process(ctx context.Context, root, path string) (items []Item, err error) {
+	if inbox.IsVideo(path) {
+		// One entry for every caller (the inbox, retry): a video takes
+		// the video path.
+		return p.ProcessVideo(ctx, root, path)
+	}
 	j, err := p.newJob(root, path)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"image"
 	"os"
 	"os/exec"
@@ -193,5 +194,31 @@ func TestVideoRefused(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Process, the entry retry uses (held.Retrier), takes a video through the
+// video path: a video held for its length is published once the limit
+// allows it.
+func TestVideoProcessIsTheVideoPath(t *testing.T) {
+	clip := classClip(t, "2")
+	e := videoEnv(t, func(v *VideoOptions) { v.Limits.MaxSeconds = 1 })
+	path := e.write("groep-5/film.mov", clip)
+	items, err := e.p.Process(context.Background(), e.inbox, path)
+	if err != nil || len(items) != 1 || items[0].Outcome != Held {
+		t.Fatalf("%+v %v", items, err)
+	}
+	held := filepath.Join(items[0].Aside, "film.mov")
+	opt := e.p.Options()
+	v := *opt.Video
+	v.Limits.MaxSeconds = 180
+	opt.Video = &v
+	p, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err = p.Process(context.Background(), filepath.Dir(held), held)
+	if err != nil || len(items) != 1 || items[0].Outcome != Published || !strings.HasSuffix(items[0].Output, ".mp4") {
+		t.Fatalf("retried: %+v %v", items, err)
 	}
 }
