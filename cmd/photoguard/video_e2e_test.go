@@ -23,11 +23,11 @@ import (
 // clipMotion is the sidecar scripts/make-test-videos.sh writes beside each
 // clip: how the clip moves over its photo.
 type clipMotion struct {
-	Photo                   string     `json:"photo"`
-	Width, Height           int        `json:"width"`
-	PhotoWidth, PhotoHeight int        `json:"photo_width"`
-	FPS, Frames             int        `json:"fps"`
-	Zoom, X, Y              [2]float64 `json:"zoom"`
+	Photo                   string
+	Width, Height           int
+	PhotoWidth, PhotoHeight int
+	FPS, Frames             int
+	Zoom, X, Y              [2]float64
 }
 
 // UnmarshalJSON reads the sidecar (its keys are not Go's field names).
