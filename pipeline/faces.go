@@ -159,15 +159,33 @@ func scaleFaces(faces []detect.Face, from, to image.Rectangle) []detect.Face {
 // decide matches the faces against the consent store and decides, per target
 // channel, which faces may be shown.
 func (p *Pipeline) decide(ctx context.Context, j *Job) error {
+	reg, err := p.consentView()
+	if err != nil {
+		return err
+	}
+	j.Matches = detect.MatchFaces(j.Faces, reg.People(), p.opt.Faces.Match)
+	p.decideChannels(j, reg)
+	return nil
+}
+
+// consentView is the view of the consent store a job is decided with, or
+// the error that holds it.
+func (p *Pipeline) consentView() (Consent, error) {
 	f := p.opt.Faces
 	reg := f.Consent()
 	if err := reg.Err(); err != nil {
-		return Hold(err, "the consent store cannot be used")
+		return nil, Hold(err, "the consent store cannot be used")
 	}
 	if err := StaleModels(reg, f.Model); err != nil {
-		return Hold(err, "the consent store holds faces enrolled with other face model files")
+		return nil, Hold(err, "the consent store holds faces enrolled with other face model files")
 	}
-	j.Matches = detect.MatchFaces(j.Faces, reg.People(), f.Match)
+	return reg, nil
+}
+
+// decideChannels decides, from the job's matches, per target channel which
+// faces may be shown.
+func (p *Pipeline) decideChannels(j *Job, reg Consent) {
+	f := p.opt.Faces
 	objected := map[string]bool{}
 	for _, id := range reg.Objections(j.SHA256) {
 		objected[id] = true
@@ -183,7 +201,6 @@ func (p *Pipeline) decide(ctx context.Context, j *Job) error {
 			func(id string) bool { return objected[id] })
 	}
 	j.consent = reg
-	return nil
 }
 
 // redactFaces makes each delivery's image: a copy of its Base with every

@@ -331,12 +331,9 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 // and decides per channel which tracks may be shown.
 func (p *Pipeline) decideTracks(ctx context.Context, j *Job) error {
 	f := p.opt.Faces
-	reg := f.Consent()
-	if err := reg.Err(); err != nil {
-		return Hold(err, "the consent store cannot be used")
-	}
-	if err := StaleModels(reg, f.Model); err != nil {
-		return Hold(err, "the consent store holds faces enrolled with other face model files")
+	reg, err := p.consentView()
+	if err != nil {
+		return err
 	}
 	people := reg.People()
 	vj := j.video
@@ -376,18 +373,7 @@ func (p *Pipeline) decideTracks(ctx context.Context, j *Job) error {
 		p.opt.Log.Debug("video track", "photo", short(j.SHA256), "track", t, "first", tr.First(), "last", tr.Last(),
 			"sightings", len(tr.Sightings), "box", j.Faces[t].Rect, "id", id, "why", why, "labels", fmt.Sprint(labels))
 	}
-	objected := map[string]bool{}
-	for _, id := range reg.Objections(j.SHA256) {
-		objected[id] = true
-	}
-	now := p.opt.Now()
-	for _, d := range j.live() {
-		channel := d.Dest.Channel
-		d.Decisions = detect.Decide(j.Matches, f.Policy, f.Match.Threshold+f.Match.Margin,
-			func(id string) (bool, string) { return reg.Consent(id, channel, now) },
-			func(id string) bool { return objected[id] })
-	}
-	j.consent = reg
+	p.decideChannels(j, reg)
 	return nil
 }
 
