@@ -265,7 +265,7 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 	start := time.Now()
 	defer func() { j.detectTook = time.Since(start) }()
 	r, err := video.Decode(ctx, p.opt.Video.Tools, p.videoInput(j), video.DecodeOptions{
-		Width: vj.width, Height: vj.height, FPS: vj.fps, Every: vj.step, MaxFrames: vj.frames + int(vj.fps) + 1})
+		Width: vj.width, Height: vj.height, FPS: vj.fps, MaxFrames: vj.frames + int(vj.fps) + 1})
 	if err != nil {
 		return Hold(err, "decoding the video failed")
 	}
@@ -273,14 +273,24 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 	side := max(vj.width, vj.height)
 	vj.faces = map[int][]detect.Face{}
 	var sightings []track.Sighting
+	// Every step-th frame is analysed, and the last frame, whatever its
+	// index: a face that comes in at the end is seen too.
+	last, lastAt := image.NewNRGBA(image.Rect(0, 0, vj.width, vj.height)), -1
 	for {
 		i, frame, err := r.Next()
 		if err == io.EOF {
-			break
-		}
-		if err != nil {
+			if lastAt < 0 || lastAt%vj.step == 0 {
+				break
+			}
+			i, frame = lastAt, last
+		} else if err != nil {
 			return p.videoErr(ctx, j, err, "decoding the video")
+		} else if i%vj.step != 0 {
+			copy(last.Pix, frame.Pix)
+			lastAt = i
+			continue
 		}
+		lastAt = i
 		a, err := p.opt.Faces.Detector.Analyze(ctx, frame, side)
 		if err != nil {
 			if serr := p.stopped(ctx, "while detecting faces"); serr != nil {
@@ -302,6 +312,9 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 		vj.faces[i] = a.Faces
 		for k, f := range a.Faces {
 			sightings = append(sightings, track.Sighting{Frame: i, Rect: f.Rect, Face: k})
+		}
+		if frame == last {
+			break // the last frame, analysed after the end
 		}
 	}
 	if vj.analysed == 0 {

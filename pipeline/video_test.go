@@ -96,6 +96,11 @@ func TestVideoPublished(t *testing.T) {
 	if s := it.Faces; s == nil || s.Found != 3 || strings.Join(s.ShownIDs, ",") != "anna" || strings.Join(s.RedactedIDs, ",") != "bram" {
 		t.Fatalf("faces %+v", it.Faces)
 	}
+	// 20 frames at 10 fps, analysed 5 a second: frames 0, 2, … 18, and
+	// the last one, 19, so that a face coming in at the end is seen.
+	if calls := e.p.opt.Faces.Detector.(*fakeDetector).calls; calls != 11 {
+		t.Errorf("%d frames analysed, want 11", calls)
+	}
 	out := filepath.Join(e.out, it.Output)
 	fs := frames(t, out, 320, 240)
 	if len(fs) != 20 {
