@@ -12,6 +12,7 @@ import (
 
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/detect/track"
+	"github.com/photoguard/photoguard/pipeline/target/dir"
 	"github.com/photoguard/photoguard/redact/mask"
 	"github.com/photoguard/photoguard/redact/testenv"
 	"github.com/photoguard/photoguard/redact/video"
@@ -225,5 +226,47 @@ func TestVideoProcessIsTheVideoPath(t *testing.T) {
 	items, err = p.Process(context.Background(), filepath.Dir(held), held)
 	if err != nil || len(items) != 1 || items[0].Outcome != Published || !strings.HasSuffix(items[0].Output, ".mp4") {
 		t.Fatalf("retried: %+v %v", items, err)
+	}
+}
+
+// Consent is per channel: one clip to the website and the parent portal
+// shows bram only on the portal, where he may be shown; a video in a
+// flagged category is rejected like a photo.
+func TestVideoPerChannelAndCategory(t *testing.T) {
+	clip := classClip(t, "1")
+	portal := filepath.Join(t.TempDir(), "portal")
+	tg, err := dir.New(portal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := videoEnv(t, nil, func(o *Options) {
+		o.Destinations = append(o.Destinations, &Destination{Name: "portal", Channel: "parent_portal", Target: tg})
+	})
+	e.write("groep-5/film.mov", clip)
+	e.write("groep-5/zwemles/film2.mov", classClip(t, "1", "-metadata", "title=zwemles"))
+	items := e.batch()
+	if got := items["groep-5/zwemles/film2.mov"]; len(got) != 2 || got[0].Outcome != Rejected || !strings.Contains(got[0].Reason, "zwemles") {
+		t.Errorf("flagged: %+v", got)
+	}
+	its := items["groep-5/film.mov"]
+	if len(its) != 2 {
+		t.Fatalf("items %+v", its)
+	}
+	for _, it := range its {
+		folder, bramShown := e.out, false
+		if it.Target == "portal" {
+			folder, bramShown = portal, true
+		}
+		if it.Outcome != Published {
+			t.Fatalf("%+v", it)
+		}
+		for n, f := range frames(t, filepath.Join(folder, it.Output), 320, 240) {
+			if shown := detail(f, bramBox) > 15; shown != bramShown {
+				t.Errorf("%s frame %d: bram shown %v, want %v", it.Target, n, shown, bramShown)
+			}
+			if detail(f, strangerBox) > 10 {
+				t.Errorf("%s frame %d: the stranger is shown", it.Target, n)
+			}
+		}
 	}
 }
