@@ -309,6 +309,10 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 			j.Analysis.FloorPx = math.Max(j.Analysis.FloorPx, a.FloorPx)
 		}
 		vj.analysed++
+		if vj.analysed%50 == 0 {
+			// Progress of a long clip, for the log of the service.
+			p.opt.Log.Info("video: faces looked for", "photo", short(j.SHA256), "frame", i, "of", vj.frames)
+		}
 		vj.faces[i] = a.Faces
 		for k, f := range a.Faces {
 			sightings = append(sightings, track.Sighting{Frame: i, Rect: f.Rect, Face: k})
