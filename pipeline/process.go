@@ -45,6 +45,10 @@ func (p *Pipeline) Explain(ctx context.Context, root, path string) (*Job, error)
 	if err != nil {
 		return nil, err
 	}
+	if inbox.IsVideo(path) && p.opt.Video != nil && publishable(path) {
+		j.video = &videoJob{} // its faces are tracks (one Face per track)
+		defer j.video.close()
+	}
 	_, err = p.process(ctx, j, noCommit{})
 	return j, err
 }

@@ -125,6 +125,13 @@ func TestVideoPublished(t *testing.T) {
 	if exists(filepath.Join(e.inbox, "groep-5", "IMG_0042.MOV")) {
 		t.Error("the input was not wiped")
 	}
+	// explain says the same of the clip, and writes nothing.
+	path := e.write("groep-7/again.mov", classClip(t, "1", "-metadata", "title=again"))
+	j, err := e.p.Explain(context.Background(), e.inbox, path)
+	if err != nil || len(j.Faces) != 3 || len(j.Deliveries[0].Decisions) != 3 || !exists(path) || len(e.outputs()) != 1 {
+		t.Errorf("explain: %v, %d faces, outputs %v", err, len(j.Faces), e.outputs())
+	}
+	os.Remove(path)
 	e.write("groep-6/copy.mov", clip)
 	if again := one(t, e.batch(), "groep-6/copy.mov"); !again.Duplicate || len(e.outputs()) != 1 {
 		t.Errorf("delivered again: %+v, outputs %v", again, e.outputs())
