@@ -111,10 +111,11 @@ func (p *Pipeline) ProcessSpecial(ctx context.Context, root, path, why string) (
 	return p.settle(ctx, j, Quarantine(nil, "not a photo: %s", why))
 }
 
-// ReasonVideo is the reason every video ends with.
+// ReasonVideo is the reason a video ends with when it is not published
+// (video.enabled: false, a Live Photo's moving part, another kind of video).
 const ReasonVideo = "videos are not published"
 
-// VideoCategory is the category a video is rejected in (what the teacher's
+// VideoCategory is the category such a video is rejected in (what the teacher's
 // note names).
 const VideoCategory = "video"
 

@@ -61,7 +61,7 @@ func SkipDir(name string) bool {
 
 // IsVideo reports whether a file name is a video's: the moving part of a Live
 // Photo (IMG_0001.MOV beside IMG_0001.HEIC) or a film from a tablet, camera
-// or phone. photoguard publishes photos only.
+// or phone.
 func IsVideo(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".mov", ".mp4", ".m4v", ".3gp", ".3g2", ".avi", ".mkv", ".webm", ".mts", ".m2ts", ".wmv", ".mpg", ".mpeg", ".hevc":

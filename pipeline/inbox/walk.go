@@ -18,7 +18,7 @@ type Kind int
 const (
 	// Photo: a regular file, to be read and decoded as a photo.
 	Photo Kind = iota
-	// Video: a video file (IsVideo); never read, never published.
+	// Video: a video file (IsVideo), for the video path (pipeline/video.go).
 	Video
 	// Special: not a regular file (a link, a folder named like a photo, a
 	// pipe, a device); never read. Entry.Why says what it is.
