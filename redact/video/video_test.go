@@ -342,3 +342,53 @@ func FuzzParseProbe(f *testing.F) {
 		}
 	})
 }
+
+// A clip filmed with the iPad upright (a display matrix of 90 degrees in
+// the track header) is read as the viewer sees it: portrait frames.
+func TestRotatedClip(t *testing.T) {
+	dir := t.TempDir()
+	clip := ffmpegClip(t, dir, "landscape.mov", "-f", "lavfi", "-i", "testsrc=s=320x240:r=10:d=1", "-c:v", "libx264", "-preset", "ultrafast")
+	data, err := os.ReadFile(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := strings.Index(string(data), "tkhd")
+	if k < 0 {
+		t.Fatal("no tkhd")
+	}
+	m := data[k+4+40:] // the matrix, in a version 0 track header
+	for i, v := range []uint32{0, 0x10000, 0, 0xFFFF0000, 0, 0, 0, 0, 0x40000000} {
+		binary.BigEndian.PutUint32(m[4*i:], v)
+	}
+	rotated := filepath.Join(dir, "portrait.mov")
+	if err := os.WriteFile(rotated, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := open(t, rotated)
+	info, err := Probe(context.Background(), Tools{}, in, DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Width != 240 || info.Height != 320 || (info.Rotation != 90 && info.Rotation != 270) {
+		t.Fatalf("info %+v, want 240x320 rotated", info)
+	}
+	r, err := Decode(context.Background(), Tools{}, in, DecodeOptions{Width: 240, Height: 320, FPS: 10, MaxFrames: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	n := 0
+	for {
+		_, _, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 10 {
+		t.Errorf("%d frames, want 10", n)
+	}
+}
