@@ -448,19 +448,10 @@ func (vj *videoJob) boxesAt(i int, ts []int) []image.Rectangle {
 	return boxes
 }
 
-// checkFrames are the frames verified in the output: for every redacted
-// track its largest sighting and a frame between sightings (or beyond the
-// last), at most maxChecked in all.
-func (vj *videoJob) checkFrames(ts []int) []int {
-	const maxChecked = 32
-	seen := map[int]bool{}
-	var frames []int
-	add := func(f int) {
-		if f >= 0 && f < vj.frames && !seen[f] && len(frames) < maxChecked {
-			seen[f] = true
-			frames = append(frames, f)
-		}
-	}
+// checkPlan says where every redacted track is checked in the output: on
+// the frame of its largest sighting (frame -> tracks).
+func (vj *videoJob) checkPlan(ts []int) map[int][]int {
+	plan := map[int][]int{}
 	for _, t := range ts {
 		tr := vj.tracks[t]
 		best := tr.Sightings[0]
@@ -469,11 +460,50 @@ func (vj *videoJob) checkFrames(ts []int) []int {
 				best = s
 			}
 		}
-		add(best.Frame)
-		add(min(tr.Last()+vj.step/2, tr.Last()+vj.tcfg.Extend))
+		plan[best.Frame] = append(plan[best.Frame], t)
 	}
-	sort.Ints(frames)
-	return frames
+	return plan
+}
+
+// faceCheck is one redacted track's check in the output: the unredacted
+// pixels around it (before, at rect of frame), and the redacted boxes there
+// in before's coordinates. rect holds the whole redacted region of every
+// box in it, so that the redaction of before is the frame's redaction there.
+type faceCheck struct {
+	frame  int
+	rect   image.Rectangle
+	before *image.NRGBA
+	boxes  []image.Rectangle
+}
+
+// newFaceCheck keeps what the check of face (one of boxes, the redacted
+// boxes of frame i) needs.
+func newFaceCheck(i int, frame *image.NRGBA, face image.Rectangle, boxes []image.Rectangle, o mask.Options) faceCheck {
+	rect := mask.Region(face, o.MaskScale, frame.Rect)
+	for grown := true; grown; {
+		grown = false
+		for _, b := range boxes {
+			if r := mask.Region(b, o.MaskScale, frame.Rect); r.Overlaps(rect) && !r.In(rect) {
+				rect, grown = rect.Union(r), true
+			}
+		}
+	}
+	c := faceCheck{frame: i, rect: rect, before: crop(frame, rect)}
+	for _, b := range boxes {
+		if mask.Region(b, o.MaskScale, frame.Rect).Overlaps(rect) {
+			c.boxes = append(c.boxes, b.Sub(rect.Min))
+		}
+	}
+	return c
+}
+
+// crop copies r of img into a new image at (0,0).
+func crop(img *image.NRGBA, r image.Rectangle) *image.NRGBA {
+	c := image.NewNRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		copy(c.Pix[(y-r.Min.Y)*c.Stride:], img.Pix[img.PixOffset(r.Min.X, y):img.PixOffset(r.Max.X, y)])
+	}
+	return c
 }
 
 // renderVideo decodes every frame again, redacts in it the tracks each
@@ -499,20 +529,16 @@ func (p *Pipeline) renderVideo(ctx context.Context, j *Job) error {
 
 // videoOutput is what a delivery's encoding left for the check.
 type videoOutput struct {
-	path    string
-	frames  int
-	checked map[int]*image.NRGBA // unredacted frames, by index
-	tracks  []int                // the redacted tracks
+	path   string
+	frames int
+	checks []faceCheck
 }
 
 func (p *Pipeline) renderOne(ctx context.Context, j *Job, d *Delivery) error {
 	vj, v := j.video, p.opt.Video
 	ts := redactedTracks(d)
-	out := &videoOutput{path: filepath.Join(vj.work, fmt.Sprintf("%d.mp4", indexOf(j, d))), tracks: ts, checked: map[int]*image.NRGBA{}}
-	want := map[int]bool{}
-	for _, f := range vj.checkFrames(ts) {
-		want[f] = true
-	}
+	out := &videoOutput{path: filepath.Join(vj.work, fmt.Sprintf("%d.mp4", indexOf(j, d)))}
+	plan := vj.checkPlan(ts)
 	r, err := video.Decode(ctx, v.Tools, p.videoInput(j), video.DecodeOptions{
 		Width: vj.width, Height: vj.height, FPS: vj.fps, MaxFrames: vj.frames + int(vj.fps) + 1})
 	if err != nil {
@@ -537,10 +563,13 @@ func (p *Pipeline) renderOne(ctx context.Context, j *Job, d *Delivery) error {
 			enc.Abort()
 			return p.videoErr(ctx, j, err, "decoding the video")
 		}
-		if want[i] {
-			out.checked[i] = cloneNRGBA(frame)
+		boxes := vj.boxesAt(i, ts)
+		for _, t := range plan[i] {
+			if face, ok := vj.tracks[t].At(i, vj.tcfg); ok && face.Overlaps(frame.Rect) {
+				out.checks = append(out.checks, newFaceCheck(i, frame, face.Intersect(frame.Rect), boxes, p.opt.Faces.Redact))
+			}
 		}
-		if boxes := vj.boxesAt(i, ts); len(boxes) > 0 {
+		if len(boxes) > 0 {
 			frame = mask.Redact(frame, boxes, p.opt.Faces.Redact)
 		}
 		if err := enc.Write(frame); err != nil {
@@ -580,16 +609,15 @@ func indexOf(j *Job, d *Delivery) int {
 	return -1
 }
 
-func cloneNRGBA(img *image.NRGBA) *image.NRGBA {
-	c := &image.NRGBA{Pix: make([]uint8, len(img.Pix)), Stride: img.Stride, Rect: img.Rect}
-	copy(c.Pix, img.Pix)
-	return c
-}
+// maxSelect is the most frames the check decodes by name; with more it
+// decodes the whole output and picks them.
+const maxSelect = 100
 
 // verifyVideo checks each output as it will be published: its boxes and
 // ffprobe's view against the allow-lists (video.Check), and in the output's
-// own frames, decoded again, every redacted track on the frames kept for
-// it (mask.CheckRedacted, as a photo's faces).
+// own frames, decoded again, every redacted track on the frame of its
+// largest sighting (mask.CheckRedactedWithin, as a photo's faces, with
+// H.264's tolerance).
 func (p *Pipeline) verifyVideo(ctx context.Context, j *Job) error {
 	start := time.Now()
 	defer func() { j.checkTook += time.Since(start) }()
@@ -616,7 +644,7 @@ func (p *Pipeline) verifyOne(ctx context.Context, j *Job, out *videoOutput, data
 	if err := video.Check(ctx, v.Tools, out.path, data, video.Want{Width: vj.width, Height: vj.height, Audio: audio, Frames: out.frames}); err != nil {
 		return Hold(err, "the output failed the metadata check")
 	}
-	if len(out.checked) == 0 {
+	if len(out.checks) == 0 {
 		return nil
 	}
 	f, err := os.Open(out.path)
@@ -624,13 +652,20 @@ func (p *Pipeline) verifyOne(ctx context.Context, j *Job, out *videoOutput, data
 		return Retry(err, "cannot read the encoded video")
 	}
 	defer f.Close()
+	byFrame := map[int][]faceCheck{}
 	var frames []int
-	for i := range out.checked {
-		frames = append(frames, i)
+	for _, c := range out.checks {
+		if byFrame[c.frame] == nil {
+			frames = append(frames, c.frame)
+		}
+		byFrame[c.frame] = append(byFrame[c.frame], c)
 	}
 	sort.Ints(frames)
-	r, err := video.Decode(ctx, v.Tools, video.Input{File: f}, video.DecodeOptions{
-		Width: vj.width, Height: vj.height, FPS: vj.fps, Select: frames, MaxFrames: out.frames + 1})
+	opt := video.DecodeOptions{Width: vj.width, Height: vj.height, FPS: vj.fps, MaxFrames: out.frames + 1}
+	if len(frames) <= maxSelect {
+		opt.Select = frames
+	}
+	r, err := video.Decode(ctx, v.Tools, video.Input{File: f}, opt)
 	if err != nil {
 		return Hold(err, "the output could not be decoded for the face check")
 	}
@@ -644,13 +679,15 @@ func (p *Pipeline) verifyOne(ctx context.Context, j *Job, out *videoOutput, data
 		if err != nil {
 			return Hold(err, "the output could not be decoded for the face check")
 		}
-		base := out.checked[i]
-		if base == nil {
+		cs := byFrame[i]
+		if cs == nil {
 			continue
 		}
 		seen++
-		if err := mask.CheckRedactedWithin(base, frame, vj.boxesAt(i, out.tracks), p.opt.Faces.Redact, int(j.Analysis.FloorPx), mask.VideoTolerance); err != nil {
-			return Hold(err, "the face check of the output failed on frame %d: a redacted face kept its detail", i)
+		for _, c := range cs {
+			if err := mask.CheckRedactedWithin(c.before, crop(frame, c.rect), c.boxes, p.opt.Faces.Redact, int(j.Analysis.FloorPx), mask.VideoTolerance); err != nil {
+				return Hold(err, "the face check of the output failed on frame %d: a redacted face kept its detail", i)
+			}
 		}
 	}
 	if seen != len(frames) {

@@ -277,3 +277,57 @@ func TestVideoPerChannelAndCategory(t *testing.T) {
 		}
 	}
 }
+
+// The output check finds a redaction that did not happen: the encoded
+// video is swapped, after rendering, for one of the same frames without
+// the blur; it is held, and nothing is published.
+func TestVideoCheckFindsMissingRedaction(t *testing.T) {
+	clip := classClip(t, "1")
+	e := videoEnv(t, nil, func(o *Options) {
+		o.Hook = func(step string, j *Job) {
+			if step != "render" {
+				return
+			}
+			for _, d := range j.live() {
+				unredacted(t, j, d)
+			}
+		}
+	})
+	e.write("groep-5/film.mov", clip)
+	it := one(t, e.batch(), "groep-5/film.mov")
+	if it.Outcome != Held || !strings.Contains(it.Reason, "a redacted face kept its detail") {
+		t.Fatalf("%s: %s", it.Outcome, it.Reason)
+	}
+	if len(e.outputs()) != 0 {
+		t.Errorf("published %v", e.outputs())
+	}
+}
+
+// unredacted encodes d's output again from the input's frames, unredacted.
+func unredacted(t *testing.T, j *Job, d *Delivery) {
+	vj := j.video
+	r, err := video.Decode(context.Background(), video.Tools{}, video.Input{File: vj.file}, video.DecodeOptions{Width: vj.width, Height: vj.height, FPS: vj.fps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	enc, err := video.Encode(context.Background(), video.Tools{}, d.video.path, video.EncodeOptions{Width: vj.width, Height: vj.height, FPS: vj.fps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, f, err := r.Next()
+		if err != nil {
+			break
+		}
+		if err := enc.Write(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d.Output, err = os.ReadFile(d.video.path); err != nil {
+		t.Fatal(err)
+	}
+}
