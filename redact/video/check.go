@@ -167,7 +167,11 @@ func Check(ctx context.Context, tools Tools, path string, data []byte, want Want
 		"-print_format", "json", "-count_packets", "-show_format", "-show_streams", "-show_chapters", inputURL)
 	out := &capped{n: 1 << 20}
 	cmd.Stdout = out
-	if err := cmd.Run(); err != nil {
+	err = start(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
+	if err != nil {
 		return childErr(ctx, "ffprobe of the output", err, stderr)
 	}
 	return checkProbe(out.buf.Bytes(), want)

@@ -69,7 +69,7 @@ func Encode(ctx context.Context, tools Tools, path string, opt EncodeOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := start(cmd); err != nil {
 		return nil, fmt.Errorf("video: starting ffmpeg: %w", err)
 	}
 	return &Encoder{ctx: ctx, cmd: cmd, stderr: stderr, in: in, opt: opt}, nil

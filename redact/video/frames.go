@@ -77,7 +77,7 @@ func Decode(ctx context.Context, tools Tools, in Input, opt DecodeOptions) (*Rea
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := start(cmd); err != nil {
 		return nil, fmt.Errorf("video: starting ffmpeg: %w", err)
 	}
 	return &Reader{ctx: ctx, cmd: cmd, stderr: stderr, out: out, opt: opt,

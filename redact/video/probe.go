@@ -104,7 +104,10 @@ func Probe(ctx context.Context, tools Tools, in Input, lim Limits) (*Info, error
 		"-print_format", "json", "-show_format", "-show_streams", "-show_chapters", inputURL)
 	out := &capped{n: maxProbeOutput}
 	cmd.Stdout = out
-	err := cmd.Run()
+	err := start(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if ctx.Err() != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, &InputError{Reason: fmt.Sprintf("reading the video's header took longer than %s", lim.ProbeTimeout)}

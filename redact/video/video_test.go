@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -391,4 +392,26 @@ func TestRotatedClip(t *testing.T) {
 	if n != 10 {
 		t.Errorf("%d frames, want 10", n)
 	}
+}
+
+// Every child runs with its address space bounded.
+func TestChildMemoryBounded(t *testing.T) {
+	cmd, _ := command(context.Background(), "sleep", nil, "5")
+	if err := start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Cancel(); _ = cmd.Wait() }()
+	limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(limits), "\n") {
+		if strings.HasPrefix(line, "Max address space") {
+			if f := strings.Fields(line); len(f) < 5 || f[3] != fmt.Sprint(MaxChildMemory) {
+				t.Errorf("%q, want %d", line, MaxChildMemory)
+			}
+			return
+		}
+	}
+	t.Error("no address space limit in /proc/PID/limits")
 }
