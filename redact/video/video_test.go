@@ -148,6 +148,8 @@ func TestHostileInputs(t *testing.T) {
 	}{
 		{"the index at the end (as an iPad writes it)", clip, "ok"},
 		{"the index first", faststart, "ok"},
+		{"HEVC, as iPads record by default", ffmpegClip(t, dir, "hevc.mov", "-f", "lavfi", "-i", "testsrc=s=320x240:r=30:d=1",
+			"-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1", "-x265-params", "log-level=error"), "ok"},
 		{"truncated: half the file, no index", write("half.mov", good[:len(good)/2]), "input"},
 		{"truncated: the index cut in half", write("cut.mov", good[:len(good)-1500]), "input"},
 		// The last bytes of the index are only its metadata: every frame
