@@ -31,16 +31,6 @@ func or(s, def string) string {
 	return s
 }
 
-// Available reports whether ffmpeg and ffprobe can be run.
-func (t Tools) Available() error {
-	for _, exe := range []string{t.ffmpeg(), t.ffprobe()} {
-		if _, err := exec.LookPath(exe); err != nil {
-			return fmt.Errorf("%s is not installed (scripts/setup.sh installs Debian's ffmpeg): %w", exe, err)
-		}
-	}
-	return nil
-}
-
 // Input is the video to read: an open regular file, handed to the child as
 // its descriptor 3 (so that a file replaced by a link under the same name is
 // never followed, and what was hashed is what is read).
