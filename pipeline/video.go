@@ -100,23 +100,36 @@ func (p *Pipeline) ProcessVideo(ctx context.Context, root, path string) (items [
 	}
 	v := p.opt.Video
 	live := livePhoto(path)
-	if v == nil || !publishable(path) || (live && v.LivePhotos == LivePhotosSkip) {
+	switch {
+	case v == nil:
 		j.Category = VideoCategory
 		why := ReasonVideo
-		if v != nil && !publishable(path) {
-			why += " (photoguard publishes .mov, .mp4 and .m4v videos)"
-		}
 		if live {
 			why += " (the moving part of a Live Photo; its photo is taken on its own)"
-			// With video on, skipping it is the default, not news.
-			j.noNote = v != nil
 		}
 		return p.settle(ctx, j, Reject("%s", why))
+	case live && v.LivePhotos == LivePhotosSkip:
+		return p.settle(ctx, j, skipLivePhoto(j))
+	case !publishable(path):
+		j.Category = VideoCategory
+		return p.settle(ctx, j, Reject("%s (photoguard publishes .mov, .mp4 and .m4v videos)", ReasonVideo))
 	}
 	j.video = &videoJob{}
 	defer j.video.close()
 	defer func() { p.recordReview(j, items, err) }()
 	return p.process(ctx, j, p.committer)
+}
+
+// ReasonLivePhoto is the reason the moving part of a Live Photo is not
+// published under live_photos: skip.
+const ReasonLivePhoto = "the moving part of a Live Photo: its photo is published on its own (video.live_photos: skip)"
+
+// skipLivePhoto ends the moving part of a Live Photo: set aside with
+// rejected originals, without a note for the teacher (skipping it is the
+// rule, not news).
+func skipLivePhoto(j *Job) error {
+	j.noNote = true
+	return Reject("%s", ReasonLivePhoto)
 }
 
 // publishable reports whether a video's name is one of the kinds
@@ -213,8 +226,7 @@ func (p *Pipeline) probeVideo(ctx context.Context, j *Job) error {
 		return p.videoErr(ctx, j, err, "reading the video's header")
 	}
 	if info.LivePhoto && v.LivePhotos == LivePhotosSkip {
-		j.noNote = true
-		return Reject("%s (the moving part of a Live Photo; its photo is taken on its own)", ReasonVideo)
+		return skipLivePhoto(j)
 	}
 	vj := j.video
 	vj.info = info
