@@ -331,3 +331,18 @@ func unredacted(t *testing.T, j *Job, d *Delivery) {
 		t.Fatal(err)
 	}
 }
+
+func TestEvenFit(t *testing.T) {
+	for _, tc := range []struct{ w, h, side, ww, wh int }{
+		{1920, 1080, 1280, 1280, 720},
+		{1080, 1920, 1280, 720, 1280},
+		{640, 358, 1280, 640, 358},
+		{641, 359, 1280, 640, 358},
+		{3840, 2160, 1280, 1280, 720},
+		{1280, 721, 1280, 1280, 720},
+	} {
+		if w, h := evenFit(tc.w, tc.h, tc.side); w != tc.ww || h != tc.wh {
+			t.Errorf("evenFit(%d, %d, %d) = %d, %d, want %d, %d", tc.w, tc.h, tc.side, w, h, tc.ww, tc.wh)
+		}
+	}
+}
