@@ -544,12 +544,47 @@ type videoOutput struct {
 	path   string
 	frames int
 	checks []faceCheck
+	shown  []shownCheck
+}
+
+// shownCheck is a shown track's check in the output: on the frame of its
+// largest described sighting, the face there must still be the pupil it is
+// shown as.
+type shownCheck struct {
+	frame int
+	face  detect.Face // as analysed
+	id    string
+}
+
+// shownChecks are the checks of the tracks d shows, except a face that
+// lies partly under a redaction on that frame (its descriptor changes,
+// and it can only hide someone).
+func (vj *videoJob) shownChecks(d *Delivery, redacted []int, o mask.Options) []shownCheck {
+	var cs []shownCheck
+	bounds := image.Rect(0, 0, vj.width, vj.height)
+	for t, dec := range d.Decisions {
+		if !dec.Show {
+			continue
+		}
+		var best *detect.Face
+		frame := -1
+		for _, s := range vj.tracks[t].Sightings {
+			if f := vj.faces[s.Frame][s.Face]; !f.NoDescriptor && (best == nil || f.Rect.Dx() > best.Rect.Dx()) {
+				best, frame = &f, s.Frame
+			}
+		}
+		if best == nil || underRedaction(best.Rect, vj.boxesAt(frame, redacted), o.MaskScale, bounds) {
+			continue
+		}
+		cs = append(cs, shownCheck{frame: frame, face: *best, id: dec.ID})
+	}
+	return cs
 }
 
 func (p *Pipeline) renderOne(ctx context.Context, j *Job, d *Delivery) error {
 	vj, v := j.video, p.opt.Video
 	ts := redactedTracks(d)
-	out := &videoOutput{path: filepath.Join(vj.work, fmt.Sprintf("%d.mp4", indexOf(j, d)))}
+	out := &videoOutput{path: filepath.Join(vj.work, fmt.Sprintf("%d.mp4", indexOf(j, d))), shown: vj.shownChecks(d, ts, p.opt.Faces.Redact)}
 	plan := vj.checkPlan(ts)
 	r, err := video.Decode(ctx, v.Tools, p.videoInput(j), video.DecodeOptions{
 		Width: vj.width, Height: vj.height, FPS: vj.fps, MaxFrames: vj.frames + int(vj.fps) + 1})
@@ -656,7 +691,7 @@ func (p *Pipeline) verifyOne(ctx context.Context, j *Job, out *videoOutput, data
 	if err := video.Check(ctx, v.Tools, out.path, data, video.Want{Width: vj.width, Height: vj.height, Audio: audio, Frames: out.frames}); err != nil {
 		return Hold(err, "the output failed the metadata check")
 	}
-	if len(out.checks) == 0 {
+	if len(out.checks) == 0 && len(out.shown) == 0 {
 		return nil
 	}
 	f, err := os.Open(out.path)
@@ -665,14 +700,23 @@ func (p *Pipeline) verifyOne(ctx context.Context, j *Job, out *videoOutput, data
 	}
 	defer f.Close()
 	byFrame := map[int][]faceCheck{}
+	shownAt := map[int][]shownCheck{}
 	var frames []int
-	for _, c := range out.checks {
-		if byFrame[c.frame] == nil {
-			frames = append(frames, c.frame)
+	add := func(i int) {
+		if byFrame[i] == nil && shownAt[i] == nil {
+			frames = append(frames, i)
 		}
+	}
+	for _, c := range out.checks {
+		add(c.frame)
 		byFrame[c.frame] = append(byFrame[c.frame], c)
 	}
+	for _, c := range out.shown {
+		add(c.frame)
+		shownAt[c.frame] = append(shownAt[c.frame], c)
+	}
 	sort.Ints(frames)
+	people := j.consent.People()
 	opt := video.DecodeOptions{Width: vj.width, Height: vj.height, FPS: vj.fps, MaxFrames: out.frames + 1}
 	if len(frames) <= maxSelect {
 		opt.Select = frames
@@ -691,14 +735,26 @@ func (p *Pipeline) verifyOne(ctx context.Context, j *Job, out *videoOutput, data
 		if err != nil {
 			return Hold(err, "the output could not be decoded for the face check")
 		}
-		cs := byFrame[i]
-		if cs == nil {
+		cs, ss := byFrame[i], shownAt[i]
+		if cs == nil && ss == nil {
 			continue
 		}
 		seen++
 		for _, c := range cs {
 			if err := mask.CheckRedactedWithin(c.before, crop(frame, c.rect), c.boxes, p.opt.Faces.Redact, int(j.Analysis.FloorPx), mask.VideoTolerance); err != nil {
 				return Hold(err, "the face check of the output failed on frame %d: a redacted face kept its detail", i)
+			}
+		}
+		for _, c := range ss {
+			again, err := p.opt.Faces.Detector.Describe(ctx, frame, []image.Rectangle{c.face.Rect})
+			if err != nil || len(again) != 1 {
+				if serr := p.stopped(ctx, "while checking the output"); serr != nil {
+					return serr
+				}
+				return Hold(err, "face detection on the output failed")
+			}
+			if why := stillShown(again[0], c.face, c.id, people, p.opt.Faces.Match); why != "" {
+				return Hold(nil, "the face check of the output failed on frame %d: %s", i, why)
 			}
 		}
 	}

@@ -346,3 +346,18 @@ func TestEvenFit(t *testing.T) {
 		}
 	}
 }
+
+// A shown face is described again in the output: a face that reads as
+// someone else there holds the video.
+func TestVideoCheckFindsAShownFaceThatChanged(t *testing.T) {
+	bram := unit(1)
+	e := videoEnv(t, nil, func(o *Options) { o.Faces.Detector.(*fakeDetector).becomes = &bram })
+	e.write("groep-5/film.mov", classClip(t, "1"))
+	it := one(t, e.batch(), "groep-5/film.mov")
+	if it.Outcome != Held || !strings.Contains(it.Reason, "no longer a confident match to anna") {
+		t.Fatalf("%s: %s", it.Outcome, it.Reason)
+	}
+	if d := e.p.opt.Faces.Detector.(*fakeDetector).describes; d != 1 {
+		t.Errorf("%d descriptions of the output, want 1 (anna's track)", d)
+	}
+}
