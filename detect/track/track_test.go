@@ -107,6 +107,8 @@ func TestVote(t *testing.T) {
 		{"enough with undescribed frames", []Label{d("a"), none, d("a"), none}, "a"},
 		{"once is not enough", []Label{d("a"), d(""), none}, ""},
 		{"too small a share", []Label{d("a"), d("a"), d(""), d(""), d("")}, ""},
+		{"close to itself only does not count against", []Label{d("a"), d("a"), d("a"), d("", "a"), d("", "a"), d("", "a"), d("", "a")}, "a"},
+		{"unknown frames count against", []Label{d("a"), d("a"), d("a"), d(""), d(""), d(""), d("")}, ""},
 		{"two people", []Label{d("a"), d("a"), d("a"), d("b")}, ""},
 		{"near someone else once", []Label{d("a"), d("a"), d("", "b")}, ""},
 		{"near itself is fine", []Label{d("a", "a"), d("a")}, "a"},

@@ -27,7 +27,8 @@ type Rule struct {
 
 // Vote says whom a track is: the one person its sightings confidently
 // matched in at least MinFrames sightings and MinShare of the described
-// ones, when no sighting matched or came near anyone else. Otherwise the
+// ones (not counting those close to that person alone), when no sighting
+// matched or came near anyone else. Otherwise the
 // track is nobody (""), with the reason.
 func Vote(labels []Label, rule Rule) (id, why string) {
 	count := map[string]int{}
@@ -63,8 +64,17 @@ func Vote(labels []Label, rule Rule) (id, why string) {
 	if count[id] < rule.MinFrames {
 		return "", fmt.Sprintf("recognised in %d analysed frames, fewer than %d", count[id], rule.MinFrames)
 	}
-	if share := float64(count[id]) / float64(described); share < rule.MinShare {
-		return "", fmt.Sprintf("recognised in %d of %d analysed frames, less than %.0f%%", count[id], described, rule.MinShare*100)
+	// A sighting close to the person alone (not confident only for the
+	// margin) speaks neither for nor against them; one close to nobody
+	// (an unknown face) speaks against.
+	counted := described
+	for _, l := range labels {
+		if l.Described && l.ID == "" && len(l.Near) > 0 {
+			counted--
+		}
+	}
+	if share := float64(count[id]) / float64(counted); share < rule.MinShare {
+		return "", fmt.Sprintf("recognised in %d of %d analysed frames, less than %.0f%%", count[id], counted, rule.MinShare*100)
 	}
 	return id, ""
 }
