@@ -39,12 +39,27 @@ func (p *Pipeline) prepareVideo(ctx context.Context, j *Job) error {
 	if err := os.MkdirAll(base, 0o700); err != nil {
 		return Retry(err, "cannot make the video work folder")
 	}
+	removeStaleWork(base, p.opt.Now().Add(-2*p.opt.Video.Timeout))
 	dir, err := os.MkdirTemp(base, j.SHA256[:12]+"-")
 	if err != nil {
 		return Retry(err, "cannot make the video work folder")
 	}
 	j.video.work = dir
 	return nil
+}
+
+// removeStaleWork removes the work folders of videos whose process died
+// (older than before: a live job ends within its time limit).
+func removeStaleWork(base string, before time.Time) {
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && e.IsDir() && info.ModTime().Before(before) {
+			os.RemoveAll(filepath.Join(base, e.Name()))
+		}
+	}
 }
 
 // redactedTracks are the tracks delivery d does not show.

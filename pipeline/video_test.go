@@ -90,6 +90,13 @@ func TestVideoPublished(t *testing.T) {
 	e := videoEnv(t, nil)
 	clip := classClip(t, "2")
 	e.write("groep-5/IMG_0042.MOV", clip)
+	// The work folder of a process that died long ago is cleared.
+	dead := filepath.Join(e.state, "video-work", "0123456789ab-dead")
+	if err := os.MkdirAll(dead, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-24 * time.Hour)
+	_ = os.Chtimes(dead, old, old)
 	it := one(t, e.batch(), "groep-5/IMG_0042.MOV")
 	if it.Outcome != Published || !strings.HasSuffix(it.Output, ".mp4") || strings.Contains(it.Output, "IMG") {
 		t.Fatalf("%+v", it)
@@ -124,6 +131,9 @@ func TestVideoPublished(t *testing.T) {
 	}
 	if exists(filepath.Join(e.inbox, "groep-5", "IMG_0042.MOV")) {
 		t.Error("the input was not wiped")
+	}
+	if left, _ := os.ReadDir(filepath.Join(e.state, "video-work")); len(left) != 0 {
+		t.Errorf("work folders left: %v", left)
 	}
 	// explain says the same of the clip, and writes nothing.
 	path := e.write("groep-7/again.mov", classClip(t, "1", "-metadata", "title=again"))
