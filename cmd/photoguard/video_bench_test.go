@@ -24,7 +24,7 @@ func TestVideoBenchmark(t *testing.T) {
 		t.Skip("a benchmark: PHOTOGUARD_BENCH_VIDEO=1")
 	}
 	testdata := testenv.SharedTestdata(t)
-	cfg, dir := nobodySchool(t, "workers: 1\n")
+	cfg, dir := nobodySchool(t, "workers: 1\nvideo:\n  timeout: 3h\n")
 	// The clip is made beforehand when PHOTOGUARD_BENCH_VIDEO_CLIP names
 	// it, so that the peak RSS of ffmpeg's children is photoguard's
 	// ffmpeg's, not the clip maker's.
