@@ -3,9 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,7 +45,7 @@ func (in *Intake) Process(ctx context.Context, e inbox.Entry) (inbox.Status, err
 	case inbox.Special:
 		items, err = p.ProcessSpecial(ctx, e.Root, e.Path, e.Why)
 	case inbox.Video:
-		items, err = p.ProcessVideo(ctx, e.Root, e.Path)
+		items, err = p.processVideo(ctx, e.Root, e.Path, e.LivePhoto)
 	default:
 		items, err = p.Process(ctx, e.Root, e.Path)
 	}
@@ -118,25 +116,6 @@ const ReasonVideo = "videos are not published"
 // VideoCategory is the category such a video is rejected in (what the teacher's
 // note names).
 const VideoCategory = "video"
-
-// livePhoto reports whether a video has a photo of the same name beside it
-// (IMG_0001.MOV and IMG_0001.HEIC), as an iPhone or iPad delivers a Live
-// Photo.
-func livePhoto(path string) bool {
-	entries, err := os.ReadDir(filepath.Dir(path))
-	if err != nil {
-		return false
-	}
-	stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	for _, e := range entries {
-		n := e.Name()
-		ext := strings.ToLower(filepath.Ext(n))
-		if strings.EqualFold(strings.TrimSuffix(n, filepath.Ext(n)), stem) && (ext == ".heic" || ext == ".heif" || ext == ".jpg" || ext == ".jpeg") {
-			return true
-		}
-	}
-	return false
-}
 
 // BatchBase is the folder a batch over dir (or over files in dir) names its
 // photos from: dir itself, or the folder above the outermost folder on dir's

@@ -16,6 +16,7 @@ import (
 
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/detect/track"
+	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/redact/video"
 )
 
@@ -91,12 +92,18 @@ type videoJob struct {
 // (moved to rejected/ with its reason, never wiped) or, for the Live Photo,
 // ended without a note for the teacher.
 func (p *Pipeline) ProcessVideo(ctx context.Context, root, path string) (items []Item, err error) {
+	return p.processVideo(ctx, root, path, false)
+}
+
+// processVideo is ProcessVideo of a video the inbox found beside a photo
+// of the same name (live), or not.
+func (p *Pipeline) processVideo(ctx context.Context, root, path string, live bool) (items []Item, err error) {
 	j, err := p.newJob(root, path)
 	if err != nil {
 		return nil, err
 	}
 	v := p.opt.Video
-	live := livePhoto(path)
+	live = live || inbox.HasStill(path)
 	switch {
 	case v == nil:
 		j.Category = VideoCategory

@@ -160,11 +160,15 @@ func TestVideoLivePhoto(t *testing.T) {
 			e.write("groep-5/IMG_0001.JPG", photo(t, 1))
 			e.write("groep-5/IMG_0001.MOV", clip)
 			e.write("groep-6/IMG_0002.MOV", clip) // its photo went first
+			// Beside its photo, without Apple's identifier: the photo is
+			// taken (and wiped) first, but the inbox saw them together.
+			e.write("groep-7/IMG_0003.JPG", photo(t, 3))
+			e.write("groep-7/IMG_0003.MOV", classClip(t, "1", "-metadata", "title=no identifier"))
 			items := e.batch()
 			if one(t, items, "groep-5/IMG_0001.JPG").Outcome != Published {
 				t.Error("the still was not published")
 			}
-			for _, rel := range []string{"groep-5/IMG_0001.MOV", "groep-6/IMG_0002.MOV"} {
+			for _, rel := range []string{"groep-5/IMG_0001.MOV", "groep-6/IMG_0002.MOV", "groep-7/IMG_0003.MOV"} {
 				mov := one(t, items, rel)
 				note := exists(filepath.Join(e.inbox, filepath.FromSlash(rel)+NoteSuffix))
 				switch {
