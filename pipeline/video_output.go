@@ -104,45 +104,11 @@ func (vj *videoJob) checkPlan(ts []int) map[int][]int {
 	return plan
 }
 
-// faceCheck is one redacted track's check in the output: the unredacted
-// pixels around it (before, at rect of frame), and the redacted boxes there
-// in before's coordinates. rect holds the whole redacted region of every
-// box in it, so that the redaction of before is the frame's redaction there.
+// faceCheck is one redacted track's check in the output: on frame, the
+// sample of its face (the central part, unredacted and as redacted).
 type faceCheck struct {
 	frame  int
-	rect   image.Rectangle
-	before *image.NRGBA
-	boxes  []image.Rectangle
-}
-
-// newFaceCheck keeps what the check of face (one of boxes, the redacted
-// boxes of frame i) needs.
-func newFaceCheck(i int, frame *image.NRGBA, face image.Rectangle, boxes []image.Rectangle, o mask.Options) faceCheck {
-	rect := mask.Region(face, o.MaskScale, frame.Rect)
-	for grown := true; grown; {
-		grown = false
-		for _, b := range boxes {
-			if r := mask.Region(b, o.MaskScale, frame.Rect); r.Overlaps(rect) && !r.In(rect) {
-				rect, grown = rect.Union(r), true
-			}
-		}
-	}
-	c := faceCheck{frame: i, rect: rect, before: crop(frame, rect)}
-	for _, b := range boxes {
-		if mask.Region(b, o.MaskScale, frame.Rect).Overlaps(rect) {
-			c.boxes = append(c.boxes, b.Sub(rect.Min))
-		}
-	}
-	return c
-}
-
-// crop copies r of img into a new image at (0,0).
-func crop(img *image.NRGBA, r image.Rectangle) *image.NRGBA {
-	c := image.NewNRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		copy(c.Pix[(y-r.Min.Y)*c.Stride:], img.Pix[img.PixOffset(r.Min.X, y):img.PixOffset(r.Max.X, y)])
-	}
-	return c
+	sample mask.Sample
 }
 
 // renderVideo decodes every frame again, redacts in it the tracks each
@@ -238,13 +204,18 @@ func (p *Pipeline) renderOne(ctx context.Context, j *Job, d *Delivery) error {
 			return p.videoErr(ctx, j, err, "decoding the video")
 		}
 		boxes := vj.boxesAt(i, ts)
-		for _, t := range plan[i] {
-			if face, ok := vj.tracks[t].At(i, vj.tcfg); ok && face.Overlaps(frame.Rect) {
-				out.checks = append(out.checks, newFaceCheck(i, frame, face.Intersect(frame.Rect), boxes, p.opt.Faces.Redact))
-			}
-		}
 		if len(boxes) > 0 {
-			frame = mask.Redact(frame, boxes, p.opt.Faces.Redact)
+			redacted := mask.Redact(frame, boxes, p.opt.Faces.Redact)
+			for _, t := range plan[i] {
+				face, ok := vj.tracks[t].At(i, vj.tcfg)
+				if !ok || float64(face.Dx()) < j.Analysis.FloorPx {
+					continue // under the floor: never promised
+				}
+				if smp, ok := mask.NewSample(frame, redacted, face.Intersect(frame.Rect)); ok {
+					out.checks = append(out.checks, faceCheck{frame: i, sample: smp})
+				}
+			}
+			frame = redacted
 		}
 		if err := enc.Write(frame); err != nil {
 			enc.Abort()
@@ -367,9 +338,12 @@ func (p *Pipeline) verifyOne(ctx context.Context, j *Job, out *videoOutput, data
 			continue
 		}
 		seen++
-		for _, c := range cs {
-			if err := mask.CheckRedactedWithin(c.before, crop(frame, c.rect), c.boxes, p.opt.Faces.Redact, int(j.Analysis.FloorPx), mask.VideoTolerance); err != nil {
-				return Hold(err, "the face check of the output failed on frame %d: a redacted face kept its detail", i)
+		if len(cs) > 0 {
+			gain := mask.StretchGain(frame)
+			for _, c := range cs {
+				if err := c.sample.Judge(frame, gain, mask.VideoTolerance); err != nil {
+					return Hold(fmt.Errorf("redact: the face at %v %w", c.sample.Rect, err), "the face check of the output failed on frame %d: a redacted face kept its detail", i)
+				}
 			}
 		}
 		for _, c := range ss {

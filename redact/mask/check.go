@@ -72,30 +72,67 @@ func CheckRedactedWithin(before, after *image.NRGBA, faces []image.Rectangle, o 
 		return nil
 	}
 	want := Redact(before, faces, o)
-	gain := stretchGain(after)
+	gain := StretchGain(after)
 	for i, f := range faces {
 		if f.Dx() < minPx {
 			continue
 		}
-		cx, cy := float64(f.Min.X+f.Max.X)/2, float64(f.Min.Y+f.Max.Y)/2
-		hw, hh := float64(f.Dx())*checkInner/2, float64(f.Dy())*checkInner/2
-		in := image.Rect(int(math.Ceil(cx-hw)), int(math.Ceil(cy-hh)), int(math.Floor(cx+hw)), int(math.Floor(cy+hh)))
-		in = in.Intersect(before.Rect)
-		if in.Dx() < 2 || in.Dy() < 2 {
+		s, ok := NewSample(before, want, f)
+		if !ok {
 			continue // a sliver at the edge: nothing recognisable fits
 		}
-		got := meanDiff(after, want, in)
-		had := meanDiff(before, want, in)
-		if got <= tol.Ratio*had || got*gain <= tol.Grey || got <= checkNoise {
-			continue
+		if err := s.Judge(after, gain, tol); err != nil {
+			return fmt.Errorf("redact: face %d of %d at %v %w", i+1, len(faces), f, err)
 		}
-		if tol.Closer > 0 && got <= tol.Closer*meanDiff(after, before, in) {
-			continue
-		}
-		return fmt.Errorf("redact: face %d of %d at %v is not redacted in the output (%.1f grey levels from its redaction, %.1f after a contrast stretch; unredacted %.1f)",
-			i+1, len(faces), f, got, got*gain, had)
 	}
 	return nil
+}
+
+// Sample is what the check of one face needs before the output exists:
+// the central part of the face (Rect, checkInner of the box), unredacted
+// (Before) and as redacted (Want). A video keeps one per face it checks
+// instead of whole frames.
+type Sample struct {
+	Rect         image.Rectangle
+	Before, Want *image.NRGBA
+}
+
+// NewSample takes the sample of face from before and its redaction want
+// (the same picture, redacted); ok is false for a sliver at the edge.
+func NewSample(before, want *image.NRGBA, face image.Rectangle) (s Sample, ok bool) {
+	cx, cy := float64(face.Min.X+face.Max.X)/2, float64(face.Min.Y+face.Max.Y)/2
+	hw, hh := float64(face.Dx())*checkInner/2, float64(face.Dy())*checkInner/2
+	in := image.Rect(int(math.Ceil(cx-hw)), int(math.Ceil(cy-hh)), int(math.Floor(cx+hw)), int(math.Floor(cy+hh)))
+	in = in.Intersect(before.Rect)
+	if in.Dx() < 2 || in.Dy() < 2 {
+		return Sample{}, false
+	}
+	return Sample{Rect: in, Before: cropOf(before, in), Want: cropOf(want, in)}, true
+}
+
+// Judge says whether after (the decoded output, whose contrast stretch
+// gain is gain: StretchGain) holds the redaction of the sample's face.
+func (s Sample) Judge(after *image.NRGBA, gain float64, tol Tolerance) error {
+	a := cropOf(after, s.Rect)
+	all := a.Rect
+	got := meanDiff(a, s.Want, all)
+	had := meanDiff(s.Before, s.Want, all)
+	if got <= tol.Ratio*had || got*gain <= tol.Grey || got <= checkNoise {
+		return nil
+	}
+	if tol.Closer > 0 && got <= tol.Closer*meanDiff(a, s.Before, all) {
+		return nil
+	}
+	return fmt.Errorf("is not redacted in the output (%.1f grey levels from its redaction, %.1f after a contrast stretch; unredacted %.1f)", got, got*gain, had)
+}
+
+// cropOf copies r of img into a new image at (0,0).
+func cropOf(img *image.NRGBA, r image.Rectangle) *image.NRGBA {
+	c := image.NewNRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		copy(c.Pix[(y-r.Min.Y)*c.Stride:], img.Pix[img.PixOffset(r.Min.X, y):img.PixOffset(r.Max.X, y)])
+	}
+	return c
 }
 
 // meanDiff is the mean absolute difference of the luminance of a and b in r.
@@ -111,9 +148,9 @@ func meanDiff(a, b *image.NRGBA, r image.Rectangle) float64 {
 
 func luma(p []uint8) int { return (299*int(p[0]) + 587*int(p[1]) + 114*int(p[2]) + 500) / 1000 }
 
-// stretchGain is the factor by which -normalize would stretch img's
+// StretchGain is the factor by which -normalize would stretch img's
 // luminance (the 2nd to the 99th percentile to 0..255), at most 32.
-func stretchGain(img *image.NRGBA) float64 {
+func StretchGain(img *image.NRGBA) float64 {
 	var hist [256]int
 	b := img.Rect
 	step := max(1, int(math.Sqrt(float64(b.Dx())*float64(b.Dy())/250000)))
