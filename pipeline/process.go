@@ -111,26 +111,38 @@ func (p *Pipeline) intake(ctx context.Context, j *Job, c committer) (items []Ite
 	return c.claim(ctx, j)
 }
 
-// read reads the whole input once, hashes it, and checks that it did not
-// change while it was read.
-func (p *Pipeline) read(j *Job) error {
+// openInput opens the input without following a link, checks it is a
+// regular file, and sets the job's size and modification time.
+func openInput(j *Job) (*os.File, os.FileInfo, error) {
 	f, err := os.OpenFile(j.Path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) || errors.Is(err, os.ErrNotExist) {
 			// Replaced by a link, or gone: the next scan sees what is there.
-			return &Error{Kind: KindNotReady, Reason: "changed while being opened", Err: err}
+			return nil, nil, &Error{Kind: KindNotReady, Reason: "changed while being opened", Err: err}
 		}
-		return Retry(err, "cannot read the file")
+		return nil, nil, Retry(err, "cannot read the file")
 	}
-	defer f.Close()
 	before, err := f.Stat()
 	if err != nil {
-		return Retry(err, "cannot read the file")
+		f.Close()
+		return nil, nil, Retry(err, "cannot read the file")
 	}
 	if !before.Mode().IsRegular() {
-		return &Error{Kind: KindNotReady, Reason: "not a regular file any more"}
+		f.Close()
+		return nil, nil, &Error{Kind: KindNotReady, Reason: "not a regular file any more"}
 	}
 	j.Size, j.MTime = before.Size(), before.ModTime()
+	return f, before, nil
+}
+
+// read reads the whole input once, hashes it, and checks that it did not
+// change while it was read.
+func (p *Pipeline) read(j *Job) error {
+	f, before, err := openInput(j)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	if max := p.opt.Limits.MaxFileBytes; max > 0 && before.Size() > max {
 		return Quarantine(nil, "file is %.1f MB, more than limits.max_file_mb (%d MB)",
 			float64(before.Size())/(1<<20), max>>20)

@@ -4,14 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/photoguard/photoguard/detect"
@@ -160,23 +158,10 @@ func (v *videoJob) close() {
 // hashed is what is decoded unless the file is written to in place, which
 // the check after decoding sees (unchanged).
 func (p *Pipeline) readVideo(j *Job) error {
-	f, err := os.OpenFile(j.Path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, before, err := openInput(j)
 	if err != nil {
-		if errors.Is(err, syscall.ELOOP) || errors.Is(err, os.ErrNotExist) {
-			return &Error{Kind: KindNotReady, Reason: "changed while being opened", Err: err}
-		}
-		return Retry(err, "cannot read the file")
+		return err
 	}
-	before, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return Retry(err, "cannot read the file")
-	}
-	if !before.Mode().IsRegular() {
-		f.Close()
-		return &Error{Kind: KindNotReady, Reason: "not a regular file any more"}
-	}
-	j.Size, j.MTime = before.Size(), before.ModTime()
 	if max := p.opt.Video.MaxFileBytes; max > 0 && before.Size() > max {
 		f.Close()
 		return Hold(nil, "the video is %.0f MB, more than video.max_file_mb (%d MB)", float64(before.Size())/(1<<20), max>>20)
