@@ -57,6 +57,7 @@ type Config struct {
 	Retention     Retention         `mapstructure:"retention"` // issue 12
 	Approval      Approval          `mapstructure:"approval"`  // issue 20
 	Individual    Individual        `mapstructure:"individual"`
+	Video         Video             `mapstructure:"video"` // issue 21
 
 	// File is the configuration file this was loaded from ("" for the
 	// embedded default alone). Not a key.
@@ -239,6 +240,25 @@ type Limits struct {
 	MaxSide       int           `mapstructure:"max_side"`
 	MaxPixels     int64         `mapstructure:"max_pixels"`
 	DecodeTimeout time.Duration `mapstructure:"decode_timeout"`
+}
+
+// Video is how videos are taken and published (issue 21).
+type Video struct {
+	Enabled       bool          `mapstructure:"enabled"`
+	LivePhotos    string        `mapstructure:"live_photos"`
+	Audio         string        `mapstructure:"audio"`
+	MaxSeconds    int           `mapstructure:"max_seconds"`
+	MaxFileMB     int           `mapstructure:"max_file_mb"`
+	MaxSourceSide int           `mapstructure:"max_source_side"`
+	MaxSourceFPS  int           `mapstructure:"max_source_fps"`
+	MaxStreams    int           `mapstructure:"max_streams"`
+	MaxSide       int           `mapstructure:"max_side"`
+	FPS           int           `mapstructure:"fps"`
+	Quality       int           `mapstructure:"quality"`
+	AnalysisFPS   float64       `mapstructure:"analysis_fps"`
+	MinFrames     int           `mapstructure:"min_frames"`
+	MinShare      float64       `mapstructure:"min_share"`
+	Timeout       time.Duration `mapstructure:"timeout"`
 }
 
 // Watch tunes readiness and the daemon's scanning: the inbox's options
@@ -586,6 +606,8 @@ func (c *Config) normalise() {
 	c.Faces.Finder = strings.ToLower(strings.TrimSpace(c.Faces.Finder))
 	c.Faces.Redact.Mode = strings.ToLower(strings.TrimSpace(c.Faces.Redact.Mode))
 	c.Faces.Redact.Shape = strings.ToLower(strings.TrimSpace(c.Faces.Redact.Shape))
+	c.Video.LivePhotos = strings.ToLower(strings.TrimSpace(c.Video.LivePhotos))
+	c.Video.Audio = strings.ToLower(strings.TrimSpace(c.Video.Audio))
 	for i, s := range c.Categories.Reject {
 		c.Categories.Reject[i] = strings.ToLower(strings.TrimSpace(s))
 	}
@@ -751,6 +773,20 @@ func (c *Config) Validate() error {
 	durRange("retention.journal", c.Retention.Journal, 24*time.Hour, 3*366*24*time.Hour)
 	durRange("approval.expire", c.Approval.Expire, time.Hour, 366*24*time.Hour)
 	floatRange("individual.min_share", c.Individual.MinShare, 0.05, 1)
+	oneOf("video.live_photos", c.Video.LivePhotos, "skip", "publish")
+	oneOf("video.audio", c.Video.Audio, "drop", "keep")
+	intRange("video.max_seconds", c.Video.MaxSeconds, 1, 3600)
+	intRange("video.max_file_mb", c.Video.MaxFileMB, 1, 8192)
+	intRange("video.max_source_side", c.Video.MaxSourceSide, 256, 8192)
+	intRange("video.max_source_fps", c.Video.MaxSourceFPS, 1, 240)
+	intRange("video.max_streams", c.Video.MaxStreams, 1, 64)
+	intRange("video.max_side", c.Video.MaxSide, 128, 3840)
+	intRange("video.fps", c.Video.FPS, 1, 60)
+	intRange("video.quality", c.Video.Quality, 0, 51)
+	floatRange("video.analysis_fps", c.Video.AnalysisFPS, 0.5, 60)
+	intRange("video.min_frames", c.Video.MinFrames, 1, 100)
+	floatRange("video.min_share", c.Video.MinShare, 0.01, 1)
+	durRange("video.timeout", c.Video.Timeout, 10*time.Second, 24*time.Hour)
 	if len(errs) > 0 {
 		return errs
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 	"github.com/photoguard/photoguard/pipeline/journal"
 )
@@ -46,7 +47,7 @@ func (p *Pipeline) moveAside(j *Job, out Outcome, why error) (string, error) {
 		return "", err
 	}
 	p.hook("moved", j)
-	if p.opt.TeacherNotes {
+	if p.opt.TeacherNotes && !j.noNote {
 		if err := writeTeacherNote(j.Path, out, j.Category, reason); err != nil {
 			p.opt.Log.Warn("could not leave a note for the teacher", "photo", short(j.SHA256), "err", scrub(err))
 		}
@@ -154,6 +155,9 @@ func writeTeacherNote(input string, out Outcome, category, reason string) error 
 	}
 	text := fmt.Sprintf("%s\n\n%s\n%s\n\nNot published (%s): %s.\n\nDe foto is van deze map verwijderd en bewaard bij de ICT-coördinator.\n"+
 		"Je mag dit bericht weggooien.\n", noteMarker, filepath.Base(input), nl, out, en)
+	if inbox.IsVideo(input) {
+		text = strings.NewReplacer("foto", "video", "a photo ", "a video ").Replace(text)
+	}
 	dir := filepath.Dir(input)
 	perm, chown := notePerm(dir)
 	name := filepath.Base(input) + NoteSuffix

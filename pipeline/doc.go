@@ -12,6 +12,12 @@
 //  3. commit: publish (to each target, the journal written before and
 //     after), settle (wipe the input, or move it aside with a reason).
 //
+// A video (video.go, video_faces.go, video_output.go) takes the same
+// phases: intake reads it once, hashed, and keeps it open for ffmpeg; its
+// transform is categorise, probe, detect (faces on sampled frames, linked
+// into tracks), decide (per track), prepare, render (every frame redacted,
+// encoded), verify.
+//
 // A dry run and `explain` (Explain) replace the commit by one that writes
 // nothing (process.go: dryRun, noCommit). Recover (recover.go) finishes what
 // a dead process left half done.

@@ -244,16 +244,11 @@ func scaleFaces(faces []detect.Face, from, to image.Rectangle) []detect.Face {
 // decide matches the faces against the consent store and decides, per target
 // channel, which faces may be shown.
 func (p *Pipeline) decide(ctx context.Context, j *Job) error {
-	f := p.opt.Faces
-	reg := f.Consent()
-	if err := reg.Err(); err != nil {
-		return Hold(err, "the consent store cannot be used")
+	reg, err := p.consentView()
+	if err != nil {
+		return err
 	}
-	if err := StaleModels(reg, f.Model); err != nil {
-		return Hold(err, "the consent store holds faces enrolled with other face model files")
-	}
-	now := p.opt.Now()
-	people, mc := f.matchContext(j, reg, now)
+	people, mc := p.opt.Faces.matchContext(j, reg, p.opt.Now())
 	j.Matches = detect.MatchFaces(j.Faces, people, mc)
 	// The quality gate: a face too blurred to be told apart is not matched.
 	sharp := make([]float64, len(j.Faces))
@@ -264,6 +259,29 @@ func (p *Pipeline) decide(ctx context.Context, j *Job) error {
 	}
 	detect.Gate(j.Matches, sharp, detect.MinSharpness)
 	j.Group, j.Margin = mc.Group, mc.Margin
+	p.decideChannels(j, reg)
+	return nil
+}
+
+// consentView is the view of the consent store a job is decided with, or
+// the error that holds it.
+func (p *Pipeline) consentView() (Consent, error) {
+	f := p.opt.Faces
+	reg := f.Consent()
+	if err := reg.Err(); err != nil {
+		return nil, Hold(err, "the consent store cannot be used")
+	}
+	if err := StaleModels(reg, f.Model); err != nil {
+		return nil, Hold(err, "the consent store holds faces enrolled with other face model files")
+	}
+	return reg, nil
+}
+
+// decideChannels decides, from the job's matches, per target channel which
+// faces may be shown.
+func (p *Pipeline) decideChannels(j *Job, reg Consent) {
+	f := p.opt.Faces
+	now := p.opt.Now()
 	objected := map[string]bool{}
 	for _, id := range reg.Objections(j.SHA256) {
 		objected[id] = true
@@ -278,7 +296,6 @@ func (p *Pipeline) decide(ctx context.Context, j *Job) error {
 			func(id string) bool { return objected[id] })
 	}
 	j.consent = reg
-	return nil
 }
 
 // redactFaces makes each delivery's image: a copy of its Base with every

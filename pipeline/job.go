@@ -49,6 +49,11 @@ type Job struct {
 	consent Consent
 
 	Deliveries []*Delivery
+
+	// video is set for a video (pipeline/video.go); noNote ends the job
+	// without a note for the teacher (a Live Photo's moving part).
+	video  *videoJob
+	noNote bool
 }
 
 // Delivery is the part of a job that goes to one target.
@@ -77,6 +82,8 @@ type Delivery struct {
 	Waiting   bool
 	// Err is this delivery's failure; a failed delivery takes no more steps.
 	Err error
+	// video is a video delivery's encoding (Output is its bytes).
+	video *videoOutput
 }
 
 func (j *Job) live() []*Delivery {

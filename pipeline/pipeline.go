@@ -62,6 +62,9 @@ type Options struct {
 	Settle, GiveUp time.Duration
 	// PhotoTimeout bounds the work on one photo; past it the photo is held.
 	PhotoTimeout time.Duration
+	// Video, if set, publishes videos (pipeline/video.go); without it
+	// every video is rejected with ReasonVideo.
+	Video *VideoOptions
 	// Faces configures detection, matching, policy and redaction. It is
 	// required: no photo is published without its faces checked.
 	Faces *FaceOptions
@@ -94,6 +97,8 @@ type Options struct {
 type Pipeline struct {
 	opt   Options
 	steps []Step
+	// videoSteps are the transform phase of a video.
+	videoSteps []Step
 	// committer makes outcomes durable: the journal, the targets and the
 	// inbox (durable), or nothing at all (dryRun).
 	committer committer
@@ -140,6 +145,9 @@ func New(opt Options) (*Pipeline, error) {
 	if err := opt.validateApproval(); err != nil {
 		return nil, err
 	}
+	if err := opt.Video.validate(); err != nil {
+		return nil, err
+	}
 	p := &Pipeline{opt: opt}
 	p.committer = durable{p}
 	if opt.DryRun {
@@ -161,6 +169,7 @@ func New(opt Options) (*Pipeline, error) {
 		{"verify-faces", p.verifyFaces},
 		{"approval", p.awaitApproval},
 	}
+	p.videoSteps = p.videoStepList()
 	return p, nil
 }
 
@@ -177,6 +186,10 @@ func (p *Pipeline) With(edit func(*Options)) (*Pipeline, error) {
 	edit(&o)
 	return New(o)
 }
+
+// Options returns a copy of the options the pipeline was built with (a
+// caller that builds a pipeline like another one, with one thing changed).
+func (p *Pipeline) Options() Options { return p.opt }
 
 // Steps returns the names of the steps of the transform phase in order (for
 // docs and tests).
@@ -198,9 +211,13 @@ func (p *Pipeline) hook(step string, j *Job) {
 // checked between steps. It stops early, without error, once every delivery
 // has failed on its own.
 func (p *Pipeline) transform(ctx context.Context, j *Job) error {
-	ctx, cancel := context.WithTimeoutCause(ctx, p.opt.PhotoTimeout, errOverrun)
+	limit, steps := p.opt.PhotoTimeout, p.steps
+	if j.video != nil {
+		limit, steps = p.opt.Video.Timeout, p.videoSteps
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, overrun{limit})
 	defer cancel()
-	for _, s := range p.steps {
+	for _, s := range steps {
 		if err := p.stopped(ctx, "before "+s.Name); err != nil {
 			return err
 		}
@@ -218,6 +235,13 @@ func (p *Pipeline) transform(ctx context.Context, j *Job) error {
 // errOverrun is the cause of a photo's context when its PhotoTimeout passed.
 var errOverrun = errors.New("the photo's time limit passed")
 
+// overrun is the cause a job's context ends with at its time limit: it is
+// errOverrun, and says which limit it was (a photo's or a video's).
+type overrun struct{ limit time.Duration }
+
+func (o overrun) Error() string        { return errOverrun.Error() }
+func (o overrun) Is(target error) bool { return target == errOverrun }
+
 // stopped returns the error for work on a photo whose context ended, nil
 // while it has not. Only the photo's own time limit holds it, and the reason
 // says when (what: "before decode", "while detecting faces"). Every other
@@ -231,7 +255,12 @@ func (p *Pipeline) stopped(ctx context.Context, what string) error {
 	if cause := context.Cause(ctx); !errors.Is(cause, errOverrun) {
 		return Retry(cause, "stopped %s", what)
 	}
-	return Hold(nil, "processing took longer than %s (%s)", p.opt.PhotoTimeout, what)
+	limit := p.opt.PhotoTimeout
+	var o overrun
+	if errors.As(context.Cause(ctx), &o) {
+		limit = o.limit
+	}
+	return Hold(nil, "processing took longer than %s (%s)", limit, what)
 }
 
 // category sets the job's flagged category, from its path below the inbox

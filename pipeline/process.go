@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 	"github.com/photoguard/photoguard/pipeline/journal"
 )
@@ -21,6 +22,11 @@ import (
 // KindRetry when the file was left where it is to be tried again later
 // (still being written, busy in another process, target down).
 func (p *Pipeline) Process(ctx context.Context, root, path string) (items []Item, err error) {
+	if inbox.IsVideo(path) {
+		// One entry for every caller (the inbox, retry): a video takes
+		// the video path.
+		return p.ProcessVideo(ctx, root, path)
+	}
 	j, err := p.newJob(root, path)
 	if err != nil {
 		return nil, err
@@ -38,6 +44,10 @@ func (p *Pipeline) Explain(ctx context.Context, root, path string) (*Job, error)
 	j, err := p.newJob(root, path)
 	if err != nil {
 		return nil, err
+	}
+	if inbox.IsVideo(path) && p.opt.Video != nil && publishable(path) {
+		j.video = &videoJob{} // its faces are tracks (one Face per track)
+		defer j.video.close()
 	}
 	_, err = p.process(ctx, j, noCommit{})
 	return j, err
@@ -83,7 +93,11 @@ func (p *Pipeline) newJob(root, path string) (*Job, error) {
 // its path, claim it. done is true when the job ended here (not ready,
 // unreadable, a duplicate, busy elsewhere).
 func (p *Pipeline) intake(ctx context.Context, j *Job, c committer) (items []Item, done bool, err error) {
-	if err := p.read(j); err != nil {
+	read := p.read
+	if j.video != nil {
+		read = p.readVideo
+	}
+	if err := read(j); err != nil {
 		switch KindOf(err) {
 		case KindNotReady, KindRetry:
 			return nil, true, err
@@ -97,26 +111,38 @@ func (p *Pipeline) intake(ctx context.Context, j *Job, c committer) (items []Ite
 	return c.claim(ctx, j)
 }
 
-// read reads the whole input once, hashes it, and checks that it did not
-// change while it was read.
-func (p *Pipeline) read(j *Job) error {
+// openInput opens the input without following a link, checks it is a
+// regular file, and sets the job's size and modification time.
+func openInput(j *Job) (*os.File, os.FileInfo, error) {
 	f, err := os.OpenFile(j.Path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) || errors.Is(err, os.ErrNotExist) {
 			// Replaced by a link, or gone: the next scan sees what is there.
-			return &Error{Kind: KindNotReady, Reason: "changed while being opened", Err: err}
+			return nil, nil, &Error{Kind: KindNotReady, Reason: "changed while being opened", Err: err}
 		}
-		return Retry(err, "cannot read the file")
+		return nil, nil, Retry(err, "cannot read the file")
 	}
-	defer f.Close()
 	before, err := f.Stat()
 	if err != nil {
-		return Retry(err, "cannot read the file")
+		f.Close()
+		return nil, nil, Retry(err, "cannot read the file")
 	}
 	if !before.Mode().IsRegular() {
-		return &Error{Kind: KindNotReady, Reason: "not a regular file any more"}
+		f.Close()
+		return nil, nil, &Error{Kind: KindNotReady, Reason: "not a regular file any more"}
 	}
 	j.Size, j.MTime = before.Size(), before.ModTime()
+	return f, before, nil
+}
+
+// read reads the whole input once, hashes it, and checks that it did not
+// change while it was read.
+func (p *Pipeline) read(j *Job) error {
+	f, before, err := openInput(j)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	if max := p.opt.Limits.MaxFileBytes; max > 0 && before.Size() > max {
 		return Quarantine(nil, "file is %.1f MB, more than limits.max_file_mb (%d MB)",
 			float64(before.Size())/(1<<20), max>>20)

@@ -3,9 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,7 +45,7 @@ func (in *Intake) Process(ctx context.Context, e inbox.Entry) (inbox.Status, err
 	case inbox.Special:
 		items, err = p.ProcessSpecial(ctx, e.Root, e.Path, e.Why)
 	case inbox.Video:
-		items, err = p.ProcessVideo(ctx, e.Root, e.Path)
+		items, err = p.processVideo(ctx, e.Root, e.Path, e.LivePhoto)
 	default:
 		items, err = p.Process(ctx, e.Root, e.Path)
 	}
@@ -111,49 +109,13 @@ func (p *Pipeline) ProcessSpecial(ctx context.Context, root, path, why string) (
 	return p.settle(ctx, j, Quarantine(nil, "not a photo: %s", why))
 }
 
-// ReasonVideo is the reason every video ends with.
+// ReasonVideo is the reason a video ends with when it is not published
+// (video.enabled: false, a Live Photo's moving part, another kind of video).
 const ReasonVideo = "videos are not published"
 
-// VideoCategory is the category a video is rejected in (what the teacher's
+// VideoCategory is the category such a video is rejected in (what the teacher's
 // note names).
 const VideoCategory = "video"
-
-// ProcessVideo ends a video without reading it: photoguard publishes
-// photos only. It is rejected like a photo in a flagged category: moved to
-// rejected/ with its reason (retained like rejected originals, never wiped)
-// and a note left for the teacher, or left in place when inputs are kept.
-// It is not an error that needs a look: a batch is not made to exit 2 by it.
-func (p *Pipeline) ProcessVideo(ctx context.Context, root, path string) ([]Item, error) {
-	j, err := p.newJob(root, path)
-	if err != nil {
-		return nil, err
-	}
-	j.Category = VideoCategory
-	why := ReasonVideo
-	if livePhoto(path) {
-		why += " (the moving part of a Live Photo; its photo is taken on its own)"
-	}
-	return p.settle(ctx, j, Reject("%s", why))
-}
-
-// livePhoto reports whether a video has a photo of the same name beside it
-// (IMG_0001.MOV and IMG_0001.HEIC), as an iPhone or iPad delivers a Live
-// Photo.
-func livePhoto(path string) bool {
-	entries, err := os.ReadDir(filepath.Dir(path))
-	if err != nil {
-		return false
-	}
-	stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	for _, e := range entries {
-		n := e.Name()
-		ext := strings.ToLower(filepath.Ext(n))
-		if strings.EqualFold(strings.TrimSuffix(n, filepath.Ext(n)), stem) && (ext == ".heic" || ext == ".heif" || ext == ".jpg" || ext == ".jpeg") {
-			return true
-		}
-	}
-	return false
-}
 
 // BatchBase is the folder a batch over dir (or over files in dir) names its
 // photos from: dir itself, or the folder above the outermost folder on dir's

@@ -54,6 +54,8 @@ targets:
     type: dir
     path: $d/out
     channel: website
+    approval: none
+    individual: allowed
 YAML
 	touch -d '1 hour ago' "$d"/in/* 2>/dev/null || true
 	/usr/bin/time -f '%U %S %M' -o "$d/time" "$bin" --config "$d/cfg.yaml" batch --keep-inputs --report "$d/report.json" "$d/in" >/dev/null 2>&1 || true

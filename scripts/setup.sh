@@ -47,7 +47,7 @@ as_root() {
 packages=(build-essential pkg-config curl ca-certificates bzip2 unzip
 	libdlib-dev libdlib-data libatlas-base-dev libopenblas-dev liblapack-dev
 	libjpeg62-turbo-dev libheif-dev libheif-examples libimage-exiftool-perl strace
-	imagemagick python3 python3-numpy python3-scipy python3-pil)
+	imagemagick python3 python3-numpy python3-scipy python3-pil ffmpeg)
 # The network targets' tests (issue 12), each server started by its test on
 # 127.0.0.1: rclone serve webdav is the WebDAV server, a private OpenSSH sshd
 # the SFTP server, Debian's WordPress on a private mariadbd and php -S

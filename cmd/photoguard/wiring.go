@@ -193,6 +193,7 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 			},
 		},
 		Review: reviewSink(cfg, m),
+		Video:  videoOptions(cfg),
 		Log:    log,
 	})
 }

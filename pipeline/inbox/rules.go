@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -61,11 +62,30 @@ func SkipDir(name string) bool {
 
 // IsVideo reports whether a file name is a video's: the moving part of a Live
 // Photo (IMG_0001.MOV beside IMG_0001.HEIC) or a film from a tablet, camera
-// or phone. photoguard publishes photos only.
+// or phone.
 func IsVideo(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".mov", ".mp4", ".m4v", ".3gp", ".3g2", ".avi", ".mkv", ".webm", ".mts", ".m2ts", ".wmv", ".mpg", ".mpeg", ".hevc":
 		return true
+	}
+	return false
+}
+
+// HasStill reports whether a video has a photo of the same name beside it
+// (IMG_0001.MOV and IMG_0001.HEIC), as an iPhone or iPad delivers a Live
+// Photo.
+func HasStill(path string) bool {
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		return false
+	}
+	stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	for _, e := range entries {
+		n := e.Name()
+		ext := strings.ToLower(filepath.Ext(n))
+		if strings.EqualFold(strings.TrimSuffix(n, filepath.Ext(n)), stem) && (ext == ".heic" || ext == ".heif" || ext == ".jpg" || ext == ".jpeg") {
+			return true
+		}
 	}
 	return false
 }

@@ -18,7 +18,7 @@ type Kind int
 const (
 	// Photo: a regular file, to be read and decoded as a photo.
 	Photo Kind = iota
-	// Video: a video file (IsVideo); never read, never published.
+	// Video: a video file (IsVideo), for the video path (pipeline/video.go).
 	Video
 	// Special: not a regular file (a link, a folder named like a photo, a
 	// pipe, a device); never read. Entry.Why says what it is.
@@ -49,6 +49,10 @@ type Entry struct {
 	// Why says what a Special entry is ("a symbolic link (photoguard does
 	// not follow links)").
 	Why string
+	// LivePhoto is set for a Video that had a photo of the same name
+	// beside it when it was found (the moving part of a Live Photo): the
+	// photo may be taken, and gone, before the video.
+	LivePhoto bool
 }
 
 // Root is one place entries are taken from: a folder that is walked, or a
@@ -183,7 +187,9 @@ func classify(base, path string, info fs.FileInfo) Entry {
 	case !info.Mode().IsRegular():
 		return entry(base, path, info, Special, "not a regular file ("+fileType(info.Mode())+")")
 	case IsVideo(info.Name()):
-		return entry(base, path, info, Video, "")
+		e := entry(base, path, info, Video, "")
+		e.LivePhoto = HasStill(path)
+		return e
 	}
 	return entry(base, path, info, Photo, "")
 }

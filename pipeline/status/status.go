@@ -55,7 +55,7 @@ type Ledger struct {
 type Inbox struct {
 	Path string `json:"path"`
 	// Waiting counts every entry the service would take: Photos, Videos
-	// (set aside with "videos are not published") and Other (links,
+	// (published as videos, or set aside: see pipeline/video.go) and Other (links,
 	// folders named like photos, devices: quarantined unread).
 	Waiting int `json:"waiting"`
 	Photos  int `json:"photos"`

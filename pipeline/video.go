@@ -1,0 +1,260 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/track"
+	"github.com/photoguard/photoguard/pipeline/inbox"
+	"github.com/photoguard/photoguard/redact/video"
+)
+
+// VideoOptions configure the video path (issue 21). Without them (nil
+// Options.Video) every video is rejected with ReasonVideo, as before.
+type VideoOptions struct {
+	Tools  video.Tools
+	Limits video.Limits
+	// MaxFileBytes bounds the file (video.max_file_mb).
+	MaxFileBytes int64
+	// LivePhotos: "skip" ends the moving part of a Live Photo without a
+	// note (the still is the photo), "publish" takes it as a video.
+	LivePhotos string
+	// KeepAudio re-encodes the sound into the output (video.audio: keep);
+	// by default it is dropped (spoken names are personal data).
+	KeepAudio bool
+	// MaxSide is the long side a video is published at (at most its own);
+	// MaxFPS the highest frame rate it is published at.
+	MaxSide int
+	MaxFPS  float64
+	// AnalysisFPS is how many frames a second faces are looked for in;
+	// the frames between are covered by tracking.
+	AnalysisFPS float64
+	// CRF is x264's quality (lower: better and larger).
+	CRF int
+	// Rule is how many analysed frames must agree for a track to be shown.
+	Rule track.Rule
+	// Timeout bounds the work on one video (instead of PhotoTimeout).
+	Timeout time.Duration
+}
+
+// Values of VideoOptions.LivePhotos.
+const (
+	LivePhotosSkip    = "skip"
+	LivePhotosPublish = "publish"
+)
+
+func (v *VideoOptions) validate() error {
+	if v == nil {
+		return nil
+	}
+	switch {
+	case v.LivePhotos != LivePhotosSkip && v.LivePhotos != LivePhotosPublish:
+		return fmt.Errorf("pipeline: video live_photos %q is not skip or publish", v.LivePhotos)
+	case v.MaxSide < 64 || !(v.MaxFPS >= 1) || !(v.AnalysisFPS > 0) || v.Rule.MinFrames < 1:
+		return fmt.Errorf("pipeline: video options out of range")
+	}
+	return nil
+}
+
+// videoJob is what a video job carries besides a photo job's fields.
+type videoJob struct {
+	file *os.File
+	info *video.Info
+	// width and height are the published frame, fps its rate, step the
+	// frames between two analysed frames, frames the expected count.
+	width, height int
+	fps           float64
+	step, frames  int
+	tcfg          track.Config
+	tracks        []*track.Track
+	// sightings' faces: the faces of every analysed frame, by frame.
+	faces map[int][]detect.Face
+	// analysed counts the frames analysed.
+	analysed int
+	// work is the folder the encoded outputs are written to.
+	work string
+}
+
+// ProcessVideo takes a video through the phases. Without VideoOptions, or
+// for the moving part of a Live Photo under live_photos: skip, it ends the
+// video without reading it: rejected like a photo in a flagged category
+// (moved to rejected/ with its reason, never wiped) or, for the Live Photo,
+// ended without a note for the teacher.
+func (p *Pipeline) ProcessVideo(ctx context.Context, root, path string) (items []Item, err error) {
+	return p.processVideo(ctx, root, path, false)
+}
+
+// processVideo is ProcessVideo of a video the inbox found beside a photo
+// of the same name (live), or not.
+func (p *Pipeline) processVideo(ctx context.Context, root, path string, live bool) (items []Item, err error) {
+	j, err := p.newJob(root, path)
+	if err != nil {
+		return nil, err
+	}
+	v := p.opt.Video
+	live = live || inbox.HasStill(path)
+	switch {
+	case v == nil:
+		j.Category = VideoCategory
+		why := ReasonVideo
+		if live {
+			why += " (the moving part of a Live Photo; its photo is taken on its own)"
+		}
+		return p.settle(ctx, j, Reject("%s", why))
+	case live && v.LivePhotos == LivePhotosSkip:
+		return p.settle(ctx, j, skipLivePhoto(j))
+	case !publishable(path):
+		j.Category = VideoCategory
+		return p.settle(ctx, j, Reject("%s (photoguard publishes .mov, .mp4 and .m4v videos)", ReasonVideo))
+	}
+	j.video = &videoJob{}
+	defer j.video.close()
+	defer func() { p.recordReview(j, items, err) }()
+	return p.process(ctx, j, p.committer)
+}
+
+// ReasonLivePhoto is the reason the moving part of a Live Photo is not
+// published under live_photos: skip.
+const ReasonLivePhoto = "the moving part of a Live Photo: its photo is published on its own (video.live_photos: skip)"
+
+// skipLivePhoto ends the moving part of a Live Photo: set aside with
+// rejected originals, without a note for the teacher (skipping it is the
+// rule, not news).
+func skipLivePhoto(j *Job) error {
+	j.noNote = true
+	return Reject("%s", ReasonLivePhoto)
+}
+
+// publishable reports whether a video's name is one of the kinds
+// photoguard publishes: what iPads, iPhones and most cameras record.
+func publishable(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".mov", ".mp4", ".m4v":
+		return true
+	}
+	return false
+}
+
+func (v *videoJob) close() {
+	if v.file != nil {
+		v.file.Close()
+	}
+	if v.work != "" {
+		os.RemoveAll(v.work)
+	}
+}
+
+// readVideo opens the video, hashes it as it reads it once, and keeps it
+// open: ffprobe and ffmpeg read that open file (video.Input), so what was
+// hashed is what is decoded unless the file is written to in place, which
+// the check after decoding sees (unchanged).
+func (p *Pipeline) readVideo(j *Job) error {
+	f, before, err := openInput(j)
+	if err != nil {
+		return err
+	}
+	if max := p.opt.Video.MaxFileBytes; max > 0 && before.Size() > max {
+		f.Close()
+		return Hold(nil, "the video is %.0f MB, more than video.max_file_mb (%d MB)", float64(before.Size())/(1<<20), max>>20)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(f, before.Size()+1))
+	if err != nil {
+		f.Close()
+		return Retry(err, "cannot read the file")
+	}
+	if err := p.unchanged(j, n); err != nil {
+		f.Close()
+		return err
+	}
+	j.SHA256 = hex.EncodeToString(h.Sum(nil))
+	j.video.file = f
+	return nil
+}
+
+// unchanged checks that the input is as it was when it was read (n bytes).
+func (p *Pipeline) unchanged(j *Job, n int64) error {
+	after, err := os.Lstat(j.Path)
+	if err != nil || n != j.Size || after.Size() != j.Size || !after.ModTime().Equal(j.MTime) {
+		return &Error{Kind: KindNotReady, Reason: "still being written"}
+	}
+	return nil
+}
+
+// videoSteps are the transform phase of a video: the photo's steps, with
+// frames.
+func (p *Pipeline) videoStepList() []Step {
+	return []Step{
+		{"categorise", p.categorise},
+		{"probe", p.probeVideo},
+		{"detect", p.trackFaces},
+		{"decide", p.decideTracks},
+		{"prepare", p.prepareVideo},
+		{"render", p.renderVideo},
+		{"verify", p.verifyVideo},
+	}
+}
+
+func (p *Pipeline) videoInput(j *Job) video.Input { return video.Input{File: j.video.file} }
+
+// probeVideo reads the header with ffprobe and plans the frames: the size
+// and rate the video is published at, and which frames are analysed.
+func (p *Pipeline) probeVideo(ctx context.Context, j *Job) error {
+	v := p.opt.Video
+	info, err := video.Probe(ctx, v.Tools, p.videoInput(j), v.Limits)
+	if err != nil {
+		return p.videoErr(ctx, j, err, "reading the video's header")
+	}
+	if info.LivePhoto && v.LivePhotos == LivePhotosSkip {
+		return skipLivePhoto(j)
+	}
+	vj := j.video
+	vj.info = info
+	vj.width, vj.height = evenFit(info.Width, info.Height, v.MaxSide)
+	vj.fps = math.Min(info.FPS, v.MaxFPS)
+	vj.step = max(1, int(math.Round(vj.fps/v.AnalysisFPS)))
+	vj.frames = info.Frames(vj.fps)
+	// A frame the finder missed between two analysed frames is covered by
+	// the track; a face is held a whole step beyond its first and last
+	// sighting, and may go unseen for one analysed frame.
+	vj.tcfg = track.Config{MinIoU: 0.3, MaxMove: 1.5, MaxGap: 2 * vj.step, Extend: vj.step, Pad: 0.15}
+	return nil
+}
+
+// evenFit is w x h scaled to a long side of at most side, both even.
+func evenFit(w, h, side int) (int, int) {
+	long := max(w, h)
+	if long > side {
+		w = int(math.Round(float64(w) * float64(side) / float64(long)))
+		h = int(math.Round(float64(h) * float64(side) / float64(long)))
+	}
+	return max(2, w&^1), max(2, h&^1)
+}
+
+// videoErr classifies an error of the video tools: a time limit, a
+// damaged input (quarantined, or not ready while the file is young), a
+// limit (held), anything else (held).
+func (p *Pipeline) videoErr(ctx context.Context, j *Job, err error, what string) error {
+	if serr := p.stopped(ctx, what); serr != nil {
+		return serr
+	}
+	switch {
+	case video.IsLimit(err):
+		return Hold(nil, "%s", err.Error())
+	case video.IsInputError(err):
+		if p.young(j) {
+			return &Error{Kind: KindNotReady, Reason: "does not decode completely yet", Err: err}
+		}
+		return Quarantine(err, "")
+	}
+	return Hold(err, "%s failed", what)
+}
