@@ -24,6 +24,9 @@ func TestIndividual(t *testing.T) {
 		{"a face tall enough dominates", []image.Rectangle{face(80), tall}, 0.25, true},
 		{"a stricter share lets the group through", []image.Rectangle{face(80), face(300)}, 0.5, false},
 		{"min_share 1 leaves only single faces", []image.Rectangle{face(1200), face(80)}, 1, true},
+		{"a close group: several faces of a quarter, none dominates", []image.Rectangle{face(320), face(300), face(280), face(310)}, 0.25, false},
+		{"one face of a quarter, 1.5 times the next", []image.Rectangle{face(450), face(300)}, 0.25, true},
+		{"one face of a quarter, less than 1.5 times the next", []image.Rectangle{face(440), face(300)}, 0.25, false},
 	} {
 		if got := Individual(c.shown, photo, c.share); got != c.want {
 			t.Errorf("%s: Individual = %v, want %v", c.name, got, c.want)
