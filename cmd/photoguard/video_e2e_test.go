@@ -188,7 +188,7 @@ func TestVideoEndToEnd(t *testing.T) {
 			continue
 		}
 		if f := it.Faces; f != nil {
-			t.Logf("%s: %d tracks, %d shown; analysis %d ms, check %d ms", name, f.Found, f.Shown, f.DetectMs, f.CheckMs)
+			t.Logf("%s: %d tracks, %d shown; analysis %d ms, check %d ms; %v", name, f.Found, f.Shown, f.DetectMs, f.CheckMs, f.Reasons)
 		}
 		photoItem := items[filepath.Base(m.Photo)]
 		stillShown := map[string]bool{}
