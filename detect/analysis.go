@@ -25,7 +25,7 @@ type Analysis struct {
 
 // PassStat is one detection pass of an analysis.
 type PassStat struct {
-	// Name is the pass, for example "blazeface", "hog" or "describe".
+	// Name is the pass, for example "yunet", "hog" or "describe".
 	Name string
 	// MinFacePx is the smallest face width the pass looked for, in pixels
 	// of the analysed image (0 for passes that look at given boxes).

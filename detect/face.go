@@ -22,7 +22,7 @@ type Face struct {
 	// Descriptor is computed from the aligned face chip.
 	Descriptor Descriptor
 	// Detector names the detector that found the face ("hog", "cnn",
-	// "blazeface", ...).
+	// "yunet", ...).
 	Detector string
 	// Score is the finder's confidence, when it gives one (0 otherwise).
 	Score float32

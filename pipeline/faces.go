@@ -19,7 +19,7 @@ import (
 // FaceDetector analyses photos for faces. It is safe for concurrent use: the
 // workers share one, and it bounds how many analyses run at once itself
 // (detect/dlib lends one recogniser per call from its pool). detect/analyze
-// implements it (with detect/dlib and detect/blazeface).
+// implements it (with detect/dlib and detect/yunet).
 type FaceDetector interface {
 	// Analyze finds every face in the upright original img for a
 	// publication whose long side is publishSide, in img's coordinates,

@@ -34,7 +34,7 @@ type Reach struct {
 // Finder finds face boxes, nothing more: it is the pass that must not miss
 // a face.
 type Finder interface {
-	// Name names the finder in reports ("blazeface").
+	// Name names the finder in reports ("yunet").
 	Name() string
 	// Reach is the finder's measured floor and limits.
 	Reach() Reach

@@ -11,5 +11,5 @@
 // never by looking more coarsely than it reports.
 //
 // The package is pure Go: the detectors it drives are interfaces it owns
-// (Finder, Recognizer), implemented by detect/blazeface and detect/dlib.
+// (Finder, Recognizer), implemented by detect/yunet and detect/dlib.
 package analyze
