@@ -52,28 +52,37 @@ type falseResult struct {
 // pixels alone how much was blurred where there is no face.
 func falseBlurPy(t *testing.T, testdata, report, outDir, images, boxes string) falseResult {
 	t.Helper()
-	// Debian's python3 has numpy, scipy and Pillow (scripts/setup.sh).
-	py := "/usr/bin/python3"
-	testenv.Require(t, fileExists(py), "%s is missing", py)
-	script := filepath.Join(testdata, "falseblur.py")
-	testenv.Require(t, fileExists(script), "%s is missing", script)
-	args := []string{script, report, outDir, images}
+	args := []string{report, outDir, images}
 	if boxes != "" {
 		args = append(args, boxes)
 	}
-	cmd := exec.Command(py, append(args, "--detail")...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		testenv.Require(t, !strings.Contains(stderr.String(), "ModuleNotFoundError"), "falseblur.py: %s (apt-get install python3-numpy python3-scipy python3-pil)", stderr.String())
-		t.Fatalf("falseblur.py: %v\n%s", err, stderr.String())
-	}
 	var r falseResult
-	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-		t.Fatalf("falseblur.py output: %v\n%s", err, stdout.String())
-	}
-	t.Logf("falseblur.py %s: %s", filepath.Base(images), stdout.String())
+	stdout, _ := runJudge(t, "/usr/bin/python3", filepath.Join(testdata, "falseblur.py"), append(args, "--detail"), &r)
+	t.Logf("falseblur.py %s: %s", filepath.Base(images), stdout)
 	return r
+}
+
+// runJudge runs one of the shared judges (a Python script) with python,
+// decodes its JSON standard output into v, and returns both outputs. A
+// missing interpreter, script or Python module fails under CI=true and
+// skips elsewhere.
+func runJudge(t *testing.T, python, script string, args []string, v any) (stdout, stderr string) {
+	t.Helper()
+	testenv.RequireTool(t, python)
+	testenv.Require(t, fileExists(script), "%s is missing", script)
+	cmd := exec.Command(python, append([]string{script}, args...)...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	name := filepath.Base(script)
+	if err := cmd.Run(); err != nil {
+		// Debian's python3 has numpy, scipy and Pillow (scripts/setup.sh).
+		testenv.Require(t, !strings.Contains(errOut.String(), "ModuleNotFoundError"), "%s: %s (apt-get install python3-numpy python3-scipy python3-pil)", name, errOut.String())
+		t.Fatalf("%s: %v\n%s", name, err, errOut.String())
+	}
+	if err := json.Unmarshal(out.Bytes(), v); err != nil {
+		t.Fatalf("%s output: %v\n%s", name, err, out.String())
+	}
+	return out.String(), errOut.String()
 }
 
 // TestFalseBlur runs the default pipeline, nobody enrolled, over the photos
@@ -144,21 +153,10 @@ type recallResult struct {
 // published pixels alone (independently of photoguard's code).
 func recallPy(t *testing.T, testdata string, args ...string) recallResult {
 	t.Helper()
-	testenv.RequireTool(t, "python3")
 	testenv.RequireTool(t, "identify") // recall.py reads pixels with ImageMagick without Pillow
-	script := filepath.Join(testdata, "crowds", "recall.py")
-	testenv.Require(t, fileExists(script), "%s is missing", script)
-	cmd := exec.Command("python3", append([]string{script}, args...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("recall.py: %v\n%s", err, stderr.String())
-	}
 	var r recallResult
-	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-		t.Fatalf("recall.py output: %v\n%s", err, stdout.String())
-	}
-	t.Logf("recall.py %v:\n%s", args[3:], stderr.String())
+	_, stderr := runJudge(t, "python3", filepath.Join(testdata, "crowds", "recall.py"), args, &r)
+	t.Logf("recall.py %v:\n%s", args[3:], stderr)
 	return r
 }
 

@@ -260,34 +260,9 @@ func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int)
 				// face; a face the recogniser cannot align there is tried
 				// again on the contrast-stretched copy of a dark or
 				// washed-out photo.
-				described, err := e.rec.Describe(ctx, img, rects)
+				described, err := e.describe(ctx, copies, rects)
 				if err != nil {
 					return 0, err
-				}
-				if len(described) != len(rects) {
-					return 0, fmt.Errorf("%d descriptions for %d faces", len(described), len(rects))
-				}
-				if recImg != img {
-					var again []int
-					var againRects []image.Rectangle
-					for k, d := range described {
-						if d.NoDescriptor {
-							again = append(again, k)
-							againRects = append(againRects, rects[k])
-						}
-					}
-					if len(againRects) > 0 {
-						more, err := e.rec.Describe(ctx, recImg, againRects)
-						if err != nil {
-							return 0, err
-						}
-						if len(more) != len(againRects) {
-							return 0, fmt.Errorf("%d descriptions for %d faces", len(more), len(againRects))
-						}
-						for m, k := range again {
-							described[k] = more[m]
-						}
-					}
 				}
 				n := 0
 				for k, i := range idx {
@@ -315,6 +290,41 @@ func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int)
 	detect.SortFaces(faces)
 	a.Faces = faces
 	return a, nil
+}
+
+// describe describes each box on the first of imgs (the same picture, the
+// original first) where the recogniser aligns a face in it.
+func (e *Engine) describe(ctx context.Context, imgs []*image.NRGBA, rects []image.Rectangle) ([]detect.Face, error) {
+	out := make([]detect.Face, len(rects))
+	todo := make([]int, len(rects))
+	for i := range todo {
+		todo[i] = i
+	}
+	for _, img := range imgs {
+		if len(todo) == 0 {
+			break
+		}
+		rs := make([]image.Rectangle, len(todo))
+		for m, k := range todo {
+			rs[m] = rects[k]
+		}
+		got, err := e.rec.Describe(ctx, img, rs)
+		if err != nil {
+			return nil, err
+		}
+		if len(got) != len(rs) {
+			return nil, fmt.Errorf("%d descriptions for %d faces", len(got), len(rs))
+		}
+		var next []int
+		for m, k := range todo {
+			out[k] = got[m]
+			if got[m].NoDescriptor {
+				next = append(next, k)
+			}
+		}
+		todo = next
+	}
+	return out, nil
 }
 
 // finderWidth: a finder's box of a face may be this much narrower than the

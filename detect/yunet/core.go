@@ -23,8 +23,6 @@ type fbox struct {
 	x0, y0, x1, y1 float64
 	score          float64
 	kps            [10]float64
-	// second is set for a box from the finder's second look.
-	second bool
 	// seen is a bit set of the looks that found this face (bit 0 the
 	// first, bit 1 the second), filled in by nms from the boxes it merges.
 	seen uint8
@@ -41,7 +39,7 @@ func (b fbox) cy() float64 { return (b.y0 + b.y1) / 2 }
 
 // scaled maps a box by p -> p/s + off.
 func (b fbox) scaled(s float64, offX, offY float64) fbox {
-	out := fbox{x0: b.x0/s + offX, y0: b.y0/s + offY, x1: b.x1/s + offX, y1: b.y1/s + offY, score: b.score, second: b.second, seen: b.seen, best: b.best}
+	out := fbox{x0: b.x0/s + offX, y0: b.y0/s + offY, x1: b.x1/s + offX, y1: b.y1/s + offY, score: b.score, seen: b.seen, best: b.best}
 	for k := 0; k < 5; k++ {
 		out.kps[2*k] = b.kps[2*k]/s + offX
 		out.kps[2*k+1] = b.kps[2*k+1]/s + offY

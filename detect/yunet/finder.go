@@ -174,7 +174,6 @@ func (d *Detector) candidates(ctx context.Context, img *image.NRGBA, minFace flo
 				if !t.owns(fb) {
 					continue
 				}
-				fb.second = v.second
 				fb.seen = 1
 				if v.second {
 					fb.seen = 2
@@ -185,25 +184,4 @@ func (d *Detector) candidates(ctx context.Context, img *image.NRGBA, minFace flo
 		}
 	}
 	return nms(all, nmsIoU, nmsCover), nil
-}
-
-// Detect runs the model once over the whole of img seen at scale s and
-// returns every box of at least minScore after merging, without the
-// finder's plan or rules (for measurements and tests).
-func (d *Detector) Detect(ctx context.Context, img *image.NRGBA, s, minScore float64) ([]Box, error) {
-	b := img.Bounds()
-	pyr := newPyramid(img)
-	src, f := pyr.at(s)
-	sw, sh := scaledSize(b.Dx(), b.Dy(), s)
-	var buf []float32
-	found, err := d.run(ctx, src, f, image.Rect(0, 0, sw, sh), minScore, &buf)
-	if err != nil {
-		return nil, err
-	}
-	merged := nms(found, nmsIoU, 0)
-	out := make([]Box, len(merged))
-	for i, m := range merged {
-		out[i] = m.scaled(s, float64(b.Min.X), float64(b.Min.Y)).box()
-	}
-	return out, nil
 }
