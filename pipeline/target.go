@@ -3,25 +3,14 @@ package pipeline
 import (
 	"context"
 	"errors"
+
+	"github.com/photoguard/photoguard/pipeline/target"
 )
 
-// Target is where approved photos go. It is owned here, by its user; the
-// implementations live below pipeline/target.
-type Target interface {
-	// Publish stores data under name (a plain file name) atomically: once it
-	// returns nil the whole file is at the target and survives a crash;
-	// before that the target shows nothing under that name. Publishing the
-	// same name again replaces it. It returns the target's own reference to
-	// the file (a WordPress media id; the name itself for file-like targets),
-	// which the publication ledger keeps and Remove accepts.
-	Publish(ctx context.Context, name string, data []byte) (ref string, err error)
-	// Exists reports whether name is complete at the target, and its
-	// reference when it is.
-	Exists(ctx context.Context, name string) (ref string, ok bool, err error)
-	// Remove takes down what ref names; removing what is not there is no
-	// error.
-	Remove(ctx context.Context, ref string) error
-}
+// Target is target.Target, declared there (below both the pipeline and the
+// configuration, which validates and builds targets without linking the
+// pipeline); the implementations live below pipeline/target.
+type Target = target.Target
 
 // TempNamer is a Target that uploads under a temporary name before it
 // renames the upload to its name (WebDAV). TempName is that name for name,

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/pipeline/internal/fsync"
-	"github.com/photoguard/photoguard/pipeline/target"
+	"github.com/photoguard/photoguard/pipeline/target/internal/targettest"
 )
 
 func TestConformance(t *testing.T) {
@@ -19,7 +19,7 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	target.Conformance(t, tg, func(name string) ([]byte, error) {
+	targettest.Conformance(t, tg, func(name string) ([]byte, error) {
 		return os.ReadFile(filepath.Join(d, name))
 	})
 	// Nothing but the published names is left: no temporary files.

@@ -9,7 +9,6 @@
 package open
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
 	"github.com/photoguard/photoguard/pipeline/target/sftp"
 	"github.com/photoguard/photoguard/pipeline/target/webdav"
@@ -28,15 +28,6 @@ import (
 
 // Types are the target types, in the order the docs list them.
 var Types = []string{"dir", "webdav", "wordpress", "sftp"}
-
-// Target is what every target does (pipeline.Target's methods; repeated so
-// that the configuration, which validates through this package, does not
-// import the pipeline).
-type Target interface {
-	Publish(ctx context.Context, name string, data []byte) (ref string, err error)
-	Exists(ctx context.Context, name string) (ref string, ok bool, err error)
-	Remove(ctx context.Context, ref string) error
-}
 
 // Options are one target's settings; the field comments give their keys.
 type Options struct {
@@ -235,7 +226,7 @@ func (o Options) Warnings() Problems {
 // New validates the settings, reads the password (from password_file or
 // password_env) and builds the target. Nothing is contacted: a server that
 // is down at start is a passing problem for the first upload to report.
-func New(o Options) (Target, error) {
+func New(o Options) (target.Target, error) {
 	if ps := o.Check(); len(ps) > 0 {
 		return nil, ps
 	}
@@ -269,9 +260,9 @@ func (o Options) wordpress() wordpress.Options {
 	return wordpress.Options{Name: o.Name, URL: o.URL, User: o.User, PasswordFile: o.PasswordFile, PasswordEnv: o.PasswordEnv}
 }
 
-// wrap returns tg as a Target (a nil *T as a nil interface) and names the
-// target in err.
-func wrap[T Target](o Options, tg T, err error) (Target, error) {
+// wrap returns tg as a target.Target (a nil *T as a nil interface) and
+// names the target in err.
+func wrap[T target.Target](o Options, tg T, err error) (target.Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target %s: %w", o.Name, err)
 	}

@@ -17,7 +17,6 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/pipeline/target/internal/targettest"
 )
 
@@ -212,7 +211,7 @@ func TestConformanceOpenSSH(t *testing.T) {
 	s := startSSHD(t)
 	folder := filepath.Join(t.TempDir(), "public_html", "fotos")
 	tg := s.target(t, folder)
-	target.Conformance(t, tg, targettest.Reader(folder))
+	targettest.Conformance(t, tg, targettest.Reader(folder))
 	targettest.NoTemps(t, folder)
 	// Published photos are readable by the web server.
 	if st, err := os.Stat(filepath.Join(folder, "c01.jpg")); err != nil || st.Mode().Perm() != 0o644 {

@@ -17,7 +17,6 @@ import (
 
 	xwebdav "golang.org/x/net/webdav"
 
-	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/pipeline/target/internal/targettest"
 	"github.com/photoguard/photoguard/pipeline/target/webdav/webdavtest"
 )
@@ -44,7 +43,7 @@ func TestConformanceInProcess(t *testing.T) {
 	root := t.TempDir()
 	d := newDAV(t, root)
 	tg := d.target(t, "photos/website")
-	target.Conformance(t, tg, targettest.Reader(filepath.Join(root, "photos", "website")))
+	targettest.Conformance(t, tg, targettest.Reader(filepath.Join(root, "photos", "website")))
 	targettest.NoTemps(t, filepath.Join(root, "photos", "website"))
 }
 
@@ -81,7 +80,7 @@ func TestConformanceRclone(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(root, "photos", "website")
-	target.Conformance(t, tg, targettest.Reader(dir))
+	targettest.Conformance(t, tg, targettest.Reader(dir))
 	targettest.NoTemps(t, dir)
 
 	// A wrong password is refused, permanently, and not repeated.

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/pipeline/target"
+	"github.com/photoguard/photoguard/pipeline/target/internal/targettest"
 	"github.com/photoguard/photoguard/redact/testenv"
 )
 
@@ -211,7 +211,7 @@ func readBack(name string) ([]byte, error) {
 func TestConformanceRealWordPress(t *testing.T) {
 	tg := realTarget(t, "admin")
 	start := time.Now()
-	target.Conformance(t, tg, readBack)
+	targettest.Conformance(t, tg, readBack)
 	t.Logf("conformance suite against WordPress: %.1f s", time.Since(start).Seconds())
 }
 

@@ -14,19 +14,20 @@ import (
 
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/target"
+	"github.com/photoguard/photoguard/pipeline/target/internal/targettest"
 )
 
-var _ pipeline.Target = (*Target)(nil)
+var _ target.Target = (*Target)(nil)
 
 func TestConformanceFake(t *testing.T) {
 	f := newFakeWP(t)
-	target.Conformance(t, f.target(t), f.read)
+	targettest.Conformance(t, f.target(t), f.read)
 }
 
 func TestConformanceFakePlainPermalinks(t *testing.T) {
 	f := newFakeWP(t)
 	f.plain = true
-	target.Conformance(t, f.target(t), f.read)
+	targettest.Conformance(t, f.target(t), f.read)
 }
 
 // Publishing a name that WordPress already holds, under the file name a

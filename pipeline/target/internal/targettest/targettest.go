@@ -1,6 +1,6 @@
-// Package targettest holds the network targets' test helpers: reading what
-// a server stored in its local folder, and checking that no temporary
-// upload was left there.
+// Package targettest holds the targets' test helpers: the conformance
+// suite every target runs, reading what a server stored in its local
+// folder, and checking that no temporary upload was left there.
 package targettest
 
 import (

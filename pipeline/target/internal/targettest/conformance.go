@@ -1,4 +1,4 @@
-package target
+package targettest
 
 import (
 	"bytes"
@@ -6,19 +6,14 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/photoguard/photoguard/pipeline/target"
 )
 
-// Target is the interface under test (the same methods as pipeline.Target;
-// repeated here so that this package does not import pipeline).
-type Target interface {
-	Publish(ctx context.Context, name string, data []byte) (ref string, err error)
-	Exists(ctx context.Context, name string) (ref string, ok bool, err error)
-	Remove(ctx context.Context, ref string) error
-}
-
-// Conformance runs the behaviour every target must have. read returns what
-// the target holds under name (for checking content), or an error.
-func Conformance(t *testing.T, tg Target, read func(name string) ([]byte, error)) {
+// Conformance runs the behaviour every target.Target must have. read
+// returns what the target holds under name (for checking content), or an
+// error.
+func Conformance(t *testing.T, tg target.Target, read func(name string) ([]byte, error)) {
 	ctx := context.Background()
 	t.Run("publish then exists", func(t *testing.T) {
 		data := []byte("first version")
