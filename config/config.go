@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	_ "embed"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/detect/analyze"
+	"github.com/photoguard/photoguard/internal/keyerr"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/target/open"
@@ -286,25 +286,6 @@ func (w Watch) Inbox() inbox.Options {
 	return inbox.Options{Settle: w.Settle, Rescan: w.Rescan, GiveUp: w.GiveUp}
 }
 
-// Error is one problem with one key.
-type Error struct {
-	Key string
-	Msg string
-}
-
-func (e *Error) Error() string { return e.Key + ": " + e.Msg }
-
-// Errors lists every problem found, so one run of `config check` shows them all.
-type Errors []*Error
-
-func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = e.Error()
-	}
-	return strings.Join(lines, "\n")
-}
-
 // Load reads the embedded default, merges the YAML file at path over it (if
 // path is not ""), applies PHOTOGUARD_* environment overrides and validates
 // the result. Relative paths are resolved against the file's folder.
@@ -458,11 +439,11 @@ func isKnown(key string) bool {
 	return false
 }
 
-func unknownKeys(keys []string) Errors {
-	var errs Errors
+func unknownKeys(keys []string) keyerr.Errors {
+	var errs keyerr.Errors
 	for _, k := range keys {
 		if strings.HasPrefix(k, "targets.") && open.IsSecretKey(k) {
-			errs = append(errs, &Error{Key: k, Msg: open.PlainSecretMsg})
+			errs = append(errs, &keyerr.Error{Key: k, Msg: open.PlainSecretMsg})
 			continue
 		}
 		if !isKnown(k) {
@@ -470,7 +451,7 @@ func unknownKeys(keys []string) Errors {
 			if s := suggest(k); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
-			errs = append(errs, &Error{Key: k, Msg: msg})
+			errs = append(errs, &keyerr.Error{Key: k, Msg: msg})
 		}
 	}
 	return errs
@@ -499,8 +480,8 @@ func envKey(keys []string, name string) (string, bool) {
 
 // unknownEnv refuses PHOTOGUARD_ variables that name no key, so that
 // PHOTOGUARD_FACES_TRESHOLD=0.4 is an error, not a silent default.
-func unknownEnv(keys []string, environ []string) Errors {
-	var errs Errors
+func unknownEnv(keys []string, environ []string) keyerr.Errors {
+	var errs keyerr.Errors
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
 		if !strings.HasPrefix(name, EnvPrefix+"_") {
@@ -522,7 +503,7 @@ func unknownEnv(keys []string, environ []string) Errors {
 		if s := suggestEnv(name); s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		}
-		errs = append(errs, &Error{Key: name, Msg: msg})
+		errs = append(errs, &keyerr.Error{Key: name, Msg: msg})
 	}
 	return errs
 }
@@ -633,23 +614,16 @@ func (c *Config) normalise() {
 // commands do not (they do not open the targets, and the coordinator's
 // shell need not hold the service's password variable).
 func (c *Config) CheckTargets() error {
-	var errs Errors
+	var errs keyerr.Errors
 	for _, name := range c.TargetNames() {
-		for _, p := range c.Targets[name].Options(name).Check() {
-			errs = append(errs, &Error{Key: p.Key, Msg: p.Msg})
-		}
+		errs = append(errs, c.Targets[name].Options(name).Check()...)
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	return errs
+	return errs.Err()
 }
 
 func (c *Config) Validate() error {
-	var errs Errors
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, &Error{Key: key, Msg: fmt.Sprintf(format, args...)})
-	}
+	var errs keyerr.Errors
+	bad := errs.Add
 	intRange := func(key string, v, lo, hi int) {
 		if v < lo || v > hi {
 			bad(key, "%d is out of range (%d to %d)", v, lo, hi)
@@ -729,9 +703,7 @@ func (c *Config) Validate() error {
 		if !validName(name) {
 			bad(key, "target names use lower-case letters, digits, - and _")
 		}
-		for _, p := range t.Options(name).Validate() {
-			bad(p.Key, "%s", p.Msg)
-		}
+		errs = append(errs, t.Options(name).Validate()...)
 		if !isChannel(t.Channel) {
 			bad(key+".channel", "%q is not a channel (%s)", t.Channel, strings.Join(Channels, ", "))
 		}
@@ -762,12 +734,7 @@ func (c *Config) Validate() error {
 		bad("limits.max_pixels", "%d is out of range (100000 to 500000000)", c.Limits.MaxPixels)
 	}
 	durRange("limits.decode_timeout", c.Limits.DecodeTimeout, time.Second, 10*time.Minute)
-	var watchErrs inbox.OptionErrors
-	if errors.As(c.Watch.Inbox().Validate(), &watchErrs) {
-		for _, e := range watchErrs {
-			bad("watch."+e.Option, "%s", e.Msg)
-		}
-	}
+	errs = append(errs, keyerr.From(c.Watch.Inbox().Validate()).Under("watch")...)
 	durRange("retention.originals", c.Retention.Originals, time.Hour, 2*366*24*time.Hour)
 	durRange("retention.review", c.Retention.Review, time.Hour, 2*366*24*time.Hour)
 	durRange("retention.journal", c.Retention.Journal, 24*time.Hour, 3*366*24*time.Hour)
@@ -923,7 +890,5 @@ func (c *Config) ResolveTarget(name string) (string, error) {
 
 // IsConfigError reports whether err came from loading or validating.
 func IsConfigError(err error) bool {
-	var es Errors
-	var e *Error
-	return errors.As(err, &es) || errors.As(err, &e)
+	return keyerr.From(err) != nil
 }

@@ -1,9 +1,9 @@
 package inbox
 
 import (
-	"fmt"
-	"strings"
 	"time"
+
+	"github.com/photoguard/photoguard/internal/keyerr"
 )
 
 // Options say when a file in the inbox is taken and how often the daemon
@@ -34,40 +34,20 @@ const (
 	MinRescan, MaxRescan = time.Second, 24 * time.Hour
 )
 
-// OptionError is one option out of range. Option is its name as the
-// configuration spells it below `watch:` (settle, rescan, give_up).
-type OptionError struct {
-	Option, Msg string
-}
-
-func (e *OptionError) Error() string { return e.Option + ": " + e.Msg }
-
-// OptionErrors are all the problems Validate found.
-type OptionErrors []*OptionError
-
-func (es OptionErrors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = e.Error()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Validate returns every option out of range (as OptionErrors), or nil.
+// Validate returns every option out of range, or nil: a keyerr.Errors
+// whose keys are the options' names as the configuration spells them below
+// `watch:` (settle, rescan, give_up).
 func (o Options) Validate() error {
-	var errs OptionErrors
+	var errs keyerr.Errors
 	between := func(name string, v, lo, hi time.Duration) {
 		if v < lo || v > hi {
-			errs = append(errs, &OptionError{name, fmt.Sprintf("%s is out of range (%s to %s)", v, lo, hi)})
+			errs.Add(name, "%s is out of range (%s to %s)", v, lo, hi)
 		}
 	}
 	between("settle", o.Settle, MinSettle, MaxSettle)
 	between("rescan", o.Rescan, MinRescan, MaxRescan)
 	if o.GiveUp < o.Settle {
-		errs = append(errs, &OptionError{"give_up", fmt.Sprintf("%s is shorter than watch.settle (%s)", o.GiveUp, o.Settle)})
+		errs.Add("give_up", "%s is shorter than watch.settle (%s)", o.GiveUp, o.Settle)
 	}
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
+	return errs.Err()
 }

@@ -1,6 +1,10 @@
 package inbox
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/photoguard/photoguard/internal/keyerr"
+)
 
 // The one set of skip rules: what photoguard never takes, and never counts
 // as waiting.
@@ -85,8 +89,8 @@ func TestOptionsValidate(t *testing.T) {
 		o := DefaultOptions()
 		c.opt(&o)
 		err := o.Validate()
-		es, ok := err.(OptionErrors)
-		if !ok || len(es) != 1 || es[0].Option != c.want {
+		es, ok := err.(keyerr.Errors)
+		if !ok || len(es) != 1 || es[0].Key != c.want {
 			t.Errorf("%+v: %v, want one error for %s", o, err, c.want)
 		}
 	}

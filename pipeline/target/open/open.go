@@ -9,7 +9,6 @@
 package open
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -19,6 +18,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/photoguard/photoguard/internal/keyerr"
 	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
 	"github.com/photoguard/photoguard/pipeline/target/sftp"
@@ -47,26 +47,6 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 }
 
-// Problem is one thing wrong with one key.
-type Problem struct {
-	Key string // "targets.<name>.<key>"
-	Msg string
-}
-
-func (p *Problem) Error() string { return p.Key + ": " + p.Msg }
-
-// Problems are every problem found, so that one `config check` shows them
-// all.
-type Problems []*Problem
-
-func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.Error()
-	}
-	return strings.Join(lines, "\n")
-}
-
 func (o Options) key(k string) string {
 	if o.Name == "" {
 		return k
@@ -89,11 +69,9 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // Validate checks the settings without contacting any server: the keys
 // each type needs, the keys it does not use, the URL, and that the files
 // named exist (and a password file is not readable by everyone).
-func (o Options) Validate() Problems {
-	var ps Problems
-	bad := func(key, format string, args ...any) {
-		ps = append(ps, &Problem{Key: o.key(key), Msg: fmt.Sprintf(format, args...)})
-	}
+func (o Options) Validate() keyerr.Errors {
+	var ps keyerr.Errors
+	bad := func(key, format string, args ...any) { ps.Add(o.key(key), format, args...) }
 	typ := o.typ()
 	set := map[string]string{
 		"url": o.URL, "address": o.Address, "user": o.User, "password_file": o.PasswordFile,
@@ -128,7 +106,7 @@ func (o Options) Validate() Problems {
 		}
 		if len(ps) == 0 {
 			if err := o.wordpress().Validate(); err != nil {
-				ps = append(ps, &Problem{Key: o.key("url"), Msg: strings.TrimPrefix(err.Error(), o.key("url")+": ")})
+				ps = append(ps, &keyerr.Error{Key: o.key("url"), Msg: strings.TrimPrefix(err.Error(), o.key("url")+": ")})
 			}
 		}
 	case "sftp":
@@ -184,25 +162,20 @@ func (o Options) Validate() Problems {
 // password_file that is empty, a password_env that is not set) and the
 // ca_file's certificates. config check and every start go through it, so
 // that config check passes exactly what a start accepts.
-func (o Options) Check() Problems {
+func (o Options) Check() keyerr.Errors {
 	if ps := o.Validate(); len(ps) > 0 {
 		return ps
 	}
-	var ps Problems
+	var ps keyerr.Errors
 	typ := o.typ()
 	if typ != "dir" && (o.PasswordFile != "" || o.PasswordEnv != "") {
 		if _, err := o.password(); err != nil {
-			var p *Problem
-			if errors.As(err, &p) {
-				ps = append(ps, p)
-			} else {
-				ps = append(ps, &Problem{Key: o.key("password_file"), Msg: err.Error()})
-			}
+			ps = append(ps, err)
 		}
 	}
 	if typ == "webdav" && o.CAFile != "" {
 		if err := webdav.CheckCAFile(o.CAFile); err != nil {
-			ps = append(ps, &Problem{Key: o.key("ca_file"), Msg: strings.TrimPrefix(err.Error(), "webdav target: ca_file: ")})
+			ps = append(ps, &keyerr.Error{Key: o.key("ca_file"), Msg: strings.TrimPrefix(err.Error(), "webdav target: ca_file: ")})
 		}
 	}
 	return ps
@@ -210,14 +183,14 @@ func (o Options) Check() Problems {
 
 // Warnings are what is allowed but unwise: a password or key file that its
 // group may read.
-func (o Options) Warnings() Problems {
-	var ps Problems
+func (o Options) Warnings() keyerr.Errors {
+	var ps keyerr.Errors
 	for k, p := range map[string]string{"password_file": o.PasswordFile, "key_file": o.KeyFile} {
 		if p == "" {
 			continue
 		}
 		if st, err := os.Stat(p); err == nil && st.Mode().Perm()&0o040 != 0 && st.Mode().Perm()&0o004 == 0 {
-			ps = append(ps, &Problem{Key: o.key(k), Msg: fmt.Sprintf("%s is readable by its group; make it readable only by the service user (chmod 600)", p)})
+			ps = append(ps, &keyerr.Error{Key: o.key(k), Msg: fmt.Sprintf("%s is readable by its group; make it readable only by the service user (chmod 600)", p)})
 		}
 	}
 	return ps
@@ -235,16 +208,16 @@ func New(o Options) (target.Target, error) {
 		tg, err := dir.New(o.Path)
 		return wrap(o, tg, err)
 	case "webdav":
-		pw, err := o.password()
-		if err != nil {
-			return nil, err
+		pw, perr := o.password()
+		if perr != nil {
+			return nil, perr
 		}
 		tg, err := webdav.New(webdav.Options{URL: o.URL, Path: o.Path, User: o.User, Password: pw, CAFile: o.CAFile})
 		return wrap(o, tg, err)
 	case "sftp":
-		pw, err := o.password()
-		if err != nil {
-			return nil, err
+		pw, perr := o.password()
+		if perr != nil {
+			return nil, perr
 		}
 		tg, err := sftp.New(sftp.Options{Address: o.Address, User: o.User, KeyFile: o.KeyFile, Password: pw, KnownHosts: o.KnownHosts, Path: o.Path})
 		return wrap(o, tg, err)
@@ -253,7 +226,7 @@ func New(o Options) (target.Target, error) {
 		tg, err := wordpress.New(o.wordpress())
 		return wrap(o, tg, err)
 	}
-	return nil, &Problem{Key: o.key("type"), Msg: fmt.Sprintf("%q is not a target type", o.Type)}
+	return nil, &keyerr.Error{Key: o.key("type"), Msg: fmt.Sprintf("%q is not a target type", o.Type)}
 }
 
 func (o Options) wordpress() wordpress.Options {
@@ -275,25 +248,25 @@ const maxSecret = 4096
 
 // password reads the secret from password_file (its first line, without
 // the line end) or password_env; "" when neither is set.
-func (o Options) password() (string, error) {
+func (o Options) password() (string, *keyerr.Error) {
 	switch {
 	case o.PasswordFile != "":
 		f, err := os.Open(o.PasswordFile)
 		if err != nil {
-			return "", &Problem{Key: o.key("password_file"), Msg: err.Error()}
+			return "", &keyerr.Error{Key: o.key("password_file"), Msg: err.Error()}
 		}
 		defer f.Close()
 		b, err := io.ReadAll(io.LimitReader(f, maxSecret+1))
 		if err != nil {
-			return "", &Problem{Key: o.key("password_file"), Msg: err.Error()}
+			return "", &keyerr.Error{Key: o.key("password_file"), Msg: err.Error()}
 		}
 		if len(b) > maxSecret {
-			return "", &Problem{Key: o.key("password_file"), Msg: fmt.Sprintf("%s is larger than a password (%d bytes at most)", o.PasswordFile, maxSecret)}
+			return "", &keyerr.Error{Key: o.key("password_file"), Msg: fmt.Sprintf("%s is larger than a password (%d bytes at most)", o.PasswordFile, maxSecret)}
 		}
 		pw, _, _ := strings.Cut(string(b), "\n")
 		pw = strings.TrimSuffix(pw, "\r")
 		if pw == "" {
-			return "", &Problem{Key: o.key("password_file"), Msg: fmt.Sprintf("%s is empty", o.PasswordFile)}
+			return "", &keyerr.Error{Key: o.key("password_file"), Msg: fmt.Sprintf("%s is empty", o.PasswordFile)}
 		}
 		return pw, nil
 	case o.PasswordEnv != "":
@@ -303,7 +276,7 @@ func (o Options) password() (string, error) {
 		}
 		pw, ok := lookup(o.PasswordEnv)
 		if !ok || pw == "" {
-			return "", &Problem{Key: o.key("password_env"), Msg: fmt.Sprintf("the environment variable %s is not set (set it in the service's environment, for example with systemd's Environment= or EnvironmentFile=)", o.PasswordEnv)}
+			return "", &keyerr.Error{Key: o.key("password_env"), Msg: fmt.Sprintf("the environment variable %s is not set (set it in the service's environment, for example with systemd's Environment= or EnvironmentFile=)", o.PasswordEnv)}
 		}
 		return pw, nil
 	}
