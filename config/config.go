@@ -64,21 +64,13 @@ type Config struct {
 	File string `mapstructure:"-"`
 }
 
-// Target is one publishing destination. Which keys a type uses (and
-// needs) pipeline/target/open says; secrets are only ever named (a file, an
-// environment variable), never written here.
+// Target is one publishing destination: its type's keys (open.Settings:
+// type, url, path, user, ...; pipeline/target/open says which a type uses
+// and needs) and the keys every target has. Secrets are only ever named (a
+// file, an environment variable), never written here.
 type Target struct {
-	Type         string `mapstructure:"type"`
-	URL          string `mapstructure:"url"`
-	Address      string `mapstructure:"address"`
-	Path         string `mapstructure:"path"`
-	User         string `mapstructure:"user"`
-	PasswordFile string `mapstructure:"password_file"`
-	PasswordEnv  string `mapstructure:"password_env"`
-	KeyFile      string `mapstructure:"key_file"`
-	KnownHosts   string `mapstructure:"known_hosts"`
-	CAFile       string `mapstructure:"ca_file"`
-	Channel      string `mapstructure:"channel"`
+	open.Settings `mapstructure:",squash"`
+	Channel       string `mapstructure:"channel"`
 	// MaxSide and Quality shape this target's photos; 0 (unset) takes
 	// output.max_side and output.quality.
 	MaxSide int `mapstructure:"max_side"`
@@ -129,8 +121,7 @@ type Individual struct {
 // Options are the target's settings for pipeline/target/open, which
 // validates them and builds the target.
 func (t Target) Options(name string) open.Options {
-	return open.Options{Name: name, Type: t.Type, URL: t.URL, Address: t.Address, Path: t.Path, User: t.User,
-		PasswordFile: t.PasswordFile, PasswordEnv: t.PasswordEnv, KeyFile: t.KeyFile, KnownHosts: t.KnownHosts, CAFile: t.CAFile}
+	return open.Options{Name: name, Settings: t.Settings}
 }
 
 // Categories are the photo categories staff flagged.
@@ -396,6 +387,10 @@ func knownKeys() []string {
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
 			tag := f.Tag.Get("mapstructure")
+			if tag == ",squash" {
+				walk(f.Type, prefix)
+				continue
+			}
 			if tag == "" || tag == "-" {
 				continue
 			}
@@ -571,12 +566,8 @@ func (c *Config) resolvePaths(base string) {
 	c.ModelsDir = abs(c.ModelsDir)
 	for name, t := range c.Targets {
 		// Only a dir target's path is on this machine; the others' is a
-		// folder on the server.
-		if t.Type == "dir" {
-			t.Path = abs(t.Path)
-		}
-		t.PasswordFile, t.KeyFile = abs(t.PasswordFile), abs(t.KeyFile)
-		t.KnownHosts, t.CAFile = abs(t.KnownHosts), abs(t.CAFile)
+		// folder on the server (open knows which).
+		t.Resolve(abs)
 		c.Targets[name] = t
 	}
 }
@@ -593,10 +584,7 @@ func (c *Config) normalise() {
 		c.Categories.Reject[i] = strings.ToLower(strings.TrimSpace(s))
 	}
 	for name, t := range c.Targets {
-		t.Type = strings.ToLower(strings.TrimSpace(t.Type))
-		if t.Type == "" {
-			t.Type = "dir"
-		}
+		t.Type = t.TypeName()
 		t.Channel = strings.ToLower(strings.TrimSpace(t.Channel))
 		approval, individual := ChannelDefaults(t.Channel)
 		t.Approval = cmp.Or(strings.ToLower(strings.TrimSpace(t.Approval)), approval)
@@ -776,16 +764,15 @@ func (c *Config) checkFolders(bad func(key, format string, args ...any)) {
 		bad("state_dir", "state_dir (%s) is inside the photo folder (%s); keep the inbox, the state and the targets apart", c.StateDir, c.Inbox)
 	}
 	for _, name := range c.TargetNames() {
-		t := c.Targets[name]
-		if t.Path == "" || t.Type != "dir" {
+		p, ok := c.Targets[name].LocalFolder()
+		if !ok {
 			continue
 		}
-		p := t.Path
 		switch {
 		case Within(p, state) || Within(state, p):
-			bad("targets."+name+".path", "%s and state_dir (%s) overlap: the key, the register and unredacted photos would be published; keep them apart", t.Path, c.StateDir)
+			bad("targets."+name+".path", "%s and state_dir (%s) overlap: the key, the register and unredacted photos would be published; keep them apart", p, c.StateDir)
 		case Within(p, inbox) || Within(inbox, p):
-			bad("targets."+name+".path", "%s and the inbox (%s) overlap: published photos would be taken as inputs again; keep them apart", t.Path, c.Inbox)
+			bad("targets."+name+".path", "%s and the inbox (%s) overlap: published photos would be taken as inputs again; keep them apart", p, c.Inbox)
 		}
 	}
 }

@@ -75,6 +75,13 @@ targets:
 		{"targets:\n  web:\n    type: sftp\n    address: h:22\n    user: u\n    password_env: PG_PW\n    known_hosts: nope\n    channel: website\n",
 			[]string{"targets.web.known_hosts:", "no such file"}},
 		{"targets:\n  x:\n    type: ftp\n    channel: website\n", []string{`targets.x.type: "ftp" is not a target type (dir, webdav, wordpress, sftp)`}},
+		// Every type's keys come from pipeline/target/open's table: a key of
+		// another type is refused, a misspelt one is suggested.
+		{"targets:\n  x:\n    path: /srv/out\n    url: https://a.nl/\n    channel: website\n", []string{"targets.x.url: is not used by type dir"}},
+		{"targets:\n  x:\n    type: wordpress\n    url: https://www.school.nl\n    user: u\n    password_env: PG_WP\n    path: fotos\n    channel: website\n",
+			[]string{"targets.x.path: is not used by type wordpress"}},
+		{"targets:\n  x:\n    type: webdav\n    url: https://a.nl/\n    kown_hosts: kh\n    channel: website\n",
+			[]string{`targets.x.kown_hosts: unknown key (did you mean "targets.*.known_hosts"?)`}},
 		// The dir target's overlap checks still hold.
 		{"inbox: /srv/in\ntargets:\n  x:\n    path: /srv/in/out\n    channel: website\n", []string{"targets.x.path:", "overlap"}},
 	} {

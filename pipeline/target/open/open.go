@@ -1,6 +1,8 @@
 // Package open builds a publishing target from its settings (the
-// targets.<name> keys of the configuration): the one place that knows the
-// target types (dir, webdav, sftp, wordpress).
+// targets.<name> keys of the configuration). Each target type (dir, webdav,
+// wordpress, sftp) is one entry of a table (types.go): the keys it uses,
+// what must be set, its checks and its constructor; Validate, Check,
+// Warnings and New read the table and name no type.
 //
 // Invariant: secrets are read only here and only from a file or an
 // environment variable, never from the settings themselves; every problem
@@ -11,40 +13,79 @@ package open
 import (
 	"fmt"
 	"io"
-	"maps"
-	"net"
 	"os"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/photoguard/photoguard/internal/keyerr"
 	"github.com/photoguard/photoguard/pipeline/target"
-	"github.com/photoguard/photoguard/pipeline/target/dir"
-	"github.com/photoguard/photoguard/pipeline/target/sftp"
-	"github.com/photoguard/photoguard/pipeline/target/webdav"
-	"github.com/photoguard/photoguard/pipeline/target/wordpress"
 )
 
-// Types are the target types, in the order the docs list them.
-var Types = []string{"dir", "webdav", "wordpress", "sftp"}
+// Settings are one target's keys: the union of every type's, each field's
+// tag its key (targets.<name>.<tag>). Which keys a type uses, its entry in
+// the table says. The configuration embeds Settings in its config.Target.
+type Settings struct {
+	Type         string `mapstructure:"type"`          // dir (the default), webdav, wordpress, sftp
+	URL          string `mapstructure:"url"`           // the share's or site's address
+	Address      string `mapstructure:"address"`       // host:port
+	Path         string `mapstructure:"path"`          // the folder (dir: on this machine; others: on the server)
+	User         string `mapstructure:"user"`          // the account photoguard logs in with
+	PasswordFile string `mapstructure:"password_file"` // a file whose first line is the password
+	PasswordEnv  string `mapstructure:"password_env"`  // an environment variable holding it
+	KeyFile      string `mapstructure:"key_file"`      // a private key
+	KnownHosts   string `mapstructure:"known_hosts"`   // the server's host key
+	CAFile       string `mapstructure:"ca_file"`       // an extra certificate authority (PEM)
+}
 
-// Options are one target's settings; the field comments give their keys.
+// Options are one target's settings and its name.
 type Options struct {
-	Name         string // the <name> in targets.<name>
-	Type         string // type: dir (default), webdav, wordpress, sftp
-	URL          string // url: webdav, wordpress
-	Address      string // address: sftp, host:port
-	Path         string // path: the folder (dir: local; webdav, sftp: on the server)
-	User         string // user
-	PasswordFile string // password_file
-	PasswordEnv  string // password_env
-	KeyFile      string // key_file: sftp
-	KnownHosts   string // known_hosts: sftp
-	CAFile       string // ca_file: webdav
+	Name string // the <name> in targets.<name>
+	Settings
 
 	// LookupEnv reads the environment (os.LookupEnv when nil).
 	LookupEnv func(string) (string, bool)
+}
+
+// TypeName is the type the settings name: type in lower case, the default
+// (dir) when it is not set.
+func (s Settings) TypeName() string {
+	t := strings.ToLower(strings.TrimSpace(s.Type))
+	if t == "" {
+		return types[0].name
+	}
+	return t
+}
+
+// Resolve makes the paths on this machine absolute with abs: the files
+// named (password_file, key_file, known_hosts, ca_file) and the folder a
+// type publishes into (a dir target's path). A folder on a server stays as
+// it is.
+func (s *Settings) Resolve(abs func(string) string) {
+	resolve := func(k string) {
+		if p := s.field(k); *p != "" {
+			*p = abs(*p)
+		}
+	}
+	for k, kd := range kinds {
+		if kd == file || kd == secretFile {
+			resolve(k)
+		}
+	}
+	if t, ok := lookup(s.TypeName()); ok && t.folder != "" {
+		resolve(t.folder)
+	}
+}
+
+// LocalFolder is the folder on this machine the target publishes into (a
+// dir target's path), for the checks that keep the inbox, the state folder
+// and the targets apart; ok is false for a target that publishes to a
+// server, and when the folder is not set.
+func (s Settings) LocalFolder() (folder string, ok bool) {
+	t, known := lookup(s.TypeName())
+	if !known || t.folder == "" || s.get(t.folder) == "" {
+		return "", false
+	}
+	return s.get(t.folder), true
 }
 
 func (o Options) key(k string) string {
@@ -54,193 +95,125 @@ func (o Options) key(k string) string {
 	return "targets." + o.Name + "." + k
 }
 
-func (o Options) typ() string {
-	t := strings.ToLower(strings.TrimSpace(o.Type))
-	if t == "" {
-		return "dir"
-	}
-	return t
-}
-
-// envName is what an environment variable's name looks like; anything
+// envNameForm is what an environment variable's name looks like; anything
 // else in password_env is likely the password itself.
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envNameForm = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// Validate checks the settings without contacting any server: the keys
-// each type needs, the keys it does not use, the URL, and that the files
-// named exist (and a password file is not readable by everyone).
+// Validate checks the settings without contacting any server: the type,
+// the keys it needs, the keys it does not use, its own checks of the
+// values, and that the files named exist (and a secret file is not
+// readable by everyone).
 func (o Options) Validate() keyerr.Errors {
-	var ps keyerr.Errors
-	bad := func(key, format string, args ...any) { ps.Add(o.key(key), format, args...) }
-	typ := o.typ()
-	set := map[string]string{
-		"url": o.URL, "address": o.Address, "user": o.User, "password_file": o.PasswordFile,
-		"password_env": o.PasswordEnv, "key_file": o.KeyFile, "known_hosts": o.KnownHosts, "ca_file": o.CAFile,
+	var es keyerr.Errors
+	bad := func(k, format string, args ...any) { es.Add(o.key(k), format, args...) }
+	t, ok := lookup(o.TypeName())
+	if !ok {
+		bad("type", "%q is not a target type (%s)", o.Type, strings.Join(typeNames(), ", "))
+		return es
 	}
-	var uses []string
-	switch typ {
-	case "dir":
-		if o.Path == "" {
-			bad("path", "must be set (the folder photos are published to)")
+	for _, n := range t.needs {
+		set := false
+		for _, k := range n.keys {
+			set = set || o.get(k) != ""
 		}
-	case "webdav":
-		uses = []string{"url", "user", "password_file", "password_env", "ca_file"}
-		if o.URL == "" {
-			bad("url", "must be set (the share's WebDAV address, https://…)")
-		} else if _, err := webdav.ParseURL(o.URL); err != nil {
-			bad("url", "%s", strings.TrimPrefix(err.Error(), "webdav target: "))
+		if !set {
+			bad(n.keys[0], "%s", n.msg())
 		}
-		if o.User == "" && (o.PasswordFile != "" || o.PasswordEnv != "") {
-			bad("user", "must be set when a password is given")
-		}
-	case "wordpress":
-		uses = []string{"url", "user", "password_file", "password_env"}
-		if o.URL == "" {
-			bad("url", "must be set (the site's address, https://…)")
-		}
-		if o.User == "" {
-			bad("user", "must be set (the WordPress user the application password belongs to)")
-		}
-		if o.PasswordFile == "" && o.PasswordEnv == "" {
-			bad("password_file", "password_file or password_env must be set (the application password)")
-		}
-		if len(ps) == 0 {
-			if err := o.wordpress().Validate(); err != nil {
-				ps = append(ps, &keyerr.Error{Key: o.key("url"), Msg: strings.TrimPrefix(err.Error(), o.key("url")+": ")})
-			}
-		}
-	case "sftp":
-		uses = []string{"address", "user", "password_file", "password_env", "key_file", "known_hosts"}
-		if o.Address == "" {
-			bad("address", "must be set (host:port of the SFTP server)")
-		} else if _, port, err := net.SplitHostPort(o.Address); err != nil || port == "" {
-			bad("address", "%q is not host:port (for example web.school.nl:22)", o.Address)
-		}
-		if o.User == "" {
-			bad("user", "must be set")
-		}
-		if o.KeyFile == "" && o.PasswordFile == "" && o.PasswordEnv == "" {
-			bad("key_file", "key_file, password_file or password_env must be set")
-		}
-		if o.KnownHosts == "" {
-			bad("known_hosts", "must be set: the server's host key is always checked (save the line `ssh-keyscan -p PORT HOST` prints, after comparing its fingerprint with the one the host gives you)")
-		}
-	default:
-		bad("type", "%q is not a target type (%s)", o.Type, strings.Join(Types, ", "))
-		return ps
 	}
-	keys := slices.Sorted(maps.Keys(set))
-	for _, k := range keys {
-		if set[k] != "" && !slices.Contains(uses, k) {
-			bad(k, "is not used by type %s", typ)
+	if t.check != nil {
+		t.check(o, bad)
+	}
+	for _, k := range settingKeys {
+		if o.get(k) != "" && !t.uses(k) {
+			bad(k, "is not used by type %s", t.name)
 		}
 	}
 	if o.PasswordFile != "" && o.PasswordEnv != "" {
 		bad("password_env", "give password_file or password_env, not both")
 	}
-	if o.PasswordEnv != "" && !envName.MatchString(o.PasswordEnv) {
-		bad("password_env", "is the name of an environment variable (like PHOTOGUARD_WEBDAV_PASSWORD), not the password itself; if this is the password, change it, since the configuration file may have been read by others")
-	}
-	for _, k := range []string{"password_file", "key_file", "known_hosts", "ca_file"} {
-		if p := set[k]; p != "" && slices.Contains(uses, k) {
-			st, err := os.Stat(p)
+	for _, k := range t.keys {
+		v := o.get(k)
+		if v == "" {
+			continue
+		}
+		switch kinds[k] {
+		case envName:
+			if !envNameForm.MatchString(v) {
+				bad(k, "is the name of an environment variable (like PHOTOGUARD_WEBDAV_PASSWORD), not the password itself; if this is the password, change it, since the configuration file may have been read by others")
+			}
+		case file, secretFile:
+			st, err := os.Stat(v)
 			switch {
 			case err != nil:
 				bad(k, "%v", err)
 			case !st.Mode().IsRegular():
-				bad(k, "%s is not a file", p)
-			case (k == "password_file" || k == "key_file") && st.Mode().Perm()&0o004 != 0:
-				bad(k, "%s is readable by everyone; make it readable only by the service user (chmod 600)", p)
+				bad(k, "%s is not a file", v)
+			case kinds[k] == secretFile && st.Mode().Perm()&0o004 != 0:
+				bad(k, "%s is readable by everyone; make it readable only by the service user (chmod 600)", v)
 			}
 		}
 	}
-	return ps
+	return es
 }
 
 // Check is everything New checks before it builds the target, without
 // building it or contacting anything: Validate, then the secret (a
-// password_file that is empty, a password_env that is not set) and the
-// ca_file's certificates. config check and every start go through it, so
-// that config check passes exactly what a start accepts.
+// password_file that is empty, a password_env that is not set) and what
+// else the type reads from its files (a ca_file's certificates). config
+// check and every start go through it, so that config check passes exactly
+// what a start accepts.
 func (o Options) Check() keyerr.Errors {
-	if ps := o.Validate(); len(ps) > 0 {
-		return ps
+	if es := o.Validate(); len(es) > 0 {
+		return es
 	}
-	var ps keyerr.Errors
-	typ := o.typ()
-	if typ != "dir" && (o.PasswordFile != "" || o.PasswordEnv != "") {
-		if _, err := o.password(); err != nil {
-			ps = append(ps, err)
-		}
+	var es keyerr.Errors
+	if _, err := o.password(); err != nil {
+		es = append(es, err)
 	}
-	if typ == "webdav" && o.CAFile != "" {
-		if err := webdav.CheckCAFile(o.CAFile); err != nil {
-			ps = append(ps, &keyerr.Error{Key: o.key("ca_file"), Msg: strings.TrimPrefix(err.Error(), "webdav target: ca_file: ")})
-		}
+	if t, _ := lookup(o.TypeName()); t.load != nil {
+		t.load(o, func(k, format string, args ...any) { es.Add(o.key(k), format, args...) })
 	}
-	return ps
+	return es
 }
 
-// Warnings are what is allowed but unwise: a password or key file that its
-// group may read.
+// Warnings are what is allowed but unwise: a secret file that its group
+// may read.
 func (o Options) Warnings() keyerr.Errors {
-	var ps keyerr.Errors
-	for k, p := range map[string]string{"password_file": o.PasswordFile, "key_file": o.KeyFile} {
-		if p == "" {
+	var es keyerr.Errors
+	for _, k := range settingKeys {
+		p := o.get(k)
+		if kinds[k] != secretFile || p == "" {
 			continue
 		}
 		if st, err := os.Stat(p); err == nil && st.Mode().Perm()&0o040 != 0 && st.Mode().Perm()&0o004 == 0 {
-			ps = append(ps, &keyerr.Error{Key: o.key(k), Msg: fmt.Sprintf("%s is readable by its group; make it readable only by the service user (chmod 600)", p)})
+			es.Add(o.key(k), "%s is readable by its group; make it readable only by the service user (chmod 600)", p)
 		}
 	}
-	return ps
+	return es
 }
 
-// New validates the settings, reads the password (from password_file or
-// password_env) and builds the target. Nothing is contacted: a server that
-// is down at start is a passing problem for the first upload to report.
+// New checks the settings (Check), reads the password (from password_file
+// or password_env) and builds the target. Nothing is contacted: a server
+// that is down at start is a passing problem for the first upload to
+// report.
 func New(o Options) (target.Target, error) {
-	if ps := o.Check(); len(ps) > 0 {
-		return nil, ps
+	if es := o.Check(); len(es) > 0 {
+		return nil, es
 	}
-	switch o.typ() {
-	case "dir":
-		tg, err := dir.New(o.Path)
-		return wrap(o, tg, err)
-	case "webdav":
-		pw, perr := o.password()
-		if perr != nil {
-			return nil, perr
-		}
-		tg, err := webdav.New(webdav.Options{URL: o.URL, Path: o.Path, User: o.User, Password: pw, CAFile: o.CAFile})
-		return wrap(o, tg, err)
-	case "sftp":
-		pw, perr := o.password()
-		if perr != nil {
-			return nil, perr
-		}
-		tg, err := sftp.New(sftp.Options{Address: o.Address, User: o.User, KeyFile: o.KeyFile, Password: pw, KnownHosts: o.KnownHosts, Path: o.Path})
-		return wrap(o, tg, err)
-	case "wordpress":
-		// The wordpress package reads the application password itself.
-		tg, err := wordpress.New(o.wordpress())
-		return wrap(o, tg, err)
+	t, _ := lookup(o.TypeName())
+	pw, perr := o.password()
+	if perr != nil {
+		return nil, perr
 	}
-	return nil, &keyerr.Error{Key: o.key("type"), Msg: fmt.Sprintf("%q is not a target type", o.Type)}
-}
-
-func (o Options) wordpress() wordpress.Options {
-	return wordpress.Options{Name: o.Name, URL: o.URL, User: o.User, PasswordFile: o.PasswordFile, PasswordEnv: o.PasswordEnv}
-}
-
-// wrap returns tg as a target.Target (a nil *T as a nil interface) and
-// names the target in err.
-func wrap[T target.Target](o Options, tg T, err error) (target.Target, error) {
+	tg, err := t.build(o, pw)
 	if err != nil {
 		return nil, fmt.Errorf("target %s: %w", o.Name, err)
 	}
 	return tg, nil
 }
+
+// trimPrefix is err's message without prefix.
+func trimPrefix(err error, prefix string) string { return strings.TrimPrefix(err.Error(), prefix) }
 
 // maxSecret bounds a password file: a password is short; a big file is
 // the wrong file.

@@ -35,36 +35,35 @@ func TestValidateNamesTheKey(t *testing.T) {
 	key := write(t, filepath.Join(d, "key"), "", 0o600)
 	for _, c := range []struct {
 		name string
-		o    Options
+		s    Settings
 		want []string // "key: part of the message"; none: valid
 	}{
-		{"dir ok", Options{Type: "dir", Path: "/srv/out"}, nil},
-		{"default type is dir", Options{Path: "/srv/out"}, nil},
-		{"dir without path", Options{Type: "dir"}, []string{"targets.t.path: must be set"}},
-		{"dir with url", Options{Type: "dir", Path: "/x", URL: "https://a.nl/"}, []string{"targets.t.url: is not used by type dir"}},
-		{"unknown type", Options{Type: "ftp"}, []string{`targets.t.type: "ftp" is not a target type`}},
-		{"webdav ok", Options{Type: "webdav", URL: "https://cloud.school.nl/remote.php/dav/files/foto/", Path: "Fotos", User: "foto", PasswordFile: pwFile}, nil},
-		{"webdav env ok", Options{Type: "webdav", URL: "https://cloud.school.nl/dav/", User: "foto", PasswordEnv: "PHOTOGUARD_WEBDAV_PASSWORD"}, nil},
-		{"webdav no url", Options{Type: "webdav"}, []string{"targets.t.url: must be set"}},
-		{"webdav http", Options{Type: "webdav", URL: "http://cloud.school.nl/dav"}, []string{"targets.t.url:", "unencrypted"}},
-		{"webdav password in url", Options{Type: "webdav", URL: "https://foto:geheim@cloud.school.nl/dav"}, []string{"targets.t.url: url holds a user or password"}},
-		{"webdav both secrets", Options{Type: "webdav", URL: "https://a.nl/", User: "u", PasswordFile: pwFile, PasswordEnv: "X"}, []string{"targets.t.password_env: give password_file or password_env, not both"}},
-		{"webdav password without user", Options{Type: "webdav", URL: "https://a.nl/", PasswordFile: pwFile}, []string{"targets.t.user: must be set"}},
-		{"webdav key_file", Options{Type: "webdav", URL: "https://a.nl/", KeyFile: key}, []string{"targets.t.key_file: is not used by type webdav"}},
-		{"password in password_env", Options{Type: "webdav", URL: "https://a.nl/", User: "u", PasswordEnv: "Welkom 2026!"}, []string{"targets.t.password_env: is the name of an environment variable"}},
-		{"password file readable by all", Options{Type: "webdav", URL: "https://a.nl/", User: "u", PasswordFile: open}, []string{"targets.t.password_file:", "readable by everyone"}},
-		{"password file missing", Options{Type: "webdav", URL: "https://a.nl/", User: "u", PasswordFile: filepath.Join(d, "nope")}, []string{"targets.t.password_file:", "no such file"}},
-		{"sftp ok", Options{Type: "sftp", Address: "web.school.nl:22", User: "foto", KeyFile: key, KnownHosts: kh, Path: "public_html/fotos"}, nil},
-		{"sftp no known_hosts", Options{Type: "sftp", Address: "web.school.nl:22", User: "foto", KeyFile: key}, []string{"targets.t.known_hosts: must be set"}},
-		{"sftp known_hosts missing", Options{Type: "sftp", Address: "web.school.nl:22", User: "foto", KeyFile: key, KnownHosts: filepath.Join(d, "nope")}, []string{"targets.t.known_hosts:", "no such file"}},
-		{"sftp no port", Options{Type: "sftp", Address: "web.school.nl", User: "foto", KeyFile: key, KnownHosts: kh}, []string{"targets.t.address:", "not host:port"}},
-		{"sftp nothing", Options{Type: "sftp"}, []string{"targets.t.address: must be set", "targets.t.user: must be set", "targets.t.key_file:", "targets.t.known_hosts: must be set"}},
-		{"sftp url", Options{Type: "sftp", Address: "h:22", User: "u", KeyFile: key, KnownHosts: kh, URL: "https://a.nl"}, []string{"targets.t.url: is not used by type sftp"}},
-		{"wordpress needs", Options{Type: "wordpress"}, []string{"targets.t.url: must be set", "targets.t.user: must be set", "targets.t.password_file:"}},
+		{"dir ok", Settings{Type: "dir", Path: "/srv/out"}, nil},
+		{"default type is dir", Settings{Path: "/srv/out"}, nil},
+		{"dir without path", Settings{Type: "dir"}, []string{"targets.t.path: must be set"}},
+		{"dir with url", Settings{Type: "dir", Path: "/x", URL: "https://a.nl/"}, []string{"targets.t.url: is not used by type dir"}},
+		{"unknown type", Settings{Type: "ftp"}, []string{`targets.t.type: "ftp" is not a target type`}},
+		{"webdav ok", Settings{Type: "webdav", URL: "https://cloud.school.nl/remote.php/dav/files/foto/", Path: "Fotos", User: "foto", PasswordFile: pwFile}, nil},
+		{"webdav env ok", Settings{Type: "webdav", URL: "https://cloud.school.nl/dav/", User: "foto", PasswordEnv: "PHOTOGUARD_WEBDAV_PASSWORD"}, nil},
+		{"webdav no url", Settings{Type: "webdav"}, []string{"targets.t.url: must be set"}},
+		{"webdav http", Settings{Type: "webdav", URL: "http://cloud.school.nl/dav"}, []string{"targets.t.url:", "unencrypted"}},
+		{"webdav password in url", Settings{Type: "webdav", URL: "https://foto:geheim@cloud.school.nl/dav"}, []string{"targets.t.url: url holds a user or password"}},
+		{"webdav both secrets", Settings{Type: "webdav", URL: "https://a.nl/", User: "u", PasswordFile: pwFile, PasswordEnv: "X"}, []string{"targets.t.password_env: give password_file or password_env, not both"}},
+		{"webdav password without user", Settings{Type: "webdav", URL: "https://a.nl/", PasswordFile: pwFile}, []string{"targets.t.user: must be set"}},
+		{"webdav key_file", Settings{Type: "webdav", URL: "https://a.nl/", KeyFile: key}, []string{"targets.t.key_file: is not used by type webdav"}},
+		{"password in password_env", Settings{Type: "webdav", URL: "https://a.nl/", User: "u", PasswordEnv: "Welkom 2026!"}, []string{"targets.t.password_env: is the name of an environment variable"}},
+		{"password file readable by all", Settings{Type: "webdav", URL: "https://a.nl/", User: "u", PasswordFile: open}, []string{"targets.t.password_file:", "readable by everyone"}},
+		{"password file missing", Settings{Type: "webdav", URL: "https://a.nl/", User: "u", PasswordFile: filepath.Join(d, "nope")}, []string{"targets.t.password_file:", "no such file"}},
+		{"sftp ok", Settings{Type: "sftp", Address: "web.school.nl:22", User: "foto", KeyFile: key, KnownHosts: kh, Path: "public_html/fotos"}, nil},
+		{"sftp no known_hosts", Settings{Type: "sftp", Address: "web.school.nl:22", User: "foto", KeyFile: key}, []string{"targets.t.known_hosts: must be set"}},
+		{"sftp known_hosts missing", Settings{Type: "sftp", Address: "web.school.nl:22", User: "foto", KeyFile: key, KnownHosts: filepath.Join(d, "nope")}, []string{"targets.t.known_hosts:", "no such file"}},
+		{"sftp no port", Settings{Type: "sftp", Address: "web.school.nl", User: "foto", KeyFile: key, KnownHosts: kh}, []string{"targets.t.address:", "not host:port"}},
+		{"sftp nothing", Settings{Type: "sftp"}, []string{"targets.t.address: must be set", "targets.t.user: must be set", "targets.t.key_file:", "targets.t.known_hosts: must be set"}},
+		{"sftp url", Settings{Type: "sftp", Address: "h:22", User: "u", KeyFile: key, KnownHosts: kh, URL: "https://a.nl"}, []string{"targets.t.url: is not used by type sftp"}},
+		{"wordpress needs", Settings{Type: "wordpress"}, []string{"targets.t.url: must be set", "targets.t.user: must be set", "targets.t.password_file:"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			c.o.Name = "t"
-			ps := c.o.Validate()
+			ps := Options{Name: "t", Settings: c.s}.Validate()
 			if len(c.want) == 0 {
 				if len(ps) > 0 {
 					t.Fatalf("valid settings refused: %v", ps)
@@ -88,10 +87,10 @@ func TestWarnings(t *testing.T) {
 	d := t.TempDir()
 	group := write(t, filepath.Join(d, "pw"), "x", 0o640)
 	private := write(t, filepath.Join(d, "pw2"), "x", 0o600)
-	if w := (Options{Name: "t", PasswordFile: group}).Warnings(); len(w) != 1 || !strings.Contains(w.Error(), "targets.t.password_file") {
+	if w := (Options{Name: "t", Settings: Settings{PasswordFile: group}}).Warnings(); len(w) != 1 || !strings.Contains(w.Error(), "targets.t.password_file") {
 		t.Errorf("group-readable: %v", w)
 	}
-	if w := (Options{Name: "t", PasswordFile: private}).Warnings(); len(w) != 0 {
+	if w := (Options{Name: "t", Settings: Settings{PasswordFile: private}}).Warnings(); len(w) != 0 {
 		t.Errorf("private: %v", w)
 	}
 }
@@ -101,7 +100,7 @@ func TestWarnings(t *testing.T) {
 func TestNewBuildsTargets(t *testing.T) {
 	ctx := context.Background()
 	out := filepath.Join(t.TempDir(), "out")
-	tg, err := New(Options{Name: "site", Path: out})
+	tg, err := New(Options{Name: "site", Settings: Settings{Path: out}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +115,8 @@ func TestNewBuildsTargets(t *testing.T) {
 	srv := webdavtest.New(t, share)
 	pw := write(t, filepath.Join(t.TempDir(), "pw"), webdavtest.Password+"\r\n", 0o600)
 	for name, o := range map[string]Options{
-		"file": {Name: "cloud", Type: "webdav", URL: srv.URL, Path: "fotos", User: webdavtest.User, PasswordFile: pw},
-		"env": {Name: "cloud", Type: "webdav", URL: srv.URL, Path: "fotos", User: webdavtest.User, PasswordEnv: "PG_TEST_PW",
+		"file": {Name: "cloud", Settings: Settings{Type: "webdav", URL: srv.URL, Path: "fotos", User: webdavtest.User, PasswordFile: pw}},
+		"env": {Name: "cloud", Settings: Settings{Type: "webdav", URL: srv.URL, Path: "fotos", User: webdavtest.User, PasswordEnv: "PG_TEST_PW"},
 			LookupEnv: func(k string) (string, bool) { return webdavtest.Password, k == "PG_TEST_PW" }},
 	} {
 		tg, err := New(o)
@@ -131,13 +130,13 @@ func TestNewBuildsTargets(t *testing.T) {
 			t.Fatalf("%s: content %q", name, got)
 		}
 	}
-	_, err = New(Options{Name: "cloud", Type: "webdav", URL: srv.URL, User: "u", PasswordEnv: "PG_UNSET",
+	_, err = New(Options{Name: "cloud", Settings: Settings{Type: "webdav", URL: srv.URL, User: "u", PasswordEnv: "PG_UNSET"},
 		LookupEnv: func(string) (string, bool) { return "", false }})
 	if err == nil || !strings.Contains(err.Error(), "targets.cloud.password_env") || !strings.Contains(err.Error(), "PG_UNSET is not set") {
 		t.Fatalf("unset variable: %v", err)
 	}
 	empty := write(t, filepath.Join(t.TempDir(), "empty"), "\n", 0o600)
-	if _, err := New(Options{Name: "cloud", Type: "webdav", URL: srv.URL, User: "u", PasswordFile: empty}); err == nil || !strings.Contains(err.Error(), "is empty") {
+	if _, err := New(Options{Name: "cloud", Settings: Settings{Type: "webdav", URL: srv.URL, User: "u", PasswordFile: empty}}); err == nil || !strings.Contains(err.Error(), "is empty") {
 		t.Fatalf("empty password file: %v", err)
 	}
 
@@ -148,22 +147,22 @@ func TestNewBuildsTargets(t *testing.T) {
 	key := write(t, filepath.Join(d, "key"), string(pem.EncodeToMemory(block)), 0o600)
 	sp, _ := ssh.NewPublicKey(pub)
 	kh := write(t, filepath.Join(d, "known_hosts"), knownhosts.Line([]string{"web.school.nl"}, sp)+"\n", 0o644)
-	if _, err := New(Options{Name: "web", Type: "sftp", Address: "web.school.nl:22", User: "foto", KeyFile: key, KnownHosts: kh, Path: "fotos"}); err != nil {
+	if _, err := New(Options{Name: "web", Settings: Settings{Type: "sftp", Address: "web.school.nl:22", User: "foto", KeyFile: key, KnownHosts: kh, Path: "fotos"}}); err != nil {
 		t.Fatalf("sftp: %v", err)
 	}
-	if _, err := New(Options{Name: "web", Type: "sftp", Address: "other.school.nl:22", User: "foto", KeyFile: key, KnownHosts: kh}); err == nil || !strings.Contains(err.Error(), "target web:") {
+	if _, err := New(Options{Name: "web", Settings: Settings{Type: "sftp", Address: "other.school.nl:22", User: "foto", KeyFile: key, KnownHosts: kh}}); err == nil || !strings.Contains(err.Error(), "target web:") {
 		t.Fatalf("sftp host not in known_hosts: %v", err)
 	}
 	// wordpress: built without connecting (its tests run against WordPress).
 	t.Setenv("PG_TEST_WP_UNSET", "")
-	if _, err := New(Options{Name: "wp", Type: "wordpress", URL: "https://www.school.nl", User: "u", PasswordEnv: "PG_TEST_WP_UNSET"}); err == nil || !strings.Contains(err.Error(), "targets.wp.password_env") {
+	if _, err := New(Options{Name: "wp", Settings: Settings{Type: "wordpress", URL: "https://www.school.nl", User: "u", PasswordEnv: "PG_TEST_WP_UNSET"}}); err == nil || !strings.Contains(err.Error(), "targets.wp.password_env") {
 		t.Fatalf("wordpress without its password: %v", err)
 	}
 	wpPass := write(t, filepath.Join(d, "wp-pass"), "abcd efgh ijkl mnop qrst uvwx\n", 0o600)
-	if _, err := New(Options{Name: "wp", Type: "wordpress", URL: "https://www.school.nl", User: "u", PasswordFile: wpPass}); err != nil {
+	if _, err := New(Options{Name: "wp", Settings: Settings{Type: "wordpress", URL: "https://www.school.nl", User: "u", PasswordFile: wpPass}}); err != nil {
 		t.Fatalf("wordpress: %v", err)
 	}
-	if ps := (Options{Name: "wp", Type: "wordpress", URL: "http://www.school.nl", User: "u", PasswordFile: wpPass}).Validate(); len(ps) == 0 || !strings.Contains(ps[0].Error(), "targets.wp.url") {
+	if ps := (Options{Name: "wp", Settings: Settings{Type: "wordpress", URL: "http://www.school.nl", User: "u", PasswordFile: wpPass}}).Validate(); len(ps) == 0 || !strings.Contains(ps[0].Error(), "targets.wp.url") {
 		t.Fatalf("wordpress over plain http to another host: %v", ps)
 	}
 }

@@ -77,6 +77,13 @@ func (o Options) Validate() error {
 	return errors.Join(errs...)
 }
 
+// CheckURL checks a site's address as New does: https (or http to this
+// machine only), a host, no user or password, no query or fragment.
+func CheckURL(raw string) error {
+	_, err := siteURL(raw)
+	return err
+}
+
 // siteURL parses and checks the site's address; the result has no trailing
 // slash.
 func siteURL(raw string) (*url.URL, error) {
