@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/redact/mask"
 )
 
@@ -262,7 +263,7 @@ func TestPixelsOutsideRedactionsUnchanged(t *testing.T) {
 	}
 }
 
-func mustDir(t *testing.T, p string) Target {
+func mustDir(t *testing.T, p string) target.Target {
 	t.Helper()
 	tg, err := dirTarget(p)
 	if err != nil {

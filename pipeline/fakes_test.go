@@ -13,6 +13,7 @@ import (
 
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/detect/analyze"
+	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
 )
 
@@ -180,4 +181,4 @@ func sha(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func dirTarget(p string) (Target, error) { return dir.New(p) }
+func dirTarget(p string) (target.Target, error) { return dir.New(p) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/redact/decode"
 )
 
@@ -17,7 +18,7 @@ import (
 type Destination struct {
 	Name    string
 	Channel string
-	Target  Target
+	Target  target.Target
 	// MaxSide and Quality shape this target's output; 0 takes
 	// Options.MaxSide and Options.Quality.
 	MaxSide, Quality int

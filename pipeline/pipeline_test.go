@@ -20,6 +20,7 @@ import (
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
 	"github.com/photoguard/photoguard/redact/decode"
 	"github.com/photoguard/photoguard/redact/encode"
@@ -35,7 +36,7 @@ type env struct {
 	out    string
 	p      *Pipeline
 	j      *journal.Journal
-	target Target
+	target target.Target
 	// patience is the batch's least patience for files still being
 	// written (0: inbox.Batch's default).
 	patience time.Duration
@@ -376,7 +377,7 @@ func TestKeepInputsAndDryRun(t *testing.T) {
 
 // flaky is a target that fails until told otherwise.
 type flaky struct {
-	Target
+	target.Target
 	mu        sync.Mutex
 	err       error
 	publishes int

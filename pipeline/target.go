@@ -3,16 +3,9 @@ package pipeline
 import (
 	"context"
 	"errors"
-
-	"github.com/photoguard/photoguard/pipeline/target"
 )
 
-// Target is target.Target, declared there (below both the pipeline and the
-// configuration, which validates and builds targets without linking the
-// pipeline); the implementations live below pipeline/target.
-type Target = target.Target
-
-// TempNamer is a Target that uploads under a temporary name before it
+// TempNamer is a target.Target that uploads under a temporary name before it
 // renames the upload to its name (WebDAV). TempName is that name for name,
 // the same for every attempt: the publication ledger records it before the
 // upload, because an upload the target gave up on may still land under it

@@ -14,13 +14,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
-	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/approval"
 	"github.com/photoguard/photoguard/pipeline/audit"
 	"github.com/photoguard/photoguard/pipeline/held"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/ledger"
 	"github.com/photoguard/photoguard/pipeline/retention"
+	"github.com/photoguard/photoguard/pipeline/target"
 )
 
 func purgeCmd() *cobra.Command {
@@ -199,7 +199,7 @@ func leftoverSweeper(cfg *config.Config) (*ledger.Sweeper, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ledger.Sweeper{Ledger: led, StateDir: cfg.StateDir, Key: key, Target: func(name string) (pipeline.Target, error) {
+	return &ledger.Sweeper{Ledger: led, StateDir: cfg.StateDir, Key: key, Target: func(name string) (target.Target, error) {
 		t, ok := cfg.Targets[name]
 		if !ok {
 			return nil, errors.New("it is not in the configuration any more")

@@ -15,10 +15,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
-	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/ledger"
+	"github.com/photoguard/photoguard/pipeline/target"
 )
 
 func takedownCmd() *cobra.Command {
@@ -125,7 +125,7 @@ func openTakedown(cfg *config.Config, dryRun bool) (*ledger.Takedowner, func(), 
 	}
 	td := &ledger.Takedowner{StateDir: cfg.StateDir, Key: key,
 		NotInRegister: func(err error) bool { return errors.Is(err, consent.ErrNotInStore) },
-		Target: func(name string) (pipeline.Target, error) {
+		Target: func(name string) (target.Target, error) {
 			t, ok := cfg.Targets[name]
 			if !ok {
 				return nil, errors.New("it is not in the configuration any more")

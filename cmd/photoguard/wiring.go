@@ -15,6 +15,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/pipeline/target/open"
 	"github.com/photoguard/photoguard/redact/decode"
 	"github.com/photoguard/photoguard/redact/mask"
@@ -31,7 +32,7 @@ type resources struct {
 	store    *consent.Store
 	detector *dlib.Detector
 	finder   analyze.Finder
-	targets  map[string]pipeline.Target
+	targets  map[string]target.Target
 	// ledger and audit are the publication ledger and the audit log (nil
 	// in a dry run, which records nothing).
 	ledger  pipeline.Ledger
@@ -46,7 +47,7 @@ func openResources(cfg *config.Config, targets []string, dryRun bool) (res *reso
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("state_dir: %w", err)
 	}
-	r := &resources{targets: map[string]pipeline.Target{}}
+	r := &resources{targets: map[string]target.Target{}}
 	defer func() {
 		if err != nil {
 			r.Close()
@@ -237,7 +238,7 @@ func matchConfig(cfg *config.Config) detect.MatchConfig {
 
 // openTarget opens the configured target name (pipeline/target/open knows
 // the types).
-func openTarget(name string, t config.Target) (pipeline.Target, error) {
+func openTarget(name string, t config.Target) (target.Target, error) {
 	return open.New(t.Options(name))
 }
 
@@ -272,9 +273,5 @@ func checkFolders(cfg *config.Config, in string, targets []string) error {
 // and the targets apart; a network target's path is on its server (ok is
 // false then).
 func localFolder(cfg *config.Config, name string) (string, bool) {
-	t := cfg.Targets[name]
-	if (t.Type != "" && t.Type != "dir") || t.Path == "" {
-		return "", false
-	}
-	return t.Path, true
+	return cfg.Targets[name].LocalFolder()
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
 	"github.com/photoguard/photoguard/redact/decode"
 )
@@ -28,7 +29,7 @@ type school struct {
 	det                *fakeDetector
 	reg                *register
 	led                *memLedger
-	web                pipeline.Target
+	web                target.Target
 }
 
 var (
@@ -104,7 +105,7 @@ func (s *school) run(name string, data []byte) (sha string, items map[string]pip
 
 // approver is what `photoguard approve` gives Approve: the pipeline for
 // web alone, approved.
-func (s *school) approver(tg pipeline.Target) func(pipeline.Approval) (Processor, error) {
+func (s *school) approver(tg target.Target) func(pipeline.Approval) (Processor, error) {
 	return func(a pipeline.Approval) (Processor, error) {
 		d := s.webDest()
 		d.Target, d.Approval, d.Approved = tg, false, &a
@@ -124,7 +125,7 @@ func (s *school) published() []string {
 }
 
 // downTarget is a target that is not available.
-type downTarget struct{ pipeline.Target }
+type downTarget struct{ target.Target }
 
 func (downTarget) Publish(ctx context.Context, name string, data []byte) (string, error) {
 	return "", errors.New("connection refused")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/target"
 )
 
 // A target that uploads under a temporary name first (WebDAV) may still
@@ -149,7 +150,7 @@ type Sweeper struct {
 	// Key checks the ledger's seals (nil: not checked).
 	Key []byte
 	// Target opens the configured target of that name.
-	Target func(name string) (pipeline.Target, error)
+	Target func(name string) (target.Target, error)
 	// Settle and Inflight: DefaultSettle and DefaultInflight when 0.
 	Settle, Inflight time.Duration
 	Now              func() time.Time
@@ -176,7 +177,7 @@ func (s *Sweeper) Sweep(ctx context.Context, only func(*Leftover) bool) (*Swept,
 	}
 	now := s.now()
 	res := &Swept{}
-	targets := map[string]pipeline.Target{}
+	targets := map[string]target.Target{}
 	for _, l := range Leftovers(rd.Entries) {
 		if only != nil && !only(l) {
 			continue

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/pipeline/target/webdav"
 	"github.com/photoguard/photoguard/pipeline/target/webdav/webdavtest"
 )
@@ -73,7 +74,7 @@ func TestLeftoversOfASlowShare(t *testing.T) {
 
 	// A takedown of bram: no live publication shows him, the leftover does.
 	td := &Takedowner{Ledger: led, StateDir: state, Key: testSealKey, Objections: &fakeObjector{known: map[string]bool{"bram": true}},
-		Target: func(string) (pipeline.Target, error) { return tg, nil }, Now: func() time.Time { return now }}
+		Target: func(string) (target.Target, error) { return tg, nil }, Now: func() time.Time { return now }}
 	res, err := td.Run(ctx, Request{Pupil: "bram"})
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/audit"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/target"
 )
 
 // Objector records that a person must be redacted in one photo
@@ -37,7 +38,7 @@ type Takedowner struct {
 	Journal *journal.Journal
 	// Target opens the configured target of that name; an error means the
 	// output must be removed by hand.
-	Target func(name string) (pipeline.Target, error)
+	Target func(name string) (target.Target, error)
 	// Objections records the objections (nil only in a dry run).
 	Objections Objector
 	// Key checks the ledger's seals (nil: not checked).
@@ -162,7 +163,7 @@ func (t *Takedowner) Run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	targets := map[string]pipeline.Target{}
+	targets := map[string]target.Target{}
 	for _, r := range sel {
 		problem := t.remove(ctx, r, targets)
 		e := Entry{Kind: TakenDown, SHA256: r.SHA256, Target: r.Target, Channel: r.Channel, Name: r.Name, Ref: r.Ref,
@@ -450,7 +451,7 @@ func objectors(r *Record, req Request) []string {
 
 // remove takes r off its target; it returns why it could not ("" when it
 // did). An output that was only announced is looked up by name first.
-func (t *Takedowner) remove(ctx context.Context, r *Record, targets map[string]pipeline.Target) string {
+func (t *Takedowner) remove(ctx context.Context, r *Record, targets map[string]target.Target) string {
 	tg := targets[r.Target]
 	if tg == nil {
 		var err error

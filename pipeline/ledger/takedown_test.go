@@ -18,6 +18,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/audit"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
 )
 
@@ -26,14 +27,14 @@ import (
 // on 127.0.0.1): list reports the names at the target.
 type targetKind struct {
 	name string
-	open func(t *testing.T) (tg pipeline.Target, list func() []string)
+	open func(t *testing.T) (tg target.Target, list func() []string)
 }
 
 // testSealKey seals the ledger's lines in these tests.
 var testSealKey = []byte("0123456789abcdef0123456789abcdef")
 
 var targetKinds = []targetKind{
-	{"dir", func(t *testing.T) (pipeline.Target, func() []string) {
+	{"dir", func(t *testing.T) (target.Target, func() []string) {
 		p := filepath.Join(t.TempDir(), "website")
 		tg, err := dir.New(p)
 		if err != nil {
@@ -92,7 +93,7 @@ type world struct {
 	state string
 	led   *Ledger
 	j     *journal.Journal
-	tg    pipeline.Target
+	tg    target.Target
 	list  func() []string
 	obj   *fakeObjector
 	aud   *fakeAudit
@@ -151,7 +152,7 @@ func (w *world) publish(sha string, pupils ...string) string {
 func (w *world) takedowner() *Takedowner {
 	return &Takedowner{Ledger: w.led, StateDir: w.state, Key: testSealKey, Journal: w.j, Objections: w.obj, Audit: w.aud,
 		NotInRegister: func(err error) bool { return errors.Is(err, errNotInRegister) },
-		Target: func(name string) (pipeline.Target, error) {
+		Target: func(name string) (target.Target, error) {
 			if name != "website" {
 				return nil, errors.New("not configured")
 			}

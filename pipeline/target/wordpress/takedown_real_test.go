@@ -14,6 +14,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/ledger"
+	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
 	"github.com/photoguard/photoguard/pipeline/target/webdav"
 	"github.com/photoguard/photoguard/pipeline/target/webdav/webdavtest"
@@ -53,7 +54,7 @@ func TestTakedownAcrossTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets := map[string]pipeline.Target{"website": wpTarget, "newsletter": dirTarget, "portal": davTarget}
+	targets := map[string]target.Target{"website": wpTarget, "newsletter": dirTarget, "portal": davTarget}
 	channels := map[string]string{"website": "website", "newsletter": "newsletter", "portal": "parent_portal"}
 
 	led, err := ledger.Open(state, nil)
@@ -103,7 +104,7 @@ func TestTakedownAcrossTargets(t *testing.T) {
 
 	obj := &objections{}
 	td := &ledger.Takedowner{Ledger: led, StateDir: state, Journal: j, Objections: obj,
-		Target: func(name string) (pipeline.Target, error) {
+		Target: func(name string) (target.Target, error) {
 			if tg, ok := targets[name]; ok {
 				return tg, nil
 			}
