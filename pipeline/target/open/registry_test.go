@@ -1,6 +1,7 @@
 package open
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -177,5 +178,51 @@ func TestResolveAndLocalFolder(t *testing.T) {
 	}
 	if _, ok := (Settings{}).LocalFolder(); ok {
 		t.Error("a dir target without a path has a local folder")
+	}
+}
+
+// The README's table of target keys says, for each key, the types the
+// table here lets use it.
+func TestREADMEListsEachTypesKeys(t *testing.T) {
+	readme, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{} // key -> its "types" cell
+	for _, line := range strings.Split(string(readme), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 {
+			continue
+		}
+		cell := strings.TrimSpace(cells[1])
+		k := strings.Trim(cell, "`")
+		if _, ok := fields[k]; ok && k != "type" && cell == "`"+k+"`" {
+			rows[k] = strings.TrimSpace(cells[2])
+		}
+	}
+	for _, k := range settingKeys {
+		var want []string
+		for _, ty := range types {
+			if ty.uses(k) {
+				want = append(want, ty.name)
+			}
+		}
+		got, ok := rows[k]
+		if !ok {
+			t.Errorf("README: no row for the key %s", k)
+			continue
+		}
+		if len(want) == len(types) {
+			if got != "all" {
+				t.Errorf("README: %s is for %q, but every type uses it", k, got)
+			}
+			continue
+		}
+		listed := strings.Split(got, ", ")
+		slices.Sort(listed)
+		slices.Sort(want)
+		if !slices.Equal(listed, want) {
+			t.Errorf("README: %s is for %q; the types that use it: %s", k, got, strings.Join(want, ", "))
+		}
 	}
 }
