@@ -144,3 +144,20 @@ func TestConfigCheckRefusesWhatStartRefuses(t *testing.T) {
 		t.Errorf("loading a configuration read the password: %v", err)
 	}
 }
+
+// A target's keys are open.Settings' and config.Target's own, each once:
+// config.Target does not repeat a key of the target types.
+func TestTargetKeysOnce(t *testing.T) {
+	seen := map[string]bool{}
+	for _, k := range knownKeys() {
+		if seen[k] {
+			t.Errorf("key %s twice", k)
+		}
+		seen[k] = true
+	}
+	for _, k := range []string{"targets.*.url", "targets.*.address", "targets.*.known_hosts", "targets.*.ca_file", "targets.*.channel", "targets.*.max_side"} {
+		if !seen[k] {
+			t.Errorf("key %s missing", k)
+		}
+	}
+}

@@ -95,6 +95,11 @@ func (o Options) key(k string) string {
 	return "targets." + o.Name + "." + k
 }
 
+// adder adds problems to es under the target's keys.
+func (o Options) adder(es *keyerr.Errors) badFunc {
+	return func(k, format string, args ...any) { es.Add(o.key(k), format, args...) }
+}
+
 // envNameForm is what an environment variable's name looks like; anything
 // else in password_env is likely the password itself.
 var envNameForm = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -105,7 +110,7 @@ var envNameForm = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // readable by everyone).
 func (o Options) Validate() keyerr.Errors {
 	var es keyerr.Errors
-	bad := func(k, format string, args ...any) { es.Add(o.key(k), format, args...) }
+	bad := o.adder(&es)
 	t, ok := lookup(o.TypeName())
 	if !ok {
 		bad("type", "%q is not a target type (%s)", o.Type, strings.Join(typeNames(), ", "))
@@ -171,7 +176,7 @@ func (o Options) Check() keyerr.Errors {
 		es = append(es, err)
 	}
 	if t, _ := lookup(o.TypeName()); t.load != nil {
-		t.load(o, func(k, format string, args ...any) { es.Add(o.key(k), format, args...) })
+		t.load(o, o.adder(&es))
 	}
 	return es
 }
