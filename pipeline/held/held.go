@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/core"
 	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
@@ -115,7 +115,7 @@ func read(dir string) (Photo, error) {
 
 // Processor is the pipeline's one code path for one file (Pipeline.Process).
 type Processor interface {
-	Process(ctx context.Context, root, path string) ([]pipeline.Item, error)
+	Process(ctx context.Context, root, path string) ([]core.Item, error)
 }
 
 // Retrier puts held photos back through the pipeline. Hold its Lock for as
@@ -169,7 +169,7 @@ func (r *Retrier) Recover() error {
 // pipeline moved it to, or back in its held folder (the pipeline left it:
 // a target down, busy elsewhere). The held folder is removed once its
 // original has gone elsewhere.
-func (r *Retrier) Retry(ctx context.Context, p Processor, ph Photo) ([]pipeline.Item, error) {
+func (r *Retrier) Retry(ctx context.Context, p Processor, ph Photo) ([]core.Item, error) {
 	if ph.File == "" {
 		return nil, fmt.Errorf("held photo %s: the original is no longer in its folder", ph.Name)
 	}

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/core"
 )
 
 // A target that uploads under a temporary name first (WebDAV) may still
@@ -149,7 +149,7 @@ type Sweeper struct {
 	// Key checks the ledger's seals (nil: not checked).
 	Key []byte
 	// Target opens the configured target of that name.
-	Target func(name string) (pipeline.Target, error)
+	Target func(name string) (core.Target, error)
 	// Settle and Inflight: DefaultSettle and DefaultInflight when 0.
 	Settle, Inflight time.Duration
 	Now              func() time.Time
@@ -176,7 +176,7 @@ func (s *Sweeper) Sweep(ctx context.Context, only func(*Leftover) bool) (*Swept,
 	}
 	now := s.now()
 	res := &Swept{}
-	targets := map[string]pipeline.Target{}
+	targets := map[string]core.Target{}
 	for _, l := range Leftovers(rd.Entries) {
 		if only != nil && !only(l) {
 			continue
@@ -196,7 +196,7 @@ func (s *Sweeper) Sweep(ctx context.Context, only func(*Leftover) bool) (*Swept,
 			}
 			targets[l.Target] = tg
 		}
-		rm, ok := tg.(pipeline.TempRemover)
+		rm, ok := tg.(core.TempRemover)
 		if !ok {
 			res.Problems = append(res.Problems, fmt.Sprintf("target %s cannot remove %s: remove it by hand", l.Target, l.Temp))
 			continue

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/audit"
+	"github.com/photoguard/photoguard/pipeline/core"
 	"github.com/photoguard/photoguard/pipeline/journal"
 )
 
@@ -37,7 +37,7 @@ type Takedowner struct {
 	Journal *journal.Journal
 	// Target opens the configured target of that name; an error means the
 	// output must be removed by hand.
-	Target func(name string) (pipeline.Target, error)
+	Target func(name string) (core.Target, error)
 	// Objections records the objections (nil only in a dry run).
 	Objections Objector
 	// Key checks the ledger's seals (nil: not checked).
@@ -45,7 +45,7 @@ type Takedowner struct {
 	// NotInRegister reports whether an Objector error means the id is not
 	// in the register (nil: never).
 	NotInRegister func(error) bool
-	Audit         pipeline.Auditor
+	Audit         core.Auditor
 	Now           func() time.Time
 }
 
@@ -162,7 +162,7 @@ func (t *Takedowner) Run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	targets := map[string]pipeline.Target{}
+	targets := map[string]core.Target{}
 	for _, r := range sel {
 		problem := t.remove(ctx, r, targets)
 		e := Entry{Kind: TakenDown, SHA256: r.SHA256, Target: r.Target, Channel: r.Channel, Name: r.Name, Ref: r.Ref,
@@ -224,7 +224,7 @@ func Records(stateDir string, key []byte, j *journal.Journal) ([]*Record, *Readi
 	}
 	for _, jr := range jrecs {
 		for target, d := range jr.Deliveries {
-			r := &Record{Publication: pipeline.Publication{SHA256: jr.SHA256, Target: target, Name: d.Name, Ref: d.Ref},
+			r := &Record{Publication: core.Publication{SHA256: jr.SHA256, Target: target, Name: d.Name, Ref: d.Ref},
 				At: d.At, Confirmed: true, Legacy: true}
 			if !d.Published || !d.TakenDown.IsZero() || known[r.key()] {
 				continue
@@ -450,7 +450,7 @@ func objectors(r *Record, req Request) []string {
 
 // remove takes r off its target; it returns why it could not ("" when it
 // did). An output that was only announced is looked up by name first.
-func (t *Takedowner) remove(ctx context.Context, r *Record, targets map[string]pipeline.Target) string {
+func (t *Takedowner) remove(ctx context.Context, r *Record, targets map[string]core.Target) string {
 	tg := targets[r.Target]
 	if tg == nil {
 		var err error

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/audit"
+	"github.com/photoguard/photoguard/pipeline/core"
 	"github.com/photoguard/photoguard/pipeline/journal"
 )
 
@@ -48,7 +48,7 @@ type Purger struct {
 	// Journal is pruned, and tells which held photos were published since
 	// (nil: neither).
 	Journal *journal.Journal
-	Audit   pipeline.Auditor
+	Audit   core.Auditor
 	Now     func() time.Time
 	// Lock, if set, is held while the aside folders are purged: the retry
 	// lock (held.Retrier.Lock), so that a held photo is never purged while
@@ -73,7 +73,7 @@ func (p *Purger) Run(dryRun bool) ([]Removal, error) {
 		}
 		defer unlock()
 	}
-	for _, folder := range pipeline.AsideFolders() {
+	for _, folder := range core.AsideFolders() {
 		rs, err := p.folder(folder, p.Policy.Originals, now, published, dryRun)
 		out, errs = append(out, rs...), append(errs, err)
 	}
@@ -182,7 +182,7 @@ func (p *Purger) published() map[string]time.Time {
 	recs, _ := p.Journal.List()
 	out := map[string]time.Time{}
 	for _, r := range recs {
-		if r.State == journal.Done && r.Outcome == string(pipeline.Published) {
+		if r.State == journal.Done && r.Outcome == string(core.Published) {
 			out[r.SHA256[:12]] = r.UpdatedAt
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/core"
 	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/ledger"
@@ -197,11 +197,11 @@ func record(r *journal.Record) Record {
 		}
 	}
 	sort.Strings(rs.Outputs)
-	if down > 0 && up == 0 && rs.Outcome == string(pipeline.Published) {
+	if down > 0 && up == 0 && rs.Outcome == string(core.Published) {
 		// Every output of it was taken down since.
 		rs.Outcome = TakenDown
 	}
-	if r.Outcome != string(pipeline.Published) {
+	if r.Outcome != string(core.Published) {
 		rs.Reason = r.Reason
 	}
 	return rs
