@@ -13,7 +13,7 @@ import (
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/inbox"
-	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/state"
 )
 
 // stopTimeout bounds a graceful stop: the photo in hand is finished or rolled
@@ -58,7 +58,7 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return fmt.Errorf("state_dir: %w", err)
 	}
-	unlock, err := journal.LockRun(cfg.StateDir)
+	unlock, err := state.LockRun(cfg.StateDir)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline/approval"
 	"github.com/photoguard/photoguard/pipeline/consent"
+	"github.com/photoguard/photoguard/pipeline/state"
 	"github.com/photoguard/photoguard/pipeline/status"
 )
 
@@ -167,14 +168,14 @@ func writeStatus(w io.Writer, s *status.Status) {
 			fmt.Fprintln(w, line)
 		}
 	}
-	for _, folder := range []string{"held", "quarantine", "rejected"} {
+	for _, folder := range status.Aside() {
 		items := s.Aside[folder]
 		if len(items) == 0 {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s (%d, in %s):\n", folder, len(items), filepath.Join(s.StateDir, folder))
 		show := items
-		if folder != "held" && len(show) > 5 {
+		if folder != state.Held && len(show) > 5 {
 			show = show[:5]
 		}
 		for _, it := range show {

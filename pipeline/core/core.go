@@ -20,16 +20,27 @@ const (
 	Waiting Outcome = "waiting"
 )
 
-// AsideFolder is the folder under state_dir an outcome's inputs are moved to
-// (published and waiting inputs are never moved aside: held).
+// The folders under state_dir inputs that were not published are moved to,
+// each with a reason file.
+const (
+	RejectedFolder   = "rejected"
+	QuarantineFolder = "quarantine"
+	HeldFolder       = "held"
+)
+
+// VideoWorkFolder is the folder under state_dir a video's frames are worked
+// on in (removed after).
+const VideoWorkFolder = "video-work"
+
+// AsideFolder is the folder under state_dir an outcome's inputs are moved to.
 func AsideFolder(o Outcome) string {
 	switch o {
 	case Rejected:
-		return "rejected"
+		return RejectedFolder
 	case Quarantined:
-		return "quarantine"
+		return QuarantineFolder
 	}
-	return "held"
+	return HeldFolder
 }
 
 // Item is one input's result for one target. It is meant for the ICT

@@ -65,7 +65,7 @@ func TestReadersBuildWithoutCgo(t *testing.T) {
 			}
 		}
 	}
-	for _, p := range []string{"pipeline/core", "pipeline/status", "pipeline/retention", "pipeline/held", "pipeline/ledger"} {
+	for _, p := range []string{"pipeline/core", "pipeline/state", "pipeline/status", "pipeline/retention", "pipeline/held", "pipeline/ledger"} {
 		walk(module+p, nil)
 	}
 	if !seen[module+"pipeline/journal"] {

@@ -19,10 +19,11 @@ import (
 )
 
 // Folder is the held folder under state_dir; StagingFolder where a photo
-// being retried is.
+// being retried is; LockFile what a retry (and a purge) holds.
 const (
-	Folder        = "held"
+	Folder        = core.HeldFolder
 	StagingFolder = "retry"
+	LockFile      = "retry.lock"
 	reasonFile    = "reason.txt"
 )
 
@@ -127,7 +128,7 @@ type Retrier struct {
 // Lock makes this process the only one retrying in stateDir; it waits for
 // another to finish. Call the returned function to unlock.
 func (r *Retrier) Lock() (func(), error) {
-	f, err := os.OpenFile(filepath.Join(r.StateDir, "retry.lock"), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	f, err := os.OpenFile(filepath.Join(r.StateDir, LockFile), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, err
 	}

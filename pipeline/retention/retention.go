@@ -14,6 +14,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline/audit"
 	"github.com/photoguard/photoguard/pipeline/core"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/state"
 )
 
 // Policy is how long each kind of thing is kept.
@@ -27,7 +28,7 @@ type Policy struct {
 }
 
 // ReviewDir is the folder of review records under state_dir.
-const ReviewDir = "review"
+const ReviewDir = state.Review
 
 // Removal is one thing purged (or, in a dry run, that would be).
 type Removal struct {
@@ -83,7 +84,7 @@ func (p *Purger) Run(dryRun bool) ([]Removal, error) {
 		recs, err := p.Journal.PruneBefore(now.Add(-p.Policy.Journal), dryRun)
 		errs = append(errs, err)
 		for _, r := range recs {
-			out = append(out, Removal{Folder: "journal", Name: r.SHA256[:12], At: r.UpdatedAt,
+			out = append(out, Removal{Folder: state.Journal, Name: r.SHA256[:12], At: r.UpdatedAt,
 				Why: "finished " + days(p.Policy.Journal) + " ago or more"})
 		}
 		if len(recs) > 0 && !dryRun {
@@ -124,7 +125,7 @@ func (p *Purger) folder(folder string, keep time.Duration, now time.Time, publis
 		switch pub, ok := published[shortOf(m)]; {
 		case now.Sub(at) >= keep:
 			r.Why = "kept " + days(keep) + " (retention)"
-		case folder == "held" && ok && pub.After(at):
+		case folder == state.Held && ok && pub.After(at):
 			r.Why = "published since it was held"
 		default:
 			continue
