@@ -56,9 +56,16 @@ written: run photoguard ledger check).`,
 
 // collectStatus is status.Collect of the configured folders.
 func collectStatus(cfg *config.Config, last int) *status.Status {
-	o := status.Options{StateDir: cfg.StateDir, Inbox: cfg.Inbox, Last: last, Register: func() status.Register { return registerStatus(cfg) }}
-	key, err := ledgerKey(cfg, false)
-	o.LedgerKey = key
+	o := status.Options{StateDir: cfg.StateDir, Inbox: cfg.Inbox, Last: last}
+	h, err := openHouse(cfg, state.ReadOnly)
+	if err == nil {
+		defer h.Close()
+		o.Register = func() status.Register { return registerStatus(cfg, h) }
+		o.LedgerKey, err = h.LedgerKey()
+	} else {
+		problem := err.Error()
+		o.Register = func() status.Register { return status.Register{State: "unusable", Problem: problem} }
+	}
 	s := status.Collect(o)
 	if err != nil {
 		s.Errors = append(s.Errors, err.Error())
@@ -210,13 +217,13 @@ func registerLine(r status.Register) string {
 }
 
 // registerStatus sums up the protected store (counts only, no names) and
-// says when it makes the service hold every photo. It creates neither a
-// store nor a key.
-func registerStatus(cfg *config.Config) status.Register {
-	if !consent.Exists(cfg.StateDir) {
+// says when it makes the service hold every photo. It reads house h, which
+// is read-only: it creates neither a store nor a key.
+func registerStatus(cfg *config.Config, h *state.House) status.Register {
+	if !consent.Exists(h.Dir) {
 		return status.Register{State: "empty"}
 	}
-	store, err := openStore(cfg)
+	store, err := h.Store()
 	if err != nil {
 		return status.Register{State: "unusable", Problem: err.Error()}
 	}

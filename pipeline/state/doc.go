@@ -4,6 +4,6 @@
 // in a named Mode.
 //
 // Invariant: a House opened ReadOnly or DryRun creates, writes and locks
-// nothing in the folder; one opened Write writes only inside it, and
-// follows no link it did not create.
+// nothing in the folder; one opened Write or Service writes only inside it;
+// only a Service house holds the run lock.
 package state

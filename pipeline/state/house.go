@@ -26,8 +26,14 @@ const (
 	// preview, enroll --from's look at a photo).
 	DryRun
 	// Write creates what is missing (the folder, 0700; the key on first
-	// use) and records.
+	// use) and records. The commands that change something open the folder
+	// so, beside the service: the journal, the consent store, the ledger,
+	// the approvals and the retries each lock what they change.
 	Write
+	// Service is Write holding the run lock for as long as the house is
+	// open: one service (photoguard run) per state folder; a second is
+	// refused with an error naming the folder and the first one's pid.
+	Service
 )
 
 func (m Mode) String() string {
@@ -38,23 +44,20 @@ func (m Mode) String() string {
 		return "dry run"
 	case Write:
 		return "write"
+	case Service:
+		return "service"
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
 
 // Writes reports whether a house opened in m may write.
-func (m Mode) Writes() bool { return m == Write }
+func (m Mode) Writes() bool { return m == Write || m == Service }
 
 // Options are what the configuration says about the state folder.
 type Options struct {
 	// Consent are the consent store's options (school year, backup age);
 	// the house adds its audit log, and ReadOnly unless it writes.
 	Consent []consent.Option
-	// Run takes the run lock (Write only): the service holds it, so that
-	// one service works on a state folder. The commands need not: the
-	// journal, the consent store, the ledger, approvals and retries each
-	// lock what they change, and are safe beside the service.
-	Run bool
 }
 
 // House is an opened state folder. What it opens is opened on first use,
@@ -82,20 +85,17 @@ func Open(dir string, mode Mode, o Options) (*House, error) {
 	if dir == "" {
 		return nil, errors.New("state_dir is empty")
 	}
-	if mode < ReadOnly || mode > Write {
+	if mode < ReadOnly || mode > Service {
 		return nil, fmt.Errorf("state: %v is not a mode", mode)
 	}
 	h := &House{Dir: dir, Mode: mode, opt: o}
 	if !mode.Writes() {
-		if o.Run {
-			return nil, fmt.Errorf("state: the run lock is for a house opened to write, not %s", mode)
-		}
 		return h, nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state_dir: %w", err)
 	}
-	if o.Run {
+	if mode == Service {
 		unlock, err := LockRun(dir)
 		if err != nil {
 			return nil, err
@@ -230,13 +230,9 @@ func (h *House) Store() (*consent.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	aud, err := h.auditLocked()
+	opts, err := h.storeOptions()
 	if err != nil {
 		return nil, err
-	}
-	opts := append(append([]consent.Option{}, h.opt.Consent...), consent.WithAudit(aud))
-	if !h.Mode.Writes() {
-		opts = append(opts, consent.ReadOnly())
 	}
 	st, err := consent.Open(h.Dir, key, opts...)
 	if err != nil {
@@ -264,6 +260,38 @@ func (h *House) Ledger() (*ledger.Ledger, error) {
 		}
 	}
 	return h.ledger, nil
+}
+
+// AcceptRestore accepts the consent store as it is although it is older
+// than the newest generation seen (a backup put back); a house that does
+// not write only says what accepting would change.
+func (h *House) AcceptRestore() (consent.RestoreDiff, error) {
+	key, err := h.Key()
+	if err != nil {
+		return consent.RestoreDiff{}, err
+	}
+	h.mu.Lock()
+	opts, err := h.storeOptions()
+	h.mu.Unlock()
+	if err != nil {
+		return consent.RestoreDiff{}, err
+	}
+	return consent.AcceptRestore(h.Dir, key, !h.Mode.Writes(), opts...)
+}
+
+// storeOptions are the consent store's options in this house: the
+// configuration's, the house's audit log, and ReadOnly unless the house
+// writes. Call it with h.mu held.
+func (h *House) storeOptions() ([]consent.Option, error) {
+	aud, err := h.auditLocked()
+	if err != nil {
+		return nil, err
+	}
+	opts := append(append([]consent.Option{}, h.opt.Consent...), consent.WithAudit(aud))
+	if !h.Mode.Writes() {
+		opts = append(opts, consent.ReadOnly())
+	}
+	return opts, nil
 }
 
 // ReadLedger reads the publication ledger's entries (none when there is

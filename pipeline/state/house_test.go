@@ -34,7 +34,7 @@ func pupil(id string, given bool) consent.Person {
 // publication), the audit log, the run lock and a retry's lock.
 func furnish(t *testing.T, dir string) {
 	t.Helper()
-	h, err := Open(dir, Write, Options{Run: true})
+	h, err := Open(dir, Service, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,11 +292,11 @@ func TestAStoreWithoutItsKey(t *testing.T) {
 func TestRunLockBlocksASecondService(t *testing.T) {
 	t.Setenv(consent.KeyEnv, "")
 	dir := filepath.Join(t.TempDir(), "state")
-	first, err := Open(dir, Write, Options{Run: true})
+	first, err := Open(dir, Service, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(dir, Write, Options{Run: true}); err == nil || !strings.Contains(err.Error(), dir) ||
+	if _, err := Open(dir, Service, Options{}); err == nil || !strings.Contains(err.Error(), dir) ||
 		!strings.Contains(err.Error(), "another photoguard run") {
 		t.Errorf("a second service: %v", err)
 	}
@@ -308,13 +308,10 @@ func TestRunLockBlocksASecondService(t *testing.T) {
 		t.Fatalf("a command beside the service: %v", err)
 	}
 	beside.Close()
-	if _, err := Open(dir, ReadOnly, Options{Run: true}); err == nil {
-		t.Error("a read-only house took the run lock")
-	}
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
 	}
-	again, err := Open(dir, Write, Options{Run: true})
+	again, err := Open(dir, Service, Options{})
 	if err != nil {
 		t.Fatalf("after the first closed: %v", err)
 	}
@@ -328,5 +325,8 @@ func TestOpenRefuses(t *testing.T) {
 	}
 	if _, err := Open(t.TempDir(), Mode(0), Options{}); err == nil {
 		t.Error("mode 0 was opened")
+	}
+	if _, err := Open(t.TempDir(), Service+1, Options{}); err == nil {
+		t.Error("a mode past Service was opened")
 	}
 }
