@@ -220,12 +220,7 @@ func (h *House) Store() (*consent.Store, error) {
 		// Nothing to read: an empty store, under a key nobody keeps.
 		key, err = consent.NewKey()
 	} else if errors.Is(err, fs.ErrNotExist) {
-		// A store without its key: what LoadKey says about it.
-		_, err = consent.LoadKey(h.Dir)
-		if err == nil {
-			err = consent.ErrNoKey
-		}
-		err = fmt.Errorf("consent store key: %w", err)
+		err = fmt.Errorf("consent store key: %w", consent.NoKeyError(h.Dir))
 	}
 	if err != nil {
 		return nil, err
