@@ -294,13 +294,16 @@ func (j *Journal) Prune(keep time.Duration) (int, error) {
 }
 
 // PruneBefore removes the records that are done and were last updated
-// before cutoff, and returns them (a dry run only returns them). (issue 12)
+// before cutoff, and returns them (a dry run only returns them, without
+// the lock: it writes nothing, and records are replaced whole). (issue 12)
 func (j *Journal) PruneBefore(cutoff time.Time, dryRun bool) ([]*Record, error) {
-	unlock, err := j.Lock()
-	if err != nil {
-		return nil, err
+	if !dryRun {
+		unlock, err := j.Lock()
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	recs, err := j.List()
 	var out []*Record
 	for _, r := range recs {

@@ -213,12 +213,8 @@ func record(r *journal.Record) Record {
 }
 
 func readJournal(stateDir string) ([]*journal.Record, error) {
-	j, err := journal.Open(stateDir)
-	if err != nil {
-		return nil, err
-	}
-	defer j.Close()
-	return j.List()
+	// Read-only: status claims nothing and registers no owner.
+	return journal.ReadOnly(stateDir).List()
 }
 
 // asideItems lists the photos moved to one of state_dir's outcome folders,
