@@ -60,7 +60,7 @@ func correct(ctx context.Context, w io.Writer, cfg *config.Config, photo string,
 	if err != nil {
 		return err
 	}
-	if err := enroll.MarkNot(cfg.StateDir, store, id, rf); err != nil {
+	if err := enroll.MarkNot(h.Dir, store, id, rf); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "face %d of photo %s recorded as not %s: it is not matched to %s again\n", n, rf.SHA256[:12], id, id)

@@ -186,7 +186,7 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 		giveUp = cfg.Watch.Settle
 	}
 	return pipeline.New(pipeline.Options{
-		StateDir:     cfg.StateDir,
+		StateDir:     r.house.Dir,
 		Destinations: dests,
 		Categories:   detect.NewCategories(cfg.Categories.Reject),
 		Limits: decode.Limits{
