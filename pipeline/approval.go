@@ -32,13 +32,6 @@ const ReasonIndividual = "one pupil is recognisable on their own: only for the p
 // ReasonWaiting is the reason of a delivery that waits for approval.
 const ReasonWaiting = "waiting for approval by the direction (photoguard pending; photoguard approve or reject)"
 
-// Approval says who approved a photo for a destination, and when: the
-// publication ledger keeps it with the publication.
-type Approval struct {
-	By string
-	At time.Time
-}
-
 // Approvals keeps the photos that wait for approval. pipeline/approval
 // implements it (in the state folder, the originals sealed with the consent
 // store's key).

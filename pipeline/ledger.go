@@ -5,30 +5,8 @@ import (
 	"sort"
 
 	"github.com/photoguard/photoguard/pipeline/audit"
+	"github.com/photoguard/photoguard/pipeline/target"
 )
-
-// Publication is one output on one target, as the publication ledger keeps
-// it: the pupil ids visible in it (never names, never descriptors), never
-// the input's path.
-type Publication struct {
-	// SHA256 is the input's content hash; Name the output name (which holds
-	// the short hash people see).
-	SHA256  string
-	Target  string
-	Channel string
-	Name    string
-	// Ref is the target's own reference (Target.Publish); empty before the
-	// target confirmed.
-	Ref string
-	// Pupils are the ids of the people the channel shows in this output.
-	Pupils []string
-	// Approved is who approved the publication and when (a target with
-	// approval: direction), nil otherwise.
-	Approved *Approval
-	// Temp is the temporary name the target uploads under first (a
-	// TempNamer's), "" for other targets.
-	Temp string
-}
 
 // Ledger is the publication ledger as the pipeline uses it: every output is
 // announced before it goes to its target and confirmed (or withdrawn) after,
@@ -44,22 +22,10 @@ type Ledger interface {
 	Withdrawn(p Publication) error
 }
 
-// Auditor is the audit log as the pipeline uses it (pipeline/audit's *Log
-// implements it; a nil *audit.Log records nothing).
-type Auditor interface {
-	Record(e audit.Event) error
-}
-
-// AsideFolders are the folders under state_dir that inputs that were not
-// published are moved to, with their reason files.
-func AsideFolders() []string {
-	return []string{asideFolder(Rejected), asideFolder(Quarantined), asideFolder(Held)}
-}
-
 // publication is what the ledger keeps of delivery d of job j.
 func publication(j *Job, d *Delivery) Publication {
 	pub := Publication{SHA256: j.SHA256, Target: d.Dest.Name, Channel: d.Dest.Channel, Name: d.Name, Pupils: shownIDs(d), Approved: d.Dest.Approved}
-	if tn, ok := d.Dest.Target.(TempNamer); ok {
+	if tn, ok := d.Dest.Target.(target.TempNamer); ok {
 		pub.Temp = tn.TempName(d.Name)
 	}
 	return pub

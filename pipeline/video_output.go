@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/pipeline/core"
 	"github.com/photoguard/photoguard/redact/mask"
 	"github.com/photoguard/photoguard/redact/video"
 )
@@ -35,7 +36,7 @@ func (p *Pipeline) prepareVideo(ctx context.Context, j *Job) error {
 		d.Faces = j.Faces
 		d.FloorPx = j.Analysis.FloorPx
 	}
-	base := filepath.Join(p.opt.StateDir, "video-work")
+	base := filepath.Join(p.opt.StateDir, core.VideoWorkFolder)
 	if err := os.MkdirAll(base, 0o700); err != nil {
 		return Retry(err, "cannot make the video work folder")
 	}

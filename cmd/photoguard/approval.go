@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/user"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,39 +21,41 @@ import (
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/approval"
-	"github.com/photoguard/photoguard/pipeline/audit"
-	"github.com/photoguard/photoguard/pipeline/consent"
+	"github.com/photoguard/photoguard/pipeline/state"
 )
 
-// openApprovals opens the store of photos waiting for approval, sealing
-// with the consent store's key.
-func openApprovals(cfg *config.Config) (*approval.Store, error) {
-	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
-		return nil, fmt.Errorf("state_dir: %w", err)
+// openApprovals opens the store of photos waiting for approval in house
+// h, sealing with the consent store's key. A house that does not write
+// makes nothing: without an approval folder there is no store (nil).
+func openApprovals(h *state.House) (*approval.Store, error) {
+	if !h.Mode.Writes() {
+		if _, err := os.Lstat(filepath.Join(h.Dir, state.Approval)); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
 	}
-	key, err := consent.LoadKey(cfg.StateDir)
-	if err != nil {
-		return nil, fmt.Errorf("consent store key: %w", err)
+	key, err := h.Key()
+	if err != nil && (h.Mode.Writes() || !errors.Is(err, fs.ErrNotExist)) {
+		return nil, err
 	}
-	aud, err := audit.Open(cfg.StateDir, audit.Options{})
+	aud, err := h.Audit()
 	if err != nil {
 		return nil, err
 	}
-	return approval.Open(cfg.StateDir, key, aud)
+	return approval.Open(h.Dir, key, aud)
 }
 
 // gate is p with the configuration's rules for external channels (issue
 // 20): per target the direction's approval and the individual rule, and
-// the store that keeps what waits. Every command that builds a pipeline
-// from the configuration passes it through here.
-func gate(cfg *config.Config, p *pipeline.Pipeline, dryRun bool) (*pipeline.Pipeline, error) {
+// the store that keeps what waits (none in a dry run). Every command that
+// builds a pipeline from the configuration passes it through here.
+func (r *resources) gate(cfg *config.Config, p *pipeline.Pipeline) (*pipeline.Pipeline, error) {
 	var store pipeline.Approvals
 	needs := false
 	for _, t := range cfg.Targets {
 		needs = needs || t.Approval == config.ApprovalDirection
 	}
-	if needs && !dryRun {
-		s, err := openApprovals(cfg)
+	if needs && r.house.Mode.Writes() {
+		s, err := openApprovals(r.house)
 		if err != nil {
 			return nil, err
 		}
@@ -75,7 +79,7 @@ func gated(cfg *config.Config, log *slog.Logger, m runMode) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.p, err = gate(cfg, st.p, m.dryRun); err != nil {
+	if st.p, err = st.gate(cfg, st.p); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -159,12 +163,17 @@ type pendingPhoto struct {
 }
 
 func pendingList(cfg *config.Config, now time.Time) ([]pendingPhoto, error) {
-	s, err := openApprovals(cfg)
+	h, err := openHouse(cfg, state.ReadOnly)
 	if err != nil {
 		return nil, err
 	}
-	photos, err := s.List()
+	defer h.Close()
 	out := []pendingPhoto{}
+	s, err := openApprovals(h)
+	if s == nil || err != nil {
+		return out, err
+	}
+	photos, err := s.List()
 	for _, ph := range photos {
 		if !ph.Open() {
 			continue
@@ -349,31 +358,58 @@ func selectAnswers(s *approval.Store, names []string, f answerFlags) ([]answerin
 	return out, nil
 }
 
-// answers opens the store, takes the answering lock (call unlock when
-// done) and selects what names and f ask for; none says so on w.
-func answers(w io.Writer, cfg *config.Config, names []string, f answerFlags) (s *approval.Store, unlock func(), todo []answering, err error) {
-	if s, err = openApprovals(cfg); err != nil {
-		return nil, nil, nil, err
+// answerSet is what an answer command works with: the house, the store of
+// what waits, and what names and f select.
+type answerSet struct {
+	h      *state.House
+	s      *approval.Store
+	todo   []answering
+	unlock func()
+}
+
+// answers opens the house to write and the store, takes the answering
+// lock and selects what names and f ask for; none says so on w. Close
+// releases all of it.
+func answers(w io.Writer, cfg *config.Config, names []string, f answerFlags) (a *answerSet, err error) {
+	a = &answerSet{}
+	if a.h, err = openHouse(cfg, state.Write); err != nil {
+		return nil, err
 	}
-	if unlock, err = s.LockAnswers(); err != nil {
-		return nil, nil, nil, err
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if a.s, err = openApprovals(a.h); err != nil {
+		return nil, err
 	}
-	if todo, err = selectAnswers(s, names, f); err != nil {
-		unlock()
-		return nil, nil, nil, err
+	if a.unlock, err = a.s.LockAnswers(); err != nil {
+		return nil, err
 	}
-	if len(todo) == 0 {
+	if a.todo, err = selectAnswers(a.s, names, f); err != nil {
+		return nil, err
+	}
+	if len(a.todo) == 0 {
 		fmt.Fprintln(w, "no photos wait for approval")
 	}
-	return s, unlock, todo, nil
+	return a, nil
+}
+
+// Close releases the answering lock and closes the house.
+func (a *answerSet) Close() {
+	if a.unlock != nil {
+		a.unlock()
+	}
+	a.h.Close()
 }
 
 func runReject(w io.Writer, cfg *config.Config, names []string, f answerFlags, by string) error {
-	s, unlock, todo, err := answers(w, cfg, names, f)
+	as, err := answers(w, cfg, names, f)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer as.Close()
+	s, todo := as.s, as.todo
 	for _, a := range todo {
 		ans, err := s.Reject(a.ph.SHA256, a.target, by, f.reason)
 		if err != nil {
@@ -394,11 +430,12 @@ func runApprove(ctx context.Context, w io.Writer, cfg *config.Config, names []st
 			return fmt.Errorf("--target %q is not one of the targets (%s)", f.target, strings.Join(cfg.TargetNames(), ", "))
 		}
 	}
-	s, unlock, todo, err := answers(w, cfg, names, f)
+	as, err := answers(w, cfg, names, f)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer as.Close()
+	s, todo := as.s, as.todo
 	if len(todo) == 0 {
 		return nil
 	}
@@ -415,7 +452,7 @@ func runApprove(ctx context.Context, w io.Writer, cfg *config.Config, names []st
 	if err != nil {
 		return err
 	}
-	res, err := openResources(cfg, targets, false)
+	res, err := resourcesOver(cfg, as.h, targets)
 	if err != nil {
 		return err
 	}
@@ -431,7 +468,7 @@ func runApprove(ctx context.Context, w io.Writer, cfg *config.Config, names []st
 			if err != nil {
 				return nil, err
 			}
-			if p, err = gate(cfg, p, false); err != nil {
+			if p, err = res.gate(cfg, p); err != nil {
 				return nil, err
 			}
 			// Approved: this target publishes it now.

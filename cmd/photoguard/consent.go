@@ -16,6 +16,7 @@ import (
 	"github.com/photoguard/photoguard/internal/display"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/ledger"
+	"github.com/photoguard/photoguard/pipeline/state"
 )
 
 func consentCmd() *cobra.Command {
@@ -141,10 +142,11 @@ by id, what would change.`,
 
 // consentRevoke revokes and prints, per channel, the takedown to run.
 func consentRevoke(w io.Writer, cfg *config.Config, id, channel string) error {
-	store, err := openStore(cfg)
+	h, store, err := openConsent(cfg, state.Write)
 	if err != nil {
 		return err
 	}
+	defer h.Close()
 	channels := []string{channel}
 	if channel == "all" {
 		channels = consent.Channels()
@@ -166,11 +168,15 @@ func printTakedowns(w io.Writer, cfg *config.Config, withdrawn []consent.Withdra
 	}
 	// The publication ledger says which published photos show each pupil;
 	// nothing is deleted here: a takedown is the coordinator's decision.
-	key, err := ledgerKey(cfg, false)
 	var recs []*ledger.Record
 	var rd *ledger.Reading
+	h, err := openHouse(cfg, state.ReadOnly)
 	if err == nil {
-		recs, rd, err = ledger.Records(cfg.StateDir, key, nil)
+		defer h.Close()
+		var key []byte
+		if key, err = h.LedgerKey(); err == nil {
+			recs, rd, err = ledger.Records(h.Dir, key, nil)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(w, "the publication ledger cannot be read (%v): which published photos show them is not known\n", err)
@@ -197,10 +203,11 @@ func printTakedowns(w io.Writer, cfg *config.Config, withdrawn []consent.Withdra
 
 // consentRestore lists the backups, or puts one back.
 func consentRestore(w io.Writer, cfg *config.Config, backup string, dryRun bool) error {
-	store, err := openStore(cfg)
+	h, store, err := openConsent(cfg, modeOf(dryRun))
 	if err != nil {
 		return err
 	}
+	defer h.Close()
 	if backup == "" {
 		backups := store.Backups()
 		if len(backups) == 0 {
@@ -230,11 +237,12 @@ func consentRestore(w io.Writer, cfg *config.Config, backup string, dryRun bool)
 }
 
 func consentAcceptRestore(w io.Writer, cfg *config.Config, dryRun bool) error {
-	key, opts, err := storeKey(cfg)
+	h, err := openHouse(cfg, modeOf(dryRun))
 	if err != nil {
 		return err
 	}
-	diff, err := consent.AcceptRestore(cfg.StateDir, key, dryRun, opts...)
+	defer h.Close()
+	diff, err := h.AcceptRestore()
 	if err != nil {
 		return fmt.Errorf("consent store: %w", err)
 	}
@@ -323,10 +331,11 @@ func runImport(w io.Writer, cfg *config.Config, f importFlags) error {
 		return err
 	}
 	defer in.Close()
-	store, err := openStore(cfg)
+	h, store, err := openConsent(cfg, modeOf(f.dryRun))
 	if err != nil {
 		return err
 	}
+	defer h.Close()
 	now := time.Now()
 	file, err := consent.ParseConsentCSV(in, consent.CSVOptions{Now: now, SchoolYearStart: store.Snapshot().SchoolYearStart(now),
 		Columns: cfg.Consent.Columns.Map()})
@@ -469,10 +478,11 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func consentListAs(w io.Writer, cfg *config.Config, group string, asJSON bool) error {
-	store, err := openStore(cfg)
+	h, store, err := openConsent(cfg, state.ReadOnly)
 	if err != nil {
 		return err
 	}
+	defer h.Close()
 	entries, err := store.List()
 	if err != nil {
 		return err
@@ -544,10 +554,11 @@ delivered again is then published with the pupil redacted.`,
 			if sha, err = resolveHash(cfg, sha); err != nil {
 				return err
 			}
-			store, err := openStore(cfg)
+			h, store, err := openConsent(cfg, state.Write)
 			if err != nil {
 				return err
 			}
+			defer h.Close()
 			if remove {
 				if err := store.RemoveObjection(sha, id); err != nil {
 					return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline/enroll"
+	"github.com/photoguard/photoguard/pipeline/state"
 )
 
 func correctCmd() *cobra.Command {
@@ -47,10 +48,11 @@ command to take it down is printed.
 }
 
 func correct(ctx context.Context, w io.Writer, cfg *config.Config, photo string, n int, id string) error {
-	store, err := openStore(cfg)
+	h, store, err := openConsent(cfg, state.Write)
 	if err != nil {
 		return err
 	}
+	defer h.Close()
 	if _, ok := store.Snapshot().Person(id); !ok {
 		return fmt.Errorf("%s is not in the consent register", shown(id))
 	}
@@ -58,7 +60,7 @@ func correct(ctx context.Context, w io.Writer, cfg *config.Config, photo string,
 	if err != nil {
 		return err
 	}
-	if err := enroll.MarkNot(cfg.StateDir, store, id, rf); err != nil {
+	if err := enroll.MarkNot(h.Dir, store, id, rf); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "face %d of photo %s recorded as not %s: it is not matched to %s again\n", n, rf.SHA256[:12], id, id)

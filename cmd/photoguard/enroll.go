@@ -20,6 +20,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/enroll"
+	"github.com/photoguard/photoguard/pipeline/state"
 	"github.com/photoguard/photoguard/redact/decode"
 )
 
@@ -89,10 +90,11 @@ Reference photos may be removed afterwards (--wipe does it once enrolled).`,
 // enrollRemove deletes the references of id; an id that is not in the
 // store, or has none, is an error.
 func enrollRemove(w io.Writer, cfg *config.Config, id string) error {
-	store, err := openStore(cfg)
+	h, store, err := openConsent(cfg, state.Write)
 	if err != nil {
 		return err
 	}
+	defer h.Close()
 	n, err := store.Unenroll(id)
 	switch {
 	case errors.Is(err, consent.ErrNotInStore):
@@ -116,12 +118,13 @@ type enroller struct {
 }
 
 func newEnroller(cfg *config.Config) (*enroller, error) {
-	store, err := openStore(cfg)
+	h, store, err := openConsent(cfg, state.Write)
 	if err != nil {
 		return nil, err
 	}
 	det, err := newDetector(cfg)
 	if err != nil {
+		h.Close()
 		return nil, err
 	}
 	e, err := enroll.New(enroll.Config{
@@ -135,9 +138,10 @@ func newEnroller(cfg *config.Config) (*enroller, error) {
 	})
 	if err != nil {
 		det.Close()
+		h.Close()
 		return nil, err
 	}
-	return &enroller{Enroller: e, store: store, model: det.ModelID(), close: func() { det.Close() }}, nil
+	return &enroller{Enroller: e, store: store, model: det.ModelID(), close: func() { det.Close(); h.Close() }}, nil
 }
 
 // faces reads the photo at path as the pipeline does and returns its faces
@@ -289,10 +293,11 @@ func referenceDates(refs []consent.Reference, now time.Time) (newest, oldest str
 func enrollList(w io.Writer, cfg *config.Config) error { return enrollListAs(w, cfg, false) }
 
 func enrollListAs(w io.Writer, cfg *config.Config, asJSON bool) error {
-	store, err := openStore(cfg)
+	h, store, err := openConsent(cfg, state.ReadOnly)
 	if err != nil {
 		return err
 	}
+	defer h.Close()
 	entries, err := store.List()
 	if err != nil {
 		return err

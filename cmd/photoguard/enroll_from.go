@@ -16,6 +16,7 @@ import (
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline/enroll"
 	"github.com/photoguard/photoguard/pipeline/review"
+	"github.com/photoguard/photoguard/pipeline/state"
 )
 
 // addEnrollFrom adds --from PHOTO --face N to the enroll command: one face
@@ -93,10 +94,11 @@ func faceFromRecord(ctx context.Context, cfg *config.Config, rec *review.Record,
 }
 
 func enrollFrom(ctx context.Context, w io.Writer, cfg *config.Config, id, photo string, n int, force bool) error {
-	store, err := openStore(cfg)
+	h, store, err := openConsent(cfg, state.Write)
 	if err != nil {
 		return err
 	}
+	defer h.Close()
 	if _, ok := store.Snapshot().Person(id); !ok {
 		return fmt.Errorf("%s is not in the consent register: import the register first (photoguard consent import)", shown(id))
 	}
@@ -104,7 +106,7 @@ func enrollFrom(ctx context.Context, w io.Writer, cfg *config.Config, id, photo 
 	if err != nil {
 		return err
 	}
-	refs, err := enroll.AddReviewed(cfg.StateDir, store, id, rf, cfg.Faces.Threshold, force, time.Now())
+	refs, err := enroll.AddReviewed(h.Dir, store, id, rf, cfg.Faces.Threshold, force, time.Now())
 	if err != nil {
 		return err
 	}

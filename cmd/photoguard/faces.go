@@ -1,50 +1,69 @@
 package main
 
 import (
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/pipeline/audit"
 	"github.com/photoguard/photoguard/pipeline/consent"
+	"github.com/photoguard/photoguard/pipeline/state"
 )
 
-// openStore opens the protected store under state_dir with its key.
-func openStore(cfg *config.Config) (*consent.Store, error) {
-	key, opts, err := storeKey(cfg)
+// openHouse opens state_dir in mode: the one way a command opens it
+// (pipeline/state). Close it when done.
+func openHouse(cfg *config.Config, mode state.Mode) (*state.House, error) {
+	m, d, err := cfg.Consent.SchoolYearStartMD()
 	if err != nil {
 		return nil, err
 	}
-	st, err := consent.Open(cfg.StateDir, key, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("consent store: %w", err)
-	}
-	return st, nil
+	return state.Open(cfg.StateDir, mode, state.Options{Consent: []consent.Option{consent.WithSchoolYearStart(m, d),
+		consent.WithBackupAge(time.Duration(cfg.Consent.BackupDays) * 24 * time.Hour)}})
 }
 
-// storeKey loads the store's key and its options from the configuration:
-// the school year, the audit log its changes are recorded in, and how long
-// the backups made before an import are kept.
-func storeKey(cfg *config.Config) (consent.Key, []consent.Option, error) {
-	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
-		return consent.Key{}, nil, fmt.Errorf("state_dir: %w", err)
+// modeOf is the mode of a command that changes something, with its
+// --dry-run flag: decided here, once.
+func modeOf(dryRun bool) state.Mode {
+	if dryRun {
+		return state.DryRun
 	}
-	key, err := consent.LoadKey(cfg.StateDir)
+	return state.Write
+}
+
+// openConsent opens the house in mode with its consent store (read-only
+// unless mode writes). Close the house when done.
+func openConsent(cfg *config.Config, mode state.Mode) (*state.House, *consent.Store, error) {
+	h, err := openHouse(cfg, mode)
 	if err != nil {
-		return consent.Key{}, nil, fmt.Errorf("consent store key: %w", err)
+		return nil, nil, err
 	}
-	m, d, err := cfg.Consent.SchoolYearStartMD()
+	store, err := h.Store()
 	if err != nil {
-		return consent.Key{}, nil, err
+		h.Close()
+		return nil, nil, err
 	}
-	log, err := audit.Open(cfg.StateDir, audit.Options{})
+	return h, store, nil
+}
+
+// openStore is openConsent to write, for the tests (a house that opened
+// only its store holds nothing that needs closing).
+func openStore(cfg *config.Config) (*consent.Store, error) {
+	_, store, err := openConsent(cfg, state.Write)
+	return store, err
+}
+
+// ledgerKey is the house's LedgerKey, for the tests: create opens it to
+// write (making the key when there is none), else read-only.
+func ledgerKey(cfg *config.Config, create bool) ([]byte, error) {
+	mode := state.ReadOnly
+	if create {
+		mode = state.Write
+	}
+	h, err := openHouse(cfg, mode)
 	if err != nil {
-		return consent.Key{}, nil, err
+		return nil, err
 	}
-	return key, []consent.Option{consent.WithSchoolYearStart(m, d), consent.WithAudit(log),
-		consent.WithBackupAge(time.Duration(cfg.Consent.BackupDays) * 24 * time.Hour)}, nil
+	defer h.Close()
+	return h.LedgerKey()
 }
 
 // staleModels is pipeline.StaleModels, for the commands that report it

@@ -1,49 +1,17 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
-	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/ledger"
+	"github.com/photoguard/photoguard/pipeline/state"
 )
-
-// ledgerKey is the key of the ledger's seals, derived from the consent
-// store's key. A reader (create false) gets nil when there is no key yet:
-// the seals are then not checked, and no key is made.
-func ledgerKey(cfg *config.Config, create bool) ([]byte, error) {
-	var k consent.Key
-	var err error
-	if create {
-		k, err = consent.LoadKey(cfg.StateDir)
-	} else {
-		k, err = consent.ExistingKey(cfg.StateDir)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("the publication ledger's seals: %w", err)
-	}
-	return k.LedgerSealKey(), nil
-}
-
-// readLedger reads the ledger's records for a command that lists them.
-func readLedger(cfg *config.Config) (*ledger.Reading, []byte, error) {
-	key, err := ledgerKey(cfg, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	rd, err := ledger.Read(cfg.StateDir, key)
-	return rd, key, err
-}
 
 // warnLedger says on w that lines of the ledger were skipped; it reports
 // whether there were.
@@ -104,7 +72,12 @@ those photos down by hand if they are still online.`,
 }
 
 func ledgerCheck(w io.Writer, cfg *config.Config) error {
-	rd, key, err := readLedger(cfg)
+	h, err := openHouse(cfg, state.ReadOnly)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	rd, key, err := h.ReadLedger()
 	if err != nil {
 		return err
 	}
@@ -136,11 +109,16 @@ func ledgerCheck(w io.Writer, cfg *config.Config) error {
 }
 
 func ledgerRepair(w io.Writer, cfg *config.Config, now time.Time) error {
-	key, err := ledgerKey(cfg, true)
+	h, err := openHouse(cfg, state.Write)
 	if err != nil {
 		return err
 	}
-	res, err := ledger.Repair(cfg.StateDir, key, now)
+	defer h.Close()
+	key, err := h.LedgerKey()
+	if err != nil {
+		return err
+	}
+	res, err := ledger.Repair(h.Dir, key, now)
 	if err != nil {
 		return err
 	}

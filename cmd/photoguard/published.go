@@ -11,11 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
-	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/pipeline/audit"
 	"github.com/photoguard/photoguard/pipeline/consent"
-	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/ledger"
+	"github.com/photoguard/photoguard/pipeline/state"
 )
 
 func publishedCmd() *cobra.Command {
@@ -77,11 +75,20 @@ type publishedJSON struct {
 }
 
 func printPublished(w io.Writer, cfg *config.Config, q ledger.Query, asJSON bool) error {
-	key, err := ledgerKey(cfg, false)
+	h, err := openHouse(cfg, state.ReadOnly)
 	if err != nil {
 		return err
 	}
-	recs, rd, err := ledger.Records(cfg.StateDir, key, journal.ReadOnly(cfg.StateDir))
+	defer h.Close()
+	key, err := h.LedgerKey()
+	if err != nil {
+		return err
+	}
+	j, err := h.Journal()
+	if err != nil {
+		return err
+	}
+	recs, rd, err := ledger.Records(h.Dir, key, j)
 	if err != nil {
 		return err
 	}
@@ -128,35 +135,4 @@ func printPublished(w io.Writer, cfg *config.Config, q ledger.Query, asJSON bool
 	}
 	fmt.Fprintf(w, "%s\n", plural(len(sel), "output"))
 	return damaged
-}
-
-// pipelineRecords are what a pipeline records its publications in: the
-// publication ledger and the audit log (none for a dry run, which records
-// nothing).
-func pipelineRecords(cfg *config.Config, dryRun bool) (pipeline.Ledger, pipeline.Auditor, error) {
-	if dryRun {
-		return nil, nil, nil
-	}
-	led, aud, err := openRecords(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	return led, aud, nil
-}
-
-// openRecords opens the publication ledger and the audit log of state_dir.
-func openRecords(cfg *config.Config) (*ledger.Ledger, *audit.Log, error) {
-	key, err := ledgerKey(cfg, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	led, err := ledger.Open(cfg.StateDir, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	aud, err := audit.Open(cfg.StateDir, audit.Options{})
-	if err != nil {
-		return nil, nil, err
-	}
-	return led, aud, nil
 }

@@ -14,12 +14,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/photoguard/photoguard/config"
-	"github.com/photoguard/photoguard/pipeline/approval"
-	"github.com/photoguard/photoguard/pipeline/audit"
 	"github.com/photoguard/photoguard/pipeline/held"
-	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/ledger"
 	"github.com/photoguard/photoguard/pipeline/retention"
+	"github.com/photoguard/photoguard/pipeline/state"
 	"github.com/photoguard/photoguard/pipeline/target"
 )
 
@@ -52,17 +50,22 @@ lists what would go.`,
 	return cmd
 }
 
-// purger is the Purger of the configuration, with the journal given.
-func purger(cfg *config.Config, j *journal.Journal, dryRun bool) (*retention.Purger, error) {
-	p := &retention.Purger{StateDir: cfg.StateDir, Journal: j, Policy: retention.Policy{
+// purger is the Purger of the configuration over house h: a dry run (a
+// house that does not write) reads the journal and records nothing.
+func purger(cfg *config.Config, h *state.House) (*retention.Purger, error) {
+	j, err := h.Journal()
+	if err != nil {
+		return nil, err
+	}
+	aud, err := h.Audit()
+	if err != nil {
+		return nil, err
+	}
+	p := &retention.Purger{StateDir: h.Dir, Journal: j, Policy: retention.Policy{
 		Originals: cfg.Retention.Originals, Review: cfg.Retention.Review, Journal: cfg.Retention.Journal},
 		// Never purge a held photo while a retry has it staged.
-		Lock: (&held.Retrier{StateDir: cfg.StateDir}).Lock}
-	if !dryRun {
-		aud, err := audit.Open(cfg.StateDir, audit.Options{})
-		if err != nil {
-			return nil, err
-		}
+		Lock: (&held.Retrier{StateDir: h.Dir}).Lock}
+	if aud != nil {
 		p.Audit = aud
 	}
 	return p, nil
@@ -72,15 +75,12 @@ func runPurge(ctx context.Context, w io.Writer, cfg *config.Config, dryRun bool)
 	if _, err := os.Stat(cfg.StateDir); err != nil {
 		return fmt.Errorf("state_dir: %w", err)
 	}
-	j := journal.ReadOnly(cfg.StateDir)
-	if !dryRun {
-		var err error
-		if j, err = journal.Open(cfg.StateDir); err != nil {
-			return err
-		}
-		defer j.Close()
+	h, err := openHouse(cfg, modeOf(dryRun))
+	if err != nil {
+		return err
 	}
-	p, err := purger(cfg, j, dryRun)
+	defer h.Close()
+	p, err := purger(cfg, h)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func runPurge(ctx context.Context, w io.Writer, cfg *config.Config, dryRun bool)
 	for _, r := range removed {
 		fmt.Fprintf(w, "%s %s/%s  (%s, %s)\n", verb, r.Folder, shown(r.Name), r.At.Local().Format("2006-01-02"), r.Why)
 	}
-	expired, aerr := expireApprovals(cfg, dryRun)
+	expired, aerr := expireApprovals(cfg, h)
 	for _, line := range expired {
 		fmt.Fprintln(w, line)
 	}
@@ -100,7 +100,7 @@ func runPurge(ctx context.Context, w io.Writer, cfg *config.Config, dryRun bool)
 		fmt.Fprintln(w, "nothing is past its retention")
 	}
 	err = errors.Join(err, aerr)
-	if serr := purgeLeftovers(ctx, w, cfg, dryRun); err == nil {
+	if serr := purgeLeftovers(ctx, w, cfg, h); err == nil {
 		err = serr
 	}
 	return err
@@ -109,20 +109,24 @@ func runPurge(ctx context.Context, w io.Writer, cfg *config.Config, dryRun bool)
 // expireApprovals rejects the photos that waited for approval longer than
 // approval.expire (their originals are deleted with the answer) and
 // removes the records of photos answered longer than retention.originals
-// ago; it says what it did, one line each.
-func expireApprovals(cfg *config.Config, dryRun bool) ([]string, error) {
-	if _, err := os.Lstat(filepath.Join(cfg.StateDir, approval.Folder)); errors.Is(err, fs.ErrNotExist) {
+// ago; it says what it did, one line each. A dry run (a house that does
+// not write) only says it.
+func expireApprovals(cfg *config.Config, h *state.House) ([]string, error) {
+	if _, err := os.Lstat(filepath.Join(h.Dir, state.Approval)); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	s, err := openApprovals(cfg)
+	dryRun := !h.Mode.Writes()
+	s, err := openApprovals(h)
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := s.LockAnswers()
-	if err != nil {
-		return nil, err
+	if !dryRun {
+		unlock, err := s.LockAnswers()
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	var lines []string
 	answers, err := s.Expire(cfg.Approval.Expire, dryRun)
 	verb := "expired"
@@ -145,12 +149,12 @@ func expireApprovals(cfg *config.Config, dryRun bool) ([]string, error) {
 
 // purgeLeftovers removes the temporary uploads a slow share took after
 // photoguard gave up on them (the ledger's leftovers), or lists them.
-func purgeLeftovers(ctx context.Context, w io.Writer, cfg *config.Config, dryRun bool) error {
+func purgeLeftovers(ctx context.Context, w io.Writer, cfg *config.Config, h *state.House) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if dryRun {
-		rd, _, err := readLedger(cfg)
+	if !h.Mode.Writes() {
+		rd, _, err := h.ReadLedger()
 		if err != nil {
 			return err
 		}
@@ -159,7 +163,7 @@ func purgeLeftovers(ctx context.Context, w io.Writer, cfg *config.Config, dryRun
 		}
 		return nil
 	}
-	sw, err := leftoverSweeper(cfg)
+	sw, err := leftoverSweeper(cfg, h)
 	if err != nil {
 		return err
 	}
@@ -189,17 +193,18 @@ const retentionEvery = time.Hour
 // share took after photoguard gave up on them (a variable for tests).
 var sweepEvery = 10 * time.Minute
 
-// leftoverSweeper is the ledger's Sweeper of the configuration.
-func leftoverSweeper(cfg *config.Config) (*ledger.Sweeper, error) {
-	led, _, err := openRecords(cfg)
+// leftoverSweeper is the ledger's Sweeper of the configuration, over
+// house h (which writes).
+func leftoverSweeper(cfg *config.Config, h *state.House) (*ledger.Sweeper, error) {
+	led, err := h.Ledger()
 	if err != nil {
 		return nil, err
 	}
-	key, err := ledgerKey(cfg, true)
+	key, err := h.LedgerKey()
 	if err != nil {
 		return nil, err
 	}
-	return &ledger.Sweeper{Ledger: led, StateDir: cfg.StateDir, Key: key, Target: func(name string) (target.Target, error) {
+	return &ledger.Sweeper{Ledger: led, StateDir: h.Dir, Key: key, Target: func(name string) (target.Target, error) {
 		t, ok := cfg.Targets[name]
 		if !ok {
 			return nil, errors.New("it is not in the configuration any more")
@@ -211,7 +216,13 @@ func leftoverSweeper(cfg *config.Config) (*ledger.Sweeper, error) {
 // sweepLeftovers removes leftover temporary uploads at start and every
 // sweepEvery, until ctx ends.
 func sweepLeftovers(ctx context.Context, cfg *config.Config, log *slog.Logger) {
-	sw, err := leftoverSweeper(cfg)
+	h, err := openHouse(cfg, state.Write)
+	if err != nil {
+		log.Error("leftover temporary uploads are not swept", "err", err)
+		return
+	}
+	defer h.Close()
+	sw, err := leftoverSweeper(cfg, h)
 	if err != nil {
 		log.Error("leftover temporary uploads are not swept", "err", err)
 		return
@@ -239,8 +250,8 @@ func sweepLeftovers(ctx context.Context, cfg *config.Config, log *slog.Logger) {
 
 // enforceRetention purges what is past its retention at start and every
 // hour, until ctx ends.
-func enforceRetention(ctx context.Context, cfg *config.Config, j *journal.Journal, log *slog.Logger) {
-	p, err := purger(cfg, j, false)
+func enforceRetention(ctx context.Context, cfg *config.Config, h *state.House, log *slog.Logger) {
+	p, err := purger(cfg, h)
 	if err != nil {
 		log.Error("retention: photos past their retention are not deleted", "err", err)
 		return
@@ -250,7 +261,7 @@ func enforceRetention(ctx context.Context, cfg *config.Config, j *journal.Journa
 		if err != nil {
 			log.Warn("retention: deleting what is past its retention", "err", err)
 		}
-		if expired, err := expireApprovals(cfg, false); err != nil {
+		if expired, err := expireApprovals(cfg, h); err != nil {
 			log.Warn("approval: expiring photos nobody answered", "err", err)
 		} else if len(expired) > 0 {
 			log.Info("approval: photos nobody answered in time were rejected (see the audit log)", "count", len(expired))

@@ -19,6 +19,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/held"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/state"
 )
 
 func retryCmd() *cobra.Command {
@@ -61,7 +62,12 @@ func runRetry(ctx context.Context, w io.Writer, cfg *config.Config, names []stri
 			return fmt.Errorf("--target %q is not one of the targets (%s)", target, strings.Join(cfg.TargetNames(), ", "))
 		}
 	}
-	r := &held.Retrier{StateDir: cfg.StateDir}
+	h, err := openHouse(cfg, state.Write)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	r := &held.Retrier{StateDir: h.Dir}
 	unlock, err := r.Lock()
 	if err != nil {
 		return err
@@ -70,7 +76,7 @@ func runRetry(ctx context.Context, w io.Writer, cfg *config.Config, names []stri
 	if err := r.Recover(); err != nil {
 		return fmt.Errorf("putting back what an interrupted retry left: %w", err)
 	}
-	photos, err := held.List(cfg.StateDir)
+	photos, err := held.List(h.Dir)
 	if err != nil {
 		return err
 	}
@@ -83,7 +89,11 @@ func runRetry(ctx context.Context, w io.Writer, cfg *config.Config, names []stri
 		fmt.Fprintln(w, "no held photos")
 		return nil
 	}
-	groups, problems := retryGroups(cfg, photos, target)
+	j, err := h.Journal()
+	if err != nil {
+		return err
+	}
+	groups, problems := retryGroups(cfg, j, photos, target)
 	for _, p := range problems {
 		fmt.Fprintln(w, p)
 	}
@@ -108,7 +118,7 @@ func runRetry(ctx context.Context, w io.Writer, cfg *config.Config, names []stri
 			}
 		}
 	}
-	res, err := openResources(cfg, all, false)
+	res, err := resourcesOver(cfg, h, all)
 	if err != nil {
 		return err
 	}
@@ -117,7 +127,7 @@ func runRetry(ctx context.Context, w io.Writer, cfg *config.Config, names []stri
 		mode.targets = strings.Split(key, ",")
 		p, err := res.pipeline(cfg, log, mode)
 		if err == nil {
-			p, err = gate(cfg, p, false)
+			p, err = res.gate(cfg, p)
 		}
 		if err != nil {
 			return err
@@ -137,8 +147,7 @@ func runRetry(ctx context.Context, w io.Writer, cfg *config.Config, names []stri
 // retryGroups groups the photos by the targets each goes to: target, or
 // the configured ones of the targets the journal says it was meant for.
 // problems are the photos that cannot be retried, one line each.
-func retryGroups(cfg *config.Config, photos []held.Photo, target string) (map[string][]held.Photo, []string) {
-	j := journal.ReadOnly(cfg.StateDir)
+func retryGroups(cfg *config.Config, j *journal.Journal, photos []held.Photo, target string) (map[string][]held.Photo, []string) {
 	groups := map[string][]held.Photo{}
 	var problems []string
 	for _, ph := range photos {

@@ -15,6 +15,7 @@ import (
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/review"
+	"github.com/photoguard/photoguard/pipeline/state"
 )
 
 // reviewSink is the pipeline's review sink: the records that `review`
@@ -154,10 +155,11 @@ func reviewPage(w io.Writer, cfg *config.Config, f reviewFlags, now time.Time) e
 	}
 	var names func(id string) string
 	if f.names {
-		store, err := openStore(cfg)
+		h, store, err := openConsent(cfg, state.ReadOnly)
 		if err != nil {
 			return err
 		}
+		defer h.Close()
 		snap := store.Snapshot()
 		names = func(id string) string {
 			if p, ok := snap.Person(id); ok {

@@ -13,7 +13,6 @@ import (
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/inbox"
-	"github.com/photoguard/photoguard/pipeline/journal"
 )
 
 // stopTimeout bounds a graceful stop: the photo in hand is finished or rolled
@@ -55,14 +54,6 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
-		return fmt.Errorf("state_dir: %w", err)
-	}
-	unlock, err := journal.LockRun(cfg.StateDir)
-	if err != nil {
-		return err
-	}
-	defer unlock()
 	if err := os.MkdirAll(cfg.Inbox, 0o755); err != nil {
 		return fmt.Errorf("inbox: %w", err)
 	}
@@ -72,7 +63,8 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 	if err := checkFolders(cfg, cfg.Inbox, cfg.TargetNames()); err != nil {
 		return err
 	}
-	mode := runMode{targets: cfg.TargetNames(), wipe: cfg.WipeInputs}
+	// One service per state folder: its house holds the run lock.
+	mode := runMode{targets: cfg.TargetNames(), wipe: cfg.WipeInputs, service: true}
 	st, err := gated(cfg, log, mode)
 	if err != nil {
 		return err
@@ -96,9 +88,9 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 		Own:     []string{cfg.StateDir},
 		Log:     log,
 	})
-	go enforceRetention(ctx, cfg, st.journal, log)
+	go enforceRetention(ctx, cfg, st.house, log)
 	go sweepLeftovers(ctx, cfg, log)
-	if rd, _, err := readLedger(cfg); err != nil {
+	if rd, _, err := st.house.ReadLedger(); err != nil {
 		log.Error("the publication ledger cannot be read", "err", err)
 	} else if p := rd.Problem(); p != "" {
 		// Publishing goes on (new entries are appended whole); a
@@ -120,7 +112,7 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 			m.wipe = next.WipeInputs
 			p, err := st.pipeline(next, log, m)
 			if err == nil {
-				p, err = gate(next, p, false)
+				p, err = st.gate(next, p)
 			}
 			if err != nil {
 				log.Error("configuration change refused", "err", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline/approval"
 	"github.com/photoguard/photoguard/pipeline/consent"
+	"github.com/photoguard/photoguard/pipeline/state"
 	"github.com/photoguard/photoguard/pipeline/status"
 )
 
@@ -55,9 +56,16 @@ written: run photoguard ledger check).`,
 
 // collectStatus is status.Collect of the configured folders.
 func collectStatus(cfg *config.Config, last int) *status.Status {
-	o := status.Options{StateDir: cfg.StateDir, Inbox: cfg.Inbox, Last: last, Register: func() status.Register { return registerStatus(cfg) }}
-	key, err := ledgerKey(cfg, false)
-	o.LedgerKey = key
+	o := status.Options{StateDir: cfg.StateDir, Inbox: cfg.Inbox, Last: last}
+	h, err := openHouse(cfg, state.ReadOnly)
+	if err == nil {
+		defer h.Close()
+		o.Register = func() status.Register { return registerStatus(cfg, h) }
+		o.LedgerKey, err = h.LedgerKey()
+	} else {
+		problem := err.Error()
+		o.Register = func() status.Register { return status.Register{State: "unusable", Problem: problem} }
+	}
 	s := status.Collect(o)
 	if err != nil {
 		s.Errors = append(s.Errors, err.Error())
@@ -167,14 +175,14 @@ func writeStatus(w io.Writer, s *status.Status) {
 			fmt.Fprintln(w, line)
 		}
 	}
-	for _, folder := range []string{"held", "quarantine", "rejected"} {
+	for _, folder := range status.Aside() {
 		items := s.Aside[folder]
 		if len(items) == 0 {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s (%d, in %s):\n", folder, len(items), filepath.Join(s.StateDir, folder))
 		show := items
-		if folder != "held" && len(show) > 5 {
+		if folder != state.Held && len(show) > 5 {
 			show = show[:5]
 		}
 		for _, it := range show {
@@ -209,13 +217,13 @@ func registerLine(r status.Register) string {
 }
 
 // registerStatus sums up the protected store (counts only, no names) and
-// says when it makes the service hold every photo. It creates neither a
-// store nor a key.
-func registerStatus(cfg *config.Config) status.Register {
-	if !consent.Exists(cfg.StateDir) {
+// says when it makes the service hold every photo. It reads house h, which
+// is read-only: it creates neither a store nor a key.
+func registerStatus(cfg *config.Config, h *state.House) status.Register {
+	if !consent.Exists(h.Dir) {
 		return status.Register{State: "empty"}
 	}
-	store, err := openStore(cfg)
+	store, err := h.Store()
 	if err != nil {
 		return status.Register{State: "unusable", Problem: err.Error()}
 	}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline/consent"
-	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/ledger"
+	"github.com/photoguard/photoguard/pipeline/state"
 	"github.com/photoguard/photoguard/pipeline/target"
 )
 
@@ -90,11 +90,15 @@ func runTakedown(ctx context.Context, w io.Writer, cfg *config.Config, req ledge
 	if req.Channel != "" && !consent.KnownChannel(req.Channel) {
 		return fmt.Errorf("--channel %q is not a channel (%s)", req.Channel, strings.Join(config.Channels, ", "))
 	}
-	td, closeAll, err := openTakedown(cfg, req.DryRun)
+	h, err := openHouse(cfg, modeOf(req.DryRun))
 	if err != nil {
 		return err
 	}
-	defer closeAll()
+	defer h.Close()
+	td, err := openTakedown(cfg, h)
+	if err != nil {
+		return err
+	}
 	res, err := td.Run(ctx, req)
 	if err != nil {
 		if res != nil {
@@ -115,15 +119,15 @@ func runTakedown(ctx context.Context, w io.Writer, cfg *config.Config, req ledge
 	return nil
 }
 
-// openTakedown wires a Takedowner to the configuration: the ledger, the
-// journal, the targets and, unless it is a dry run, the consent store and
-// the audit log.
-func openTakedown(cfg *config.Config, dryRun bool) (*ledger.Takedowner, func(), error) {
-	key, err := ledgerKey(cfg, false)
+// openTakedown wires a Takedowner to the configuration over house h: the
+// ledger, the journal, the targets and, unless it is a dry run (a house
+// that does not write), the consent store and the audit log.
+func openTakedown(cfg *config.Config, h *state.House) (*ledger.Takedowner, error) {
+	key, err := h.LedgerKey()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	td := &ledger.Takedowner{StateDir: cfg.StateDir, Key: key,
+	td := &ledger.Takedowner{StateDir: h.Dir, Key: key,
 		NotInRegister: func(err error) bool { return errors.Is(err, consent.ErrNotInStore) },
 		Target: func(name string) (target.Target, error) {
 			t, ok := cfg.Targets[name]
@@ -132,27 +136,22 @@ func openTakedown(cfg *config.Config, dryRun bool) (*ledger.Takedowner, func(), 
 			}
 			return openTarget(name, t)
 		}}
-	if dryRun {
-		td.Journal = journal.ReadOnly(cfg.StateDir)
-		return td, func() {}, nil
+	if td.Journal, err = h.Journal(); err != nil || !h.Mode.Writes() {
+		return td, err
 	}
-	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("state_dir: %w", err)
+	if td.Ledger, err = h.Ledger(); err != nil {
+		return nil, err
 	}
-	led, aud, err := openRecords(cfg)
+	aud, err := h.Audit()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	store, err := openStore(cfg)
+	store, err := h.Store()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	j, err := journal.Open(cfg.StateDir)
-	if err != nil {
-		return nil, nil, err
-	}
-	td.Ledger, td.Audit, td.Objections, td.Journal = led, aud, store, j
-	return td, func() { j.Close() }, nil
+	td.Audit, td.Objections = aud, store
+	return td, nil
 }
 
 func printTakedown(w io.Writer, req ledger.Request, res *ledger.Result) {
@@ -279,16 +278,19 @@ func resolveHash(cfg *config.Config, s string) (string, error) {
 			found = append(found, sha)
 		}
 	}
-	recs, _ := journal.ReadOnly(cfg.StateDir).List()
-	for _, r := range recs {
-		add(r.SHA256)
-	}
-	if key, err := ledgerKey(cfg, false); err == nil {
-		if rd, err := ledger.Read(cfg.StateDir, key); err == nil {
+	if h, err := openHouse(cfg, state.ReadOnly); err == nil {
+		if j, err := h.Journal(); err == nil {
+			recs, _ := j.List()
+			for _, r := range recs {
+				add(r.SHA256)
+			}
+		}
+		if rd, _, err := h.ReadLedger(); err == nil {
 			for _, e := range rd.Entries {
 				add(e.SHA256)
 			}
 		}
+		h.Close()
 	}
 	switch len(found) {
 	case 0:

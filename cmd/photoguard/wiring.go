@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 
 	"github.com/photoguard/photoguard/config"
@@ -15,19 +14,22 @@ import (
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/state"
 	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/pipeline/target/open"
 	"github.com/photoguard/photoguard/redact/decode"
 	"github.com/photoguard/photoguard/redact/mask"
 )
 
-// resources is what a run opens once, at start, and closes once: the
-// journal, the protected store, the face models (dlib's recognisers, one per
-// worker, and the finder) and the targets. Pipelines are built over them
-// without I/O, so a configuration reload builds a new pipeline over the same
-// resources; what they were opened with is restart-only
+// resources is what a run opens once, at start, and closes once: the face
+// models (dlib's recognisers, one per worker, and the finder) and the
+// targets, over the house it was given (the journal, the consent store, and
+// unless it is a dry run the ledger and the audit log). Pipelines are built
+// over them without I/O, so a configuration reload builds a new pipeline
+// over the same resources; what they were opened with is restart-only
 // (config.RestartOnly).
 type resources struct {
+	house    *state.House
 	journal  *journal.Journal
 	store    *consent.Store
 	detector *dlib.Detector
@@ -40,20 +42,40 @@ type resources struct {
 	closers []func() error
 }
 
-// openResources opens what a run to targets needs. A dry run opens no target
-// and only reads the journal (journal.ReadOnly: what was published already
-// is a duplicate, not "would be published").
-func openResources(cfg *config.Config, targets []string, dryRun bool) (res *resources, err error) {
-	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
-		return nil, fmt.Errorf("state_dir: %w", err)
+// openResources opens the house (a dry run's, or one to write) and what a
+// run to targets needs over it; Close closes both.
+func openResources(cfg *config.Config, targets []string, dryRun bool) (*resources, error) {
+	return openResourcesIn(cfg, modeOf(dryRun), targets)
+}
+
+// openResourcesIn opens the house in mode and the resources over it; Close
+// closes both, the house last.
+func openResourcesIn(cfg *config.Config, mode state.Mode, targets []string) (*resources, error) {
+	h, err := openHouse(cfg, mode)
+	if err != nil {
+		return nil, err
 	}
-	r := &resources{targets: map[string]target.Target{}}
+	r, err := resourcesOver(cfg, h, targets)
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	r.closers = append([]func() error{h.Close}, r.closers...)
+	return r, nil
+}
+
+// resourcesOver opens what a run to targets needs over house h, which stays
+// the caller's to close. A dry run (a house that does not write) opens no
+// target and only reads the journal: what was published already is a
+// duplicate, not "would be published".
+func resourcesOver(cfg *config.Config, h *state.House, targets []string) (res *resources, err error) {
+	r := &resources{house: h, targets: map[string]target.Target{}}
 	defer func() {
 		if err != nil {
 			r.Close()
 		}
 	}()
-	if !dryRun {
+	if h.Mode.Writes() {
 		for _, name := range targets {
 			tg, err := openTarget(name, cfg.Targets[name])
 			if err != nil {
@@ -61,19 +83,20 @@ func openResources(cfg *config.Config, targets []string, dryRun bool) (res *reso
 			}
 			r.targets[name] = tg
 		}
-	}
-	if dryRun {
-		r.journal = journal.ReadOnly(cfg.StateDir)
-	} else {
-		if r.journal, err = journal.Open(cfg.StateDir); err != nil {
+		led, err := h.Ledger()
+		if err != nil {
 			return nil, err
 		}
-		r.closers = append(r.closers, r.journal.Close)
+		aud, err := h.Audit()
+		if err != nil {
+			return nil, err
+		}
+		r.ledger, r.audit = led, aud
 	}
-	if r.store, err = openStore(cfg); err != nil {
+	if r.journal, err = h.Journal(); err != nil {
 		return nil, err
 	}
-	if r.ledger, r.audit, err = pipelineRecords(cfg, dryRun); err != nil {
+	if r.store, err = h.Store(); err != nil {
 		return nil, err
 	}
 	if r.detector, err = newDetector(cfg); err != nil {
@@ -108,6 +131,16 @@ type runMode struct {
 	wipe    bool
 	dryRun  bool
 	batch   bool
+	// service opens the house as the service (holding the run lock).
+	service bool
+}
+
+// house is the mode the run opens the state folder in.
+func (m runMode) house() state.Mode {
+	if m.service {
+		return state.Service
+	}
+	return modeOf(m.dryRun)
 }
 
 // stack is a pipeline with the resources it was built over.
@@ -118,7 +151,7 @@ type stack struct {
 
 // openPipeline opens the resources of a run and builds its pipeline.
 func openPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, error) {
-	res, err := openResources(cfg, m.targets, m.dryRun)
+	res, err := openResourcesIn(cfg, m.house(), m.targets)
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +166,7 @@ func openPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, erro
 // pipeline builds a pipeline from cfg over the resources: the one function
 // that maps the configuration onto the pipeline's options. It does no I/O.
 func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*pipeline.Pipeline, error) {
+	m.dryRun = !r.house.Mode.Writes() // the house decides
 	var dests []*pipeline.Destination
 	for _, name := range m.targets {
 		out := cfg.OutputOf(name)
@@ -153,7 +187,7 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 		giveUp = cfg.Watch.Settle
 	}
 	return pipeline.New(pipeline.Options{
-		StateDir:     cfg.StateDir,
+		StateDir:     r.house.Dir,
 		Destinations: dests,
 		Categories:   detect.NewCategories(cfg.Categories.Reject),
 		Limits: decode.Limits{

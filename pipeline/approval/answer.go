@@ -317,11 +317,13 @@ func (s *Store) Purge(keep time.Duration, dryRun bool) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("approval: %w", err)
 	}
-	unlock, err := s.lock()
-	if err != nil {
-		return nil, err
+	if !dryRun { // a dry run writes nothing, not even the lock
+		unlock, err := s.lock()
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	now := s.Now()
 	var out []string
 	var errs []error

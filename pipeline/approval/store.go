@@ -19,10 +19,11 @@ import (
 	"github.com/photoguard/photoguard/pipeline/audit"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/internal/fsync"
+	"github.com/photoguard/photoguard/pipeline/state"
 )
 
 // Folder is the store's folder below state_dir.
-const Folder = "approval"
+const Folder = state.Approval
 
 const (
 	metaFile     = "waiting.json"

@@ -33,6 +33,9 @@ import (
 // FileName + ".1" (newest) to FileName + "." + Keep.
 const FileName = "audit.jsonl"
 
+// LockFile is what a Record holds while it appends (and rotates).
+const LockFile = "audit.lock"
+
 // Kinds of event.
 const (
 	Outcome       = "outcome"        // a photo's outcome (published, rejected, quarantined, held)
@@ -156,7 +159,7 @@ func (l *Log) Record(e Event) error {
 
 // lock takes an flock on state_dir/audit.lock (across processes).
 func (l *Log) lock() (func(), error) {
-	f, err := os.OpenFile(filepath.Join(l.dir, "audit.lock"), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	f, err := os.OpenFile(filepath.Join(l.dir, LockFile), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}

@@ -7,6 +7,8 @@ import "errors"
 var (
 	// ErrBadKey: the key is not base64 of 32 bytes.
 	ErrBadKey = errors.New("consent store: bad key")
+	// ErrReadOnly: a change to a store opened with ReadOnly.
+	ErrReadOnly = errors.New("consent store: opened read-only (a dry run, or a command that only reads); nothing was changed")
 	// ErrNoKey: there is a store but no key to open it.
 	ErrNoKey = errors.New("consent store: key missing")
 	// ErrWrongKey: the store was written with another key.

@@ -1,6 +1,7 @@
 package consent
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -32,6 +33,15 @@ func ensureDir(dir string, private bool) error {
 			ErrInsecure, dir, perm, dir)
 	}
 	return nil
+}
+
+// checkDir is ensureDir for a read-only store: a missing dir is no error
+// (there is nothing to read yet) and nothing is created.
+func checkDir(dir string, private bool) error {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return ensureDir(dir, private)
 }
 
 // checkFileMode refuses a file that group or others can access.

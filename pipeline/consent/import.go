@@ -301,6 +301,9 @@ const (
 // unchanged) to registry/registry.db.before-import-DATE (0600). Call it
 // under the lock. Without a file there is nothing to keep.
 func (s *Store) backup(now time.Time) (string, error) {
+	if s.opt.readOnly {
+		return "", ErrReadOnly
+	}
 	data, err := readPrivate(s.path, maxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
@@ -333,6 +336,9 @@ func (s *Store) Backups() []string {
 // (WithBackupAge, default DefaultBackupAge) and returns what it removed.
 // Every write of the store prunes too.
 func (s *Store) PruneBackups() ([]string, error) {
+	if s.opt.readOnly {
+		return nil, ErrReadOnly
+	}
 	var removed []string
 	cutoff := s.now().Add(-s.opt.backupAge)
 	for _, p := range s.Backups() {

@@ -142,10 +142,16 @@ func LoadKey(stateDir string) (Key, error) {
 	// No key yet. Refuse to make one if there is data it cannot open (the
 	// store, or the generation record of one).
 	if Exists(stateDir) {
-		return Key{}, fmt.Errorf("%w: %s is missing but %s (or %s) exists; restore the key from your backup or set $%s",
-			ErrNoKey, path, filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, seenFileName), KeyEnv)
+		return Key{}, NoKeyError(stateDir)
 	}
 	return createKeyFile(stateDir, path)
+}
+
+// NoKeyError is the error (ErrNoKey) for a store in stateDir whose key is
+// missing.
+func NoKeyError(stateDir string) error {
+	return fmt.Errorf("%w: %s is missing but %s (or %s) exists; restore the key from your backup or set $%s",
+		ErrNoKey, filepath.Join(stateDir, keyFileName), filepath.Join(stateDir, dataDirName, dataFileName), filepath.Join(stateDir, seenFileName), KeyEnv)
 }
 
 // ExistingKey is LoadKey for a reader: it never creates a key, and returns

@@ -71,6 +71,9 @@ func (s *Store) AddNegative(id string, n Negative) error {
 }
 
 func (s *Store) addNegative(reg *state, id string, r Reference) error {
+	if s.opt.readOnly {
+		return ErrReadOnly
+	}
 	if _, ok := reg.people[id]; !ok {
 		return fmt.Errorf("%w: id %s", ErrNotInStore, safeID(id))
 	}

@@ -77,6 +77,9 @@ func readPrivate(path string, max int64) ([]byte, error) {
 // writeSeen records st (just written as its generation) as the newest
 // generation seen. Call it under the store lock.
 func (s *Store) writeSeen(st *state) error {
+	if s.opt.readOnly {
+		return ErrReadOnly
+	}
 	rec := newState()
 	for id, p := range st.people {
 		rec.people[id] = &personRec{Person: Person{ID: id, Role: p.Role, Consent: p.Consent}}
@@ -175,11 +178,13 @@ func AcceptRestore(stateDir string, key Key, dryRun bool, opts ...Option) (Resto
 	var diff RestoreDiff
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	lk, err := lockFile(s.lockPath, s.dir, s.opt.lockTimeout)
-	if err != nil {
-		return diff, err
+	if !s.opt.readOnly {
+		lk, err := lockFile(s.lockPath, s.dir, s.opt.lockTimeout)
+		if err != nil {
+			return diff, err
+		}
+		defer lk.unlock()
 	}
-	defer lk.unlock()
 	cur, err := s.readFileUnchecked()
 	if err != nil {
 		return diff, err

@@ -30,6 +30,18 @@ const (
 	maxNote = 2000
 )
 
+// The store's entries in the state folder (pipeline/state lists them with
+// the rest of the layout).
+const (
+	// Folder holds the store file, its lock, the corrections and the
+	// backups made before an import.
+	Folder = dataDirName
+	// KeyFile is the store's key (unless $PHOTOGUARD_KEY is set).
+	KeyFile = keyFileName
+	// SeenFile records the newest generation of the store seen.
+	SeenFile = seenFileName
+)
+
 // Option configures a Store.
 type Option func(*options)
 
@@ -40,6 +52,7 @@ type options struct {
 	lockTimeout time.Duration
 	audit       *audit.Log
 	backupAge   time.Duration
+	readOnly    bool
 }
 
 // WithSchoolYearStart sets the first day of the school year (default
@@ -60,6 +73,14 @@ func WithLockTimeout(d time.Duration) Option { return func(o *options) { o.lockT
 // WithAudit records imports, revocations and enrollments in the audit log
 // (pupil ids and counts only). A nil log records nothing.
 func WithAudit(l *audit.Log) Option { return func(o *options) { o.audit = l } }
+
+// ReadOnly opens the store for reading only: nothing is created (a missing
+// folder is an empty store), no lock file is taken (readers need none), the
+// generation record is not seeded, and a change is refused with
+// ErrReadOnly. What only computes a change (DiffImport, a dry run of
+// RestoreBackup or AcceptRestore) works as with a writable store. A dry run
+// and the commands that only read the state folder open it so.
+func ReadOnly() Option { return func(o *options) { o.readOnly = true } }
 
 // WithBackupAge sets how long the backups made before an import are kept
 // (default DefaultBackupAge; at least a day).
@@ -129,11 +150,15 @@ func openUnchecked(stateDir string, key Key, opts []Option) (*Store, error) {
 		time.Date(2001, o.yearMonth, o.yearDay, 0, 0, 0, 0, time.UTC).Day() != o.yearDay {
 		return nil, fmt.Errorf("%w: school year start %s %d is not a date", ErrInvalid, o.yearMonth, o.yearDay)
 	}
-	if err := ensureDir(stateDir, false); err != nil {
+	dir := filepath.Join(stateDir, dataDirName)
+	check := ensureDir
+	if o.readOnly {
+		check = checkDir
+	}
+	if err := check(stateDir, false); err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(stateDir, dataDirName)
-	if err := ensureDir(dir, true); err != nil {
+	if err := check(dir, true); err != nil {
 		return nil, err
 	}
 	return &Store{dir: dir, path: filepath.Join(dir, dataFileName), lockPath: filepath.Join(dir, lockFileName),
@@ -145,7 +170,7 @@ func openUnchecked(stateDir string, key Key, opts []Option) (*Store, error) {
 // writing the store and the record). Best effort: a process that may
 // not write the state folder still refuses older files for its lifetime.
 func (s *Store) seedSeen(st *state) {
-	if st.generation == 0 {
+	if st.generation == 0 || s.opt.readOnly {
 		return
 	}
 	if rec, err := s.readSeen(); err != nil || rec != nil && rec.generation >= st.generation {
@@ -266,6 +291,9 @@ func (s *Store) readFileUnchecked() (*state, error) {
 // reports a change, writes it as the next generation. fn's error aborts
 // without writing anything.
 func (s *Store) update(fn func(st *state) (changed bool, err error)) error {
+	if s.opt.readOnly {
+		return s.updateReadOnly(fn)
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	lk, err := lockFile(s.lockPath, s.dir, s.opt.lockTimeout)
@@ -314,9 +342,29 @@ func (s *Store) update(fn func(st *state) (changed bool, err error)) error {
 	return nil
 }
 
+// updateReadOnly runs fn on a copy of the store as it is, without a lock,
+// and refuses the change fn reports.
+func (s *Store) updateReadOnly(fn func(st *state) (changed bool, err error)) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	cur, err := s.readFile()
+	if err != nil {
+		return err
+	}
+	changed, err := fn(cur.clone())
+	s.setState(cur)
+	if err == nil && changed {
+		err = ErrReadOnly
+	}
+	return err
+}
+
 // writeAtomic replaces the store file with data (0600, owned like its
 // folder) through the one durable-write primitive.
 func (s *Store) writeAtomic(data []byte) error {
+	if s.opt.readOnly {
+		return ErrReadOnly
+	}
 	return writePrivate(s.dir, dataFileName, data, nil)
 }
 

@@ -14,15 +14,16 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/core"
 	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
 // Folder is the held folder under state_dir; StagingFolder where a photo
-// being retried is.
+// being retried is; LockFile what a retry (and a purge) holds.
 const (
-	Folder        = "held"
+	Folder        = core.HeldFolder
 	StagingFolder = "retry"
+	LockFile      = "retry.lock"
 	reasonFile    = "reason.txt"
 )
 
@@ -115,7 +116,7 @@ func read(dir string) (Photo, error) {
 
 // Processor is the pipeline's one code path for one file (Pipeline.Process).
 type Processor interface {
-	Process(ctx context.Context, root, path string) ([]pipeline.Item, error)
+	Process(ctx context.Context, root, path string) ([]core.Item, error)
 }
 
 // Retrier puts held photos back through the pipeline. Hold its Lock for as
@@ -127,7 +128,7 @@ type Retrier struct {
 // Lock makes this process the only one retrying in stateDir; it waits for
 // another to finish. Call the returned function to unlock.
 func (r *Retrier) Lock() (func(), error) {
-	f, err := os.OpenFile(filepath.Join(r.StateDir, "retry.lock"), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	f, err := os.OpenFile(filepath.Join(r.StateDir, LockFile), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +170,7 @@ func (r *Retrier) Recover() error {
 // pipeline moved it to, or back in its held folder (the pipeline left it:
 // a target down, busy elsewhere). The held folder is removed once its
 // original has gone elsewhere.
-func (r *Retrier) Retry(ctx context.Context, p Processor, ph Photo) ([]pipeline.Item, error) {
+func (r *Retrier) Retry(ctx context.Context, p Processor, ph Photo) ([]core.Item, error) {
 	if ph.File == "" {
 		return nil, fmt.Errorf("held photo %s: the original is no longer in its folder", ph.Name)
 	}

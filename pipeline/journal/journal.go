@@ -97,6 +97,9 @@ type Record struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// Folder is the journal's folder in the state folder.
+const Folder = "journal"
+
 // Journal is one state directory's journal, opened by one process.
 type Journal struct {
 	dir   string
@@ -107,7 +110,7 @@ type Journal struct {
 // Open opens (creating) the journal under stateDir/journal and registers
 // this process as an owner.
 func Open(stateDir string) (*Journal, error) {
-	dir := filepath.Join(stateDir, "journal")
+	dir := filepath.Join(stateDir, Folder)
 	if err := os.MkdirAll(filepath.Join(dir, "owners"), 0o700); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
@@ -133,7 +136,7 @@ func Open(stateDir string) (*Journal, error) {
 // creates nothing and claims nothing (a dry run asks it what a run would
 // find). Its Close does nothing.
 func ReadOnly(stateDir string) *Journal {
-	return &Journal{dir: filepath.Join(stateDir, "journal")}
+	return &Journal{dir: filepath.Join(stateDir, Folder)}
 }
 
 // Owner is this process's owner id.
@@ -291,13 +294,16 @@ func (j *Journal) Prune(keep time.Duration) (int, error) {
 }
 
 // PruneBefore removes the records that are done and were last updated
-// before cutoff, and returns them (a dry run only returns them). (issue 12)
+// before cutoff, and returns them (a dry run only returns them, without
+// the lock: it writes nothing, and records are replaced whole). (issue 12)
 func (j *Journal) PruneBefore(cutoff time.Time, dryRun bool) ([]*Record, error) {
-	unlock, err := j.Lock()
-	if err != nil {
-		return nil, err
+	if !dryRun {
+		unlock, err := j.Lock()
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	recs, err := j.List()
 	var out []*Record
 	for _, r := range recs {

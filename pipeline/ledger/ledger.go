@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/core"
 	"github.com/photoguard/photoguard/pipeline/internal/fsync"
 )
 
@@ -97,11 +97,11 @@ func Open(stateDir string, sealKey []byte) (*Ledger, error) {
 func (l *Ledger) SetClock(now func() time.Time) { l.now = now }
 
 // Publishing, Published and Withdrawn implement pipeline.Ledger.
-func (l *Ledger) Publishing(p pipeline.Publication) error { return l.Append(entryOf(Announced, p)) }
-func (l *Ledger) Published(p pipeline.Publication) error  { return l.Append(entryOf(Confirmed, p)) }
-func (l *Ledger) Withdrawn(p pipeline.Publication) error  { return l.Append(entryOf(Withdrawn, p)) }
+func (l *Ledger) Publishing(p core.Publication) error { return l.Append(entryOf(Announced, p)) }
+func (l *Ledger) Published(p core.Publication) error  { return l.Append(entryOf(Confirmed, p)) }
+func (l *Ledger) Withdrawn(p core.Publication) error  { return l.Append(entryOf(Withdrawn, p)) }
 
-func entryOf(kind string, p pipeline.Publication) Entry {
+func entryOf(kind string, p core.Publication) Entry {
 	e := Entry{Kind: kind, SHA256: p.SHA256, Target: p.Target, Channel: p.Channel, Name: p.Name, Ref: p.Ref,
 		Pupils: append([]string(nil), p.Pupils...), Temp: p.Temp}
 	if a := p.Approved; a != nil {
@@ -156,7 +156,7 @@ func (l *Ledger) appendLine(line []byte) error {
 
 // Record is what the ledger knows of one output now.
 type Record struct {
-	pipeline.Publication
+	core.Publication
 	// At is when the output was confirmed (or announced, while it is not).
 	At time.Time
 	// Confirmed is set once the target confirmed the output; an output
@@ -198,7 +198,7 @@ func Fold(entries []Entry) []*Record {
 	var order []*Record
 	// fresh starts the record of e's output over (a new publication of it).
 	fresh := func(e Entry) *Record {
-		r := &Record{Publication: pipeline.Publication{SHA256: e.SHA256, Target: e.Target, Channel: e.Channel, Name: e.Name,
+		r := &Record{Publication: core.Publication{SHA256: e.SHA256, Target: e.Target, Channel: e.Channel, Name: e.Name,
 			Pupils: append([]string(nil), e.Pupils...)}, At: e.Time}
 		if cur := byKey[r.key()]; cur != nil {
 			*cur = *r
@@ -209,7 +209,7 @@ func Fold(entries []Entry) []*Record {
 		return r
 	}
 	for _, e := range entries {
-		cur := byKey[(&Record{Publication: pipeline.Publication{SHA256: e.SHA256, Target: e.Target, Name: e.Name}}).key()]
+		cur := byKey[(&Record{Publication: core.Publication{SHA256: e.SHA256, Target: e.Target, Name: e.Name}}).key()]
 		switch e.Kind {
 		case Announced:
 			fresh(e)

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/target"
 )
 
@@ -197,7 +196,7 @@ func (s *Sweeper) Sweep(ctx context.Context, only func(*Leftover) bool) (*Swept,
 			}
 			targets[l.Target] = tg
 		}
-		rm, ok := tg.(pipeline.TempRemover)
+		rm, ok := tg.(target.TempRemover)
 		if !ok {
 			res.Problems = append(res.Problems, fmt.Sprintf("target %s cannot remove %s: remove it by hand", l.Target, l.Temp))
 			continue

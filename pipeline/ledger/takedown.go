@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/audit"
+	"github.com/photoguard/photoguard/pipeline/core"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/target"
 )
@@ -46,7 +46,7 @@ type Takedowner struct {
 	// NotInRegister reports whether an Objector error means the id is not
 	// in the register (nil: never).
 	NotInRegister func(error) bool
-	Audit         pipeline.Auditor
+	Audit         core.Auditor
 	Now           func() time.Time
 }
 
@@ -225,7 +225,7 @@ func Records(stateDir string, key []byte, j *journal.Journal) ([]*Record, *Readi
 	}
 	for _, jr := range jrecs {
 		for target, d := range jr.Deliveries {
-			r := &Record{Publication: pipeline.Publication{SHA256: jr.SHA256, Target: target, Name: d.Name, Ref: d.Ref},
+			r := &Record{Publication: core.Publication{SHA256: jr.SHA256, Target: target, Name: d.Name, Ref: d.Ref},
 				At: d.At, Confirmed: true, Legacy: true}
 			if !d.Published || !d.TakenDown.IsZero() || known[r.key()] {
 				continue

@@ -11,9 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/audit"
+	"github.com/photoguard/photoguard/pipeline/core"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/pipeline/state"
 )
 
 // Policy is how long each kind of thing is kept.
@@ -27,7 +28,7 @@ type Policy struct {
 }
 
 // ReviewDir is the folder of review records under state_dir.
-const ReviewDir = "review"
+const ReviewDir = state.Review
 
 // Removal is one thing purged (or, in a dry run, that would be).
 type Removal struct {
@@ -48,7 +49,7 @@ type Purger struct {
 	// Journal is pruned, and tells which held photos were published since
 	// (nil: neither).
 	Journal *journal.Journal
-	Audit   pipeline.Auditor
+	Audit   core.Auditor
 	Now     func() time.Time
 	// Lock, if set, is held while the aside folders are purged: the retry
 	// lock (held.Retrier.Lock), so that a held photo is never purged while
@@ -73,7 +74,7 @@ func (p *Purger) Run(dryRun bool) ([]Removal, error) {
 		}
 		defer unlock()
 	}
-	for _, folder := range pipeline.AsideFolders() {
+	for _, folder := range core.AsideFolders() {
 		rs, err := p.folder(folder, p.Policy.Originals, now, published, dryRun)
 		out, errs = append(out, rs...), append(errs, err)
 	}
@@ -83,7 +84,7 @@ func (p *Purger) Run(dryRun bool) ([]Removal, error) {
 		recs, err := p.Journal.PruneBefore(now.Add(-p.Policy.Journal), dryRun)
 		errs = append(errs, err)
 		for _, r := range recs {
-			out = append(out, Removal{Folder: "journal", Name: r.SHA256[:12], At: r.UpdatedAt,
+			out = append(out, Removal{Folder: state.Journal, Name: r.SHA256[:12], At: r.UpdatedAt,
 				Why: "finished " + days(p.Policy.Journal) + " ago or more"})
 		}
 		if len(recs) > 0 && !dryRun {
@@ -124,7 +125,7 @@ func (p *Purger) folder(folder string, keep time.Duration, now time.Time, publis
 		switch pub, ok := published[shortOf(m)]; {
 		case now.Sub(at) >= keep:
 			r.Why = "kept " + days(keep) + " (retention)"
-		case folder == "held" && ok && pub.After(at):
+		case folder == state.Held && ok && pub.After(at):
 			r.Why = "published since it was held"
 		default:
 			continue
@@ -182,7 +183,7 @@ func (p *Purger) published() map[string]time.Time {
 	recs, _ := p.Journal.List()
 	out := map[string]time.Time{}
 	for _, r := range recs {
-		if r.State == journal.Done && r.Outcome == string(pipeline.Published) {
+		if r.State == journal.Done && r.Outcome == string(core.Published) {
 			out[r.SHA256[:12]] = r.UpdatedAt
 		}
 	}

@@ -17,12 +17,13 @@ import (
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/internal/fsync"
+	"github.com/photoguard/photoguard/pipeline/state"
 	"github.com/photoguard/photoguard/redact/decode"
 	"github.com/photoguard/photoguard/redact/encode"
 )
 
 // Folder is the folder below state_dir that holds the records.
-const Folder = "review"
+const Folder = state.Review
 
 // Version of the record format.
 const Version = 1

@@ -9,11 +9,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/photoguard/photoguard/pipeline"
+	"github.com/photoguard/photoguard/pipeline/core"
 	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/ledger"
+	"github.com/photoguard/photoguard/pipeline/state"
 )
+
+// Aside are the folders of inputs that were not published, in the order
+// status shows them.
+func Aside() []string { return []string{state.Held, state.Quarantine, state.Rejected} }
 
 // Status is what `photoguard status` shows (its --json form). It holds input paths below the
 // inbox (which may hold children's names): it is for the ICT coordinator,
@@ -124,7 +129,7 @@ type Options struct {
 // (through o.Register), the journal and the aside folders.
 func Collect(o Options) *Status {
 	s := &Status{Aside: map[string][]AsideItem{}, InProgress: []Record{}, Last: []Record{}}
-	switch pid := journal.RunPID(o.StateDir); {
+	switch pid := state.RunPID(o.StateDir); {
 	case pid > 0:
 		s.Service.Running, s.Service.PID = true, pid
 	case pid < 0:
@@ -157,7 +162,7 @@ func Collect(o Options) *Status {
 			Leftovers: len(ledger.Leftovers(rd.Entries))}
 	}
 
-	if _, err := os.Stat(filepath.Join(o.StateDir, "journal")); err == nil {
+	if _, err := os.Stat(filepath.Join(o.StateDir, state.Journal)); err == nil {
 		recs, err := readJournal(o.StateDir)
 		if err != nil {
 			s.Errors = append(s.Errors, "journal: "+err.Error())
@@ -175,7 +180,7 @@ func Collect(o Options) *Status {
 			s.Last = append(s.Last, record(r))
 		}
 	}
-	for _, folder := range []string{"held", "quarantine", "rejected"} {
+	for _, folder := range Aside() {
 		if items := asideItems(filepath.Join(o.StateDir, folder)); len(items) > 0 {
 			s.Aside[folder] = items
 		}
@@ -197,23 +202,19 @@ func record(r *journal.Record) Record {
 		}
 	}
 	sort.Strings(rs.Outputs)
-	if down > 0 && up == 0 && rs.Outcome == string(pipeline.Published) {
+	if down > 0 && up == 0 && rs.Outcome == string(core.Published) {
 		// Every output of it was taken down since.
 		rs.Outcome = TakenDown
 	}
-	if r.Outcome != string(pipeline.Published) {
+	if r.Outcome != string(core.Published) {
 		rs.Reason = r.Reason
 	}
 	return rs
 }
 
 func readJournal(stateDir string) ([]*journal.Record, error) {
-	j, err := journal.Open(stateDir)
-	if err != nil {
-		return nil, err
-	}
-	defer j.Close()
-	return j.List()
+	// Read-only: status claims nothing and registers no owner.
+	return journal.ReadOnly(stateDir).List()
 }
 
 // asideItems lists the photos moved to one of state_dir's outcome folders,
