@@ -78,8 +78,11 @@ type videoJob struct {
 	tracks        []*track.Track
 	// sightings' faces: the faces of every analysed frame, by frame.
 	faces map[int][]detect.Face
-	// analysed counts the frames analysed.
-	analysed int
+	// matches are the matches of the faces of every analysed frame, by
+	// frame (decideTracks).
+	matches map[int][]detect.Match
+	// analysed counts the frames analysed, described the faces described.
+	analysed, described int
 	// work is the folder the encoded outputs are written to.
 	work string
 }
