@@ -96,6 +96,7 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 			}
 		}
 		vj.faces[i] = a.Faces
+		vj.keepForStrip(i, frame)
 		if frame == last {
 			break // the last frame, analysed after the end
 		}

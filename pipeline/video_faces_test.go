@@ -1,8 +1,11 @@
 package pipeline
 
 import (
+	"context"
+	"fmt"
 	"image"
 	"testing"
+	"time"
 
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/detect/track"
@@ -71,5 +74,43 @@ func TestShownCheckOnAConfidentSighting(t *testing.T) {
 	vj.matches[6][0].ID, vj.matches[9][0].ID = "", ""
 	if cs := vj.shownChecks(d, nil, FaceOptions{}.Redact); len(cs) != 1 || cs[0].frame != 0 {
 		t.Fatalf("checks %+v, want one on frame 0", cs)
+	}
+}
+
+// A video's strip for the review page: a few analysed frames spread over
+// the clip, small, with every track's box on each frame it is on.
+func TestVideoStrip(t *testing.T) {
+	e := videoEnv(t, nil)
+	path := e.write("groep-7/strip.mov", classClip(t, "2"))
+	j, err := e.p.Explain(context.Background(), e.inbox, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strip := j.VideoStrip()
+	// 20 frames, analysed every other, and the last: the first analysed
+	// frame at or after 0, 4, 9, 14 and 19.
+	var at []int
+	for _, f := range strip {
+		at = append(at, f.Frame)
+		if s := f.Image.Rect.Size(); max(s.X, s.Y) > StripSide || f.Image.Rect.Min != (image.Point{}) {
+			t.Errorf("frame %d: %v", f.Frame, f.Image.Rect)
+		}
+		if len(f.Boxes) != len(j.Faces) {
+			t.Fatalf("frame %d: %d boxes for %d tracks", f.Frame, len(f.Boxes), len(j.Faces))
+		}
+		for k, b := range f.Boxes {
+			if b.Empty() || !b.In(f.Image.Rect) {
+				t.Errorf("frame %d: track %d box %v", f.Frame, k, b)
+			}
+		}
+	}
+	if fmt.Sprint(at) != "[0 4 10 14 19]" {
+		t.Errorf("strip frames %v", at)
+	}
+	if strip[4].At != 1900*time.Millisecond {
+		t.Errorf("the last strip frame at %v", strip[4].At)
+	}
+	if (&Job{}).VideoStrip() != nil {
+		t.Error("a photo has a strip")
 	}
 }

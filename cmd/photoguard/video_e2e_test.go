@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"image"
+	"image/jpeg"
 	"log/slog"
 	"math"
 	"os"
@@ -17,6 +19,7 @@ import (
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/inbox"
+	"github.com/photoguard/photoguard/pipeline/review"
 	"github.com/photoguard/photoguard/redact/testenv"
 )
 
@@ -195,6 +198,7 @@ func TestVideoEndToEnd(t *testing.T) {
 		t.Logf("all clips: the photo path shows a face in %d judged frames, the video in %d of them (%.0f%%); faces without consent: %d judged frames, %d not redacted; all other judged frames (the photo path does not show the face): %d, shown %d",
 			stillFrames, stillAndVideo, 100*float64(stillAndVideo)/float64(max(stillFrames, 1)), noConsentFrames, noConsentShown, otherFrames, otherShown)
 	}()
+	checkVideoReview(t, cfg, items, motions)
 	for name, m := range motions {
 		it, ok := items[name]
 		if !ok || it.Outcome != pipeline.Published || !strings.HasSuffix(it.Output, ".mp4") {
@@ -349,5 +353,79 @@ func checkVideoMetadata(t *testing.T, path string) {
 	}
 	if got := strings.TrimSpace(string(out)); got != "video" {
 		t.Errorf("%s: streams %q, want one video stream", filepath.Base(path), got)
+	}
+}
+
+// checkVideoReview checks each clip's review record: a strip of frames
+// spread over the clip, with its tracks boxed in their colours (green for
+// a shown track, red for a redacted one), on the review page.
+func checkVideoReview(t *testing.T, cfg *config.Config, items map[string]pipeline.Item, motions map[string]clipMotion) {
+	t.Helper()
+	recs, err := review.Load(cfg.StateDir, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bySHA := map[string]*review.Record{}
+	for _, r := range recs {
+		bySHA[r.SHA256] = r
+	}
+	var rows []*review.Record
+	for name := range motions {
+		it := items[name]
+		r := bySHA[it.SHA256]
+		if r == nil {
+			t.Errorf("%s: no review record", name)
+			continue
+		}
+		rows = append(rows, r)
+		if len(r.Strip) < 3 || len(r.Strip) > pipeline.StripFrames || r.Strip[0].Seconds != 0 {
+			t.Errorf("%s: strip %+v", name, r.Strip)
+			continue
+		}
+		shown, redacted := 0, 0
+		for _, d := range r.Targets[0].Decisions {
+			if d.Show {
+				shown++
+			} else {
+				redacted++
+			}
+		}
+		// The strip's pixels in the boxes' colours (after JPEG).
+		green, red := 0, 0
+		for _, f := range r.Strip {
+			data, err := r.Image(f.Image)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if keep := os.Getenv("PHOTOGUARD_TEST_VIDEO_OUT"); keep != "" {
+				_ = os.WriteFile(filepath.Join(keep, strings.TrimSuffix(name, ".MOV")+"-"+f.Image[len(r.Short)+1:]), data, 0o600)
+			}
+			img, err := jpeg.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := img.Bounds()
+			for y := b.Min.Y; y < b.Max.Y; y++ {
+				for x := b.Min.X; x < b.Max.X; x++ {
+					cr, cg, cb, _ := img.At(x, y).RGBA()
+					switch {
+					case cg>>8 > 150 && cr>>8 < 80 && cb>>8 < 120:
+						green++
+					case cr>>8 > 180 && cg>>8 < 70 && cb>>8 < 70:
+						red++
+					}
+				}
+			}
+		}
+		if (shown > 0) != (green > 20) || (redacted > 0) != (red > 20) {
+			t.Errorf("%s: %d tracks shown, %d redacted; the strip has %d green and %d red pixels", name, shown, redacted, green, red)
+		}
+	}
+	html, err := review.BuildPage(rows, nil, "test", review.PageOptions{Now: time.Now()}).HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(html), `<div class="strip">`); n != len(rows) {
+		t.Errorf("the page has %d strips for %d videos", n, len(rows))
 	}
 }
