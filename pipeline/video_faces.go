@@ -23,8 +23,16 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 	vj := j.video
 	start := time.Now()
 	defer func() { j.detectTook = time.Since(start) }()
-	r, err := video.Decode(ctx, p.opt.Video.Tools, p.videoInput(j), video.DecodeOptions{
-		Width: vj.width, Height: vj.height, FPS: vj.fps, MaxFrames: vj.frames + int(vj.fps) + 1})
+	opt := video.DecodeOptions{Width: vj.width, Height: vj.height, FPS: vj.fps, MaxFrames: vj.frames + int(vj.fps) + 1}
+	if vj.frames > 2*vj.step {
+		// ffmpeg hands out only the analysed frames, and every frame of
+		// the last two steps of the length the header promises, of which
+		// the last is analysed too. A video shorter than its header by
+		// more than that has its last step seen as any step between two
+		// analysed frames is: its tracks held over it (Extend).
+		opt.Every, opt.From = vj.step, vj.frames-2*vj.step
+	}
+	r, err := video.Decode(ctx, p.opt.Video.Tools, p.videoInput(j), opt)
 	if err != nil {
 		return Hold(err, "decoding the video failed")
 	}
