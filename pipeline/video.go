@@ -42,7 +42,8 @@ type VideoOptions struct {
 	AnalysisFPS float64
 	// CRF is x264's quality (lower: better and larger).
 	CRF int
-	// Rule is how many analysed frames must agree for a track to be shown.
+	// Rule is how many of a track's described sightings must agree for it
+	// to be shown.
 	Rule track.Rule
 	// Timeout bounds the work on one video (instead of PhotoTimeout).
 	Timeout time.Duration
