@@ -8,8 +8,13 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/detect/analyze"
 	"github.com/photoguard/photoguard/detect/track"
 )
+
+// The face analysis the commands wire in describes a video's tracks from a
+// few sightings: were it no videoFinder, every face would be described.
+var _ videoFinder = (*analyze.Engine)(nil)
 
 func TestSameTimeTwice(t *testing.T) {
 	cfg := track.Config{Extend: 2}
