@@ -116,6 +116,7 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 		return err
 	}
 	vj.tracks = linker.Tracks()
+	p.opt.Log.Debug("video: faces looked for", "photo", short(j.SHA256), "analysed", vj.analysed, "described", vj.described, "tracks", len(vj.tracks))
 	// One face per track, for the report and the ledger: its largest
 	// sighting.
 	j.Faces = make([]detect.Face, len(vj.tracks))
@@ -250,17 +251,19 @@ func (p *Pipeline) decideTracks(ctx context.Context, j *Job) error {
 		p.opt.Log.Debug("video track", "photo", short(j.SHA256), "track", t, "first", tr.First(), "last", tr.Last(),
 			"sightings", len(tr.Sightings), "box", j.Faces[t].Rect, "id", id, "why", why, "labels", fmt.Sprint(labels))
 	}
-	sameTimeTwice(vj.tracks, j.Matches, vj.tcfg)
+	sameTimeTwice(vj.tracks, j.Matches)
 	p.decideChannels(j, reg)
 	return nil
 }
 
 // sameTimeTwice makes nobody of every track voted the same person as
-// another track that is on screen at the same time (nobody is in a frame
-// twice: at least one of them is someone else, and we cannot tell which).
-// Within an analysed frame the matcher already says so of the faces it
-// described; a track is described on a few of its frames only.
-func sameTimeTwice(tracks []*track.Track, matches []detect.Match, cfg track.Config) {
+// another track seen at the same time (between the first and last
+// sightings of both: nobody is in a frame twice, so at least one of them is
+// someone else, and we cannot tell which). Within an analysed frame the
+// matcher already says so of the faces it described; a track is described
+// on a few of its frames only. A track that ends where another begins (one
+// face whose track broke) is not twice.
+func sameTimeTwice(tracks []*track.Track, matches []detect.Match) {
 	var twice []int
 	for a := range tracks {
 		for b := range tracks {
@@ -268,7 +271,7 @@ func sameTimeTwice(tracks []*track.Track, matches []detect.Match, cfg track.Conf
 				continue
 			}
 			ta, tb := tracks[a], tracks[b]
-			if ta.First()-cfg.Extend <= tb.Last()+cfg.Extend && tb.First()-cfg.Extend <= ta.Last()+cfg.Extend {
+			if ta.First() <= tb.Last() && tb.First() <= ta.Last() {
 				twice = append(twice, a)
 				break
 			}

@@ -17,7 +17,6 @@ import (
 var _ videoFinder = (*analyze.Engine)(nil)
 
 func TestSameTimeTwice(t *testing.T) {
-	cfg := track.Config{Extend: 2}
 	tr := func(first, last int) *track.Track {
 		return &track.Track{Sightings: []track.Sighting{{Frame: first}, {Frame: last}}}
 	}
@@ -29,8 +28,8 @@ func TestSameTimeTwice(t *testing.T) {
 	}{
 		{"two people at once", []*track.Track{tr(0, 10), tr(0, 10)}, []string{"a", "b"}, []string{"a", "b"}},
 		{"one person twice at once", []*track.Track{tr(0, 10), tr(5, 20), tr(0, 20)}, []string{"a", "a", "b"}, []string{"", "", "b"}},
-		{"twice within the held frames", []*track.Track{tr(0, 10), tr(14, 20)}, []string{"a", "a"}, []string{"", ""}},
-		{"one after the other: the face came back", []*track.Track{tr(0, 10), tr(15, 20)}, []string{"a", "a"}, []string{"a", "a"}},
+		{"seen together for one frame", []*track.Track{tr(0, 10), tr(10, 20)}, []string{"a", "a"}, []string{"", ""}},
+		{"one after the other: a track that broke, or the face came back", []*track.Track{tr(0, 10), tr(12, 20)}, []string{"a", "a"}, []string{"a", "a"}},
 		{"nobody twice is fine", []*track.Track{tr(0, 10), tr(0, 10)}, []string{"", ""}, []string{"", ""}},
 	}
 	for _, tt := range tests {
@@ -38,7 +37,7 @@ func TestSameTimeTwice(t *testing.T) {
 		for i, id := range tt.ids {
 			ms[i].ID = id
 		}
-		sameTimeTwice(tt.tracks, ms, cfg)
+		sameTimeTwice(tt.tracks, ms)
 		for i, m := range ms {
 			if m.ID != tt.want[i] || m.ID == "" && tt.ids[i] != "" && m.Why != detect.WhyMatchedTwice {
 				t.Errorf("%s: track %d: %q (%s), want %q", tt.name, i, m.ID, m.Why, tt.want[i])
