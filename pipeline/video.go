@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"image"
 	"io"
 	"math"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/detect/track"
 	"github.com/photoguard/photoguard/pipeline/inbox"
+	"github.com/photoguard/photoguard/redact/decode"
 	"github.com/photoguard/photoguard/redact/video"
 )
 
@@ -40,7 +42,8 @@ type VideoOptions struct {
 	AnalysisFPS float64
 	// CRF is x264's quality (lower: better and larger).
 	CRF int
-	// Rule is how many analysed frames must agree for a track to be shown.
+	// Rule is how many of a track's described sightings must agree for it
+	// to be shown.
 	Rule track.Rule
 	// Timeout bounds the work on one video (instead of PhotoTimeout).
 	Timeout time.Duration
@@ -78,10 +81,86 @@ type videoJob struct {
 	tracks        []*track.Track
 	// sightings' faces: the faces of every analysed frame, by frame.
 	faces map[int][]detect.Face
-	// analysed counts the frames analysed.
-	analysed int
+	// matches are the matches of the faces of every analysed frame, by
+	// frame (decideTracks).
+	matches map[int][]detect.Match
+	// analysed counts the frames analysed, described the faces described.
+	analysed, described int
 	// work is the folder the encoded outputs are written to.
 	work string
+	// strip are small copies of a few analysed frames, spread over the
+	// clip, for the review page (VideoStrip).
+	strip []stripCopy
+}
+
+// stripCopy is an analysed frame kept small for the review page.
+type stripCopy struct {
+	frame int
+	img   *image.NRGBA
+}
+
+// StripFrames and StripSide: the review page's strip of a video is
+// StripFrames of its analysed frames, spread over the clip, each at most
+// StripSide pixels long.
+const (
+	StripFrames = 5
+	StripSide   = 240
+)
+
+// StripFrame is one frame of a video's strip on the review page.
+type StripFrame struct {
+	// Frame is the frame's index at the published rate, At its time.
+	Frame int
+	At    time.Duration
+	// Image is the analysed frame (unredacted, as the photo's input
+	// preview), at most StripSide long.
+	Image *image.NRGBA
+	// Boxes are, per track (in Faces order), its box on this frame in
+	// Image's pixels: empty when the track is not on it.
+	Boxes []image.Rectangle
+}
+
+// VideoStrip is the strip of a video job for the review page (nil for a
+// photo, or a video that was not analysed).
+func (j *Job) VideoStrip() []StripFrame {
+	vj := j.video
+	if vj == nil {
+		return nil
+	}
+	var out []StripFrame
+	for _, c := range vj.strip {
+		sx := float64(c.img.Rect.Dx()) / float64(vj.width)
+		sy := float64(c.img.Rect.Dy()) / float64(vj.height)
+		f := StripFrame{Frame: c.frame, At: time.Duration(float64(c.frame) / vj.fps * float64(time.Second)), Image: c.img,
+			Boxes: make([]image.Rectangle, len(vj.tracks))}
+		for t, tr := range vj.tracks {
+			if r, ok := tr.At(c.frame, vj.tcfg); ok {
+				f.Boxes[t] = image.Rect(int(float64(r.Min.X)*sx), int(float64(r.Min.Y)*sy),
+					int(math.Ceil(float64(r.Max.X)*sx)), int(math.Ceil(float64(r.Max.Y)*sy))).Intersect(c.img.Rect)
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// keepForStrip keeps a small copy of analysed frame i when it is the first
+// analysed frame at or after the next of StripFrames points spread over
+// the clip's expected frames.
+func (vj *videoJob) keepForStrip(i int, frame *image.NRGBA) {
+	k := len(vj.strip)
+	if k >= StripFrames {
+		return
+	}
+	at := k * max(vj.frames-1, 0) / (StripFrames - 1)
+	if i < at && k > 0 {
+		return
+	}
+	small := decode.Fit(frame, StripSide)
+	if small == frame {
+		small = &image.NRGBA{Pix: append([]uint8(nil), frame.Pix...), Stride: frame.Stride, Rect: frame.Rect}
+	}
+	vj.strip = append(vj.strip, stripCopy{frame: i, img: small})
 }
 
 // ProcessVideo takes a video through the phases. Without VideoOptions, or

@@ -23,15 +23,31 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 	vj := j.video
 	start := time.Now()
 	defer func() { j.detectTook = time.Since(start) }()
-	r, err := video.Decode(ctx, p.opt.Video.Tools, p.videoInput(j), video.DecodeOptions{
-		Width: vj.width, Height: vj.height, FPS: vj.fps, MaxFrames: vj.frames + int(vj.fps) + 1})
+	opt := video.DecodeOptions{Width: vj.width, Height: vj.height, FPS: vj.fps, MaxFrames: vj.frames + int(vj.fps) + 1}
+	if vj.frames > 2*vj.step {
+		// ffmpeg hands out only the analysed frames, and every frame of
+		// the last two steps of the length the header promises, of which
+		// the last is analysed too. A video shorter than its header by
+		// more than that has its last step seen as any step between two
+		// analysed frames is: its tracks held over it (Extend).
+		opt.Every, opt.From = vj.step, vj.frames-2*vj.step
+	}
+	r, err := video.Decode(ctx, p.opt.Video.Tools, p.videoInput(j), opt)
 	if err != nil {
 		return Hold(err, "decoding the video failed")
 	}
 	defer r.Close()
 	side := max(vj.width, vj.height)
 	vj.faces = map[int][]detect.Face{}
-	var sightings []track.Sighting
+	det := p.opt.Faces.Detector
+	finder, sparse := det.(videoFinder)
+	var pick track.Pick
+	if sparse {
+		pick = track.Pick{MinWidth: finder.DescribeMin(), First: max(describeFirst, 2*p.opt.Video.Rule.MinFrames),
+			Every: max(1, int(math.Round(describeEvery*vj.fps))), Grow: describeGrow}
+	}
+	linker := track.NewLinker(vj.tcfg)
+	picked := map[int]*track.Picked{}
 	// Every step-th frame is analysed, and the last frame, whatever its
 	// index: a face that comes in at the end is seen too.
 	last, lastAt := image.NewNRGBA(image.Rect(0, 0, vj.width, vj.height)), -1
@@ -50,7 +66,12 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 			continue
 		}
 		lastAt = i
-		a, err := p.opt.Faces.Detector.Analyze(ctx, frame, side)
+		var a *detect.Analysis
+		if sparse {
+			a, err = finder.Find(ctx, frame, side)
+		} else {
+			a, err = det.Analyze(ctx, frame, side)
+		}
 		if err != nil {
 			if serr := p.stopped(ctx, "while detecting faces"); serr != nil {
 				return serr
@@ -72,10 +93,18 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 			// Progress of a long clip, for the log of the service.
 			p.opt.Log.Info("video: faces looked for", "photo", short(j.SHA256), "frame", i, "of", vj.frames)
 		}
-		vj.faces[i] = a.Faces
+		boxes := make([]track.Sighting, len(a.Faces))
 		for k, f := range a.Faces {
-			sightings = append(sightings, track.Sighting{Frame: i, Rect: f.Rect, Face: k})
+			boxes[k] = track.Sighting{Frame: i, Rect: f.Rect, Face: k}
 		}
+		ts := linker.Add(i, boxes)
+		if sparse {
+			if err := p.describePicked(ctx, vj, frame, i, a.Faces, ts, linker.Tracks(), pick, picked); err != nil {
+				return err
+			}
+		}
+		vj.faces[i] = a.Faces
+		vj.keepForStrip(i, frame)
 		if frame == last {
 			break // the last frame, analysed after the end
 		}
@@ -86,7 +115,8 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 	if err := p.unchanged(j, j.Size); err != nil {
 		return err
 	}
-	vj.tracks = track.Link(sightings, vj.tcfg)
+	vj.tracks = linker.Tracks()
+	p.opt.Log.Debug("video: faces looked for", "photo", short(j.SHA256), "analysed", vj.analysed, "described", vj.described, "tracks", len(vj.tracks))
 	// One face per track, for the report and the ledger: its largest
 	// sighting.
 	j.Faces = make([]detect.Face, len(vj.tracks))
@@ -98,6 +128,74 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 			}
 		}
 		j.Faces[t] = vj.faces[best.Frame][best.Face]
+	}
+	return nil
+}
+
+// videoFinder is a face analysis that can find faces without describing
+// them (analyze.Engine): a video describes each track from a few of its
+// sightings (track.Pick) instead of every face in every analysed frame.
+type videoFinder interface {
+	Find(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error)
+	// DescribeMin is the narrowest face worth describing, in published
+	// pixels.
+	DescribeMin() float64
+}
+
+// Which sightings of a track are described (track.Pick): the first
+// describeFirst (at least twice video.min_frames), then one every
+// describeEvery seconds, and any that is describeGrow times as wide as the
+// widest described.
+const (
+	describeFirst = 6
+	describeEvery = 1.0
+	describeGrow  = 1.25
+)
+
+// describePicked describes the faces of analysed frame i that their
+// tracks (ts: the track of each face) pick, in place: a described face
+// gets its descriptor and the union of both boxes (what is redacted must
+// cover the face whichever box is tighter), in the track too.
+func (p *Pipeline) describePicked(ctx context.Context, vj *videoJob, frame *image.NRGBA, i int, faces []detect.Face, ts []int, tracks []*track.Track, pick track.Pick, picked map[int]*track.Picked) error {
+	var want []int
+	var rects []image.Rectangle
+	for k, t := range ts {
+		if t < 0 || !faces[k].NoDescriptor {
+			continue
+		}
+		if picked[t] == nil {
+			picked[t] = &track.Picked{}
+		}
+		if pick.Want(i, faces[k].Rect.Dx(), *picked[t]) {
+			want = append(want, k)
+			rects = append(rects, faces[k].Rect)
+		}
+	}
+	if len(rects) == 0 {
+		return nil
+	}
+	got, err := p.opt.Faces.Detector.Describe(ctx, frame, rects)
+	if err == nil && len(got) != len(rects) {
+		err = fmt.Errorf("%d descriptions for %d faces", len(got), len(rects))
+	}
+	if err != nil {
+		if serr := p.stopped(ctx, "while detecting faces"); serr != nil {
+			return serr
+		}
+		return Hold(err, "face detection failed")
+	}
+	vj.described += len(rects)
+	for m, k := range want {
+		d, t := got[m], ts[k]
+		picked[t].Add(i, faces[k].Rect.Dx(), !d.NoDescriptor)
+		if d.NoDescriptor {
+			continue
+		}
+		d.Rect = d.Rect.Union(faces[k].Rect).Intersect(frame.Rect)
+		d.Score = faces[k].Score
+		faces[k] = d
+		tr := tracks[t]
+		tr.Sightings[len(tr.Sightings)-1].Rect = d.Rect
 	}
 	return nil
 }
@@ -119,6 +217,7 @@ func (p *Pipeline) decideTracks(ctx context.Context, j *Job) error {
 	for i, faces := range vj.faces {
 		matches[i] = detect.MatchFaces(faces, people, mc)
 	}
+	vj.matches = matches
 	j.Group, j.Margin = mc.Group, mc.Margin
 	j.Matches = make([]detect.Match, len(vj.tracks))
 	for t, tr := range vj.tracks {
@@ -143,15 +242,42 @@ func (p *Pipeline) decideTracks(ctx context.Context, j *Job) error {
 		if notDescribed {
 			why = detect.WhyNotDescribed
 		}
-		m := detect.Match{ID: id, Why: why}
+		j.Matches[t] = detect.Match{ID: id, Why: why}
+		m := &j.Matches[t]
 		for _, c := range nearest {
 			m.Nearest = append(m.Nearest, c)
 		}
 		sort.Slice(m.Nearest, func(a, b int) bool { return m.Nearest[a].Distance < m.Nearest[b].Distance })
-		j.Matches[t] = m
 		p.opt.Log.Debug("video track", "photo", short(j.SHA256), "track", t, "first", tr.First(), "last", tr.Last(),
 			"sightings", len(tr.Sightings), "box", j.Faces[t].Rect, "id", id, "why", why, "labels", fmt.Sprint(labels))
 	}
+	sameTimeTwice(vj.tracks, j.Matches)
 	p.decideChannels(j, reg)
 	return nil
+}
+
+// sameTimeTwice makes nobody of every track voted the same person as
+// another track seen at the same time (between the first and last
+// sightings of both: nobody is in a frame twice, so at least one of them is
+// someone else, and we cannot tell which). Within an analysed frame the
+// matcher already says so of the faces it described; a track is described
+// on a few of its frames only. A track that ends where another begins (one
+// face whose track broke) is not twice.
+func sameTimeTwice(tracks []*track.Track, matches []detect.Match) {
+	var twice []int
+	for a := range tracks {
+		for b := range tracks {
+			if a == b || matches[a].ID == "" || matches[a].ID != matches[b].ID {
+				continue
+			}
+			ta, tb := tracks[a], tracks[b]
+			if ta.First() <= tb.Last() && tb.First() <= ta.Last() {
+				twice = append(twice, a)
+				break
+			}
+		}
+	}
+	for _, t := range twice {
+		matches[t].ID, matches[t].Why = "", detect.WhyMatchedTwice
+	}
 }

@@ -142,8 +142,9 @@ type videoOutput struct {
 }
 
 // shownCheck is a shown track's check in the output: on the frame of its
-// largest described sighting, the face there must still be the pupil it is
-// shown as.
+// largest sighting that was a confident match to the pupil it is shown as
+// (wholly in the picture when one is), the face there must still be that
+// pupil.
 type shownCheck struct {
 	frame int
 	face  detect.Face // as analysed
@@ -160,11 +161,21 @@ func (vj *videoJob) shownChecks(d *Delivery, redacted []int, o mask.Options) []s
 		if !dec.Show {
 			continue
 		}
+		// The check asks of the output what the decision asked of the
+		// analysed frames: a sighting the matcher was not confident of
+		// (ambiguous, too small, cut by the frame's edge) is not one the
+		// track was shown for, and may fail in the output while the face
+		// is as recognisable as it was.
 		var best *detect.Face
-		frame := -1
+		frame, inside := -1, false
 		for _, s := range vj.tracks[t].Sightings {
-			if f := vj.faces[s.Frame][s.Face]; !f.NoDescriptor && (best == nil || f.Rect.Dx() > best.Rect.Dx()) {
-				best, frame = &f, s.Frame
+			f := vj.faces[s.Frame][s.Face]
+			if f.NoDescriptor || vj.matches[s.Frame][s.Face].ID != dec.ID {
+				continue
+			}
+			in := f.Rect.In(bounds.Inset(1))
+			if best == nil || in && !inside || in == inside && f.Rect.Dx() > best.Rect.Dx() {
+				best, frame, inside = &f, s.Frame, in
 			}
 		}
 		if best == nil || underRedaction(best.Rect, vj.boxesAt(frame, redacted), o.MaskScale, bounds) {

@@ -15,7 +15,8 @@ import (
 
 // TestVideoBenchmark measures issue 21's target, by hand only
 // (PHOTOGUARD_BENCH_VIDEO=1; PHOTOGUARD_TEST_VIDEO_HD_SECONDS shortens the
-// clip; PHOTOGUARD_BENCH_VIDEO_CLIP takes one made beforehand): a 1080p30 clip over a camera photo with 4-5 faces, nobody
+// clip; PHOTOGUARD_BENCH_VIDEO_CLIP takes one made beforehand;
+// PHOTOGUARD_BENCH_VIDEO_ANALYSIS_FPS sets video.analysis_fps): a 1080p30 clip over a camera photo with 4-5 faces, nobody
 // enrolled, one worker, default video settings; CPU time of photoguard and
 // of its ffmpeg children, and the peak RSS of each. Results in
 // BENCHMARKS.md.
@@ -24,7 +25,12 @@ func TestVideoBenchmark(t *testing.T) {
 		t.Skip("a benchmark: PHOTOGUARD_BENCH_VIDEO=1")
 	}
 	testdata := testenv.SharedTestdata(t)
-	cfg, dir := nobodySchool(t, "workers: 1\nvideo:\n  timeout: 3h\n")
+	extra := "workers: 1\nvideo:\n  timeout: 3h\n"
+	if fps := os.Getenv("PHOTOGUARD_BENCH_VIDEO_ANALYSIS_FPS"); fps != "" {
+		// The trade of video.analysis_fps, measured.
+		extra += "  analysis_fps: " + fps + "\n"
+	}
+	cfg, dir := nobodySchool(t, extra)
 	// The clip is made beforehand when PHOTOGUARD_BENCH_VIDEO_CLIP names
 	// it, so that the peak RSS of ffmpeg's children is photoguard's
 	// ffmpeg's, not the clip maker's.

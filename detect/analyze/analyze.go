@@ -174,6 +174,22 @@ func (e *Engine) Plan(size image.Point, publishSide int) Plan {
 // Analyze finds the faces of the upright original img for a publication
 // with long side publishSide. Faces are in img's coordinates.
 func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error) {
+	return e.analyze(ctx, img, publishSide, true)
+}
+
+// Find is Analyze without describing the finder's faces: they all come
+// back with NoDescriptor, and the caller describes those it needs with
+// Describe (a video describes a track from a few of its sightings). Without
+// a finder the recogniser's detector finds the faces, described.
+func (e *Engine) Find(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error) {
+	return e.analyze(ctx, img, publishSide, false)
+}
+
+// DescribeMin is the narrowest finder box, in pixels of the published
+// image, that Analyze describes: narrower faces are never matched.
+func (e *Engine) DescribeMin() float64 { return finderWidth * e.cfg.MinFacePx }
+
+func (e *Engine) analyze(ctx context.Context, img *image.NRGBA, publishSide int, describe bool) (*detect.Analysis, error) {
 	b := img.Bounds()
 	plan := e.Plan(b.Size(), publishSide)
 	a := &detect.Analysis{FloorPx: plan.FloorPx, PublishSide: plan.PublishSide}
@@ -254,7 +270,7 @@ func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int)
 				rects = append(rects, f.Rect)
 			}
 		}
-		if len(rects) > 0 {
+		if len(rects) > 0 && describe {
 			err := run("describe", 0, func() (int, error) {
 				// The original's pixels first, as enrollment describes a
 				// face; a face the recogniser cannot align there is tried

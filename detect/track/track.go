@@ -60,48 +60,87 @@ func Link(sightings []Sighting, cfg Config) []*Track {
 		byFrame[s.Frame] = append(byFrame[s.Frame], s)
 	}
 	sort.Ints(frames)
-	var tracks []*Track
+	l := NewLinker(cfg)
 	for _, f := range frames {
-		boxes := byFrame[f]
-		type pair struct {
-			t, b  int
-			score float64
+		l.Add(f, byFrame[f])
+	}
+	return l.Tracks()
+}
+
+// Linker links the sightings frame by frame, as the frames come (Link is
+// a Linker fed every frame): a track only ever grows at its end, so a
+// sighting's track is known the moment its frame is added.
+type Linker struct {
+	cfg    Config
+	tracks []*Track
+	last   int
+}
+
+// NewLinker returns a linker with no track.
+func NewLinker(cfg Config) *Linker { return &Linker{cfg: cfg, last: math.MinInt} }
+
+// Tracks are the tracks so far, in order of their first sighting.
+func (l *Linker) Tracks() []*Track { return l.tracks }
+
+// Add links the boxes of frame f (after every frame added before it) and
+// returns, for each box, the index of its track in Tracks (-1 for an
+// empty box, which is ignored).
+func (l *Linker) Add(f int, boxes []Sighting) []int {
+	if f <= l.last {
+		panic("track: frames added out of order")
+	}
+	l.last = f
+	cfg := l.cfg
+	idx := make([]int, len(boxes))
+	type pair struct {
+		t, b  int
+		score float64
+	}
+	var pairs []pair
+	for ti, t := range l.tracks {
+		if f-t.Last() > cfg.MaxGap || t.Last() >= f {
+			continue
 		}
-		var pairs []pair
-		for ti, t := range tracks {
-			if f-t.Last() > cfg.MaxGap || t.Last() >= f {
-				continue
-			}
-			pred := t.predict(f)
-			w := float64(max(pred.Dx(), 1))
-			for bi, b := range boxes {
-				iou := IoU(pred, b.Rect)
-				move := dist(center(pred), center(b.Rect)) / w
-				ratio := float64(b.Rect.Dx()) / w
-				switch {
-				case iou >= cfg.MinIoU:
-					pairs = append(pairs, pair{ti, bi, 1 + iou})
-				case move <= cfg.MaxMove && ratio > 0.5 && ratio < 2:
-					pairs = append(pairs, pair{ti, bi, 1 / (1 + move)})
-				}
-			}
-		}
-		sort.SliceStable(pairs, func(i, j int) bool { return pairs[i].score > pairs[j].score })
-		usedT, usedB := map[int]bool{}, map[int]bool{}
-		for _, p := range pairs {
-			if usedT[p.t] || usedB[p.b] {
-				continue
-			}
-			usedT[p.t], usedB[p.b] = true, true
-			tracks[p.t].Sightings = append(tracks[p.t].Sightings, boxes[p.b])
-		}
+		pred := t.predict(f)
+		w := float64(max(pred.Dx(), 1))
 		for bi, b := range boxes {
-			if !usedB[bi] {
-				tracks = append(tracks, &Track{Sightings: []Sighting{b}})
+			if b.Rect.Empty() {
+				continue
+			}
+			iou := IoU(pred, b.Rect)
+			move := dist(center(pred), center(b.Rect)) / w
+			ratio := float64(b.Rect.Dx()) / w
+			switch {
+			case iou >= cfg.MinIoU:
+				pairs = append(pairs, pair{ti, bi, 1 + iou})
+			case move <= cfg.MaxMove && ratio > 0.5 && ratio < 2:
+				pairs = append(pairs, pair{ti, bi, 1 / (1 + move)})
 			}
 		}
 	}
-	return tracks
+	sort.SliceStable(pairs, func(i, j int) bool { return pairs[i].score > pairs[j].score })
+	usedT, usedB := map[int]bool{}, map[int]bool{}
+	for _, p := range pairs {
+		if usedT[p.t] || usedB[p.b] {
+			continue
+		}
+		usedT[p.t], usedB[p.b] = true, true
+		b := boxes[p.b]
+		b.Frame = f
+		l.tracks[p.t].Sightings = append(l.tracks[p.t].Sightings, b)
+		idx[p.b] = p.t
+	}
+	for bi, b := range boxes {
+		switch {
+		case b.Rect.Empty():
+			idx[bi] = -1
+		case !usedB[bi]:
+			b.Frame = f
+			l.tracks = append(l.tracks, &Track{Sightings: []Sighting{b}})
+			idx[bi] = len(l.tracks) - 1
+		}
+	}
+	return idx
 }
 
 // predict is where the track's face is expected on frame f: moved on from

@@ -128,3 +128,50 @@ func TestVote(t *testing.T) {
 		})
 	}
 }
+
+func TestLinkerAdd(t *testing.T) {
+	l := NewLinker(cfg)
+	if got := l.Add(0, []Sighting{{Rect: box(0, 0, 40)}, {}, {Rect: box(200, 0, 40)}}); got[0] != 0 || got[1] != -1 || got[2] != 1 {
+		t.Fatalf("frame 0: %v", got)
+	}
+	// The second face first: each box gets its own track back.
+	if got := l.Add(6, []Sighting{{Rect: box(204, 0, 40)}, {Rect: box(4, 0, 40)}, {Rect: box(400, 0, 40)}}); got[0] != 1 || got[1] != 0 || got[2] != 2 {
+		t.Fatalf("frame 6: %v", got)
+	}
+	if tr := l.Tracks(); len(tr) != 3 || tr[0].Last() != 6 || tr[1].Sightings[1].Frame != 6 {
+		t.Fatalf("tracks %+v", tr)
+	}
+}
+
+func TestPick(t *testing.T) {
+	p := Pick{MinWidth: 40, First: 3, Every: 10, Grow: 1.25}
+	tests := []struct {
+		name string
+		f, w int
+		so   Picked
+		want bool
+	}{
+		{"too small", 0, 39, Picked{}, false},
+		{"the first", 0, 40, Picked{}, true},
+		{"until First are described", 3, 40, Picked{Described: 2, Tried: 2, Last: 0, Widest: 40}, true},
+		{"then not right after", 6, 40, Picked{Described: 3, Tried: 3, Last: 3, Widest: 40}, false},
+		{"then every Every frames", 13, 40, Picked{Described: 3, Tried: 3, Last: 3, Widest: 40}, true},
+		{"or when much wider", 6, 50, Picked{Described: 3, Tried: 3, Last: 3, Widest: 40}, true},
+		{"a little wider is not enough", 6, 49, Picked{Described: 3, Tried: 3, Last: 3, Widest: 40}, false},
+		{"turned: tried up to twice First", 6, 40, Picked{Described: 0, Tried: 5, Last: 3}, true},
+		{"then every Every frames too", 9, 40, Picked{Described: 0, Tried: 6, Last: 6}, false},
+		{"and never for being wider than nothing", 9, 400, Picked{Described: 0, Tried: 6, Last: 6}, false},
+	}
+	for _, tt := range tests {
+		if got := p.Want(tt.f, tt.w, tt.so); got != tt.want {
+			t.Errorf("%s: Want = %v", tt.name, got)
+		}
+	}
+	var so Picked
+	so.Add(0, 50, false)
+	so.Add(3, 60, true)
+	so.Add(6, 55, true)
+	if so != (Picked{Described: 2, Tried: 3, Last: 6, Widest: 60}) {
+		t.Errorf("Add: %+v", so)
+	}
+}

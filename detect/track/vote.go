@@ -78,3 +78,56 @@ func Vote(labels []Label, rule Rule) (id, why string) {
 	}
 	return id, ""
 }
+
+// Pick says which sightings of a track are described for the vote: a
+// few, the larger the better, spread over the track (describing a face
+// costs about 40 ms; a video has hundreds of sightings per face).
+type Pick struct {
+	// MinWidth is the narrowest sighting worth describing (narrower ones
+	// are never matched).
+	MinWidth float64
+	// First: the track's sightings are described until First of them
+	// were (the vote needs several), trying at most twice as many.
+	First int
+	// Every: after those, a sighting at least Every frames after the last
+	// one tried.
+	Every int
+	// Grow: and a sighting at least Grow times as wide as the widest
+	// described so far (the face came closer: a better look).
+	Grow float64
+}
+
+// Picked is what a track's sightings described so far were.
+type Picked struct {
+	// Described counts the sightings described, Tried those tried (a
+	// turned face is tried and not described).
+	Described, Tried int
+	// Last is the frame of the last sighting tried, Widest the width of
+	// the widest described.
+	Last, Widest int
+}
+
+// Want reports whether to describe a sighting w pixels wide on frame f of
+// a track whose sightings described so far are so.
+func (p Pick) Want(f, w int, so Picked) bool {
+	switch {
+	case float64(w) < p.MinWidth:
+		return false
+	case so.Described < p.First && so.Tried < 2*p.First:
+		return true
+	case so.Tried > 0 && f-so.Last >= p.Every:
+		return true
+	}
+	return so.Described > 0 && float64(w) >= p.Grow*float64(so.Widest)
+}
+
+// Add records a sighting w pixels wide on frame f tried, and whether it was
+// described.
+func (so *Picked) Add(f, w int, described bool) {
+	so.Tried++
+	so.Last = f
+	if described {
+		so.Described++
+		so.Widest = max(so.Widest, w)
+	}
+}

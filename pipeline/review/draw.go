@@ -37,7 +37,8 @@ var palette = map[Colour]color.NRGBA{
 }
 
 // Annotate returns img fitted into maxSide with every face boxed in its
-// colour and numbered 1..N (the order of faces).
+// colour and numbered 1..N (the order of faces). A face with an empty box
+// is not drawn (a video's track not on this frame), and keeps its number.
 func Annotate(img *image.NRGBA, faces []detect.Face, colours []Colour, maxSide int) *image.NRGBA {
 	small := decode.Fit(img, maxSide)
 	out := image.NewNRGBA(small.Rect.Sub(small.Rect.Min))
@@ -45,6 +46,9 @@ func Annotate(img *image.NRGBA, faces []detect.Face, colours []Colour, maxSide i
 	sx := float64(out.Rect.Dx()) / float64(img.Rect.Dx())
 	sy := float64(out.Rect.Dy()) / float64(img.Rect.Dy())
 	for i, f := range faces {
+		if f.Rect.Empty() {
+			continue
+		}
 		r := f.Rect.Sub(img.Rect.Min)
 		box := image.Rect(int(float64(r.Min.X)*sx), int(float64(r.Min.Y)*sy),
 			int(float64(r.Max.X)*sx+0.999), int(float64(r.Max.Y)*sy+0.999))

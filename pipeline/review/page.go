@@ -53,6 +53,7 @@ table.faces td,table.faces th{border:1px solid #ddd;padding:.15em .4em;text-alig
 .show{color:#062;font-weight:600}.redact{color:#a00}
 code{font-size:.85em;background:#f4f4f4;padding:0 .2em;user-select:all}
 .legend span{margin-right:1em}
+.strip{display:flex;flex-wrap:wrap;gap:4px}.strip figure{margin:0;width:240px;font-size:.85em;color:#555}
 `
 
 // CSP is the page's Content-Security-Policy: images from data: URLs only,
@@ -82,13 +83,21 @@ type Row struct {
 	Short, SHA256, At, Input string
 	Held, Unknown, Shown     bool
 	Preview                  template.URL
-	Outputs                  []Output
-	Faces                    []PageFace
+	// Strip is a video's strip of frames with its tracks boxed.
+	Strip   []StripPic
+	Outputs []Output
+	Faces   []PageFace
 	// Unclear are the numbers of the boxes that could not be described
 	// ("7", or "7 (found at a low score)")
 	// (always redacted): listed, not tabled.
 	Unclear  []string
 	Category string
+}
+
+// StripPic is one frame of a video's strip on the page.
+type StripPic struct {
+	Image template.URL
+	At    string
 }
 
 // Output is what one target did with the photo.
@@ -167,6 +176,9 @@ func BuildPage(recs []*Record, missing []pipeline.Item, what string, opts PageOp
 		}
 		if r.Preview != "" {
 			row.Preview = dataURL(r.Image(r.Preview))
+		}
+		for _, f := range r.Strip {
+			row.Strip = append(row.Strip, StripPic{Image: dataURL(r.Image(f.Image)), At: fmt.Sprintf("%.1f s", f.Seconds)})
 		}
 		for _, t := range r.Targets {
 			o := Output{Target: t.Name, Outcome: t.Outcome, Reason: esc(t.Reason)}
@@ -256,8 +268,8 @@ var pageTemplate = template.Must(template.New("review").Funcs(template.FuncMap{"
 <span><span id="visible">{{len .Rows}}</span> shown</span></div>
 <table class="photos" id="photos">
 {{range .Rows}}<tr class="photo" id="p-{{.Short}}" data-held="{{b .Held}}" data-unknown="{{b .Unknown}}" data-shown="{{b .Shown}}">
-<td class="out">{{range .Outputs}}<div><b>{{.Target}}</b> <span class="tag {{.Outcome}}">{{.Outcome}}</span>{{if .Thumb}}<img src="{{.Thumb}}" alt="published on {{.Target}}">{{else}}<div>not published{{if .Reason}}: {{.Reason}}{{end}}</div>{{end}}</div>{{end}}</td>
-<td class="in">{{if .Preview}}<img src="{{.Preview}}" alt="input, faces numbered">{{else}}no preview (not decoded){{end}}</td>
+<td class="out">{{range .Outputs}}<div><b>{{.Target}}</b> <span class="tag {{.Outcome}}">{{.Outcome}}</span>{{if .Thumb}}<img src="{{.Thumb}}" alt="published on {{.Target}}">{{else if eq .Outcome "published"}}<div>published (a video: no preview)</div>{{else}}<div>not published{{if .Reason}}: {{.Reason}}{{end}}</div>{{end}}</div>{{end}}</td>
+<td class="in">{{if .Preview}}<img src="{{.Preview}}" alt="input, faces numbered">{{else if .Strip}}<div class="strip">{{range .Strip}}<figure>{{if .Image}}<img src="{{.Image}}" alt="frame at {{.At}}, faces numbered">{{end}}<figcaption>{{.At}}</figcaption></figure>{{end}}</div>{{else}}no preview (not decoded){{end}}</td>
 <td><div><b>photo {{.Short}}</b> · {{.At}}{{if .Input}} · {{.Input}}{{end}}{{if .Category}} · category {{.Category}}{{end}}</div>
 {{if .Faces}}<table class="faces"><tr><th>face</th><th>match</th><th>nearest pupils (distance)</th>{{range .Outputs}}<th>{{.Target}}</th>{{end}}</tr>
 {{range .Faces}}<tr class="face"><td>{{.N}} <small>({{.Width}} px{{if .LowScore}}; found at a low score, {{.LowScore}}{{end}})</small></td><td>{{if .Match}}{{.Match}}{{if .MatchName}} {{.MatchName}}{{end}}{{else}}- <small>{{.Why}}</small>{{end}}</td><td>{{.Nearest}}</td>{{range .Cells}}<td>{{if .Show}}<span class="show">shown{{if .ID}} as {{.ID}}{{end}}</span>{{else}}<span class="redact">redacted</span>: {{.Reason}}{{end}}</td>{{end}}</tr>

@@ -54,9 +54,12 @@ type Record struct {
 	Height int `json:"height,omitempty"`
 	// Preview is the annotated input preview's file name ("" when the photo
 	// was not decoded).
-	Preview string   `json:"preview,omitempty"`
-	Faces   []Face   `json:"faces,omitempty"`
-	Targets []Target `json:"targets"`
+	Preview string `json:"preview,omitempty"`
+	// Strip is a video's strip: a few of its analysed frames, spread over
+	// the clip, with the tracks boxed (its faces are its tracks).
+	Strip   []StripFrame `json:"strip,omitempty"`
+	Faces   []Face       `json:"faces,omitempty"`
+	Targets []Target     `json:"targets"`
 
 	dir string // the day folder it was read from
 }
@@ -80,6 +83,13 @@ type Face struct {
 	// and `correct` describe the face again once the input is gone; "" for
 	// a face that could not be described.
 	Crop string `json:"crop,omitempty"`
+}
+
+// StripFrame is one frame of a video's strip: its preview's file name and
+// its time in the clip.
+type StripFrame struct {
+	Image   string  `json:"image"`
+	Seconds float64 `json:"seconds"`
 }
 
 // Candidate is a pupil id and its distance to a face.
@@ -193,6 +203,9 @@ func (w *Writer) Record(j *pipeline.Job, items []pipeline.Item) error {
 			return err
 		}
 	}
+	if err := writeStrip(day, rec, j); err != nil {
+		return err
+	}
 	if err := writeCrops(day, rec, j); err != nil {
 		return err
 	}
@@ -218,6 +231,29 @@ func (w *Writer) Record(j *pipeline.Job, items []pipeline.Item) error {
 		return err
 	}
 	return write(day, rec.Short+".json", append(data, '\n'))
+}
+
+// writeStrip writes a video's strip: each frame with the tracks on it
+// boxed in their colour and numbered as the faces are. The frames are the
+// analysed ones, unredacted, as a photo's input preview is.
+func writeStrip(day string, rec *Record, j *pipeline.Job) error {
+	colours := rec.Colours()
+	for k, f := range j.VideoStrip() {
+		faces := make([]detect.Face, len(f.Boxes))
+		for t, b := range f.Boxes {
+			faces[t].Rect = b
+		}
+		data, err := encode.JPEG(Annotate(f.Image, faces, colours, pipeline.StripSide), previewQuality)
+		if err != nil {
+			return fmt.Errorf("review: video strip: %w", err)
+		}
+		sf := StripFrame{Image: fmt.Sprintf("%s-strip-%d.jpg", rec.Short, k), Seconds: math.Round(f.At.Seconds()*10) / 10}
+		if err := write(day, sf.Image, data); err != nil {
+			return err
+		}
+		rec.Strip = append(rec.Strip, sf)
+	}
+	return nil
 }
 
 // writeCrops keeps each described face with room around it, from the

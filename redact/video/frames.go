@@ -22,6 +22,9 @@ type DecodeOptions struct {
 	// Every hands out only frames whose index is a multiple of it (1 or
 	// 0: every frame); the index of a frame is always its index at FPS.
 	Every int
+	// From, with Every, hands out every frame from index From on too (the
+	// end of a video, whose last frame is wanted whatever its index).
+	From int
 	// Select, when set, hands out only the frames with these indices
 	// (ascending), instead of Every.
 	Select []int
@@ -64,6 +67,8 @@ func Decode(ctx context.Context, tools Tools, in Input, opt DecodeOptions) (*Rea
 			terms[k] = fmt.Sprintf("eq(n\\,%d)", i)
 		}
 		vf += ",select='" + strings.Join(terms, "+") + "'"
+	case opt.Every > 1 && opt.From > 0:
+		vf += fmt.Sprintf(",select='not(mod(n\\,%d))+gte(n\\,%d)'", opt.Every, opt.From)
 	case opt.Every > 1:
 		vf += fmt.Sprintf(",select='not(mod(n\\,%d))'", opt.Every)
 	}
@@ -114,12 +119,24 @@ func (r *Reader) Next() (int, *image.NRGBA, error) {
 		i = sel[r.count]
 	}
 	r.count++
-	r.next += r.opt.Every
+	r.next = r.after(i)
 	if r.opt.MaxFrames > 0 && i >= r.opt.MaxFrames {
 		r.Close()
 		return 0, nil, &InputError{Reason: fmt.Sprintf("the video has more frames than its header says (more than %d)", r.opt.MaxFrames)}
 	}
 	return i, r.buf, nil
+}
+
+// after is the index of the frame handed out after frame i.
+func (r *Reader) after(i int) int {
+	e, from := r.opt.Every, r.opt.From
+	if from <= 0 || e <= 1 {
+		return i + e
+	}
+	if i+1 >= from {
+		return i + 1
+	}
+	return min(i/e*e+e, from)
 }
 
 // wait reaps the child and explains a failure.

@@ -417,3 +417,54 @@ func TestChildMemoryBounded(t *testing.T) {
 	}
 	t.Error("no address space limit in /proc/PID/limits")
 }
+
+// Every with From hands out every Every-th frame and every frame from
+// From on, each with its own index: the same pixels as decoding them all.
+func TestDecodeEveryFrom(t *testing.T) {
+	dir := t.TempDir()
+	clip := ffmpegClip(t, dir, "count.mov", "-f", "lavfi", "-i", "testsrc2=s=64x48:r=10:d=2", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0")
+	in := open(t, clip)
+	read := func(opt DecodeOptions) (idx []int, pix [][]byte) {
+		opt.Width, opt.Height, opt.FPS, opt.MaxFrames = 64, 48, 10, 30
+		r, err := Decode(context.Background(), Tools{}, in, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for {
+			i, f, err := r.Next()
+			if err == io.EOF {
+				return idx, pix
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			idx = append(idx, i)
+			pix = append(pix, append([]byte(nil), f.Pix...))
+		}
+	}
+	_, all := read(DecodeOptions{})
+	if len(all) != 20 {
+		t.Fatalf("%d frames, want 20", len(all))
+	}
+	for _, tt := range []struct {
+		every, from int
+		want        string
+	}{
+		{3, 15, "[0 3 6 9 12 15 16 17 18 19]"},
+		{3, 14, "[0 3 6 9 12 14 15 16 17 18 19]"},
+		{5, 0, "[0 5 10 15]"},
+		{4, 30, "[0 4 8 12 16]"},
+	} {
+		idx, pix := read(DecodeOptions{Every: tt.every, From: tt.from})
+		if fmt.Sprint(idx) != tt.want {
+			t.Errorf("every %d from %d: frames %v, want %s", tt.every, tt.from, idx, tt.want)
+			continue
+		}
+		for k, i := range idx {
+			if string(pix[k]) != string(all[i]) {
+				t.Errorf("every %d from %d: frame %d is not the %dth frame", tt.every, tt.from, i, i)
+			}
+		}
+	}
+}
