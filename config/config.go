@@ -20,6 +20,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/target/open"
+	"github.com/photoguard/photoguard/redact/mask"
 )
 
 //go:embed default.yaml
@@ -660,12 +661,9 @@ func (c *Config) Validate() error {
 	intRange("faces.analysis_max_side", c.Faces.AnalysisMaxSide, 1024, 16384)
 	intRange("faces.memory_mb", c.Faces.MemoryMB, 256, 16384)
 	durRange("faces.time_budget", c.Faces.TimeBudget, time.Second, time.Hour)
-	// redact's own (RedactOptions.Validate); redact links libjpeg and
-	// libheif, which config must not, until its masks are a package of
-	// their own.
-	oneOf("faces.redact.mode", c.Faces.Redact.Mode, "blur", "pixelate", "fill")
-	oneOf("faces.redact.shape", c.Faces.Redact.Shape, "ellipse", "box")
-	floatRange("faces.redact.mask_scale", c.Faces.Redact.MaskScale, 1.0, 3.0)
+	owned("faces.redact.mode", mask.Mode(c.Faces.Redact.Mode).Validate())
+	owned("faces.redact.shape", mask.Shape(c.Faces.Redact.Shape).Validate())
+	owned("faces.redact.mask_scale", mask.ValidMaskScale(c.Faces.Redact.MaskScale))
 	if _, _, err := c.Consent.SchoolYearStartMD(); err != nil {
 		bad("consent.school_year_start", "%v", err)
 	}
