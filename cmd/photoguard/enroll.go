@@ -20,7 +20,6 @@ import (
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/enroll"
-	"github.com/photoguard/photoguard/redact/decode"
 )
 
 type enrollFlags struct {
@@ -125,11 +124,10 @@ func newEnroller(cfg *config.Config) (*enroller, error) {
 		return nil, err
 	}
 	e, err := enroll.New(enroll.Config{
-		Detector: det,
-		Model:    det.ModelID(),
-		Store:    store,
-		Limits: decode.Limits{MaxFileBytes: int64(cfg.Limits.MaxFileMB) << 20, MaxSide: cfg.Limits.MaxSide,
-			MaxPixels: cfg.Limits.MaxPixels, Timeout: cfg.Limits.DecodeTimeout},
+		Detector:  det,
+		Model:     det.ModelID(),
+		Store:     store,
+		Limits:    decodeLimits(cfg.Limits),
 		MaxSide:   cfg.Output.MaxSide,
 		Threshold: cfg.Faces.Threshold,
 	})

@@ -153,15 +153,10 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 		giveUp = cfg.Watch.Settle
 	}
 	return pipeline.New(pipeline.Options{
-		StateDir:     cfg.StateDir,
-		Destinations: dests,
-		Categories:   detect.NewCategories(cfg.Categories.Reject),
-		Limits: decode.Limits{
-			MaxFileBytes: int64(cfg.Limits.MaxFileMB) << 20,
-			MaxSide:      cfg.Limits.MaxSide,
-			MaxPixels:    cfg.Limits.MaxPixels,
-			Timeout:      cfg.Limits.DecodeTimeout,
-		},
+		StateDir:        cfg.StateDir,
+		Destinations:    dests,
+		Categories:      detect.NewCategories(cfg.Categories.Reject),
+		Limits:          decodeLimits(cfg.Limits),
 		MaxSide:         cfg.Output.MaxSide,
 		AnalysisMaxSide: cfg.Faces.AnalysisMaxSide,
 		Quality:         cfg.Output.Quality,
@@ -197,6 +192,18 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 		Video:  videoOptions(cfg),
 		Log:    log,
 	})
+}
+
+// decodeLimits maps the limits settings onto the decoder's: the one mapping,
+// for the pipeline and for enroll alike. (config cannot return a
+// decode.Limits itself: redact/decode links libjpeg and libheif.)
+func decodeLimits(l config.Limits) decode.Limits {
+	return decode.Limits{
+		MaxFileBytes: int64(l.MaxFileMB) << 20,
+		MaxSide:      l.MaxSide,
+		MaxPixels:    l.MaxPixels,
+		Timeout:      l.DecodeTimeout,
+	}
 }
 
 // dlibConfig maps the faces settings onto the detector's.
