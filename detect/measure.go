@@ -245,7 +245,7 @@ func Adults(photos [][]Sample, people []Person, cfg MatchConfig) AdultsResult {
 			for i, s := range photo {
 				faces[i] = s.Face
 			}
-			dec := Decide(MatchFaces(faces, people, cfg), PolicyConsent, cfg.Threshold, consent, nil)
+			dec := Decide(MatchFaces(faces, people, cfg), PolicyConsent, cfg, consent, nil)
 			for i, s := range photo {
 				ok := s.Label != "" && s.Label != without.ID
 				if ok {

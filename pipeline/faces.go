@@ -288,10 +288,7 @@ func (p *Pipeline) decideChannels(j *Job, reg Consent) {
 	}
 	for _, d := range j.live() {
 		channel := d.Dest.Channel
-		// Under the objections policy a face is redacted when it may be
-		// a pupil without consent: within the threshold plus the margin
-		// (a face just past the threshold is not someone else for sure).
-		d.Decisions = detect.Decide(j.Matches, f.Policy, f.Match.Threshold+f.Match.Margin,
+		d.Decisions = detect.Decide(j.Matches, f.Policy, f.Match,
 			func(id string) (bool, string) { return reg.Consent(id, channel, now) },
 			func(id string) bool { return objected[id] })
 	}

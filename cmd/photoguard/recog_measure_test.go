@@ -120,7 +120,7 @@ func measureGroups(photos [][]pathFace, people []detect.Person, mc detect.MatchC
 		for i, f := range photo {
 			faces[i] = f.Face
 		}
-		dec := detect.Decide(detect.MatchFaces(faces, people, mc), detect.PolicyConsent, mc.Threshold, consent, nil)
+		dec := detect.Decide(detect.MatchFaces(faces, people, mc), detect.PolicyConsent, mc, consent, nil)
 		for i, f := range photo {
 			ok := f.Label != "" && f.Label != "sheldon"
 			if ok {
