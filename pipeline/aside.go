@@ -67,7 +67,6 @@ func (p *Pipeline) logOutcome(j *Job, out Outcome, why error) {
 	// name) is only at debug level.
 	p.opt.Log.Info("not published", "photo", j.tag(), "outcome", string(out), "reason", scrub(why))
 	p.opt.Log.Debug("not published", "photo", j.tag(), "input", j.Rel)
-	p.auditOutcome(j, out, scrub(why))
 }
 
 // asideDir names the folder an input is moved to: the outcome's folder, the
