@@ -186,25 +186,16 @@ func (f *FaceOptions) validate() error {
 	return f.Redact.Validate()
 }
 
-// withDetector runs fn with the detector.
-func (p *Pipeline) withDetector(ctx context.Context, fn func(FaceDetector) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return fn(p.opt.Faces.Detector)
-}
-
 // detectFaces analyses the original's pixels, publishes smaller when the
 // analysis says the coverage floor holds only there, and maps the faces to
 // the published image.
 func (p *Pipeline) detectFaces(ctx context.Context, j *Job) error {
 	start := time.Now()
 	side := max(j.Image.Rect.Dx(), j.Image.Rect.Dy())
-	err := p.withDetector(ctx, func(det FaceDetector) error {
-		a, err := det.Analyze(ctx, j.Original, side)
-		j.Analysis = a
-		return err
-	})
+	err := ctx.Err() // the step list checked it; it may have ended since
+	if err == nil {
+		j.Analysis, err = p.opt.Faces.Detector.Analyze(ctx, j.Original, side)
+	}
 	j.detectTook = time.Since(start)
 	if err != nil {
 		if serr := p.stopped(ctx, "while detecting faces"); serr != nil {
@@ -366,11 +357,10 @@ func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
 		if len(shown) == 0 {
 			continue
 		}
-		var again []detect.Face
-		err = p.withDetector(ctx, func(det FaceDetector) error {
-			again, err = det.Describe(ctx, img, shown)
-			return err
-		})
+		if serr := p.stopped(ctx, "while checking the output"); serr != nil {
+			return serr
+		}
+		again, err := p.opt.Faces.Detector.Describe(ctx, img, shown)
 		if err != nil {
 			if serr := p.stopped(ctx, "while checking the output"); serr != nil {
 				return serr
