@@ -40,48 +40,6 @@ func openApprovals(cfg *config.Config) (*approval.Store, error) {
 	return approval.Open(cfg.StateDir, key, aud)
 }
 
-// gate is p with the configuration's rules for external channels (issue
-// 20): per target the direction's approval and the individual rule, and
-// the store that keeps what waits. Every command that builds a pipeline
-// from the configuration passes it through here.
-func gate(cfg *config.Config, p *pipeline.Pipeline, dryRun bool) (*pipeline.Pipeline, error) {
-	var store pipeline.Approvals
-	needs := false
-	for _, t := range cfg.Targets {
-		needs = needs || t.Approval == config.ApprovalDirection
-	}
-	if needs && !dryRun {
-		s, err := openApprovals(cfg)
-		if err != nil {
-			return nil, err
-		}
-		store = s
-	}
-	return p.With(func(o *pipeline.Options) {
-		o.Approvals = store
-		o.IndividualShare = cfg.Individual.MinShare
-		for _, d := range o.Destinations {
-			t := cfg.Targets[d.Name]
-			d.Approval = t.Approval == config.ApprovalDirection
-			d.ClosedOnly = t.Individual == config.IndividualClosedOnly
-		}
-	})
-}
-
-// gated opens the resources of a run and builds its pipeline with the
-// configuration's rules for external channels.
-func gated(cfg *config.Config, log *slog.Logger, m runMode) (*stack, error) {
-	st, err := openPipeline(cfg, log, m)
-	if err != nil {
-		return nil, err
-	}
-	if st.p, err = gate(cfg, st.p, m.dryRun); err != nil {
-		st.Close()
-		return nil, err
-	}
-	return st, nil
-}
-
 // approver is the operating-system account of the person who runs the
 // command: the one they logged in as (sudo's SUDO_USER, or the login uid
 // the kernel keeps through sudo and runuser), with the account the command
@@ -429,9 +387,6 @@ func runApprove(ctx context.Context, w io.Writer, cfg *config.Config, names []st
 		proc := func(ap pipeline.Approval) (approval.Processor, error) {
 			p, err := res.pipeline(cfg, log, mode)
 			if err != nil {
-				return nil, err
-			}
-			if p, err = gate(cfg, p, false); err != nil {
 				return nil, err
 			}
 			// Approved: this target publishes it now.

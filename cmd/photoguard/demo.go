@@ -250,7 +250,7 @@ func demoPreviews(ctx context.Context, cfg *config.Config, photos []string, dir 
 		return err
 	}
 	log, _ := newLogger(slog.LevelError)
-	st, err := gated(cfg, log, runMode{targets: cfg.TargetNames(), dryRun: true, batch: true})
+	st, err := openPipeline(cfg, log, runMode{targets: cfg.TargetNames(), dryRun: true, batch: true})
 	if err != nil {
 		return err
 	}

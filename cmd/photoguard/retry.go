@@ -116,9 +116,6 @@ func runRetry(ctx context.Context, w io.Writer, cfg *config.Config, names []stri
 	for _, key := range keys {
 		mode.targets = strings.Split(key, ",")
 		p, err := res.pipeline(cfg, log, mode)
-		if err == nil {
-			p, err = gate(cfg, p, false)
-		}
 		if err != nil {
 			return err
 		}

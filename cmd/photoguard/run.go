@@ -73,7 +73,7 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 		return err
 	}
 	mode := runMode{targets: cfg.TargetNames(), wipe: cfg.WipeInputs}
-	st, err := gated(cfg, log, mode)
+	st, err := openPipeline(cfg, log, mode)
 	if err != nil {
 		return err
 	}
@@ -119,9 +119,6 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 			m := mode
 			m.wipe = next.WipeInputs
 			p, err := st.pipeline(next, log, m)
-			if err == nil {
-				p, err = gate(next, p, false)
-			}
 			if err != nil {
 				log.Error("configuration change refused", "err", err)
 				return

@@ -23,7 +23,8 @@ import (
 
 // resources is what a run opens once, at start, and closes once: the
 // journal, the protected store, the face models (dlib's recognisers, one per
-// worker, and the finder) and the targets. Pipelines are built over them
+// worker, and the finder), the targets and the store of photos that wait
+// for approval. Pipelines are built over them
 // without I/O, so a configuration reload builds a new pipeline over the same
 // resources; what they were opened with is restart-only
 // (config.RestartOnly).
@@ -33,6 +34,9 @@ type resources struct {
 	detector *dlib.Detector
 	finder   analyze.Finder
 	targets  map[string]target.Target
+	// approvals keeps the photos that wait for the direction's approval
+	// (nil in a dry run, or when no target needs approval).
+	approvals pipeline.Approvals
 	// ledger and audit are the publication ledger and the audit log (nil
 	// in a dry run, which records nothing).
 	ledger  pipeline.Ledger
@@ -75,6 +79,13 @@ func openResources(cfg *config.Config, targets []string, dryRun bool) (res *reso
 	}
 	if r.ledger, r.audit, err = pipelineRecords(cfg, dryRun); err != nil {
 		return nil, err
+	}
+	if !dryRun && needsApproval(cfg) {
+		s, err := openApprovals(cfg)
+		if err != nil {
+			return nil, err
+		}
+		r.approvals = s
 	}
 	if r.detector, err = newDetector(cfg); err != nil {
 		return nil, err
@@ -133,12 +144,6 @@ func openPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, erro
 // pipeline builds a pipeline from cfg over the resources: the one function
 // that maps the configuration onto the pipeline's options. It does no I/O.
 func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*pipeline.Pipeline, error) {
-	var dests []*pipeline.Destination
-	for _, name := range m.targets {
-		out := cfg.OutputOf(name)
-		dests = append(dests, &pipeline.Destination{Name: name, Channel: cfg.Targets[name].Channel, Target: r.targets[name],
-			MaxSide: out.MaxSide, Quality: out.Quality})
-	}
 	if err := staleModels(r.store.Snapshot(), r.detector.ModelID()); err != nil {
 		log.Error("every photo will be held until this is fixed", "err", err)
 	}
@@ -154,7 +159,7 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 	}
 	return pipeline.New(pipeline.Options{
 		StateDir:        cfg.StateDir,
-		Destinations:    dests,
+		Destinations:    destinations(cfg, m.targets, r.targets),
 		Categories:      detect.NewCategories(cfg.Categories.Reject),
 		Limits:          decodeLimits(cfg.Limits),
 		MaxSide:         cfg.Output.MaxSide,
@@ -188,9 +193,11 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 				MaskScale: cfg.Faces.Redact.MaskScale,
 			},
 		},
-		Review: reviewSink(cfg, m),
-		Video:  videoOptions(cfg),
-		Log:    log,
+		Approvals:       r.approvals,
+		IndividualShare: cfg.Individual.MinShare,
+		Review:          reviewSink(cfg, m),
+		Video:           videoOptions(cfg),
+		Log:             log,
 	})
 }
 
@@ -204,6 +211,32 @@ func decodeLimits(l config.Limits) decode.Limits {
 		MaxPixels:    l.MaxPixels,
 		Timeout:      l.DecodeTimeout,
 	}
+}
+
+// destinations are the configured targets names, each with its channel,
+// output and the rules for external channels (issue 20): the direction's
+// approval and the individual rule.
+func destinations(cfg *config.Config, names []string, targets map[string]target.Target) []*pipeline.Destination {
+	var dests []*pipeline.Destination
+	for _, name := range names {
+		out := cfg.OutputOf(name)
+		t := cfg.Targets[name]
+		dests = append(dests, &pipeline.Destination{Name: name, Channel: t.Channel, Target: targets[name],
+			MaxSide: out.MaxSide, Quality: out.Quality,
+			Approval:   t.Approval == config.ApprovalDirection,
+			ClosedOnly: t.Individual == config.IndividualClosedOnly})
+	}
+	return dests
+}
+
+// needsApproval reports whether a target needs the direction's approval.
+func needsApproval(cfg *config.Config) bool {
+	for _, t := range cfg.Targets {
+		if t.Approval == config.ApprovalDirection {
+			return true
+		}
+	}
+	return false
 }
 
 // dlibConfig maps the faces settings onto the detector's.
