@@ -35,7 +35,7 @@ func Example() []byte { return bytes.Clone(defaultYAML) }
 const EnvPrefix = "PHOTOGUARD"
 
 // Channels a target can publish to; consent is given per channel. They are
-// the protected store's (consent.Channels).
+// the consent store's (consent.Channels).
 var Channels = consent.Channels()
 
 // Config is photoguard's whole configuration. Every field is set: the
@@ -206,7 +206,7 @@ func (c Consent) SchoolYearStartMD() (time.Month, int, error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("%q is not a month-day like 08-01", c.SchoolYearStart)
 	}
-	// The register refuses a day that not every year has (02-29).
+	// The consent store refuses a day that not every year has (02-29).
 	if time.Date(2001, t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Day() != t.Day() {
 		return 0, 0, fmt.Errorf("%q is not a day every year has", c.SchoolYearStart)
 	}
@@ -747,8 +747,8 @@ func (c *Config) Validate() error {
 }
 
 // checkFolders refuses folders that overlap. A target inside state_dir (or
-// state_dir inside a target) would publish the register's key, the register
-// and the unredacted originals in held/ and quarantine/; a target inside the
+// state_dir inside a target) would publish the consent store's key, the
+// consent store and the unredacted originals in held/ and quarantine/; a target inside the
 // inbox (or the other way round) would take published photos as inputs, or
 // publish inputs in place; state_dir inside the inbox would be synced to
 // every teacher's tablet. Links in the paths are resolved as far as the
@@ -768,7 +768,7 @@ func (c *Config) checkFolders(bad func(key, format string, args ...any)) {
 		}
 		switch {
 		case Within(p, state) || Within(state, p):
-			bad("targets."+name+".path", "%s and state_dir (%s) overlap: the key, the register and unredacted photos would be published; keep them apart", p, c.StateDir)
+			bad("targets."+name+".path", "%s and state_dir (%s) overlap: the key, the consent store and unredacted photos would be published; keep them apart", p, c.StateDir)
 		case Within(p, inbox) || Within(inbox, p):
 			bad("targets."+name+".path", "%s and the inbox (%s) overlap: published photos would be taken as inputs again; keep them apart", p, c.Inbox)
 		}

@@ -272,7 +272,7 @@ func TestStartupRangesRefused(t *testing.T) {
 	}
 }
 
-// A target inside state_dir would publish the key, the register and the
+// A target inside state_dir would publish the key, the consent store and the
 // unredacted originals; the inbox and the targets must not overlap either,
 // in either direction, also through a link.
 func TestFoldersApart(t *testing.T) {

@@ -113,7 +113,7 @@ func consentOf(reg map[string]string) ConsentFunc {
 	return func(id string) (bool, string) {
 		why, ok := reg[id]
 		if !ok {
-			return false, "not in register"
+			return false, "not in the consent store"
 		}
 		return why == "", why
 	}
@@ -153,7 +153,7 @@ func TestDecide(t *testing.T) {
 		{"no consent for channel", confident("bram"), PolicyConsent, reg, false, "no consent for website"},
 		{"expired consent", confident("cas"), PolicyConsent, reg, false, "consent from an earlier school year"},
 		{"revoked consent", confident("dirk"), PolicyConsent, reg, false, "revoked"},
-		{"not in register", confident("zoe"), PolicyConsent, reg, false, "not in register"},
+		{"not in the consent store", confident("zoe"), PolicyConsent, reg, false, "not in the consent store"},
 		{"objection beats consent", confident("eva"), PolicyConsent, regWithEva, false, ReasonObjection},
 		{"unknown redacted under consent", unknown, PolicyConsent, reg, false, WhyUnknown},
 		{"ambiguous redacted under consent", nearBram, PolicyConsent, reg, false, WhyAmbiguous},

@@ -71,7 +71,7 @@ type FalseShowOptions struct {
 	// them is shown (the class of the photo).
 	Shown int
 	// Register is the number of children enrolled in all (at least
-	// Shown): the others are in the register but may not be shown in this
+	// Shown): the others are enrolled but may not be shown in this
 	// photo (no consent, or another group when photos are scoped by
 	// group), so a face matched to them is redacted, and they take part in
 	// the margin rule. 0 means Shown.
@@ -87,7 +87,7 @@ type FalseShowOptions struct {
 	// comes from the set).
 	Match MatchConfig
 	// Band, when set, draws the Shown children from that age band only
-	// (the rest of the register and the background from everyone) and
+	// (the rest of the enrolled and the background from everyone) and
 	// counts only the probes of that band: a class of one age in a school
 	// of all ages.
 	Band string

@@ -118,7 +118,7 @@ func (f *FaceOptions) referenceAge() time.Duration {
 
 // matchContext is what the faces of j are matched against: the enrolled
 // people with their old references faded out, and the rules with the
-// photo's group (its inbox folder, when the register knows it as a group).
+// photo's group (its inbox folder, when the consent store knows it as a group).
 func (f *FaceOptions) matchContext(j *Job, reg Consent, now time.Time) ([]detect.Person, detect.MatchConfig) {
 	people := detect.Age(reg.People(), now, f.referenceAge())
 	mc := f.Match
@@ -129,9 +129,9 @@ func (f *FaceOptions) matchContext(j *Job, reg Consent, now time.Time) ([]detect
 	return people, mc
 }
 
-// photoGroup is the register's group that j's folder names: the outermost
+// photoGroup is the consent store's group that j's folder names: the outermost
 // folder on the way from the scanned folder's own name down to the photo
-// that is a group of the register ("inbox/groep-5/feest/x.jpg" and a batch
+// that is a group of the consent store ("inbox/groep-5/feest/x.jpg" and a batch
 // over "…/groep-5" both give "groep-5"); "" when none is (the whole school).
 func photoGroup(j *Job, people []detect.Person) string {
 	folders := []string{filepath.Base(j.Root)}

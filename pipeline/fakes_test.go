@@ -132,7 +132,7 @@ func (r *fakeRegister) Consent(id, channel string, now time.Time) (bool, string)
 		return true, "consent"
 	}
 	if _, ok := r.consent[id]; !ok {
-		return false, "not in register"
+		return false, "not in the consent store"
 	}
 	return false, "no consent for " + channel
 }

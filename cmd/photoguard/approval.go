@@ -206,7 +206,7 @@ func approveCmd() *cobra.Command {
 		Long: `Approve photos that wait for approval (photoguard pending lists them; name them
 by the short hash or any unambiguous prefix of at least 6 characters), for
 every target they wait for, or only --target T. Each is decided again with
-the consent register as it is now (consent withdrawn while it waited is
+the consent store as it is now (consent withdrawn while it waited is
 honoured: that face is blurred, or the photo is not published when the rules
 say so), blurred, checked and published. The publication ledger records who
 approved it (your login name) and when.

@@ -98,7 +98,7 @@ func enrollFrom(ctx context.Context, w io.Writer, cfg *config.Config, id, photo 
 		return err
 	}
 	if _, ok := store.Snapshot().Person(id); !ok {
-		return fmt.Errorf("%s is not in the consent register: import the register first (photoguard consent import)", shown(id))
+		return fmt.Errorf("%s is not in the consent store: import the consent register first (photoguard consent import)", shown(id))
 	}
 	rf, err := findReviewedFace(ctx, cfg, photo, n)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline/consent"
 )
 
-// openStore opens the protected store under state_dir with its key.
+// openStore opens the consent store under state_dir with its key.
 func openStore(cfg *config.Config) (*consent.Store, error) {
 	key, opts, err := storeKey(cfg)
 	if err != nil {

@@ -25,7 +25,7 @@ func statusCmd() *cobra.Command {
 		Short: "Show whether the service runs, what waits in the inbox, the last outcomes and held photos",
 		Long: `Show whether the service runs, what waits in the inbox (counted with the same
 rules the service takes files by: hidden and temporary files, teachers' notes
-and .AAE edit files are not counted), the protected store, the photos in
+and .AAE edit files are not counted), the consent store, the photos in
 progress, the last outcomes, and the photos in state_dir's held, quarantine
 and rejected folders.
 
@@ -121,7 +121,7 @@ func writeStatus(w io.Writer, s *status.Status) {
 		waiting = "does not exist yet: photoguard run makes it"
 	}
 	fmt.Fprintf(w, "inbox:    %s (%s)\n", in.Path, waiting)
-	fmt.Fprintf(w, "register: %s\n", registerLine(s.Register))
+	fmt.Fprintf(w, "consent:  %s\n", registerLine(s.Register))
 	if n, err := approval.CountWaiting(s.StateDir); err != nil {
 		fmt.Fprintf(w, "approval: cannot be read: %v\n", err)
 	} else if n > 0 {
@@ -190,15 +190,15 @@ func writeStatus(w io.Writer, s *status.Status) {
 	}
 }
 
-// registerLine is the register line of the status.
+// registerLine is the consent store's line of the status.
 func registerLine(r status.Register) string {
 	switch r.State {
 	case "empty":
-		return "empty: import the consent register (photoguard consent import)"
+		return "the consent store is empty: import the consent register (photoguard consent import)"
 	case "unusable":
-		return "cannot be used, every photo is held: " + r.Problem
+		return "the consent store cannot be used, every photo is held: " + r.Problem
 	}
-	s := fmt.Sprintf("%d in the register, %d enrolled", r.People, r.Enrolled)
+	s := fmt.Sprintf("%d people in the consent store, %d enrolled", r.People, r.Enrolled)
 	if r.Problem != "" {
 		if r.State == "stale" {
 			return s + "\n          every photo is held: " + r.Problem
@@ -208,7 +208,7 @@ func registerLine(r status.Register) string {
 	return s
 }
 
-// registerStatus sums up the protected store (counts only, no names) and
+// registerStatus sums up the consent store (counts only, no names) and
 // says when it makes the service hold every photo. It creates neither a
 // store nor a key.
 func registerStatus(cfg *config.Config) status.Register {

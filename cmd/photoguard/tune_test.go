@@ -8,7 +8,7 @@ import (
 	"github.com/photoguard/photoguard/detect"
 )
 
-// The register test of `photoguard tune`: p1, p2 0.20 from p1 and p4 0.35
+// The look-alike test of `photoguard tune`: p1, p2 0.20 from p1 and p4 0.35
 // from p1 (0.40 from p2), p3 far away. Left out in turn, p1 is 0.15 nearer
 // to p2 than to p4, p2 0.20 nearer to p1 than to p4, p4 only 0.05 nearer
 // to p1 than to p2: at margin 0.10 two of four are shown as someone else,
@@ -46,7 +46,7 @@ func TestRegisterTest(t *testing.T) {
 			}
 		}
 		if strings.Contains(out, "p1") || strings.Contains(out, "p2") {
-			t.Errorf("the register test names people:\n%s", out)
+			t.Errorf("the look-alike test names people:\n%s", out)
 		}
 	}
 }

@@ -22,7 +22,7 @@ import (
 )
 
 // resources is what a run opens once, at start, and closes once: the
-// journal, the protected store, the face models (dlib's recognisers, one per
+// journal, the consent store, the face models (dlib's recognisers, one per
 // worker, and the finder), the targets and the store of photos that wait
 // for approval. Pipelines are built over them
 // without I/O, so a configuration reload builds a new pipeline over the same

@@ -327,7 +327,7 @@ func TestMeasureChildren(t *testing.T) {
 
 	// 6. Group scoping for a class of one age in a school of all ages: the
 	// class of 25 from one band may be shown, 275 other pupils of any age
-	// are in the register; probes of the class's band.
+	// are enrolled; probes of the class's band.
 	rows = nil
 	for _, mg := range []float64{0.10, 0.15, 0.20, 0.25, 0.30} {
 		row := []string{fmt.Sprintf("%.2f / %.2f", def.Threshold, mg)}

@@ -51,7 +51,7 @@ func AnalyseLabelled(samples []detect.Sample, people []detect.Person, mc detect.
 	return Labelled{Rows: rows, Distances: detect.SampleDistances(samples, people), Safest: detect.SafestThreshold(rows)}
 }
 
-// RegisterRow is the register test at one margin: of Probes tries of an
+// RegisterRow is the look-alike test at one margin: of Probes tries of an
 // enrolled person taken as someone who is not enrolled, Shown were matched
 // to someone else. Current marks the configured margin.
 type RegisterRow struct {

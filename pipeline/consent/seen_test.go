@@ -144,7 +144,7 @@ func TestGenerationRecord(t *testing.T) {
 		t.Fatalf("accepting over a damaged record: %+v %v", diff, err)
 	}
 	openStore(t, state, k)
-	// The record cannot stand in for the register.
+	// The record cannot stand in for the store.
 	recData, _ := os.ReadFile(rec)
 	must(t, os.WriteFile(dataPath(state), recData, 0o600))
 	if _, err := Open(state, k, fixedClock(testNow)); !errors.Is(err, ErrCorrupt) {

@@ -65,7 +65,7 @@ type Inbox struct {
 	Missing bool `json:"missing,omitempty"`
 }
 
-// Register sums up the protected store (counts only, no names).
+// Register sums up the consent store (counts only, no names).
 type Register struct {
 	// State is "empty", "unusable" (every photo is held), "stale" (every
 	// photo is held: references of other model files) or "ok".
@@ -112,7 +112,7 @@ type Options struct {
 	StateDir, Inbox string
 	// Last is how many recent outcomes to list.
 	Last int
-	// Register sums up the protected store (the caller opens it: it
+	// Register sums up the consent store (the caller opens it: it
 	// needs the key and the face model files).
 	Register func() Register
 	// LedgerKey checks the seals of the ledger's lines (nil: not checked).
