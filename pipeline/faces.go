@@ -16,11 +16,11 @@ import (
 	"github.com/photoguard/photoguard/redact/mask"
 )
 
-// FaceDetector analyses photos for faces. It is safe for concurrent use: the
+// FaceAnalyzer analyses photos for faces. It is safe for concurrent use: the
 // workers share one, and it bounds how many analyses run at once itself
 // (detect/dlib lends one recogniser per call from its pool). detect/analyze
 // implements it (with detect/dlib and detect/yunet).
-type FaceDetector interface {
+type FaceAnalyzer interface {
 	// Analyze finds every face in the upright original img for a
 	// publication whose long side is publishSide, in img's coordinates,
 	// and says which coverage floor it kept and at which side the photo
@@ -51,7 +51,7 @@ type Consent interface {
 // FaceOptions configure the face steps.
 type FaceOptions struct {
 	// Detector serves every worker.
-	Detector FaceDetector
+	Detector FaceAnalyzer
 	// Model is the id of the face model files the detectors compute
 	// descriptors with (detect/dlib's ModelID). While the store holds
 	// references made with other model files, every photo is held
