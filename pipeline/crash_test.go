@@ -281,7 +281,7 @@ func (seeThroughDetector) Describe(ctx context.Context, img *image.NRGBA, boxes 
 
 func crashFaces(workers int) *FaceOptions {
 	fo := noFaces(workers)
-	fo.Detector = seeThroughDetector{}
+	fo.Analyzer = seeThroughDetector{}
 	reg := &fakeRegister{
 		people: []detect.Person{
 			{ID: "p1", Descriptors: []detect.Descriptor{unit(0)}},

@@ -50,8 +50,8 @@ type Consent interface {
 
 // FaceOptions configure the face steps.
 type FaceOptions struct {
-	// Detector serves every worker.
-	Detector FaceAnalyzer
+	// Analyzer serves every worker.
+	Analyzer FaceAnalyzer
 	// Model is the id of the face model files the detectors compute
 	// descriptors with (detect/dlib's ModelID). While the store holds
 	// references made with other model files, every photo is held
@@ -171,7 +171,7 @@ func StaleModels(c Consent, model string) error {
 }
 
 func (f *FaceOptions) validate() error {
-	if f == nil || f.Detector == nil {
+	if f == nil || f.Analyzer == nil {
 		return fmt.Errorf("pipeline: no face detection configured (every photo must be checked for faces)")
 	}
 	if f.Consent == nil {
@@ -194,7 +194,7 @@ func (p *Pipeline) detectFaces(ctx context.Context, j *Job) error {
 	side := max(j.Image.Rect.Dx(), j.Image.Rect.Dy())
 	err := ctx.Err() // the step list checked it; it may have ended since
 	if err == nil {
-		j.Analysis, err = p.opt.Faces.Detector.Analyze(ctx, j.Original, side)
+		j.Analysis, err = p.opt.Faces.Analyzer.Analyze(ctx, j.Original, side)
 	}
 	j.detectTook = time.Since(start)
 	if err != nil {
@@ -360,7 +360,7 @@ func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
 		if serr := p.stopped(ctx, "while checking the output"); serr != nil {
 			return serr
 		}
-		again, err := p.opt.Faces.Detector.Describe(ctx, img, shown)
+		again, err := p.opt.Faces.Analyzer.Describe(ctx, img, shown)
 		if err != nil {
 			if serr := p.stopped(ctx, "while checking the output"); serr != nil {
 				return serr

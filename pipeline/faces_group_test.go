@@ -131,7 +131,7 @@ func TestGroupMarginNeedsTheSchool(t *testing.T) {
 		det := &fakeDetector{faces: []fakeFace{{annaBox, face}}}
 		e := newEnv(t, func(o *Options) {
 			o.Workers = 1
-			o.Faces = &FaceOptions{Detector: det, Consent: func() Consent { return reg }, Policy: detect.PolicyConsent,
+			o.Faces = &FaceOptions{Analyzer: det, Consent: func() Consent { return reg }, Policy: detect.PolicyConsent,
 				Match: detect.MatchConfig{Threshold: 0.52, Margin: 0.30, MinFacePx: 20}, Redact: mask.DefaultOptions()}
 		})
 		e.write(c.rel, classPhoto(t))

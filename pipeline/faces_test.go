@@ -64,7 +64,7 @@ func faceEnvHook(t *testing.T, policy detect.Policy, det *fakeDetector, reg *fak
 		o.Workers = 1
 		o.Hook = hook
 		o.Faces = &FaceOptions{
-			Detector: det,
+			Analyzer: det,
 			Consent:  func() Consent { return reg },
 			Match:    detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
 			Policy:   policy,

@@ -145,7 +145,7 @@ func (r *fakeRegister) Err() error                     { return r.err }
 func noFaces(workers int) *FaceOptions {
 	reg := &fakeRegister{}
 	return &FaceOptions{
-		Detector: &fakeDetector{},
+		Analyzer: &fakeDetector{},
 		Consent:  func() Consent { return reg },
 		Match:    detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
 		Policy:   detect.PolicyConsent,

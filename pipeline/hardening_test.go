@@ -170,7 +170,7 @@ func TestStopRollsBackThePhotoInHand(t *testing.T) {
 			block := &blockingDetector{entered: make(chan struct{}, 1)}
 			e := newEnv(t, func(o *Options) {
 				o.TeacherNotes = true
-				o.Faces.Detector = block
+				o.Faces.Analyzer = block
 			})
 			in := e.write("groep-5/IMG_0001.jpg", photo(t, 7))
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGUSR1)
@@ -210,7 +210,7 @@ func TestOverrunHoldsAndSaysWhen(t *testing.T) {
 	block := &blockingDetector{entered: make(chan struct{}, 1)}
 	e := newEnv(t, func(o *Options) {
 		o.PhotoTimeout = 50 * time.Millisecond
-		o.Faces.Detector = block
+		o.Faces.Analyzer = block
 	})
 	in := e.write("IMG_0001.jpg", photo(t, 8))
 	items, err := e.p.Process(context.Background(), e.inbox, in)

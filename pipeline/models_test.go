@@ -28,7 +28,7 @@ func TestStaleModelsHoldEveryPhoto(t *testing.T) {
 			mu.Unlock()
 			e := newEnv(t, func(o *Options) {
 				o.Faces = &FaceOptions{
-					Detector: classFaces(),
+					Analyzer: classFaces(),
 					Model:    "new",
 					Consent:  view,
 					Match:    detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},

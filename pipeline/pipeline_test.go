@@ -514,7 +514,7 @@ func TestLongBatchKeepsDuplicatesWaiting(t *testing.T) {
 	slow := &slowDetector{delay: 300 * time.Millisecond}
 	e := newEnv(t, func(o *Options) {
 		o.Faces = noFaces(2)
-		o.Faces.Detector = slow
+		o.Faces.Analyzer = slow
 		o.GiveUp = 0
 		o.Settle = 0
 	})

@@ -50,7 +50,7 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 			continue
 		}
 		lastAt = i
-		a, err := p.opt.Faces.Detector.Analyze(ctx, frame, side)
+		a, err := p.opt.Faces.Analyzer.Analyze(ctx, frame, side)
 		if err != nil {
 			if serr := p.stopped(ctx, "while detecting faces"); serr != nil {
 				return serr

@@ -179,7 +179,7 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 		Faces: &pipeline.FaceOptions{
 			// Safe for concurrent use: dlib lends each call one of its
 			// Workers recognisers.
-			Detector: engine,
+			Analyzer: engine,
 			Model:    r.detector.ModelID(),
 			// A fresh view per photo: a change by another process applies
 			// from the next photo.

@@ -96,7 +96,7 @@ func newRegister(n int, channels ...string) *register {
 
 func faceOptions(det *fakeDetector, reg *register) *pipeline.FaceOptions {
 	return &pipeline.FaceOptions{
-		Detector: det,
+		Analyzer: det,
 		Consent:  func() pipeline.Consent { return reg },
 		Match:    detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
 		Policy:   detect.PolicyConsent,
