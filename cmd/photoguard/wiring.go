@@ -31,7 +31,7 @@ import (
 type resources struct {
 	journal  *journal.Journal
 	store    *consent.Store
-	detector *dlib.Detector
+	detector *dlib.Recognizer
 	finder   analyze.Finder
 	targets  map[string]target.Target
 	// approvals keeps the photos that wait for the direction's approval
@@ -264,7 +264,7 @@ func analyzeConfig(cfg *config.Config) analyze.Config {
 }
 
 // newDetector loads the dlib models (a second or two).
-func newDetector(cfg *config.Config) (*dlib.Detector, error) {
+func newDetector(cfg *config.Config) (*dlib.Recognizer, error) {
 	d, err := dlib.New(dlibConfig(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("face detector: %w\n(scripts/setup.sh installs the models into models_dir)", err)
