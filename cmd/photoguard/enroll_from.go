@@ -78,7 +78,7 @@ func faceFromFile(ctx context.Context, cfg *config.Config, photo string, n int) 
 	}
 	defer st.Close()
 	j, jobErr := st.p.Explain(ctx, filepath.Dir(abs), abs)
-	return enroll.FaceOfJob(cfg.StateDir, j, jobErr, st.detector.ModelID(), n, shown(photo))
+	return enroll.FaceOfJob(cfg.StateDir, j, jobErr, st.recognizer.ModelID(), n, shown(photo))
 }
 
 func faceFromRecord(ctx context.Context, cfg *config.Config, rec *review.Record, n int) (*enroll.Reviewed, error) {

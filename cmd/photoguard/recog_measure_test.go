@@ -437,7 +437,7 @@ func measureBlur(t *testing.T, cfg *config.Config, s *faceSchool, photos [][]pat
 		t.Fatal(err)
 	}
 	defer res.Close()
-	engine, err := analyze.New(analyzeConfig(cfg), res.finder, res.detector)
+	engine, err := analyze.New(analyzeConfig(cfg), res.finder, res.recognizer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 	defer st.Close()
 	// The service loads one worker's face models now: model files dlib
 	// cannot read stop it here, not at the first photo with a face.
-	if err := st.detector.Warm(ctx); err != nil {
+	if err := st.recognizer.Warm(ctx); err != nil {
 		return fmt.Errorf("face detector: %w\n(scripts/setup.sh installs the models into models_dir)", err)
 	}
 

@@ -29,11 +29,11 @@ import (
 // resources; what they were opened with is restart-only
 // (config.RestartOnly).
 type resources struct {
-	journal  *journal.Journal
-	store    *consent.Store
-	detector *dlib.Recognizer
-	finder   analyze.Finder
-	targets  map[string]target.Target
+	journal    *journal.Journal
+	store      *consent.Store
+	recognizer *dlib.Recognizer
+	finder     analyze.Finder
+	targets    map[string]target.Target
 	// approvals keeps the photos that wait for the direction's approval
 	// (nil in a dry run, or when no target needs approval).
 	approvals pipeline.Approvals
@@ -87,10 +87,10 @@ func openResources(cfg *config.Config, targets []string, dryRun bool) (res *reso
 		}
 		r.approvals = s
 	}
-	if r.detector, err = newDetector(cfg); err != nil {
+	if r.recognizer, err = newDetector(cfg); err != nil {
 		return nil, err
 	}
-	r.closers = append(r.closers, r.detector.Close)
+	r.closers = append(r.closers, r.recognizer.Close)
 	if cfg.Faces.Finder == "yunet" {
 		yn, err := yunet.New(yunet.Config{ModelsDir: cfg.ModelsDir})
 		if err != nil {
@@ -144,10 +144,10 @@ func openPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, erro
 // pipeline builds a pipeline from cfg over the resources: the one function
 // that maps the configuration onto the pipeline's options. It does no I/O.
 func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*pipeline.Pipeline, error) {
-	if err := staleModels(r.store.Snapshot(), r.detector.ModelID()); err != nil {
+	if err := staleModels(r.store.Snapshot(), r.recognizer.ModelID()); err != nil {
 		log.Error("every photo will be held until this is fixed", "err", err)
 	}
-	engine, err := analyze.New(analyzeConfig(cfg), r.finder, r.detector)
+	engine, err := analyze.New(analyzeConfig(cfg), r.finder, r.recognizer)
 	if err != nil {
 		return nil, err
 	}
@@ -180,11 +180,11 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 			// Safe for concurrent use: dlib lends each call one of its
 			// Workers recognisers.
 			Analyzer: engine,
-			Model:    r.detector.ModelID(),
+			Model:    r.recognizer.ModelID(),
 			// A fresh view per photo: a change by another process applies
 			// from the next photo.
 			// The corrections (correct --not) of the model in use apply.
-			Consent: func() pipeline.Consent { return r.store.CurrentCorrected(r.detector.ModelID()) },
+			Consent: func() pipeline.Consent { return r.store.CurrentCorrected(r.recognizer.ModelID()) },
 			Match:   matchConfig(cfg),
 			Policy:  detect.Policy(cfg.Faces.Policy),
 			Redact: mask.Options{
