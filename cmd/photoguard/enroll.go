@@ -119,7 +119,7 @@ func newEnroller(cfg *config.Config) (*enroller, error) {
 	if err != nil {
 		return nil, err
 	}
-	det, err := newDetector(cfg)
+	det, err := newRecognizer(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -87,7 +87,7 @@ func openResources(cfg *config.Config, targets []string, dryRun bool) (res *reso
 		}
 		r.approvals = s
 	}
-	if r.recognizer, err = newDetector(cfg); err != nil {
+	if r.recognizer, err = newRecognizer(cfg); err != nil {
 		return nil, err
 	}
 	r.closers = append(r.closers, r.recognizer.Close)
@@ -263,8 +263,8 @@ func analyzeConfig(cfg *config.Config) analyze.Config {
 	}
 }
 
-// newDetector loads the dlib models (a second or two).
-func newDetector(cfg *config.Config) (*dlib.Recognizer, error) {
+// newRecognizer loads the dlib models (a second or two).
+func newRecognizer(cfg *config.Config) (*dlib.Recognizer, error) {
 	d, err := dlib.New(dlibConfig(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("face detector: %w\n(scripts/setup.sh installs the models into models_dir)", err)
