@@ -82,7 +82,7 @@ func faceFromFile(ctx context.Context, cfg *config.Config, photo string, n int) 
 }
 
 func faceFromRecord(ctx context.Context, cfg *config.Config, rec *review.Record, n int) (*enroll.Reviewed, error) {
-	open := func() (enroll.Detector, string, func(), error) {
+	open := func() (enroll.Recognizer, string, func(), error) {
 		det, err := newRecognizer(cfg)
 		if err != nil {
 			return nil, "", nil, err

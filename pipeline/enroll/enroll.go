@@ -16,14 +16,14 @@ import (
 	"github.com/photoguard/photoguard/redact/decode"
 )
 
-// Detector finds faces with their descriptors (detect/dlib's Detector).
-type Detector interface {
+// Recognizer finds faces with their descriptors (detect/dlib's Recognizer).
+type Recognizer interface {
 	Detect(ctx context.Context, img image.Image) ([]detect.Face, error)
 }
 
 // Config is what an Enroller works with.
 type Config struct {
-	Detector Detector
+	Detector Recognizer
 	// Model is the id of the face model files Detector computes
 	// descriptors with (detect/dlib's ModelID), recorded with each
 	// reference.

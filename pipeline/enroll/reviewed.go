@@ -69,7 +69,7 @@ func FaceOfJob(stateDir string, j *pipeline.Job, jobErr error, model string, n i
 // nearest the centre is taken, and only if it lies within its own width of
 // the centre (a neighbour may show at the crop's edge). The journal of
 // stateDir says where it is published.
-func FaceOfRecord(ctx context.Context, stateDir string, open func() (det Detector, model string, close func(), err error), rec *review.Record, n int) (*Reviewed, error) {
+func FaceOfRecord(ctx context.Context, stateDir string, open func() (det Recognizer, model string, close func(), err error), rec *review.Record, n int) (*Reviewed, error) {
 	if n < 1 || n > len(rec.Faces) {
 		return nil, fmt.Errorf("photo %s has %s; there is no face %d", rec.Short, faces(len(rec.Faces)), n)
 	}

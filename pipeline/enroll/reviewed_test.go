@@ -77,8 +77,8 @@ func reviewedPhoto(t *testing.T) (string, *pipeline.Job, *review.Record) {
 func TestFaceOfRecord(t *testing.T) {
 	state, _, rec := reviewedPhoto(t)
 	ctx := context.Background()
-	opener := func(d *cropDetector) func() (Detector, string, func(), error) {
-		return func() (Detector, string, func(), error) { return d, "m2", func() {}, nil }
+	opener := func(d *cropDetector) func() (Recognizer, string, func(), error) {
+		return func() (Recognizer, string, func(), error) { return d, "m2", func() {}, nil }
 	}
 
 	// The face at the centre of the crop, a neighbour at its edge.
@@ -139,7 +139,10 @@ func TestFaceOfRecord(t *testing.T) {
 	// A face without a crop, and a detector that cannot be loaded: no
 	// detector is loaded for a face that cannot be used.
 	loaded := false
-	failing := func() (Detector, string, func(), error) { loaded = true; return nil, "", nil, errors.New("no models") }
+	failing := func() (Recognizer, string, func(), error) {
+		loaded = true
+		return nil, "", nil, errors.New("no models")
+	}
 	noCrop := *rec
 	noCrop.Faces = slices.Clone(rec.Faces)
 	noCrop.Faces[1].Crop = ""
