@@ -124,12 +124,12 @@ func newEnroller(cfg *config.Config) (*enroller, error) {
 		return nil, err
 	}
 	e, err := enroll.New(enroll.Config{
-		Detector:  det,
-		Model:     det.ModelID(),
-		Store:     store,
-		Limits:    decodeLimits(cfg.Limits),
-		MaxSide:   cfg.Output.MaxSide,
-		Threshold: cfg.Faces.Threshold,
+		Recognizer: det,
+		Model:      det.ModelID(),
+		Store:      store,
+		Limits:     decodeLimits(cfg.Limits),
+		MaxSide:    cfg.Output.MaxSide,
+		Threshold:  cfg.Faces.Threshold,
 	})
 	if err != nil {
 		det.Close()

@@ -84,7 +84,7 @@ func newSchool(t *testing.T) (*Enroller, *consent.Store) {
 	if _, err := store.ImportConsent(people, consent.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(Config{Detector: &fakeDetector{}, Model: "m2", Store: store, Limits: decode.DefaultLimits(), MaxSide: 2048,
+	e, err := New(Config{Recognizer: &fakeDetector{}, Model: "m2", Store: store, Limits: decode.DefaultLimits(), MaxSide: 2048,
 		Threshold: 0.5, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
