@@ -124,7 +124,7 @@ func openTakedown(cfg *config.Config, dryRun bool) (*ledger.Takedowner, func(), 
 		return nil, nil, err
 	}
 	td := &ledger.Takedowner{StateDir: cfg.StateDir, Key: key,
-		NotInRegister: func(err error) bool { return errors.Is(err, consent.ErrNotInStore) },
+		NotInStore: func(err error) bool { return errors.Is(err, consent.ErrNotInStore) },
 		Target: func(name string) (target.Target, error) {
 			t, ok := cfg.Targets[name]
 			if !ok {

@@ -43,11 +43,11 @@ type Takedowner struct {
 	Objections Objector
 	// Key checks the ledger's seals (nil: not checked).
 	Key []byte
-	// NotInRegister reports whether an Objector error means the id is not
+	// NotInStore reports whether an Objector error means the id is not
 	// in the consent store (nil: never).
-	NotInRegister func(error) bool
-	Audit         pipeline.Auditor
-	Now           func() time.Time
+	NotInStore func(error) bool
+	Audit      pipeline.Auditor
+	Now        func() time.Time
 }
 
 // Request is what a coordinator asks for.
@@ -398,7 +398,7 @@ func (t *Takedowner) object(sel []*Record, req Request, res *Result) (map[string
 		case err == nil:
 			done[o] = true
 			res.Objected = append(res.Objected, o)
-		case t.NotInRegister != nil && t.NotInRegister(err):
+		case t.NotInStore != nil && t.NotInStore(err):
 			if !unknown[o.ID] {
 				unknown[o.ID] = true
 				res.Unknown = append(res.Unknown, o.ID)

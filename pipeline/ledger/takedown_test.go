@@ -151,7 +151,7 @@ func (w *world) publish(sha string, pupils ...string) string {
 
 func (w *world) takedowner() *Takedowner {
 	return &Takedowner{Ledger: w.led, StateDir: w.state, Key: testSealKey, Journal: w.j, Objections: w.obj, Audit: w.aud,
-		NotInRegister: func(err error) bool { return errors.Is(err, errNotInRegister) },
+		NotInStore: func(err error) bool { return errors.Is(err, errNotInRegister) },
 		Target: func(name string) (target.Target, error) {
 			if name != "website" {
 				return nil, errors.New("not configured")
