@@ -62,7 +62,7 @@ type fakeObjector struct {
 	err   error
 }
 
-var errNotInRegister = errors.New("consent store: not in the store")
+var errNotInStore = errors.New("consent store: not in the store")
 
 func (o *fakeObjector) Object(sha, id, note string) error {
 	o.mu.Lock()
@@ -71,7 +71,7 @@ func (o *fakeObjector) Object(sha, id, note string) error {
 		return o.err
 	}
 	if !o.known[id] {
-		return fmt.Errorf("%w: id %s", errNotInRegister, id)
+		return fmt.Errorf("%w: id %s", errNotInStore, id)
 	}
 	o.got = append(o.got, short(sha)+" "+id)
 	return nil
@@ -151,7 +151,7 @@ func (w *world) publish(sha string, pupils ...string) string {
 
 func (w *world) takedowner() *Takedowner {
 	return &Takedowner{Ledger: w.led, StateDir: w.state, Key: testSealKey, Journal: w.j, Objections: w.obj, Audit: w.aud,
-		NotInStore: func(err error) bool { return errors.Is(err, errNotInRegister) },
+		NotInStore: func(err error) bool { return errors.Is(err, errNotInStore) },
 		Target: func(name string) (target.Target, error) {
 			if name != "website" {
 				return nil, errors.New("not configured")
