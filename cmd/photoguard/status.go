@@ -55,7 +55,7 @@ written: run photoguard ledger check).`,
 
 // collectStatus is status.Collect of the configured folders.
 func collectStatus(cfg *config.Config, last int) *status.Status {
-	o := status.Options{StateDir: cfg.StateDir, Inbox: cfg.Inbox, Last: last, Register: func() status.Register { return registerStatus(cfg) }}
+	o := status.Options{StateDir: cfg.StateDir, Inbox: cfg.Inbox, Last: last, Register: func() status.ConsentStore { return registerStatus(cfg) }}
 	key, err := ledgerKey(cfg, false)
 	o.LedgerKey = key
 	s := status.Collect(o)
@@ -191,7 +191,7 @@ func writeStatus(w io.Writer, s *status.Status) {
 }
 
 // registerLine is the consent store's line of the status.
-func registerLine(r status.Register) string {
+func registerLine(r status.ConsentStore) string {
 	switch r.State {
 	case "empty":
 		return "the consent store is empty: import the consent register (photoguard consent import)"
@@ -211,19 +211,19 @@ func registerLine(r status.Register) string {
 // registerStatus sums up the consent store (counts only, no names) and
 // says when it makes the service hold every photo. It creates neither a
 // store nor a key.
-func registerStatus(cfg *config.Config) status.Register {
+func registerStatus(cfg *config.Config) status.ConsentStore {
 	if !consent.Exists(cfg.StateDir) {
-		return status.Register{State: "empty"}
+		return status.ConsentStore{State: "empty"}
 	}
 	store, err := openStore(cfg)
 	if err != nil {
-		return status.Register{State: "unusable", Problem: err.Error()}
+		return status.ConsentStore{State: "unusable", Problem: err.Error()}
 	}
 	snap := store.Snapshot()
 	if err := snap.Err(); err != nil {
-		return status.Register{State: "unusable", Problem: err.Error()}
+		return status.ConsentStore{State: "unusable", Problem: err.Error()}
 	}
-	r := status.Register{State: "ok", People: snap.Len(), Enrolled: len(snap.People())}
+	r := status.ConsentStore{State: "ok", People: snap.Len(), Enrolled: len(snap.People())}
 	model, err := dlib.ModelID(cfg.ModelsDir)
 	if err != nil {
 		r.Problem = fmt.Sprintf("the face model files could not be checked: %v", err)

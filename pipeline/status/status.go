@@ -23,11 +23,11 @@ type Status struct {
 		Running bool `json:"running"`
 		PID     int  `json:"pid,omitempty"`
 	} `json:"service"`
-	StateDir   string   `json:"state_dir"`
-	Inbox      Inbox    `json:"inbox"`
-	Register   Register `json:"register"`
-	InProgress []Record `json:"in_progress"`
-	Last       []Record `json:"last"`
+	StateDir   string       `json:"state_dir"`
+	Inbox      Inbox        `json:"inbox"`
+	Register   ConsentStore `json:"register"`
+	InProgress []Record     `json:"in_progress"`
+	Last       []Record     `json:"last"`
 	// Aside are the photos in state_dir/held, quarantine and rejected,
 	// newest first, by folder name.
 	Aside map[string][]AsideItem `json:"aside"`
@@ -65,8 +65,8 @@ type Inbox struct {
 	Missing bool `json:"missing,omitempty"`
 }
 
-// Register sums up the consent store (counts only, no names).
-type Register struct {
+// ConsentStore sums up the consent store (counts only, no names).
+type ConsentStore struct {
 	// State is "empty", "unusable" (every photo is held), "stale" (every
 	// photo is held: references of other model files) or "ok".
 	State    string `json:"state"`
@@ -114,7 +114,7 @@ type Options struct {
 	Last int
 	// Register sums up the consent store (the caller opens it: it
 	// needs the key and the face model files).
-	Register func() Register
+	Register func() ConsentStore
 	// LedgerKey checks the seals of the ledger's lines (nil: not checked).
 	LedgerKey []byte
 }
