@@ -121,7 +121,7 @@ func writeStatus(w io.Writer, s *status.Status) {
 		waiting = "does not exist yet: photoguard run makes it"
 	}
 	fmt.Fprintf(w, "inbox:    %s (%s)\n", in.Path, waiting)
-	fmt.Fprintf(w, "consent:  %s\n", registerLine(s.Register))
+	fmt.Fprintf(w, "consent:  %s\n", registerLine(s.ConsentStore))
 	if n, err := approval.CountWaiting(s.StateDir); err != nil {
 		fmt.Fprintf(w, "approval: cannot be read: %v\n", err)
 	} else if n > 0 {

@@ -23,11 +23,11 @@ type Status struct {
 		Running bool `json:"running"`
 		PID     int  `json:"pid,omitempty"`
 	} `json:"service"`
-	StateDir   string       `json:"state_dir"`
-	Inbox      Inbox        `json:"inbox"`
-	Register   ConsentStore `json:"register"`
-	InProgress []Record     `json:"in_progress"`
-	Last       []Record     `json:"last"`
+	StateDir     string       `json:"state_dir"`
+	Inbox        Inbox        `json:"inbox"`
+	ConsentStore ConsentStore `json:"register"`
+	InProgress   []Record     `json:"in_progress"`
+	Last         []Record     `json:"last"`
 	// Aside are the photos in state_dir/held, quarantine and rejected,
 	// newest first, by folder name.
 	Aside map[string][]AsideItem `json:"aside"`
@@ -149,7 +149,7 @@ func Collect(o Options) *Status {
 		}
 	}
 	s.Inbox.Waiting = len(entries)
-	s.Register = o.Register()
+	s.ConsentStore = o.Register()
 	if rd, err := ledger.Read(o.StateDir, o.LedgerKey); err != nil {
 		s.Errors = append(s.Errors, err.Error())
 	} else {

@@ -58,8 +58,8 @@ func TestCollect(t *testing.T) {
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if s.Service.Running || s.StateDir != state || calls != 1 || s.Register.People != 3 {
-		t.Errorf("service %+v, state %s, register %+v (%d calls)", s.Service, s.StateDir, s.Register, calls)
+	if s.Service.Running || s.StateDir != state || calls != 1 || s.ConsentStore.People != 3 {
+		t.Errorf("service %+v, state %s, register %+v (%d calls)", s.Service, s.StateDir, s.ConsentStore, calls)
 	}
 	if want := (Inbox{Path: in, Waiting: 2, Photos: 1, Videos: 1}); s.Inbox != want {
 		t.Errorf("inbox %+v, want %+v", s.Inbox, want)
@@ -128,7 +128,7 @@ func TestCollectErrors(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
 	s := Collect(Options{StateDir: state, Inbox: filepath.Join(dir, "none"), Register: func() ConsentStore { return ConsentStore{State: "empty"} }})
-	if !s.Inbox.Missing || s.Err() != nil || s.Register.State != "empty" || s.InProgress == nil || s.Last == nil {
+	if !s.Inbox.Missing || s.Err() != nil || s.ConsentStore.State != "empty" || s.InProgress == nil || s.Last == nil {
 		t.Errorf("a missing inbox: %+v, %v", s, s.Err())
 	}
 	if _, err := os.Stat(filepath.Join(state, "journal")); err == nil {
@@ -141,7 +141,7 @@ func TestCollectErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = Collect(Options{StateDir: state, Inbox: link, Register: func() ConsentStore { return ConsentStore{State: "empty"} }})
-	if err := s.Err(); err == nil || !strings.HasPrefix(err.Error(), "inbox: ") || s.Register.State != "empty" {
+	if err := s.Err(); err == nil || !strings.HasPrefix(err.Error(), "inbox: ") || s.ConsentStore.State != "empty" {
 		t.Errorf("an inbox that is a link: %v", err)
 	}
 }
