@@ -55,7 +55,7 @@ written: run photoguard ledger check).`,
 
 // collectStatus is status.Collect of the configured folders.
 func collectStatus(cfg *config.Config, last int) *status.Status {
-	o := status.Options{StateDir: cfg.StateDir, Inbox: cfg.Inbox, Last: last, Register: func() status.ConsentStore { return registerStatus(cfg) }}
+	o := status.Options{StateDir: cfg.StateDir, Inbox: cfg.Inbox, Last: last, ConsentStore: func() status.ConsentStore { return registerStatus(cfg) }}
 	key, err := ledgerKey(cfg, false)
 	o.LedgerKey = key
 	s := status.Collect(o)

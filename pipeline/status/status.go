@@ -112,16 +112,16 @@ type Options struct {
 	StateDir, Inbox string
 	// Last is how many recent outcomes to list.
 	Last int
-	// Register sums up the consent store (the caller opens it: it
+	// ConsentStore sums up the consent store (the caller opens it: it
 	// needs the key and the face model files).
-	Register func() ConsentStore
+	ConsentStore func() ConsentStore
 	// LedgerKey checks the seals of the ledger's lines (nil: not checked).
 	LedgerKey []byte
 }
 
 // Collect reads the state without changing anything: the run lock, the
 // inbox (walked with the inbox's own rules, removing nothing), the store
-// (through o.Register), the journal and the aside folders.
+// (through o.ConsentStore), the journal and the aside folders.
 func Collect(o Options) *Status {
 	s := &Status{Aside: map[string][]AsideItem{}, InProgress: []Record{}, Last: []Record{}}
 	switch pid := journal.RunPID(o.StateDir); {
@@ -149,7 +149,7 @@ func Collect(o Options) *Status {
 		}
 	}
 	s.Inbox.Waiting = len(entries)
-	s.ConsentStore = o.Register()
+	s.ConsentStore = o.ConsentStore()
 	if rd, err := ledger.Read(o.StateDir, o.LedgerKey); err != nil {
 		s.Errors = append(s.Errors, err.Error())
 	} else {

@@ -54,7 +54,7 @@ func TestCollect(t *testing.T) {
 	j.Close()
 
 	calls := 0
-	s := Collect(Options{StateDir: state, Inbox: in, Last: 2, Register: func() ConsentStore { calls++; return ConsentStore{State: "ok", People: 3, Enrolled: 2} }})
+	s := Collect(Options{StateDir: state, Inbox: in, Last: 2, ConsentStore: func() ConsentStore { calls++; return ConsentStore{State: "ok", People: 3, Enrolled: 2} }})
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestCollect(t *testing.T) {
 	if len(s.Last) != 2 || s.Last[0].SHA256 != sha('c') || s.Last[1].SHA256 != sha('b') || s.Last[0].Reason != "not a photo" {
 		t.Errorf("last 2: %+v", s.Last)
 	}
-	if s := Collect(Options{StateDir: state, Inbox: in, Last: 5, Register: func() ConsentStore { return ConsentStore{} }}); len(s.Last) != 3 ||
+	if s := Collect(Options{StateDir: state, Inbox: in, Last: 5, ConsentStore: func() ConsentStore { return ConsentStore{} }}); len(s.Last) != 3 ||
 		!slices.Equal(s.Last[2].Outputs, []string{"portal:p-a.jpg", "website:w-a.jpg"}) || s.Last[2].Reason != "" || s.Last[2].Input != "" { // a finished record keeps no input path
 		t.Errorf("a published photo: %+v", s.Last)
 	}
@@ -127,7 +127,7 @@ func TestCollect(t *testing.T) {
 func TestCollectErrors(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
-	s := Collect(Options{StateDir: state, Inbox: filepath.Join(dir, "none"), Register: func() ConsentStore { return ConsentStore{State: "empty"} }})
+	s := Collect(Options{StateDir: state, Inbox: filepath.Join(dir, "none"), ConsentStore: func() ConsentStore { return ConsentStore{State: "empty"} }})
 	if !s.Inbox.Missing || s.Err() != nil || s.ConsentStore.State != "empty" || s.InProgress == nil || s.Last == nil {
 		t.Errorf("a missing inbox: %+v, %v", s, s.Err())
 	}
@@ -140,7 +140,7 @@ func TestCollectErrors(t *testing.T) {
 	if err := os.Symlink(real, link); err != nil {
 		t.Fatal(err)
 	}
-	s = Collect(Options{StateDir: state, Inbox: link, Register: func() ConsentStore { return ConsentStore{State: "empty"} }})
+	s = Collect(Options{StateDir: state, Inbox: link, ConsentStore: func() ConsentStore { return ConsentStore{State: "empty"} }})
 	if err := s.Err(); err == nil || !strings.HasPrefix(err.Error(), "inbox: ") || s.ConsentStore.State != "empty" {
 		t.Errorf("an inbox that is a link: %v", err)
 	}
@@ -166,7 +166,7 @@ func TestTakenDownIsShownAsTakenDown(t *testing.T) {
 		}
 	}
 	j.Close()
-	s := Collect(Options{StateDir: state, Inbox: filepath.Join(state, "inbox"), Last: 5, Register: func() ConsentStore { return ConsentStore{} }})
+	s := Collect(Options{StateDir: state, Inbox: filepath.Join(state, "inbox"), Last: 5, ConsentStore: func() ConsentStore { return ConsentStore{} }})
 	got := map[string]Record{}
 	for _, r := range s.Last {
 		got[r.SHA256] = r
