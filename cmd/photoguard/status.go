@@ -55,7 +55,7 @@ written: run photoguard ledger check).`,
 
 // collectStatus is status.Collect of the configured folders.
 func collectStatus(cfg *config.Config, last int) *status.Status {
-	o := status.Options{StateDir: cfg.StateDir, Inbox: cfg.Inbox, Last: last, ConsentStore: func() status.ConsentStore { return registerStatus(cfg) }}
+	o := status.Options{StateDir: cfg.StateDir, Inbox: cfg.Inbox, Last: last, ConsentStore: func() status.ConsentStore { return consentStoreStatus(cfg) }}
 	key, err := ledgerKey(cfg, false)
 	o.LedgerKey = key
 	s := status.Collect(o)
@@ -121,7 +121,7 @@ func writeStatus(w io.Writer, s *status.Status) {
 		waiting = "does not exist yet: photoguard run makes it"
 	}
 	fmt.Fprintf(w, "inbox:    %s (%s)\n", in.Path, waiting)
-	fmt.Fprintf(w, "consent:  %s\n", registerLine(s.ConsentStore))
+	fmt.Fprintf(w, "consent:  %s\n", consentStoreLine(s.ConsentStore))
 	if n, err := approval.CountWaiting(s.StateDir); err != nil {
 		fmt.Fprintf(w, "approval: cannot be read: %v\n", err)
 	} else if n > 0 {
@@ -190,8 +190,8 @@ func writeStatus(w io.Writer, s *status.Status) {
 	}
 }
 
-// registerLine is the consent store's line of the status.
-func registerLine(r status.ConsentStore) string {
+// consentStoreLine is the consent store's line of the status.
+func consentStoreLine(r status.ConsentStore) string {
 	switch r.State {
 	case "empty":
 		return "the consent store is empty: import the consent register (photoguard consent import)"
@@ -208,10 +208,10 @@ func registerLine(r status.ConsentStore) string {
 	return s
 }
 
-// registerStatus sums up the consent store (counts only, no names) and
+// consentStoreStatus sums up the consent store (counts only, no names) and
 // says when it makes the service hold every photo. It creates neither a
 // store nor a key.
-func registerStatus(cfg *config.Config) status.ConsentStore {
+func consentStoreStatus(cfg *config.Config) status.ConsentStore {
 	if !consent.Exists(cfg.StateDir) {
 		return status.ConsentStore{State: "empty"}
 	}
