@@ -47,7 +47,7 @@ func TestRegisterTest(t *testing.T) {
 		people = append(people, detect.Person{ID: fmt.Sprintf("p%d", len(people)+1), Descriptors: []detect.Descriptor{at(p.axis, p.off, p.v)}})
 	}
 	rows := RegisterTest(people, detect.MatchConfig{Threshold: 0.5, Margin: 0.25, MinFacePx: 60})
-	want := []RegisterRow{{0.10, 2, 4, false}, {0.20, 1, 4, false}, {0.25, 0, 4, true}, {0.30, 0, 4, false}, {0.40, 0, 4, false}}
+	want := []LookAlikeRow{{0.10, 2, 4, false}, {0.20, 1, 4, false}, {0.25, 0, 4, true}, {0.30, 0, 4, false}, {0.40, 0, 4, false}}
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows: %+v", len(rows), rows)
 	}
