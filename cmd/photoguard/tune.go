@@ -238,7 +238,7 @@ func registerTest(w io.Writer, people []detect.Person, mc detect.MatchConfig) {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "margin\tshown as someone else\t")
-	for _, r := range tuning.RegisterTest(people, mc) {
+	for _, r := range tuning.LookAlikeTest(people, mc) {
 		mark := ""
 		if r.Current {
 			mark = "  <- faces.margin now"

@@ -60,11 +60,11 @@ type LookAlikeRow struct {
 	Current       bool
 }
 
-// RegisterTest takes each enrolled person in turn as someone who is not
+// LookAlikeTest takes each enrolled person in turn as someone who is not
 // enrolled and matches their references against everyone else, at the
 // margins 0.10, 0.20, 0.30, 0.40 and the configured one (threshold as
 // configured).
-func RegisterTest(people []detect.Person, mc detect.MatchConfig) []LookAlikeRow {
+func LookAlikeTest(people []detect.Person, mc detect.MatchConfig) []LookAlikeRow {
 	near := func(a, b float64) bool { return math.Abs(a-b) < 0.005 }
 	margins := []float64{0.10, 0.20, 0.30, 0.40}
 	if !slices.ContainsFunc(margins, func(m float64) bool { return near(m, mc.Margin) }) {

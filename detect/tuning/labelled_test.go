@@ -46,7 +46,7 @@ func TestRegisterTest(t *testing.T) {
 	}{{0, 100, 0}, {0, 100, 0.2}, {1, 100, 0}, {0, 101, 0.35}} {
 		people = append(people, detect.Person{ID: fmt.Sprintf("p%d", len(people)+1), Descriptors: []detect.Descriptor{at(p.axis, p.off, p.v)}})
 	}
-	rows := RegisterTest(people, detect.MatchConfig{Threshold: 0.5, Margin: 0.25, MinFacePx: 60})
+	rows := LookAlikeTest(people, detect.MatchConfig{Threshold: 0.5, Margin: 0.25, MinFacePx: 60})
 	want := []LookAlikeRow{{0.10, 2, 4, false}, {0.20, 1, 4, false}, {0.25, 0, 4, true}, {0.30, 0, 4, false}, {0.40, 0, 4, false}}
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows: %+v", len(rows), rows)
@@ -56,7 +56,7 @@ func TestRegisterTest(t *testing.T) {
 			t.Errorf("row %d: %+v, want %+v", i, rows[i], want[i])
 		}
 	}
-	if rows := RegisterTest(people, detect.MatchConfig{Threshold: 0.5, Margin: 0.30}); len(rows) != 4 || !rows[2].Current {
+	if rows := LookAlikeTest(people, detect.MatchConfig{Threshold: 0.5, Margin: 0.30}); len(rows) != 4 || !rows[2].Current {
 		t.Errorf("margin 0.30: %+v", rows)
 	}
 
