@@ -125,7 +125,7 @@ func tuneRun(ctx context.Context, w, errw io.Writer, cfg *config.Config, f tuneF
 			return err
 		}
 	}
-	registerTest(text, people, mc)
+	lookAlikeTest(text, people, mc)
 	rep := tuning.Analyse(tuning.Input{Pupils: pupils, Samples: samples, Match: mc, Now: now, ReferenceAge: pipeline.DefaultReferenceAge,
 		GroupMargin: pipeline.DefaultGroupMargin, GroupMinOutside: pipeline.GroupMinOutside})
 	printTuning(text, &rep)
@@ -229,10 +229,10 @@ func tuneLabelled(ctx context.Context, w io.Writer, e *enroller, snap *consent.S
 	return samples, thumbs, nil
 }
 
-// registerTest is the false-show rate on the school's own enrolled pupils (each
+// lookAlikeTest is the false-show rate on the school's own enrolled pupils (each
 // enrolled person taken in turn as someone who is not enrolled) for the
 // configured margin and its neighbours, and what was measured on children.
-func registerTest(w io.Writer, people []detect.Person, mc detect.MatchConfig) {
+func lookAlikeTest(w io.Writer, people []detect.Person, mc detect.MatchConfig) {
 	fmt.Fprintf(w, "\nYour enrolled pupils as a test: each of the %d enrolled people taken in turn as a child who is\n", len(people))
 	fmt.Fprintln(w, "NOT enrolled, their reference photos matched against everyone else (threshold as now):")
 	fmt.Fprintln(w)

@@ -33,7 +33,7 @@ func TestRegisterTest(t *testing.T) {
 		{0.25, []string{"0.20 1 (25%)\n", "0.25 0 (0%) <- faces.margin now", "0.30 0 (0%)\n"}},
 	} {
 		var b bytes.Buffer
-		registerTest(&b, people, detect.MatchConfig{Threshold: 0.5, Margin: tc.margin, MinFacePx: 60})
+		lookAlikeTest(&b, people, detect.MatchConfig{Threshold: 0.5, Margin: tc.margin, MinFacePx: 60})
 		// Columns are aligned with spaces: compare words, line by line.
 		var lines []string
 		for _, l := range strings.Split(b.String(), "\n") {
