@@ -13,7 +13,7 @@ import (
 // to p2 than to p4, p2 0.20 nearer to p1 than to p4, p4 only 0.05 nearer
 // to p1 than to p2: at margin 0.10 two of four are shown as someone else,
 // at 0.20 one, from 0.25 none.
-func TestRegisterTest(t *testing.T) {
+func TestLookAlikeTest(t *testing.T) {
 	at := func(axis, off int, v float32) detect.Descriptor {
 		var d detect.Descriptor
 		d[axis], d[off] = 1, v
