@@ -29,11 +29,11 @@ func TestSkip(t *testing.T) {
 	}
 }
 
-// The enrolled pupils of cmd's TestRegisterTest: p1, p2 0.20 from p1, p4 0.35
+// The enrolled pupils of cmd's TestLookAlikeTest: p1, p2 0.20 from p1, p4 0.35
 // from p1 (0.40 from p2), p3 far away. At margin 0.10 two of four are
 // shown as someone else, at 0.20 one, from 0.25 none; the configured
 // margin is added to the list when it is not on it.
-func TestRegisterTest(t *testing.T) {
+func TestLookAlikeTest(t *testing.T) {
 	at := func(axis, off int, v float32) detect.Descriptor {
 		var d detect.Descriptor
 		d[axis], d[off] = 1, v
