@@ -70,12 +70,12 @@ type FalseShowOptions struct {
 	// Shown children are enrolled with consent: a face matched to one of
 	// them is shown (the class of the photo).
 	Shown int
-	// Register is the number of children enrolled in all (at least
+	// Enrolled is the number of children enrolled in all (at least
 	// Shown): the others are enrolled but may not be shown in this
 	// photo (no consent, or another group when photos are scoped by
 	// group), so a face matched to them is redacted, and they take part in
 	// the margin rule. 0 means Shown.
-	Register int
+	Enrolled int
 	// Background is the number of other children's descriptors in the
 	// open-set background set (MatchConfig.Background), drawn from the
 	// children not enrolled; they are never probes.
@@ -120,7 +120,7 @@ type FalseShowResult struct {
 // are judged one per photo (the matched-twice rule never applies) and at
 // the minimum face size.
 func (s *ChildSet) FalseShow(opt FalseShowOptions) FalseShowResult {
-	reg := max(opt.Register, opt.Shown)
+	reg := max(opt.Enrolled, opt.Shown)
 	res := FalseShowResult{ByBand: map[string]Count{}, ByGroup: map[string]Count{}}
 	n := len(s.Children)
 	if reg+opt.Background >= n || opt.Shown <= 0 {
