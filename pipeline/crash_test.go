@@ -282,7 +282,7 @@ func (seeThroughDetector) Describe(ctx context.Context, img *image.NRGBA, boxes 
 func crashFaces(workers int) *FaceOptions {
 	fo := noFaces(workers)
 	fo.Analyzer = seeThroughDetector{}
-	reg := &fakeRegister{
+	reg := &fakeConsent{
 		people: []detect.Person{
 			{ID: "p1", Descriptors: []detect.Descriptor{unit(0)}},
 			{ID: "p2", Descriptors: []detect.Descriptor{unit(1)}},

@@ -45,14 +45,14 @@ func classFaces() *fakeDetector {
 
 // faceEnv has anna (consent for website), bram (consent only for the parent
 // portal) and an unknown face.
-func faceEnv(t *testing.T, policy detect.Policy, det *fakeDetector, reg *fakeRegister, dests ...string) *env {
+func faceEnv(t *testing.T, policy detect.Policy, det *fakeDetector, reg *fakeConsent, dests ...string) *env {
 	return faceEnvHook(t, policy, det, reg, nil)
 }
 
 // faceEnvHook is faceEnv with a step hook.
-func faceEnvHook(t *testing.T, policy detect.Policy, det *fakeDetector, reg *fakeRegister, hook func(string, *Job)) *env {
+func faceEnvHook(t *testing.T, policy detect.Policy, det *fakeDetector, reg *fakeConsent, hook func(string, *Job)) *env {
 	if reg == nil {
-		reg = &fakeRegister{
+		reg = &fakeConsent{
 			people: []detect.Person{{ID: "anna", Descriptors: []detect.Descriptor{unit(0)}}, {ID: "bram", Descriptors: []detect.Descriptor{unit(1)}}},
 			consent: map[string]map[string]bool{
 				"anna": {"website": true, "parent_portal": true},
@@ -129,7 +129,7 @@ func TestObjectionsPolicyShowsUnknown(t *testing.T) {
 
 func TestPerPhotoObjection(t *testing.T) {
 	data := classPhoto(t)
-	reg := &fakeRegister{
+	reg := &fakeConsent{
 		people:     []detect.Person{{ID: "anna", Descriptors: []detect.Descriptor{unit(0)}}},
 		consent:    map[string]map[string]bool{"anna": {"website": true}},
 		objections: map[string][]string{sha(data): {"anna"}},
@@ -189,12 +189,12 @@ func TestFaceFailuresHold(t *testing.T) {
 	cases := []struct {
 		name   string
 		det    *fakeDetector
-		reg    *fakeRegister
+		reg    *fakeConsent
 		hook   func(string, *Job)
 		reason string
 	}{
 		{"detector error", &fakeDetector{err: errDetector}, nil, nil, "face detection failed"},
-		{"register unreadable", classFaces(), &fakeRegister{err: os.ErrPermission}, nil, "consent store cannot be used"},
+		{"register unreadable", classFaces(), &fakeConsent{err: os.ErrPermission}, nil, "consent store cannot be used"},
 		{"redaction that did not happen", classFaces(), nil, skipRedaction, "a redacted face kept its detail"},
 		{"a shown face that became someone else in the output", func() *fakeDetector { d := classFaces(); d.becomes = &bram; return d }(), nil, nil,
 			"no longer a confident match"},

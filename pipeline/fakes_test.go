@@ -117,8 +117,8 @@ func detail(img image.Image, r image.Rectangle) float64 {
 	return sum / float64(n)
 }
 
-// fakeRegister is an in-memory register.
-type fakeRegister struct {
+// fakeConsent is an in-memory register.
+type fakeConsent struct {
 	people     []detect.Person
 	consent    map[string]map[string]bool // id -> channel -> ok
 	objections map[string][]string        // sha -> ids
@@ -126,8 +126,8 @@ type fakeRegister struct {
 	err        error
 }
 
-func (r *fakeRegister) People() []detect.Person { return r.people }
-func (r *fakeRegister) Consent(id, channel string, now time.Time) (bool, string) {
+func (r *fakeConsent) People() []detect.Person { return r.people }
+func (r *fakeConsent) Consent(id, channel string, now time.Time) (bool, string) {
 	if c, ok := r.consent[id]; ok && c[channel] {
 		return true, "consent"
 	}
@@ -136,14 +136,14 @@ func (r *fakeRegister) Consent(id, channel string, now time.Time) (bool, string)
 	}
 	return false, "no consent for " + channel
 }
-func (r *fakeRegister) Objections(sha string) []string { return r.objections[sha] }
-func (r *fakeRegister) Models() map[string]int         { return r.models }
-func (r *fakeRegister) Err() error                     { return r.err }
+func (r *fakeConsent) Objections(sha string) []string { return r.objections[sha] }
+func (r *fakeConsent) Models() map[string]int         { return r.models }
+func (r *fakeConsent) Err() error                     { return r.err }
 
 // noFaces is the face setup of tests about everything else: a detector that
 // finds nothing and an empty register. The workers share the detector.
 func noFaces(workers int) *FaceOptions {
-	reg := &fakeRegister{}
+	reg := &fakeConsent{}
 	return &FaceOptions{
 		Analyzer: &fakeDetector{},
 		Consent:  func() Consent { return reg },

@@ -52,7 +52,7 @@ func videoOpts() *VideoOptions {
 // videoEnv is faceEnv (anna may be on the website, bram not, and a
 // stranger) with videos on.
 func videoEnv(t *testing.T, edit func(*VideoOptions), opts ...envOption) *env {
-	reg := &fakeRegister{
+	reg := &fakeConsent{
 		people:  []detect.Person{{ID: "anna", Descriptors: []detect.Descriptor{unit(0)}}, {ID: "bram", Descriptors: []detect.Descriptor{unit(1)}}},
 		consent: map[string]map[string]bool{"anna": {"website": true}, "bram": {"parent_portal": true}},
 	}
