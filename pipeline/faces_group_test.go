@@ -128,7 +128,7 @@ func TestGroupMarginNeedsTheSchool(t *testing.T) {
 			people = append(people, detect.Person{ID: fmt.Sprintf("p%d", i), Group: "Groep 7", Descriptors: []detect.Descriptor{unit(10 + i%100)}})
 		}
 		reg := &fakeConsent{people: people, consent: map[string]map[string]bool{"anna": {"website": true}}}
-		det := &fakeDetector{faces: []fakeFace{{annaBox, face}}}
+		det := &fakeAnalyzer{faces: []fakeFace{{annaBox, face}}}
 		e := newEnv(t, func(o *Options) {
 			o.Workers = 1
 			o.Faces = &FaceOptions{Analyzer: det, Consent: func() Consent { return reg }, Policy: detect.PolicyConsent,
@@ -162,7 +162,7 @@ func TestBlurredFaceIsNotMatched(t *testing.T) {
 		people:  []detect.Person{{ID: "anna", Descriptors: []detect.Descriptor{unit(0)}}, {ID: "bram", Descriptors: []detect.Descriptor{unit(1)}}},
 		consent: map[string]map[string]bool{"anna": {"website": true}, "bram": {"website": true}},
 	}
-	det := &fakeDetector{seeThrough: true, faces: []fakeFace{{annaBox, unit(0)}, {bramBox, unit(1)}}}
+	det := &fakeAnalyzer{seeThrough: true, faces: []fakeFace{{annaBox, unit(0)}, {bramBox, unit(1)}}}
 	e := faceEnv(t, detect.PolicyConsent, det, reg)
 	e.write("klas.jpg", buf.Bytes())
 	it := one(t, e.batch(), "klas.jpg")

@@ -23,12 +23,12 @@ type fakeFace struct {
 	desc detect.Descriptor
 }
 
-// fakeDetector finds its scripted faces where the image still has the
+// fakeAnalyzer finds its scripted faces where the image still has the
 // detail of a face (noise texture): a face that was blurred, pixelated or
 // filled in the pixels it is given is not found any more, as with a real
 // detector. It works on whatever image it gets, so in the output check it
 // judges the real, decoded output bytes.
-type fakeDetector struct {
+type fakeAnalyzer struct {
 	mu    sync.Mutex
 	faces []fakeFace
 	// seeThrough finds every face even when redacted.
@@ -47,7 +47,7 @@ type fakeDetector struct {
 	describes int
 }
 
-func (f *fakeDetector) Analyze(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error) {
+func (f *fakeAnalyzer) Analyze(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
@@ -69,7 +69,7 @@ func (f *fakeDetector) Analyze(ctx context.Context, img *image.NRGBA, publishSid
 	return a, nil
 }
 
-func (f *fakeDetector) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
+func (f *fakeAnalyzer) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.describes++
@@ -145,7 +145,7 @@ func (r *fakeConsent) Err() error                     { return r.err }
 func noFaces(workers int) *FaceOptions {
 	reg := &fakeConsent{}
 	return &FaceOptions{
-		Analyzer: &fakeDetector{},
+		Analyzer: &fakeAnalyzer{},
 		Consent:  func() Consent { return reg },
 		Match:    detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
 		Policy:   detect.PolicyConsent,
