@@ -52,7 +52,7 @@ type Consent interface {
 type FaceOptions struct {
 	// Analyzer serves every worker.
 	Analyzer FaceAnalyzer
-	// Model is the id of the face model files the detectors compute
+	// Model is the id of the face model files the recogniser computes
 	// descriptors with (detect/dlib's ModelID). While the store holds
 	// references made with other model files, every photo is held
 	// (StaleModels).

@@ -105,12 +105,12 @@ func enrollRemove(w io.Writer, cfg *config.Config, id string) error {
 	return nil
 }
 
-// enroller is an enroll.Enroller with the detector and the store it holds
+// enroller is an enroll.Enroller with the recogniser and the store it holds
 // open.
 type enroller struct {
 	*enroll.Enroller
 	store *consent.Store
-	model string // the detector's dlib.ModelID, recorded with each reference
+	model string // the recogniser's dlib.ModelID, recorded with each reference
 	close func()
 }
 

@@ -239,7 +239,7 @@ func needsApproval(cfg *config.Config) bool {
 	return false
 }
 
-// dlibConfig maps the faces settings onto the detector's.
+// dlibConfig maps the faces settings onto dlib's (the recogniser's).
 func dlibConfig(cfg *config.Config) dlib.Config {
 	return dlib.Config{
 		ModelsDir:  cfg.ModelsDir,
