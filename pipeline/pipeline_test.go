@@ -511,10 +511,10 @@ func TestTeacherNote(t *testing.T) {
 // must not give up on a file that only waited for another worker busy with
 // the same content.
 func TestLongBatchKeepsDuplicatesWaiting(t *testing.T) {
-	slow := &slowDetector{delay: 300 * time.Millisecond}
+	slow := &slowAnalyzer{delay: 300 * time.Millisecond}
 	e := newEnv(t, func(o *Options) {
 		o.Faces = noFaces(2)
-		o.Faces.Detector = slow
+		o.Faces.Analyzer = slow
 		o.GiveUp = 0
 		o.Settle = 0
 	})
@@ -532,13 +532,13 @@ func TestLongBatchKeepsDuplicatesWaiting(t *testing.T) {
 	}
 }
 
-type slowDetector struct{ delay time.Duration }
+type slowAnalyzer struct{ delay time.Duration }
 
-func (s *slowDetector) Analyze(ctx context.Context, img *image.NRGBA, side int) (*detect.Analysis, error) {
+func (s *slowAnalyzer) Analyze(ctx context.Context, img *image.NRGBA, side int) (*detect.Analysis, error) {
 	time.Sleep(s.delay)
 	return &detect.Analysis{FloorPx: 20, PublishSide: side}, nil
 }
 
-func (s *slowDetector) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
+func (s *slowAnalyzer) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
 	return make([]detect.Face, len(boxes)), nil
 }

@@ -83,7 +83,7 @@ func newFaceSchool(t *testing.T) *faceSchool {
 // judge is a detector of the test's own (the given dlib detector on the
 // photo enlarged twice) and everyone enrolled in cfg's store: the judge of
 // what a published output shows.
-func (s *faceSchool) judge(t *testing.T, cfg *config.Config, detector string) (*dlib.Detector, []detect.Person) {
+func (s *faceSchool) judge(t *testing.T, cfg *config.Config, detector string) (*dlib.Recognizer, []detect.Person) {
 	t.Helper()
 	judge, err := dlib.New(dlib.Config{ModelsDir: s.models, Detector: detector, MaxSide: 2048, Upsample: 2, Workers: 1})
 	if err != nil {

@@ -120,7 +120,7 @@ func measureGroups(photos [][]pathFace, people []detect.Person, mc detect.MatchC
 		for i, f := range photo {
 			faces[i] = f.Face
 		}
-		dec := detect.Decide(detect.MatchFaces(faces, people, mc), detect.PolicyConsent, mc.Threshold, consent, nil)
+		dec := detect.Decide(detect.MatchFaces(faces, people, mc), detect.PolicyConsent, mc, consent, nil)
 		for i, f := range photo {
 			ok := f.Label != "" && f.Label != "sheldon"
 			if ok {
@@ -379,7 +379,7 @@ func pctOf(v float64) string { return strconv.FormatFloat(100*v, 'f', 2, 64) + "
 // the register of the given size (0: only the shown are enrolled).
 func falseShowRow(s *detect.ChildSet, mc detect.MatchConfig, register int, band string) (string, string, float64, float64) {
 	opt := func(n int) detect.FalseShowOptions {
-		return detect.FalseShowOptions{Shown: n, Register: max(register, n), Draws: 20, Seed: 10, Match: mc, Band: band}
+		return detect.FalseShowOptions{Shown: n, Enrolled: max(register, n), Draws: 20, Seed: 10, Match: mc, Band: band}
 	}
 	a, b := s.FalseShow(opt(25)), s.FalseShow(opt(100))
 	return pctOf(a.Mean) + " / " + pctOf(a.Worst), pctOf(b.Mean) + " / " + pctOf(b.Worst), a.Mean, b.Mean
@@ -437,7 +437,7 @@ func measureBlur(t *testing.T, cfg *config.Config, s *faceSchool, photos [][]pat
 		t.Fatal(err)
 	}
 	defer res.Close()
-	engine, err := analyze.New(analyzeConfig(cfg), res.finder, res.detector)
+	engine, err := analyze.New(analyzeConfig(cfg), res.finder, res.recognizer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -536,7 +536,7 @@ func groupMarginTable(t *testing.T, cs *detect.ChildSet, base detect.MatchConfig
 			mc.Margin = mg
 			row := fmt.Sprintf("| %.2f | %s |", mg, map[bool]string{true: "all ages", false: band}[band == ""])
 			for _, n := range registerSizes {
-				r := cs.FalseShow(detect.FalseShowOptions{Shown: 25, Register: 25 + n, Draws: 20, Seed: 10, Match: mc, Band: band})
+				r := cs.FalseShow(detect.FalseShowOptions{Shown: 25, Enrolled: 25 + n, Draws: 20, Seed: 10, Match: mc, Band: band})
 				row += " " + pctOf(r.Mean) + " / " + pctOf(r.Worst) + " |"
 			}
 			t.Log(row)

@@ -118,7 +118,7 @@ func (s *reviewSchool) run(t *testing.T, photos map[string][]byte) map[string][]
 // every configured target, inputs wiped. It returns the items by input.
 func serviceRun(t *testing.T, cfg *config.Config, in string) map[string][]pipeline.Item {
 	t.Helper()
-	st, err := gated(cfg, slog.New(slog.DiscardHandler), runMode{targets: cfg.TargetNames(), wipe: true})
+	st, err := openPipeline(cfg, slog.New(slog.DiscardHandler), runMode{targets: cfg.TargetNames(), wipe: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,7 +109,7 @@ var variants = []variant{
 func pctf(v float64) string { return strconv.FormatFloat(100*v, 'f', 2, 64) + "%" }
 
 func falseShow(s *detect.ChildSet, shown, register, background int, m detect.MatchConfig) detect.FalseShowResult {
-	return s.FalseShow(detect.FalseShowOptions{Shown: shown, Register: register, Background: background,
+	return s.FalseShow(detect.FalseShowOptions{Shown: shown, Enrolled: register, Background: background,
 		Draws: draws, Seed: seed, Match: m})
 }
 
@@ -327,12 +327,12 @@ func TestMeasureChildren(t *testing.T) {
 
 	// 6. Group scoping for a class of one age in a school of all ages: the
 	// class of 25 from one band may be shown, 275 other pupils of any age
-	// are in the register; probes of the class's band.
+	// are enrolled; probes of the class's band.
 	rows = nil
 	for _, mg := range []float64{0.10, 0.15, 0.20, 0.25, 0.30} {
 		row := []string{fmt.Sprintf("%.2f / %.2f", def.Threshold, mg)}
 		for _, band := range ageBands {
-			r := set.FalseShow(detect.FalseShowOptions{Shown: classSize, Register: 300, Draws: draws, Seed: seed,
+			r := set.FalseShow(detect.FalseShowOptions{Shown: classSize, Enrolled: 300, Draws: draws, Seed: seed,
 				Match: mc(def, def.Threshold, mg), Band: band})
 			row = append(row, meanWorst(r))
 		}

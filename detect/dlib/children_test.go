@@ -98,7 +98,7 @@ func childFiles(t testing.TB) []string {
 
 // describeReference is a reference photo described as `photoguard enroll`
 // describes it: padded to twice its size with grey, exactly one face.
-func describeReference(t testing.TB, d *Detector, img image.Image) (detect.Descriptor, bool) {
+func describeReference(t testing.TB, d *Recognizer, img image.Image) (detect.Descriptor, bool) {
 	t.Helper()
 	fs, err := d.Detect(t.Context(), pad(img, 0.5, padGray))
 	if err != nil {
@@ -113,7 +113,7 @@ func describeReference(t testing.TB, d *Detector, img image.Image) (detect.Descr
 // describeChildren describes the children's photos named in files (every
 // one when files is nil); photos without exactly one face are left out and
 // counted.
-func describeChildren(t testing.TB, d *Detector, files []string) (out []childFace, dropped int) {
+func describeChildren(t testing.TB, d *Recognizer, files []string) (out []childFace, dropped int) {
 	t.Helper()
 	dir := childrenDir(t)
 	for _, name := range files {
@@ -132,7 +132,7 @@ func describeChildren(t testing.TB, d *Detector, files []string) (out []childFac
 }
 
 // describeAdults describes the identity crops and the group photos.
-func describeAdults(t testing.TB, d *Detector) adultFaces {
+func describeAdults(t testing.TB, d *Recognizer) adultFaces {
 	t.Helper()
 	a := adultFaces{Refs: map[string][]detect.Descriptor{}}
 	dir := filepath.Join(sharedTestdata(t), "faces", "identities")
