@@ -141,7 +141,7 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 	if err := staleModels(r.store.Snapshot(), r.detector.ModelID()); err != nil {
 		log.Error("every photo will be held until this is fixed", "err", err)
 	}
-	engine, err := analyze.New(analyzeConfig(cfg), r.finder, r.detector)
+	engine, err := faceAnalysis(cfg, r)
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +199,14 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 }
 
 // dlibConfig maps the faces settings onto the detector's.
+// faceAnalysis builds the face analysis a pipeline runs every photo through:
+// the finder and dlib's recognisers (detect/analyze). A variable for the
+// tests of what does not depend on faces (what a published file carries),
+// which replace it with an analysis that finds none.
+var faceAnalysis = func(cfg *config.Config, r *resources) (pipeline.FaceDetector, error) {
+	return analyze.New(analyzeConfig(cfg), r.finder, r.detector)
+}
+
 func dlibConfig(cfg *config.Config) dlib.Config {
 	return dlib.Config{
 		ModelsDir:  cfg.ModelsDir,
