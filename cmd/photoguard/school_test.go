@@ -54,16 +54,17 @@ func enrolledSchool(testdata, models string) (string, error) {
 // website except sheldon) into a new folder's state/ and enrolls the eight
 // people of the shared identities, each from all five crops.
 func enrollSchool(testdata, models string) (dir string, err error) {
-	dir, err = os.MkdirTemp("", "photoguard-school-")
+	tmp, err := os.MkdirTemp("", "photoguard-school-")
 	if err != nil {
 		return "", err
 	}
+	// On an error the folder goes (tmp: a return sets dir to "").
 	defer func() {
 		if err != nil {
-			os.RemoveAll(dir)
-			dir = ""
+			os.RemoveAll(tmp)
 		}
 	}()
+	dir = tmp
 	p, err := writeSchoolConfig(dir, models, "website", "consent")
 	if err != nil {
 		return "", err
@@ -208,16 +209,17 @@ func batchGroupsOnce(testdata, models string) (dir string, items []pipeline.Item
 	if err != nil {
 		return "", nil, err
 	}
-	dir, err = os.MkdirTemp("", "photoguard-groups-")
+	tmp, err := os.MkdirTemp("", "photoguard-groups-")
 	if err != nil {
 		return "", nil, err
 	}
+	// On an error the folder goes (tmp: a return sets dir to "").
 	defer func() {
 		if err != nil {
-			os.RemoveAll(dir)
-			dir = ""
+			os.RemoveAll(tmp)
 		}
 	}()
+	dir = tmp
 	if err := copyTree(filepath.Join(enrolled, "state"), filepath.Join(dir, "state")); err != nil {
 		return "", nil, err
 	}
