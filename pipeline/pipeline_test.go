@@ -19,6 +19,7 @@ import (
 
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline/inbox"
+	"github.com/photoguard/photoguard/pipeline/inbox/inboxtest"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
@@ -40,6 +41,9 @@ type env struct {
 	// patience is the batch's least patience for files still being
 	// written (0: inbox.Batch's default).
 	patience time.Duration
+	// clock is the daemon's and the pipeline's time in a daemon test
+	// (daemonEnv), nil elsewhere.
+	clock *inboxtest.Clock
 }
 
 type envOption func(*Options)
@@ -112,8 +116,8 @@ func (e *env) batch() map[string][]Item {
 }
 
 // batchOptions are the inbox options of a batch with p, as
-// `photoguard batch` sets them: p's settle, give-up, workers, clock and
-// state folder.
+// `photoguard batch` sets them: p's settle, give-up, workers and state
+// folder, on the real clock.
 func batchOptions(p *Pipeline, retries int, patience time.Duration) inbox.BatchOptions {
 	return inbox.BatchOptions{
 		Options:  p.InboxOptions(0),
@@ -121,7 +125,6 @@ func batchOptions(p *Pipeline, retries int, patience time.Duration) inbox.BatchO
 		Retries:  retries,
 		Patience: patience,
 		Own:      []string{p.opt.StateDir},
-		Now:      p.opt.Now,
 	}
 }
 

@@ -123,7 +123,7 @@ func TestCorrectionUsageErrors(t *testing.T) {
 }
 
 // writeConfig writes yaml as dir/photoguard.yaml and loads it.
-func writeConfig(t *testing.T, dir, yaml string) *config.Config {
+func writeConfig(t testing.TB, dir, yaml string) *config.Config {
 	t.Helper()
 	p := filepath.Join(dir, "photoguard.yaml")
 	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {

@@ -180,7 +180,7 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 	if err := staleModels(r.store.Snapshot(), r.recognizer.ModelID()); err != nil {
 		log.Error("every photo will be held until this is fixed", "err", err)
 	}
-	engine, err := analyze.New(analyzeConfig(cfg), r.finder, r.recognizer)
+	engine, err := faceAnalysis(cfg, r)
 	if err != nil {
 		return nil, err
 	}
@@ -270,6 +270,14 @@ func needsApproval(cfg *config.Config) bool {
 		}
 	}
 	return false
+}
+
+// faceAnalysis builds the face analysis a pipeline runs every photo through:
+// the finder and dlib's recognisers (detect/analyze). A variable for the
+// tests of what does not depend on faces (what a published file carries),
+// which replace it with an analysis that finds none.
+var faceAnalysis = func(cfg *config.Config, r *resources) (pipeline.FaceAnalyzer, error) {
+	return analyze.New(analyzeConfig(cfg), r.finder, r.recognizer)
 }
 
 // dlibConfig maps the faces settings onto dlib's (the recogniser's).

@@ -22,6 +22,7 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/internal/testchildren"
 )
 
 // Age bands of the measurement (the children README's).
@@ -230,7 +231,7 @@ func TestMeasureChildren(t *testing.T) {
 	old := falseShow(set, classSize, classSize, 0, mc(def, 0.50, 0.10))
 	var keys []string
 	keys = append(keys, ageBands...)
-	keys = append(keys, utkRaces...)
+	keys = append(keys, testchildren.Races...)
 	for _, k := range keys {
 		get := func(r detect.FalseShowResult) detect.Count {
 			if cnt, ok := r.ByBand[k]; ok {
@@ -248,7 +249,7 @@ func TestMeasureChildren(t *testing.T) {
 	// 4b. Classes of one ethnicity label (the class and the probes alike;
 	// 100 enrolled only where the label has at least 150 children).
 	rows = nil
-	for _, race := range utkRaces {
+	for _, race := range testchildren.Races {
 		sub := set.Subset(func(ch detect.Child) bool { return ch.Group == race })
 		var d []float64
 		for i := range sub.Children {
@@ -400,7 +401,7 @@ func TestChildrenFalseShowSampled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("describes about 200 photos")
 	}
-	files := childFiles(t)
+	files := testchildren.Files(t)
 	var sample []string
 	for i := 0; i < len(files); i += ciSampleEvery {
 		sample = append(sample, files[i])
