@@ -405,7 +405,7 @@ func blurred(img *image.NRGBA, r image.Rectangle, rad int) *image.NRGBA {
 // describes it again as the pipeline does, and logs its sharpness against
 // what the rule then makes of it.
 func measureBlur(t *testing.T, cfg *config.Config, s *faceSchool, photos [][]pathFace, people []detect.Person, mc detect.MatchConfig) {
-	res, err := openResources(cfg, cfg.TargetNames(), true)
+	res, err := openResourcesIn(cfg, modeOf(true), cfg.TargetNames())
 	if err != nil {
 		t.Fatal(err)
 	}

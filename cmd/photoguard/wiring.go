@@ -45,12 +45,6 @@ type resources struct {
 	closers []func() error
 }
 
-// openResources opens the house (a dry run's, or one to write) and what a
-// run to targets needs over it; Close closes both.
-func openResources(cfg *config.Config, targets []string, dryRun bool) (*resources, error) {
-	return openResourcesIn(cfg, modeOf(dryRun), targets)
-}
-
 // openResourcesIn opens the house in mode and the resources over it; Close
 // closes both, the house last.
 func openResourcesIn(cfg *config.Config, mode state.Mode, targets []string) (*resources, error) {
