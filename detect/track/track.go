@@ -39,6 +39,10 @@ type Config struct {
 	// Extend is how many frames a track's box is held before its first
 	// and after its last sighting.
 	Extend int
+	// Before, when more than Extend, is how many frames a track's box is
+	// held before its first sighting (a face may have been in the picture
+	// unseen since the last frame looked at everywhere).
+	Before int
 	// Pad grows a box on frames without a sighting, as a share of its
 	// size on each side: the face may have moved off the straight line.
 	Pad float64
@@ -164,9 +168,10 @@ func (t *Track) predict(f int) image.Rectangle {
 // At is the track's box on frame f, and whether it has one there: the
 // sighting itself on a sampled frame, on frames between two sightings the
 // box moved and resized in a straight line and padded, and Extend frames
-// beyond the ends the end box, padded.
+// beyond the ends the end box, padded (Before frames before the first
+// sighting when that is more).
 func (t *Track) At(f int, cfg Config) (image.Rectangle, bool) {
-	if f < t.First()-cfg.Extend || f > t.Last()+cfg.Extend {
+	if f < t.First()-max(cfg.Extend, cfg.Before) || f > t.Last()+cfg.Extend {
 		return image.Rectangle{}, false
 	}
 	if f <= t.First() {

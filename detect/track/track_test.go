@@ -94,6 +94,23 @@ func TestAtCoversEveryFrame(t *testing.T) {
 	}
 }
 
+// Before holds a track longer before its first sighting, and only before.
+func TestAtBefore(t *testing.T) {
+	tr := &Track{Sightings: []Sighting{{Frame: 20, Rect: box(0, 0, 40)}, {Frame: 25, Rect: box(10, 0, 40)}}}
+	c := cfg
+	c.Before = 9
+	for f := 0; f <= 40; f++ {
+		_, ok := tr.At(f, c)
+		if want := f >= 20-9 && f <= 25+cfg.Extend; ok != want {
+			t.Errorf("frame %d: box %v, want %v", f, ok, want)
+		}
+	}
+	c.Before = 1 // less than Extend: Extend holds
+	if _, ok := tr.At(20-cfg.Extend, c); !ok {
+		t.Error("Before under Extend shortened the hold")
+	}
+}
+
 func TestVote(t *testing.T) {
 	rule := Rule{MinFrames: 2, MinShare: 0.5}
 	d := func(id string, near ...string) Label { return Label{ID: id, Near: near, Described: true} }
