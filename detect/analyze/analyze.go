@@ -206,10 +206,11 @@ func (e *Engine) Find(ctx context.Context, img *image.NRGBA, publishSide int) (*
 	return e.analyze(ctx, img, publishSide, false, Focus{})
 }
 
-// FindFocus is Find with the finder's second look where focus says, when
-// the finder is a FocusFinder (otherwise it looks everywhere, as Find).
-func (e *Engine) FindFocus(ctx context.Context, img *image.NRGBA, publishSide int, focus Focus) (*detect.Analysis, error) {
-	return e.analyze(ctx, img, publishSide, false, focus)
+// FindAround is Find with the finder's second look only in regions (img's
+// coordinates; none: no second look), when the finder is a FocusFinder
+// (otherwise it looks everywhere, as Find).
+func (e *Engine) FindAround(ctx context.Context, img *image.NRGBA, publishSide int, regions []image.Rectangle) (*detect.Analysis, error) {
+	return e.analyze(ctx, img, publishSide, false, Focus{Partial: true, Regions: regions})
 }
 
 // FocusWidth is the widest face, in pixels of an image of the given size

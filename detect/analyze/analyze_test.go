@@ -341,7 +341,7 @@ func (f *focusFinder) FindFocus(ctx context.Context, img *image.NRGBA, minFace f
 
 func (f *focusFinder) SecondLookWidth() float64 { return 4 }
 
-// A photo's analysis looks everywhere twice; FindFocus limits the second
+// A photo's analysis looks everywhere twice; FindAround limits the second
 // look where it says, and FocusWidth is the finder's share of the plan.
 func TestFindFocus(t *testing.T) {
 	big := Box{Rect: image.Rect(100, 100, 200, 200), Score: 0.9}
@@ -363,14 +363,14 @@ func TestFindFocus(t *testing.T) {
 	if n := count(e.Analyze(ctx, img, 640)); n != 2 || f.wholes != 1 {
 		t.Errorf("a photo: %d faces, %d looks everywhere; want 2 and 1", n, f.wholes)
 	}
-	if n := count(e.FindFocus(ctx, img, 640, Focus{})); n != 2 || f.wholes != 2 {
-		t.Errorf("focus everywhere: %d faces, %d looks everywhere; want 2 and 2", n, f.wholes)
+	if n := count(e.Find(ctx, img, 640)); n != 2 || f.wholes != 2 {
+		t.Errorf("Find: %d faces, %d looks everywhere; want 2 and 2", n, f.wholes)
 	}
-	if n := count(e.FindFocus(ctx, img, 640, Focus{Partial: true})); n != 1 || f.wholes != 2 {
+	if n := count(e.FindAround(ctx, img, 640, nil)); n != 1 || f.wholes != 2 {
 		t.Errorf("no second look: %d faces, %d looks everywhere; want 1 and 2", n, f.wholes)
 	}
-	around := Focus{Partial: true, Regions: []image.Rectangle{image.Rect(380, 80, 440, 140)}}
-	if n := count(e.FindFocus(ctx, img, 640, around)); n != 2 || f.wholes != 2 {
+	around := []image.Rectangle{image.Rect(380, 80, 440, 140)}
+	if n := count(e.FindAround(ctx, img, 640, around)); n != 2 || f.wholes != 2 {
 		t.Errorf("second look around the small face: %d faces, %d looks everywhere; want 2 and 2", n, f.wholes)
 	}
 	if w, ok := e.FocusWidth(img.Rect.Size(), 640); !ok || w != 4*20 {
