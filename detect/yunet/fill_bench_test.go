@@ -56,6 +56,7 @@ func TestFillMatchesReference(t *testing.T) {
 		r image.Rectangle
 	}{
 		{1, image.Rect(0, 0, 97, 61)},
+		{1, image.Rect(10, 7, 60, 50)},
 		{1.5, image.Rect(0, 0, 146, 92)},
 		{1.5, image.Rect(40, 30, 120, 92)},
 		{2, image.Rect(150, 100, 194, 122)},
@@ -75,5 +76,18 @@ func TestFillMatchesReference(t *testing.T) {
 				t.Fatalf("scale %v region %v: value %d is %v, want %v", c.s, c.r, i, got[i], want[i])
 			}
 		}
+	}
+}
+
+// BenchmarkFillWhole fills a first look of a 1280x720 frame at its own
+// size, in one run.
+func BenchmarkFillWhole(b *testing.B) {
+	src := image.NewNRGBA(image.Rect(0, 0, 1280, 720))
+	rand.New(rand.NewSource(1)).Read(src.Pix)
+	dst := make([]float32, 3*1280*736)
+	r := image.Rect(0, 0, 1280, 720)
+	b.SetBytes(int64(r.Dx() * r.Dy()))
+	for i := 0; i < b.N; i++ {
+		fill(dst, 1280, 736, src, 1, r)
 	}
 }

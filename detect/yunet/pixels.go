@@ -76,6 +76,26 @@ func scaledSize(w, h int, s float64) (int, int) {
 func fill(dst []float32, pw, ph int, src *image.NRGBA, f float64, r image.Rectangle) {
 	w, h := r.Dx(), r.Dy()
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+	plane := pw * ph
+	if f == 1 && r.In(image.Rect(0, 0, sw, sh)) {
+		// Seen at its own size: the pixels themselves.
+		for y := 0; y < h; y++ {
+			row := src.Pix[(r.Min.Y+y)*src.Stride+4*r.Min.X : (r.Min.Y+y)*src.Stride+4*r.Max.X]
+			o := y * pw
+			ob, og, or := dst[o:o+w], dst[plane+o:plane+o+w], dst[2*plane+o:2*plane+o+w]
+			for x := range ob {
+				p := row[4*x : 4*x+3 : 4*x+3]
+				or[x], og[x], ob[x] = float32(p[0]), float32(p[1]), float32(p[2])
+			}
+			for c := 0; c < 3; c++ {
+				clear(dst[c*plane+o+w : c*plane+o+pw])
+			}
+		}
+		for c := 0; c < 3; c++ {
+			clear(dst[c*plane+h*pw : (c+1)*plane])
+		}
+		return
+	}
 	// Per output column: the two source columns and the weight of the
 	// second.
 	xi := make([]int32, 2*w)
@@ -122,7 +142,6 @@ func fill(dst []float32, pw, ph int, src *image.NRGBA, f float64, r image.Rectan
 		}
 		return o
 	}
-	plane := pw * ph
 	for y := 0; y < h; y++ {
 		v := (float64(r.Min.Y+y)+0.5)/f - 0.5
 		v0 := math.Floor(v)
