@@ -58,6 +58,9 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 	}
 	if focused {
 		vj.tcfg.Before = fullEvery * vj.step
+		// A small face the look around it missed is found again on the
+		// next frame looked at everywhere: the same track.
+		vj.tcfg.MaxGap = max(vj.tcfg.MaxGap, fullEvery*vj.step)
 	}
 	linker := track.NewLinker(vj.tcfg)
 	picked := map[int]*track.Picked{}
@@ -194,7 +197,7 @@ type videoFinder interface {
 // fullEvery: the finder's second look runs over the whole frame on every
 // fullEvery-th analysed frame (and the last one); between them it runs
 // around the small faces followed (around).
-const fullEvery = 2
+const fullEvery = 3
 
 // Around a small face followed, the second look sees its last box grown
 // on each side by aroundMoves face widths (the most a face moves between

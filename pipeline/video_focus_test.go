@@ -67,10 +67,10 @@ func (f *focusFinder) FocusWidth(size image.Point, side int) (float64, bool) { r
 var smallBox = image.Rect(250, 40, 272, 62)
 
 // A small face that comes into the picture just after a frame the finder
-// looked at everywhere is first found on the next such frame, two analysed
-// frames later; it is redacted from the frame it came in (as it was when
-// every analysed frame was looked at everywhere: found on the next analysed
-// frame, held one step back), and followed on the frames between.
+// looked at everywhere is first found on the next such frame, fullEvery
+// analysed frames later; it is redacted from the frame it came in (as it
+// was when every analysed frame was looked at everywhere: found on the next
+// analysed frame, held one step back), and followed on the frames between.
 func TestVideoSmallFaceHeldBackToWhereItCameIn(t *testing.T) {
 	testenv.RequireTool(t, "ffmpeg")
 	dir := t.TempDir()
@@ -95,8 +95,8 @@ func TestVideoSmallFaceHeldBackToWhereItCameIn(t *testing.T) {
 		}
 	}
 	// 10 fps, analysed 5 a second (frames 0, 2, 4, …): the small face is
-	// there from frame 1, after frame 0 was looked at everywhere; frame 2
-	// is not, frame 4 is.
+	// there from frame 1, after frame 0 was looked at everywhere; frames 2
+	// and 4 are not, frame 6 is.
 	clip := filepath.Join(dir, "clip.mov")
 	if b, err := exec.Command("ffmpeg", "-v", "error", "-loop", "1", "-framerate", "10", "-i", stills[0],
 		"-loop", "1", "-framerate", "10", "-i", stills[1], "-filter_complex", "[0][1]overlay=enable='gte(n,1)'",
@@ -114,11 +114,14 @@ func TestVideoSmallFaceHeldBackToWhereItCameIn(t *testing.T) {
 	if it.Outcome != Published {
 		t.Fatalf("%s: %s", it.Outcome, it.Reason)
 	}
-	// Frames 0, 4, 8, 12, 16 and the last, 19, everywhere; 2, 6, 10, 14
-	// and 18 around the small faces.
-	// Found on frame 4, it is followed on 6, 10, 14 and 18.
-	if f.wholes != 6 || f.arounds != 5 || f.followed != 4 {
-		t.Errorf("looked everywhere on %d frames, around on %d, the small face followed on %d; want 6, 5 and 4", f.wholes, f.arounds, f.followed)
+	// Frames 0, 6, 12, 18 and the last, 19, everywhere; 2, 4, 8, 10, 14
+	// and 16 around the small faces. Found on frame 6, it is followed on
+	// 8, 10, 14 and 16.
+	if fullEvery != 3 {
+		t.Fatalf("the frames below are those of fullEvery 3, not %d", fullEvery)
+	}
+	if f.wholes != 5 || f.arounds != 6 || f.followed != 4 {
+		t.Errorf("looked everywhere on %d frames, around on %d, the small face followed on %d; want 5, 6 and 4", f.wholes, f.arounds, f.followed)
 	}
 	fs := frames(t, filepath.Join(e.out, it.Output), 320, 240)
 	if len(fs) != 20 {
