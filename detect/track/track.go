@@ -169,7 +169,8 @@ func (t *Track) predict(f int) image.Rectangle {
 // sighting itself on a sampled frame, on frames between two sightings the
 // box moved and resized in a straight line and padded, and Extend frames
 // beyond the ends the end box, padded (Before frames before the first
-// sighting when that is more).
+// sighting when that is more; there also the box where the face was had it
+// moved as between its first two sightings).
 func (t *Track) At(f int, cfg Config) (image.Rectangle, bool) {
 	if f < t.First()-max(cfg.Extend, cfg.Before) || f > t.Last()+cfg.Extend {
 		return image.Rectangle{}, false
@@ -177,7 +178,7 @@ func (t *Track) At(f int, cfg Config) (image.Rectangle, bool) {
 	if f <= t.First() {
 		r := t.Sightings[0].Rect
 		if f < t.First() {
-			r = pad(r, cfg.Pad)
+			r = pad(r.Union(t.back(f)), cfg.Pad)
 		}
 		return r, true
 	}
@@ -199,6 +200,20 @@ func (t *Track) At(f int, cfg Config) (image.Rectangle, bool) {
 	r := image.Rect(lerp(a.Rect.Min.X, b.Rect.Min.X), lerp(a.Rect.Min.Y, b.Rect.Min.Y),
 		lerp(a.Rect.Max.X, b.Rect.Max.X), lerp(a.Rect.Max.Y, b.Rect.Max.Y))
 	return pad(r, cfg.Pad), true
+}
+
+// back is where the track's face was on frame f before its first
+// sighting had it moved at the speed between its first two sightings (its
+// first box when it has one).
+func (t *Track) back(f int) image.Rectangle {
+	first := t.Sightings[0]
+	if len(t.Sightings) < 2 || t.Sightings[1].Frame <= first.Frame {
+		return first.Rect
+	}
+	next := t.Sightings[1]
+	k := float64(f-first.Frame) / float64(next.Frame-first.Frame)
+	d := center(next.Rect).Sub(center(first.Rect))
+	return first.Rect.Add(image.Pt(int(math.Round(float64(d.X)*k)), int(math.Round(float64(d.Y)*k))))
 }
 
 // pad grows r by share of its size on each side.
