@@ -7,16 +7,28 @@ import (
 	"testing"
 )
 
-// BenchmarkFill fills one second-look tile (640 x 640 model pixels) of a
-// 1280x720 frame seen at 1.5x, as a video's analysis does.
+// BenchmarkFill fills the views of a 1280x720 frame a video's analysis
+// fills: a second-look tile (640 x 640 model pixels at 1.5x) and the first
+// look at the frame's own size, in one run.
 func BenchmarkFill(b *testing.B) {
 	src := image.NewNRGBA(image.Rect(0, 0, 1280, 720))
 	rand.New(rand.NewSource(1)).Read(src.Pix)
-	dst := make([]float32, 3*640*640)
-	r := image.Rect(320, 200, 960, 840)
-	b.SetBytes(int64(r.Dx() * r.Dy()))
-	for i := 0; i < b.N; i++ {
-		fill(dst, 640, 640, src, 1.5, r)
+	for _, c := range []struct {
+		name   string
+		f      float64
+		r      image.Rectangle
+		pw, ph int
+	}{
+		{"tile", 1.5, image.Rect(320, 200, 960, 840), 640, 640},
+		{"whole", 1, image.Rect(0, 0, 1280, 720), 1280, 736},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			dst := make([]float32, 3*c.pw*c.ph)
+			b.SetBytes(int64(c.r.Dx() * c.r.Dy()))
+			for i := 0; i < b.N; i++ {
+				fill(dst, c.pw, c.ph, src, c.f, c.r)
+			}
+		})
 	}
 }
 
@@ -76,18 +88,5 @@ func TestFillMatchesReference(t *testing.T) {
 				t.Fatalf("scale %v region %v: value %d is %v, want %v", c.s, c.r, i, got[i], want[i])
 			}
 		}
-	}
-}
-
-// BenchmarkFillWhole fills a first look of a 1280x720 frame at its own
-// size, in one run.
-func BenchmarkFillWhole(b *testing.B) {
-	src := image.NewNRGBA(image.Rect(0, 0, 1280, 720))
-	rand.New(rand.NewSource(1)).Read(src.Pix)
-	dst := make([]float32, 3*1280*736)
-	r := image.Rect(0, 0, 1280, 720)
-	b.SetBytes(int64(r.Dx() * r.Dy()))
-	for i := 0; i < b.N; i++ {
-		fill(dst, 1280, 736, src, 1, r)
 	}
 }
