@@ -20,6 +20,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/pipeline/target/open"
+	"github.com/photoguard/photoguard/redact/mask"
 )
 
 //go:embed default.yaml
@@ -34,7 +35,7 @@ func Example() []byte { return bytes.Clone(defaultYAML) }
 const EnvPrefix = "PHOTOGUARD"
 
 // Channels a target can publish to; consent is given per channel. They are
-// the protected store's (consent.Channels).
+// the consent store's (consent.Channels).
 var Channels = consent.Channels()
 
 // Config is photoguard's whole configuration. Every field is set: the
@@ -205,7 +206,7 @@ func (c Consent) SchoolYearStartMD() (time.Month, int, error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("%q is not a month-day like 08-01", c.SchoolYearStart)
 	}
-	// The register refuses a day that not every year has (02-29).
+	// The consent store refuses a day that not every year has (02-29).
 	if time.Date(2001, t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Day() != t.Day() {
 		return 0, 0, fmt.Errorf("%q is not a day every year has", c.SchoolYearStart)
 	}
@@ -660,12 +661,9 @@ func (c *Config) Validate() error {
 	intRange("faces.analysis_max_side", c.Faces.AnalysisMaxSide, 1024, 16384)
 	intRange("faces.memory_mb", c.Faces.MemoryMB, 256, 16384)
 	durRange("faces.time_budget", c.Faces.TimeBudget, time.Second, time.Hour)
-	// redact's own (RedactOptions.Validate); redact links libjpeg and
-	// libheif, which config must not, until its masks are a package of
-	// their own.
-	oneOf("faces.redact.mode", c.Faces.Redact.Mode, "blur", "pixelate", "fill")
-	oneOf("faces.redact.shape", c.Faces.Redact.Shape, "ellipse", "box")
-	floatRange("faces.redact.mask_scale", c.Faces.Redact.MaskScale, 1.0, 3.0)
+	owned("faces.redact.mode", mask.Mode(c.Faces.Redact.Mode).Validate())
+	owned("faces.redact.shape", mask.Shape(c.Faces.Redact.Shape).Validate())
+	owned("faces.redact.mask_scale", mask.ValidMaskScale(c.Faces.Redact.MaskScale))
 	if _, _, err := c.Consent.SchoolYearStartMD(); err != nil {
 		bad("consent.school_year_start", "%v", err)
 	}
@@ -749,8 +747,8 @@ func (c *Config) Validate() error {
 }
 
 // checkFolders refuses folders that overlap. A target inside state_dir (or
-// state_dir inside a target) would publish the register's key, the register
-// and the unredacted originals in held/ and quarantine/; a target inside the
+// state_dir inside a target) would publish the consent store's key, the
+// consent store and the unredacted originals in held/ and quarantine/; a target inside the
 // inbox (or the other way round) would take published photos as inputs, or
 // publish inputs in place; state_dir inside the inbox would be synced to
 // every teacher's tablet. Links in the paths are resolved as far as the
@@ -770,7 +768,7 @@ func (c *Config) checkFolders(bad func(key, format string, args ...any)) {
 		}
 		switch {
 		case Within(p, state) || Within(state, p):
-			bad("targets."+name+".path", "%s and state_dir (%s) overlap: the key, the register and unredacted photos would be published; keep them apart", p, c.StateDir)
+			bad("targets."+name+".path", "%s and state_dir (%s) overlap: the key, the consent store and unredacted photos would be published; keep them apart", p, c.StateDir)
 		case Within(p, inbox) || Within(inbox, p):
 			bad("targets."+name+".path", "%s and the inbox (%s) overlap: published photos would be taken as inputs again; keep them apart", p, c.Inbox)
 		}

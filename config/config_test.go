@@ -229,6 +229,10 @@ func TestFacesValidation(t *testing.T) {
 		{"faces:\n  detector: yolo\n", "faces.detector"},
 		{"faces:\n  redact:\n    mode: smudge\n", "faces.redact.mode"},
 		{"faces:\n  redact:\n    mask_scale: 0.8\n", "faces.redact.mask_scale"},
+		// redact/mask's own vocabulary and range, with config's key.
+		{"faces:\n  redact:\n    mode: smudge\n", `faces.redact.mode: "smudge" is not one of blur, pixelate, fill`},
+		{"faces:\n  redact:\n    shape: circle\n", `faces.redact.shape: "circle" is not one of ellipse, box`},
+		{"faces:\n  redact:\n    mask_scale: 3.5\n", "faces.redact.mask_scale: 3.5 is out of range (1 to 3)"},
 		{"consent:\n  school_year_start: 31-08\n", "consent.school_year_start"},
 	} {
 		if _, err := Parse([]byte(tc.yaml), "/b", nil); err == nil || !strings.Contains(err.Error(), tc.key) {
@@ -268,7 +272,7 @@ func TestStartupRangesRefused(t *testing.T) {
 	}
 }
 
-// A target inside state_dir would publish the key, the register and the
+// A target inside state_dir would publish the key, the consent store and the
 // unredacted originals; the inbox and the targets must not overlap either,
 // in either direction, also through a link.
 func TestFoldersApart(t *testing.T) {

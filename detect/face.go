@@ -12,7 +12,7 @@ const DescriptorLen = 128
 // Descriptor is dlib's 128-D face descriptor. Two descriptors of the same
 // person are close in Euclidean distance (dlib's usual cut-off for adults is
 // 0.6). It is biometric data: never log it, never write it outside the
-// protected store.
+// consent store.
 type Descriptor [DescriptorLen]float32
 
 // Face is one face found in an image, in the coordinates of that image.

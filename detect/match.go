@@ -24,7 +24,7 @@ type Person struct {
 	// as this person for the margin and under the objections policy, so an
 	// old reference only ever redacts more.
 	Stale []Descriptor
-	// Group is the person's group in the register ("groep 5"); "" (staff)
+	// Group is the person's group in the consent store ("groep 5"); "" (staff)
 	// belongs to every group.
 	Group string
 	// Negatives are faces the coordinator said are NOT this person
@@ -68,7 +68,7 @@ type MatchConfig struct {
 	// (the open-set rule): a face is matched to P only when every one of
 	// them is also at least Margin further from it than P is. They play
 	// the part of people nobody may be matched to; enrolled people without
-	// consent need not be here, they are in the register and so already
+	// consent need not be here, they are in the consent store and so already
 	// compared. Nil means no background set. No setting fills it yet: it
 	// is measured in MEASUREMENTS-children.md.
 	Background []Descriptor
@@ -196,7 +196,7 @@ func normGroup(g string) string {
 	return b.String()
 }
 
-// GroupOf returns the register's spelling of group when some enrolled person
+// GroupOf returns the consent store's spelling of group when some enrolled person
 // belongs to it, "" otherwise (a folder that is no group: the whole school).
 func GroupOf(people []Person, group string) string {
 	if normGroup(group) == "" {

@@ -113,7 +113,7 @@ func consentOf(reg map[string]string) ConsentFunc {
 	return func(id string) (bool, string) {
 		why, ok := reg[id]
 		if !ok {
-			return false, "not in register"
+			return false, "not in the consent store"
 		}
 		return why == "", why
 	}
@@ -153,7 +153,7 @@ func TestDecide(t *testing.T) {
 		{"no consent for channel", confident("bram"), PolicyConsent, reg, false, "no consent for website"},
 		{"expired consent", confident("cas"), PolicyConsent, reg, false, "consent from an earlier school year"},
 		{"revoked consent", confident("dirk"), PolicyConsent, reg, false, "revoked"},
-		{"not in register", confident("zoe"), PolicyConsent, reg, false, "not in register"},
+		{"not in the consent store", confident("zoe"), PolicyConsent, reg, false, "not in the consent store"},
 		{"objection beats consent", confident("eva"), PolicyConsent, regWithEva, false, ReasonObjection},
 		{"unknown redacted under consent", unknown, PolicyConsent, reg, false, WhyUnknown},
 		{"ambiguous redacted under consent", nearBram, PolicyConsent, reg, false, WhyAmbiguous},
@@ -172,7 +172,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := Decide([]Match{tc.m}, tc.policy, 0.5, tc.consent, objected)[0]
+			d := Decide([]Match{tc.m}, tc.policy, MatchConfig{Threshold: 0.4, Margin: 0.1}, tc.consent, objected)[0]
 			if d.Show != tc.show || d.Reason != tc.reason {
 				t.Errorf("got show=%v %q, want show=%v %q", d.Show, d.Reason, tc.show, tc.reason)
 			}
@@ -180,6 +180,43 @@ func TestDecide(t *testing.T) {
 				t.Errorf("ID %q", d.ID)
 			}
 		})
+	}
+}
+
+// Under the objections policy a face that is not a confident match is
+// redacted when someone who may not be shown is within the threshold plus
+// the margin of the match settings: Decide computes the radius itself.
+func TestObjectionRadius(t *testing.T) {
+	reg := consentOf(map[string]string{"anna": "", "bram": "no consent for website"})
+	near := func(id string, d float64) Match {
+		return Match{Why: WhyUnknown, Nearest: []Candidate{{ID: id, Distance: d}}}
+	}
+	for _, tc := range []struct {
+		name   string
+		policy Policy
+		mc     MatchConfig
+		m      Match
+		show   bool
+	}{
+		{"within the threshold", PolicyObjections, MatchConfig{Threshold: 0.4, Margin: 0.1}, near("bram", 0.38), false},
+		{"past the threshold, within the margin", PolicyObjections, MatchConfig{Threshold: 0.4, Margin: 0.1}, near("bram", 0.47), false},
+		{"at threshold plus margin", PolicyObjections, MatchConfig{Threshold: 0.375, Margin: 0.125}, near("bram", 0.5), false},
+		{"past threshold plus margin", PolicyObjections, MatchConfig{Threshold: 0.4, Margin: 0.1}, near("bram", 0.51), true},
+		{"no margin: the threshold alone", PolicyObjections, MatchConfig{Threshold: 0.4}, near("bram", 0.47), true},
+		{"a wider margin reaches further", PolicyObjections, MatchConfig{Threshold: 0.4, Margin: 0.2}, near("bram", 0.58), false},
+		{"near someone who may be shown", PolicyObjections, MatchConfig{Threshold: 0.4, Margin: 0.1}, near("anna", 0.42), true},
+		{"consent policy: never shown", PolicyConsent, MatchConfig{Threshold: 0.4, Margin: 0.1}, near("anna", 0.7), false},
+	} {
+		d := Decide([]Match{tc.m}, tc.policy, tc.mc, reg, nil)[0]
+		if d.Show != tc.show {
+			t.Errorf("%s: show=%v (%s), want %v", tc.name, d.Show, d.Reason, tc.show)
+		}
+		if !tc.show && tc.policy == PolicyObjections && d.Reason != ReasonMaybeNoConsent {
+			t.Errorf("%s: reason %q", tc.name, d.Reason)
+		}
+	}
+	if r := (MatchConfig{Threshold: 0.42, Margin: 0.16}).ObjectionRadius(); math.Abs(r-0.58) > 1e-12 {
+		t.Errorf("radius %v, want 0.58", r)
 	}
 }
 

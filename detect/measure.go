@@ -70,12 +70,12 @@ type FalseShowOptions struct {
 	// Shown children are enrolled with consent: a face matched to one of
 	// them is shown (the class of the photo).
 	Shown int
-	// Register is the number of children enrolled in all (at least
-	// Shown): the others are in the register but may not be shown in this
+	// Enrolled is the number of children enrolled in all (at least
+	// Shown): the others are enrolled but may not be shown in this
 	// photo (no consent, or another group when photos are scoped by
 	// group), so a face matched to them is redacted, and they take part in
 	// the margin rule. 0 means Shown.
-	Register int
+	Enrolled int
 	// Background is the number of other children's descriptors in the
 	// open-set background set (MatchConfig.Background), drawn from the
 	// children not enrolled; they are never probes.
@@ -87,7 +87,7 @@ type FalseShowOptions struct {
 	// comes from the set).
 	Match MatchConfig
 	// Band, when set, draws the Shown children from that age band only
-	// (the rest of the register and the background from everyone) and
+	// (the rest of the enrolled and the background from everyone) and
 	// counts only the probes of that band: a class of one age in a school
 	// of all ages.
 	Band string
@@ -120,7 +120,7 @@ type FalseShowResult struct {
 // are judged one per photo (the matched-twice rule never applies) and at
 // the minimum face size.
 func (s *ChildSet) FalseShow(opt FalseShowOptions) FalseShowResult {
-	reg := max(opt.Register, opt.Shown)
+	reg := max(opt.Enrolled, opt.Shown)
 	res := FalseShowResult{ByBand: map[string]Count{}, ByGroup: map[string]Count{}}
 	n := len(s.Children)
 	if reg+opt.Background >= n || opt.Shown <= 0 {
@@ -245,7 +245,7 @@ func Adults(photos [][]Sample, people []Person, cfg MatchConfig) AdultsResult {
 			for i, s := range photo {
 				faces[i] = s.Face
 			}
-			dec := Decide(MatchFaces(faces, people, cfg), PolicyConsent, cfg.Threshold, consent, nil)
+			dec := Decide(MatchFaces(faces, people, cfg), PolicyConsent, cfg, consent, nil)
 			for i, s := range photo {
 				ok := s.Label != "" && s.Label != without.ID
 				if ok {

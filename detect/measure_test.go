@@ -31,7 +31,7 @@ func TestFalseShow(t *testing.T) {
 		{"children far apart are never shown", apart, FalseShowOptions{Shown: 5}, 0, 0},
 		{"one enrolled in a crowd: every probe is shown", cluster, FalseShowOptions{Shown: 1}, 1, 1},
 		{"two enrolled in a crowd: the margin redacts all", cluster, FalseShowOptions{Shown: 2}, 0, 0},
-		{"one shown, one more in the register: the margin redacts all", cluster, FalseShowOptions{Shown: 1, Register: 2}, 0, 0},
+		{"one shown, one more enrolled: the margin redacts all", cluster, FalseShowOptions{Shown: 1, Enrolled: 2}, 0, 0},
 		{"one enrolled, one background child: redacted", cluster, FalseShowOptions{Shown: 1, Background: 1}, 0, 0},
 		{"a twin of the enrolled child is shown, the others not", twins, FalseShowOptions{Shown: 1}, 1.0 / 3, 1.0 / 3},
 		{"no probes left: no result", twins, FalseShowOptions{Shown: 2, Background: 2}, 0, 0},
@@ -44,7 +44,7 @@ func TestFalseShow(t *testing.T) {
 			if math.Abs(r.Mean-tc.mean) > 1e-9 || math.Abs(r.Worst-tc.wrst) > 1e-9 {
 				t.Errorf("mean %v worst %v, want %v %v (%+v)", r.Mean, r.Worst, tc.mean, tc.wrst, r.PerDraw)
 			}
-			probes := len(tc.set) - max(opt.Register, opt.Shown) - opt.Background
+			probes := len(tc.set) - max(opt.Enrolled, opt.Shown) - opt.Background
 			if probes <= 0 {
 				if len(r.PerDraw) != 0 {
 					t.Errorf("draws without probes: %+v", r.PerDraw)

@@ -40,18 +40,27 @@ type Decision struct {
 	Reason string
 }
 
-// Decide applies the policy to the matches of one photo for one channel.
-// objected reports a per-photo objection by person id. Anything the rules
-// do not positively allow is redacted.
-func Decide(matches []Match, policy Policy, threshold float64, consent ConsentFunc, objected func(id string) bool) []Decision {
+// Decide applies the policy to the matches of one photo for one channel,
+// made with the match settings mc (the objections policy redacts a face
+// within mc.ObjectionRadius of someone who may not be shown). objected
+// reports a per-photo objection by person id. Anything the rules do not
+// positively allow is redacted.
+func Decide(matches []Match, policy Policy, mc MatchConfig, consent ConsentFunc, objected func(id string) bool) []Decision {
+	radius := mc.ObjectionRadius()
 	out := make([]Decision, len(matches))
 	for i, m := range matches {
-		out[i] = decideOne(m, policy, threshold, consent, objected)
+		out[i] = decideOne(m, policy, radius, consent, objected)
 	}
 	return out
 }
 
-func decideOne(m Match, policy Policy, threshold float64, consent ConsentFunc, objected func(id string) bool) Decision {
+// ObjectionRadius is how near (Euclidean distance) a face that is not a
+// confident match must be to someone who may not be shown for the
+// objections policy to redact it: the threshold plus the margin, since a
+// face just past the threshold is not someone else for sure.
+func (c MatchConfig) ObjectionRadius() float64 { return c.Threshold + c.Margin }
+
+func decideOne(m Match, policy Policy, radius float64, consent ConsentFunc, objected func(id string) bool) Decision {
 	mayShow := func(id string) (bool, string) {
 		if objected != nil && objected(id) {
 			return false, ReasonObjection
@@ -74,10 +83,10 @@ func decideOne(m Match, policy Policy, threshold float64, consent ConsentFunc, o
 		if m.Why == WhyMatchedTwice || m.Why == WhyNotDescribed {
 			return Decision{Reason: m.Why}
 		}
-		// Not confident, but within the threshold of someone who may not
-		// be shown: it may be them.
+		// Not confident, but within the objection radius of someone who
+		// may not be shown: it may be them.
 		for _, c := range m.Nearest {
-			if c.Distance <= threshold {
+			if c.Distance <= radius {
 				if ok, _ := mayShow(c.ID); !ok {
 					return Decision{Reason: ReasonMaybeNoConsent}
 				}

@@ -120,14 +120,14 @@ func SafestThreshold(rows []TradeOffRow) float64 {
 	return best
 }
 
-// LeaveOneOut measures the false-show rate on the register itself: each
+// LeaveOneOut measures the false-show rate on the enrolled people themselves: each
 // enrolled person in turn is taken as someone who is not enrolled, and each
 // of their reference descriptors is matched (one face per photo, at the
 // minimum face size) against everyone else with the full rule. Probes
 // counts the references tried, Shown those confidently matched to someone
 // else: a child who is not enrolled and resembles the enrolled ones as much
 // as they resemble each other would be shown as one of them at about this
-// rate. It needs no labelled photos, only the register.
+// rate. It needs no labelled photos, only the consent store's references.
 func LeaveOneOut(people []Person, cfg MatchConfig) Count {
 	var c Count
 	others := make([]Person, 0, len(people))

@@ -67,7 +67,6 @@ func (p *Pipeline) logOutcome(j *Job, out Outcome, why error) {
 	// name) is only at debug level.
 	p.opt.Log.Info("not published", "photo", j.tag(), "outcome", string(out), "reason", scrub(why))
 	p.opt.Log.Debug("not published", "photo", j.tag(), "input", j.Rel)
-	p.auditOutcome(j, out, scrub(why))
 }
 
 // asideDir names the folder an input is moved to: the outcome's folder, the
@@ -213,7 +212,7 @@ func advice(out Outcome) string {
 	// time limit); the advice does not guess.
 	return "This photo was not published; the reason above says why. `photoguard explain` on this file\n" +
 		"shows the faces and decisions. Once the cause is gone, `photoguard retry HASH` (the short hash\n" +
-		"in this folder's name) puts it through again with the current register and configuration."
+		"in this folder's name) puts it through again with the current consent store and configuration."
 }
 
 // moveWithReason moves src into the folder dest (created 0700) next to a

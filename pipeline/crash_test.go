@@ -253,11 +253,11 @@ var (
 	mixedSize = image.Pt(88, 72)
 )
 
-type seeThroughDetector struct{}
+type seeThroughAnalyzer struct{}
 
 var crashFace = image.Rect(20, 20, 68, 68)
 
-func (seeThroughDetector) Analyze(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error) {
+func (seeThroughAnalyzer) Analyze(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error) {
 	a := &detect.Analysis{FloorPx: 20, PublishSide: publishSide}
 	switch img.Bounds().Size() {
 	case heldSize:
@@ -268,7 +268,7 @@ func (seeThroughDetector) Analyze(ctx context.Context, img *image.NRGBA, publish
 	return a, nil
 }
 
-func (seeThroughDetector) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
+func (seeThroughAnalyzer) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
 	out := make([]detect.Face, len(boxes))
 	for i, b := range boxes {
 		out[i] = detect.Face{Rect: b, Descriptor: unit(0), Detector: "fake"}
@@ -281,8 +281,8 @@ func (seeThroughDetector) Describe(ctx context.Context, img *image.NRGBA, boxes 
 
 func crashFaces(workers int) *FaceOptions {
 	fo := noFaces(workers)
-	fo.Detector = seeThroughDetector{}
-	reg := &fakeRegister{
+	fo.Analyzer = seeThroughAnalyzer{}
+	reg := &fakeConsent{
 		people: []detect.Person{
 			{ID: "p1", Descriptors: []detect.Descriptor{unit(0)}},
 			{ID: "p2", Descriptors: []detect.Descriptor{unit(1)}},

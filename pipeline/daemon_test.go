@@ -13,33 +13,52 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/pipeline/inbox"
+	"github.com/photoguard/photoguard/pipeline/inbox/inboxtest"
 )
 
 // daemonRun runs a Daemon on e until stop is called; items are collected.
+// The daemon goes by e's clock (daemonEnv), which the test moves (step):
+// no test waits out a settle, backoff or rescan time.
 type daemonRun struct {
 	once   sync.Once
 	err    error
 	mu     sync.Mutex
 	items  []Item
+	more   chan struct{} // closed (and replaced) when an item arrives
 	cancel context.CancelFunc
 	done   chan error
 	scans  int
+	clock  *inboxtest.Clock
 }
 
 func (e *env) startDaemon(t *testing.T, rescan time.Duration) *daemonRun {
 	t.Helper()
+	if e.clock == nil {
+		t.Fatal("startDaemon needs the clock of daemonEnv")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &daemonRun{cancel: cancel, done: make(chan error, 1)}
-	in := NewIntake(e.p, func(it Item) { r.mu.Lock(); r.items = append(r.items, it); r.mu.Unlock() })
+	r := &daemonRun{cancel: cancel, done: make(chan error, 1), more: make(chan struct{}), clock: e.clock}
+	in := NewIntake(e.p, func(it Item) {
+		r.mu.Lock()
+		r.items = append(r.items, it)
+		close(r.more)
+		r.more = make(chan struct{})
+		r.mu.Unlock()
+	})
 	d := inbox.NewDaemon(e.inbox, in, inbox.DaemonOptions{
 		Options: e.p.InboxOptions(rescan),
 		Workers: e.p.opt.Workers,
 		Own:     []string{e.p.opt.StateDir},
-		Now:     e.p.opt.Now,
+		Clock:   e.clock,
 		OnScan:  func(inbox.Result, error) { r.mu.Lock(); r.scans++; r.mu.Unlock() },
 	})
+	made, _ := e.clock.Advance(0)
 	go func() { r.done <- d.Run(ctx) }()
 	t.Cleanup(func() { r.stop(t) })
+	// The first scan runs at once; then the daemon waits on the clock.
+	if !e.clock.WaitTimer(made, time.Minute) {
+		t.Fatal("the daemon's first scan did not end within a minute")
+	}
 	return r
 }
 
@@ -60,35 +79,95 @@ func (r *daemonRun) snapshot() []Item {
 	return append([]Item(nil), r.items...)
 }
 
-// waitItems waits until n items arrived.
-func (r *daemonRun) waitItems(t *testing.T, n int, timeout time.Duration) []Item {
+// step waits until the daemon waits on its clock, moves the clock d on and,
+// when that fires the daemon's timer, waits until the daemon has scanned and
+// waits on the clock again.
+func (r *daemonRun) step(t *testing.T, d time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
+	if !r.clock.WaitWaiting(time.Minute) {
+		t.Fatal("the daemon did not wait on its clock within a minute")
+	}
+	made, fired := r.clock.Advance(d)
+	if fired > 0 && !r.clock.WaitTimer(made, time.Minute) {
+		t.Fatal("the daemon's scan did not end within a minute")
+	}
+}
+
+// run moves the clock d on in steps of at most every, each waited for.
+func (r *daemonRun) run(t *testing.T, d, every time.Duration) {
+	t.Helper()
+	for d > 0 {
+		s := min(d, every)
+		r.step(t, s)
+		d -= s
+	}
+}
+
+// waitItems moves the clock on in steps of every until n items arrived,
+// for at most limit of the clock's time.
+func (r *daemonRun) waitItems(t *testing.T, n int, every, limit time.Duration) []Item {
+	t.Helper()
+	for moved := time.Duration(0); ; moved += every {
 		if items := r.snapshot(); len(items) >= n {
 			return items
 		}
-		time.Sleep(50 * time.Millisecond)
+		if moved > limit {
+			break
+		}
+		r.step(t, every)
 	}
 	items := r.snapshot()
-	t.Fatalf("%d items after %s, want %d", len(items), timeout, n)
+	t.Fatalf("%d items after %s, want %d", len(items), limit, n)
 	return nil
 }
 
+// waitWorking waits, in real time, until the daemon has delivered an item.
+func (r *daemonRun) waitWorking(t *testing.T) {
+	t.Helper()
+	r.mu.Lock()
+	n, more := len(r.items), r.more
+	r.mu.Unlock()
+	if n > 0 {
+		return
+	}
+	select {
+	case <-more:
+	case <-time.After(time.Minute):
+		t.Fatal("the daemon delivered nothing within a minute")
+	}
+}
+
+// daemonEnv is an env whose pipeline and daemon go by a clock of the test's
+// own (e.clock).
 func daemonEnv(t *testing.T, opts ...envOption) *env {
+	clock := inboxtest.NewClock(time.Now())
 	base := []envOption{func(o *Options) {
 		o.Settle = 300 * time.Millisecond
 		o.GiveUp = 2 * time.Second
+		o.Now = clock.Now
 	}}
-	return newEnv(t, append(base, opts...)...)
+	e := newEnv(t, append(base, opts...)...)
+	e.clock = clock
+	return e
 }
 
-// writeNow writes a file with the current time (as a sync client does).
-func writeNow(t testing.TB, p string, data []byte) {
+// writeNow writes a file dated now on e's clock (as a sync client does).
+func (e *env) writeNow(t testing.TB, p string, data []byte) {
+	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.touch(t, p)
+}
+
+// touch dates the file p now on e's clock.
+func (e *env) touch(t testing.TB, p string) {
+	t.Helper()
+	now := e.clock.Now()
+	if err := os.Chtimes(p, now, now); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -123,12 +202,17 @@ func TestDaemonBurst(t *testing.T) {
 		}
 		rel := folder + "/" + name
 		want[rel] = outcome
-		writeNow(t, filepath.Join(e.inbox, filepath.FromSlash(rel)), data)
+		e.writeNow(t, filepath.Join(e.inbox, filepath.FromSlash(rel)), data)
+		if i%50 == 49 {
+			// The clock moves while files are still being copied: the
+			// daemon scans and works while the burst comes in.
+			r.clock.Advance(100 * time.Millisecond)
+		}
 	}
 	copied := time.Since(start)
-	r.waitItems(t, n, 5*time.Minute)
+	r.waitItems(t, n, 100*time.Millisecond, 10*time.Minute)
 	elapsed := time.Since(start)
-	time.Sleep(time.Second) // nothing more may come
+	r.run(t, 10*time.Second, time.Second) // nothing more may come
 	items := r.snapshot()
 
 	seen := map[string]int{}
@@ -189,22 +273,23 @@ func TestDaemonSlowWriter(t *testing.T) {
 		if _, err := f.Write(data[lo:hi]); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(450 * time.Millisecond) // 3.6 s in all, longer than settle between no two writes
+		e.touch(t, slow)
+		r.step(t, 450*time.Millisecond) // 3.6 s in all, longer than settle between no two writes
 	}
 	f.Close()
 
 	// Written under a temporary name, then renamed (Syncthing's way).
 	tmp := filepath.Join(e.inbox, "groep-1", ".syncthing.renamed.jpg.tmp")
-	writeNow(t, tmp, tinyPhoto(t, 2))
-	time.Sleep(1500 * time.Millisecond) // the temporary file must not be taken
+	e.writeNow(t, tmp, tinyPhoto(t, 2))
+	r.run(t, 1500*time.Millisecond, 100*time.Millisecond) // the temporary file must not be taken
 	if got := len(r.snapshot()); got > 1 {
 		t.Fatalf("%d items while the temporary file waits", got)
 	}
 	if err := os.Rename(tmp, filepath.Join(e.inbox, "groep-1", "renamed.jpg")); err != nil {
 		t.Fatal(err)
 	}
-	r.waitItems(t, 2, 20*time.Second)
-	time.Sleep(time.Second)
+	r.waitItems(t, 2, 100*time.Millisecond, 20*time.Second)
+	r.run(t, 5*time.Second, 100*time.Millisecond) // nothing more may come
 	items := r.snapshot()
 	if len(items) != 2 {
 		t.Fatalf("items %+v, want 2", items)
@@ -231,10 +316,10 @@ func TestDaemonTargetDownThenBack(t *testing.T) {
 	var inputs []string
 	for i := 0; i < 5; i++ {
 		p := filepath.Join(e.inbox, fmt.Sprintf("p%d.jpg", i))
-		writeNow(t, p, tinyPhoto(t, 100+i))
+		e.writeNow(t, p, tinyPhoto(t, 100+i))
 		inputs = append(inputs, p)
 	}
-	time.Sleep(4 * time.Second)
+	r.run(t, 4*time.Second, 100*time.Millisecond)
 	if items := r.snapshot(); len(items) != 0 {
 		t.Fatalf("outcomes while the target is down: %+v", items)
 	}
@@ -249,8 +334,8 @@ func TestDaemonTargetDownThenBack(t *testing.T) {
 	fl.mu.Lock()
 	fl.err = nil
 	fl.mu.Unlock()
-	r.waitItems(t, 5, 30*time.Second)
-	time.Sleep(time.Second)
+	r.waitItems(t, 5, 100*time.Millisecond, 10*time.Minute)
+	r.run(t, 5*time.Second, 100*time.Millisecond) // nothing more may come
 	if items := r.snapshot(); len(items) != 5 || fl.publishes != 5 {
 		t.Errorf("%d items, %d publishes, want 5 each", len(items), fl.publishes)
 	}
@@ -266,7 +351,7 @@ func TestDaemonTargetDownThenBack(t *testing.T) {
 func TestWipeFailsNoSecondPublish(t *testing.T) {
 	e := daemonEnv(t)
 	in := filepath.Join(e.inbox, "ro", "a.jpg")
-	writeNow(t, in, tinyPhoto(t, 7))
+	e.writeNow(t, in, tinyPhoto(t, 7))
 	old := time.Now().Add(-time.Hour)
 	_ = os.Chtimes(in, old, old)
 	if os.Geteuid() == 0 {
@@ -287,7 +372,7 @@ func TestWipeFailsNoSecondPublish(t *testing.T) {
 	}
 	// The daemon sees the file again and again: it is never published again.
 	r := e.startDaemon(t, 300*time.Millisecond)
-	time.Sleep(2 * time.Second)
+	r.run(t, 2*time.Second, 100*time.Millisecond)
 	r.stop(t)
 	// A restart (a new journal owner) after a "crash".
 	e.j.Close()
@@ -314,10 +399,17 @@ func TestWipeFailsNoSecondPublish(t *testing.T) {
 func TestDaemonStopsPromptly(t *testing.T) {
 	e := daemonEnv(t)
 	for i := 0; i < 40; i++ {
-		writeNow(t, filepath.Join(e.inbox, fmt.Sprintf("s%02d.jpg", i)), tinyPhoto(t, 300+i))
+		e.writeNow(t, filepath.Join(e.inbox, fmt.Sprintf("s%02d.jpg", i)), tinyPhoto(t, 300+i))
 	}
 	r := e.startDaemon(t, time.Second)
-	time.Sleep(700 * time.Millisecond)
+	// Seen again, unchanged; then due: the daemon takes all 40 and is
+	// stopped once the first is done, while it works on the others.
+	r.step(t, time.Second)
+	if n := len(r.snapshot()); n != 0 {
+		t.Fatalf("%d photos taken before they settled", n)
+	}
+	r.clock.Advance(time.Second)
+	r.waitWorking(t)
 	start := time.Now()
 	r.stop(t)
 	if d := time.Since(start); d > 10*time.Second {

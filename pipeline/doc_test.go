@@ -1,7 +1,11 @@
 package pipeline
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -48,5 +52,52 @@ func TestDocGivesTheRealStepOrder(t *testing.T) {
 	}
 	if !slices.Equal(parts[PhaseIntake], []string{"read", "claim"}) || !slices.Equal(parts[PhaseCommit], []string{"publish", "settle"}) {
 		t.Errorf("intake %q, commit %q", parts[PhaseIntake], parts[PhaseCommit])
+	}
+}
+
+// The glossary in doc.go names types that exist: seven, each "Name" of this
+// package or "pkg.Name" of pipeline/pkg.
+func TestDocGlossaryNamesRealTypes(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?m)^//   - (?:(\w+)\.)?([A-Z]\w*)`)
+	entries := re.FindAllStringSubmatch(string(src), -1)
+	if len(entries) != 7 {
+		t.Fatalf("doc.go's glossary has %d entries, want the seven photo-per-target types", len(entries))
+	}
+	types := map[string]map[string]bool{}
+	declared := func(dir string) map[string]bool {
+		if types[dir] == nil {
+			types[dir] = map[string]bool{}
+			files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+			for _, name := range files {
+				if strings.HasSuffix(name, "_test.go") {
+					continue
+				}
+				f, err := parser.ParseFile(token.NewFileSet(), name, nil, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range f.Decls {
+					if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.TYPE {
+						for _, s := range g.Specs {
+							types[dir][s.(*ast.TypeSpec).Name.Name] = true
+						}
+					}
+				}
+			}
+		}
+		return types[dir]
+	}
+	for _, e := range entries {
+		dir := "."
+		if e[1] != "" {
+			dir = e[1]
+		}
+		if !declared(dir)[e[2]] {
+			t.Errorf("doc.go's glossary names %s, which pipeline/%s does not declare", strings.TrimPrefix(e[0], "//   - "), dir)
+		}
 	}
 }

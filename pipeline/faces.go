@@ -16,11 +16,11 @@ import (
 	"github.com/photoguard/photoguard/redact/mask"
 )
 
-// FaceDetector analyses photos for faces. It is safe for concurrent use: the
+// FaceAnalyzer analyses photos for faces. It is safe for concurrent use: the
 // workers share one, and it bounds how many analyses run at once itself
 // (detect/dlib lends one recogniser per call from its pool). detect/analyze
 // implements it (with detect/dlib and detect/yunet).
-type FaceDetector interface {
+type FaceAnalyzer interface {
 	// Analyze finds every face in the upright original img for a
 	// publication whose long side is publishSide, in img's coordinates,
 	// and says which coverage floor it kept and at which side the photo
@@ -50,9 +50,9 @@ type Consent interface {
 
 // FaceOptions configure the face steps.
 type FaceOptions struct {
-	// Detector serves every worker.
-	Detector FaceDetector
-	// Model is the id of the face model files the detectors compute
+	// Analyzer serves every worker.
+	Analyzer FaceAnalyzer
+	// Model is the id of the face model files the recogniser computes
 	// descriptors with (detect/dlib's ModelID). While the store holds
 	// references made with other model files, every photo is held
 	// (StaleModels).
@@ -118,7 +118,7 @@ func (f *FaceOptions) referenceAge() time.Duration {
 
 // matchContext is what the faces of j are matched against: the enrolled
 // people with their old references faded out, and the rules with the
-// photo's group (its inbox folder, when the register knows it as a group).
+// photo's group (its inbox folder, when the consent store knows it as a group).
 func (f *FaceOptions) matchContext(j *Job, reg Consent, now time.Time) ([]detect.Person, detect.MatchConfig) {
 	people := detect.Age(reg.People(), now, f.referenceAge())
 	mc := f.Match
@@ -129,9 +129,9 @@ func (f *FaceOptions) matchContext(j *Job, reg Consent, now time.Time) ([]detect
 	return people, mc
 }
 
-// photoGroup is the register's group that j's folder names: the outermost
+// photoGroup is the consent store's group that j's folder names: the outermost
 // folder on the way from the scanned folder's own name down to the photo
-// that is a group of the register ("inbox/groep-5/feest/x.jpg" and a batch
+// that is a group of the consent store ("inbox/groep-5/feest/x.jpg" and a batch
 // over "…/groep-5" both give "groep-5"); "" when none is (the whole school).
 func photoGroup(j *Job, people []detect.Person) string {
 	folders := []string{filepath.Base(j.Root)}
@@ -171,7 +171,7 @@ func StaleModels(c Consent, model string) error {
 }
 
 func (f *FaceOptions) validate() error {
-	if f == nil || f.Detector == nil {
+	if f == nil || f.Analyzer == nil {
 		return fmt.Errorf("pipeline: no face detection configured (every photo must be checked for faces)")
 	}
 	if f.Consent == nil {
@@ -186,25 +186,16 @@ func (f *FaceOptions) validate() error {
 	return f.Redact.Validate()
 }
 
-// withDetector runs fn with the detector.
-func (p *Pipeline) withDetector(ctx context.Context, fn func(FaceDetector) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return fn(p.opt.Faces.Detector)
-}
-
 // detectFaces analyses the original's pixels, publishes smaller when the
 // analysis says the coverage floor holds only there, and maps the faces to
 // the published image.
 func (p *Pipeline) detectFaces(ctx context.Context, j *Job) error {
 	start := time.Now()
 	side := max(j.Image.Rect.Dx(), j.Image.Rect.Dy())
-	err := p.withDetector(ctx, func(det FaceDetector) error {
-		a, err := det.Analyze(ctx, j.Original, side)
-		j.Analysis = a
-		return err
-	})
+	err := ctx.Err() // the step list checked it; it may have ended since
+	if err == nil {
+		j.Analysis, err = p.opt.Faces.Analyzer.Analyze(ctx, j.Original, side)
+	}
 	j.detectTook = time.Since(start)
 	if err != nil {
 		if serr := p.stopped(ctx, "while detecting faces"); serr != nil {
@@ -288,10 +279,7 @@ func (p *Pipeline) decideChannels(j *Job, reg Consent) {
 	}
 	for _, d := range j.live() {
 		channel := d.Dest.Channel
-		// Under the objections policy a face is redacted when it may be
-		// a pupil without consent: within the threshold plus the margin
-		// (a face just past the threshold is not someone else for sure).
-		d.Decisions = detect.Decide(j.Matches, f.Policy, f.Match.Threshold+f.Match.Margin,
+		d.Decisions = detect.Decide(j.Matches, f.Policy, f.Match,
 			func(id string) (bool, string) { return reg.Consent(id, channel, now) },
 			func(id string) bool { return objected[id] })
 	}
@@ -369,11 +357,10 @@ func (p *Pipeline) verifyFaces(ctx context.Context, j *Job) error {
 		if len(shown) == 0 {
 			continue
 		}
-		var again []detect.Face
-		err = p.withDetector(ctx, func(det FaceDetector) error {
-			again, err = det.Describe(ctx, img, shown)
-			return err
-		})
+		if serr := p.stopped(ctx, "while checking the output"); serr != nil {
+			return serr
+		}
+		again, err := p.opt.Faces.Analyzer.Describe(ctx, img, shown)
 		if err != nil {
 			if serr := p.stopped(ctx, "while checking the output"); serr != nil {
 				return serr

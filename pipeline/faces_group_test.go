@@ -19,7 +19,7 @@ import (
 // redacts bram (saying why); the same photo outside any group folder, or in
 // a folder that is no group of the register, shows both.
 func TestGroupFolderScopesTheMatch(t *testing.T) {
-	reg := &fakeRegister{
+	reg := &fakeConsent{
 		people: []detect.Person{
 			{ID: "anna", Group: "Groep 5", Descriptors: []detect.Descriptor{unit(0)}},
 			{ID: "bram", Group: "Groep 6", Descriptors: []detect.Descriptor{unit(1)}},
@@ -61,7 +61,7 @@ func TestOldReferencesFade(t *testing.T) {
 		{[]time.Time{old, time.Now().AddDate(0, -1, 0)}, []detect.Descriptor{unit(0), unit(0)}, true},
 		{nil, []detect.Descriptor{unit(0)}, true}, // undated: a store from before dates were kept
 	} {
-		reg := &fakeRegister{
+		reg := &fakeConsent{
 			people:  []detect.Person{{ID: "anna", Descriptors: c.descs, Added: c.added}},
 			consent: map[string]map[string]bool{"anna": {"website": true}},
 		}
@@ -127,11 +127,11 @@ func TestGroupMarginNeedsTheSchool(t *testing.T) {
 		for i := 1; i < c.outside; i++ {
 			people = append(people, detect.Person{ID: fmt.Sprintf("p%d", i), Group: "Groep 7", Descriptors: []detect.Descriptor{unit(10 + i%100)}})
 		}
-		reg := &fakeRegister{people: people, consent: map[string]map[string]bool{"anna": {"website": true}}}
-		det := &fakeDetector{faces: []fakeFace{{annaBox, face}}}
+		reg := &fakeConsent{people: people, consent: map[string]map[string]bool{"anna": {"website": true}}}
+		det := &fakeAnalyzer{faces: []fakeFace{{annaBox, face}}}
 		e := newEnv(t, func(o *Options) {
 			o.Workers = 1
-			o.Faces = &FaceOptions{Detector: det, Consent: func() Consent { return reg }, Policy: detect.PolicyConsent,
+			o.Faces = &FaceOptions{Analyzer: det, Consent: func() Consent { return reg }, Policy: detect.PolicyConsent,
 				Match: detect.MatchConfig{Threshold: 0.52, Margin: 0.30, MinFacePx: 20}, Redact: mask.DefaultOptions()}
 		})
 		e.write(c.rel, classPhoto(t))
@@ -158,11 +158,11 @@ func TestBlurredFaceIsNotMatched(t *testing.T) {
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 95}); err != nil {
 		t.Fatal(err)
 	}
-	reg := &fakeRegister{
+	reg := &fakeConsent{
 		people:  []detect.Person{{ID: "anna", Descriptors: []detect.Descriptor{unit(0)}}, {ID: "bram", Descriptors: []detect.Descriptor{unit(1)}}},
 		consent: map[string]map[string]bool{"anna": {"website": true}, "bram": {"website": true}},
 	}
-	det := &fakeDetector{seeThrough: true, faces: []fakeFace{{annaBox, unit(0)}, {bramBox, unit(1)}}}
+	det := &fakeAnalyzer{seeThrough: true, faces: []fakeFace{{annaBox, unit(0)}, {bramBox, unit(1)}}}
 	e := faceEnv(t, detect.PolicyConsent, det, reg)
 	e.write("klas.jpg", buf.Bytes())
 	it := one(t, e.batch(), "klas.jpg")

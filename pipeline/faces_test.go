@@ -39,20 +39,20 @@ func classPhoto(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-func classFaces() *fakeDetector {
-	return &fakeDetector{faces: []fakeFace{{annaBox, unit(0)}, {bramBox, unit(1)}, {strangerBox, unit(2)}}}
+func classFaces() *fakeAnalyzer {
+	return &fakeAnalyzer{faces: []fakeFace{{annaBox, unit(0)}, {bramBox, unit(1)}, {strangerBox, unit(2)}}}
 }
 
 // faceEnv has anna (consent for website), bram (consent only for the parent
 // portal) and an unknown face.
-func faceEnv(t *testing.T, policy detect.Policy, det *fakeDetector, reg *fakeRegister, dests ...string) *env {
+func faceEnv(t *testing.T, policy detect.Policy, det *fakeAnalyzer, reg *fakeConsent, dests ...string) *env {
 	return faceEnvHook(t, policy, det, reg, nil)
 }
 
 // faceEnvHook is faceEnv with a step hook.
-func faceEnvHook(t *testing.T, policy detect.Policy, det *fakeDetector, reg *fakeRegister, hook func(string, *Job)) *env {
+func faceEnvHook(t *testing.T, policy detect.Policy, det *fakeAnalyzer, reg *fakeConsent, hook func(string, *Job)) *env {
 	if reg == nil {
-		reg = &fakeRegister{
+		reg = &fakeConsent{
 			people: []detect.Person{{ID: "anna", Descriptors: []detect.Descriptor{unit(0)}}, {ID: "bram", Descriptors: []detect.Descriptor{unit(1)}}},
 			consent: map[string]map[string]bool{
 				"anna": {"website": true, "parent_portal": true},
@@ -64,7 +64,7 @@ func faceEnvHook(t *testing.T, policy detect.Policy, det *fakeDetector, reg *fak
 		o.Workers = 1
 		o.Hook = hook
 		o.Faces = &FaceOptions{
-			Detector: det,
+			Analyzer: det,
 			Consent:  func() Consent { return reg },
 			Match:    detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
 			Policy:   policy,
@@ -129,7 +129,7 @@ func TestObjectionsPolicyShowsUnknown(t *testing.T) {
 
 func TestPerPhotoObjection(t *testing.T) {
 	data := classPhoto(t)
-	reg := &fakeRegister{
+	reg := &fakeConsent{
 		people:     []detect.Person{{ID: "anna", Descriptors: []detect.Descriptor{unit(0)}}},
 		consent:    map[string]map[string]bool{"anna": {"website": true}},
 		objections: map[string][]string{sha(data): {"anna"}},
@@ -188,22 +188,22 @@ func TestFaceFailuresHold(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		det    *fakeDetector
-		reg    *fakeRegister
+		det    *fakeAnalyzer
+		reg    *fakeConsent
 		hook   func(string, *Job)
 		reason string
 	}{
-		{"detector error", &fakeDetector{err: errDetector}, nil, nil, "face detection failed"},
-		{"register unreadable", classFaces(), &fakeRegister{err: os.ErrPermission}, nil, "consent store cannot be used"},
+		{"detector error", &fakeAnalyzer{err: errDetector}, nil, nil, "face detection failed"},
+		{"register unreadable", classFaces(), &fakeConsent{err: os.ErrPermission}, nil, "consent store cannot be used"},
 		{"redaction that did not happen", classFaces(), nil, skipRedaction, "a redacted face kept its detail"},
-		{"a shown face that became someone else in the output", func() *fakeDetector { d := classFaces(); d.becomes = &bram; return d }(), nil, nil,
+		{"a shown face that became someone else in the output", func() *fakeAnalyzer { d := classFaces(); d.becomes = &bram; return d }(), nil, nil,
 			"no longer a confident match"},
-		{"a shown face no longer recognisable in the output", func() *fakeDetector {
+		{"a shown face no longer recognisable in the output", func() *fakeAnalyzer {
 			d := classFaces()
 			d.becomes = &detect.Descriptor{}
 			return d
 		}(), nil, nil, "no longer a confident match"},
-		{"no publication size", func() *fakeDetector { d := classFaces(); d.publishSide = -1; return d }(), nil, nil, "gave no publication size"},
+		{"no publication size", func() *fakeAnalyzer { d := classFaces(); d.publishSide = -1; return d }(), nil, nil, "gave no publication size"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

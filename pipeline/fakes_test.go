@@ -23,12 +23,12 @@ type fakeFace struct {
 	desc detect.Descriptor
 }
 
-// fakeDetector finds its scripted faces where the image still has the
+// fakeAnalyzer finds its scripted faces where the image still has the
 // detail of a face (noise texture): a face that was blurred, pixelated or
 // filled in the pixels it is given is not found any more, as with a real
 // detector. It works on whatever image it gets, so in the output check it
 // judges the real, decoded output bytes.
-type fakeDetector struct {
+type fakeAnalyzer struct {
 	mu    sync.Mutex
 	faces []fakeFace
 	// seeThrough finds every face even when redacted.
@@ -47,7 +47,7 @@ type fakeDetector struct {
 	describes int
 }
 
-func (f *fakeDetector) Analyze(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error) {
+func (f *fakeAnalyzer) Analyze(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
@@ -69,7 +69,7 @@ func (f *fakeDetector) Analyze(ctx context.Context, img *image.NRGBA, publishSid
 	return a, nil
 }
 
-func (f *fakeDetector) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
+func (f *fakeAnalyzer) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.describes++
@@ -117,8 +117,8 @@ func detail(img image.Image, r image.Rectangle) float64 {
 	return sum / float64(n)
 }
 
-// fakeRegister is an in-memory register.
-type fakeRegister struct {
+// fakeConsent is an in-memory register.
+type fakeConsent struct {
 	people     []detect.Person
 	consent    map[string]map[string]bool // id -> channel -> ok
 	objections map[string][]string        // sha -> ids
@@ -126,26 +126,26 @@ type fakeRegister struct {
 	err        error
 }
 
-func (r *fakeRegister) People() []detect.Person { return r.people }
-func (r *fakeRegister) Consent(id, channel string, now time.Time) (bool, string) {
+func (r *fakeConsent) People() []detect.Person { return r.people }
+func (r *fakeConsent) Consent(id, channel string, now time.Time) (bool, string) {
 	if c, ok := r.consent[id]; ok && c[channel] {
 		return true, "consent"
 	}
 	if _, ok := r.consent[id]; !ok {
-		return false, "not in register"
+		return false, "not in the consent store"
 	}
 	return false, "no consent for " + channel
 }
-func (r *fakeRegister) Objections(sha string) []string { return r.objections[sha] }
-func (r *fakeRegister) Models() map[string]int         { return r.models }
-func (r *fakeRegister) Err() error                     { return r.err }
+func (r *fakeConsent) Objections(sha string) []string { return r.objections[sha] }
+func (r *fakeConsent) Models() map[string]int         { return r.models }
+func (r *fakeConsent) Err() error                     { return r.err }
 
 // noFaces is the face setup of tests about everything else: a detector that
 // finds nothing and an empty register. The workers share the detector.
 func noFaces(workers int) *FaceOptions {
-	reg := &fakeRegister{}
+	reg := &fakeConsent{}
 	return &FaceOptions{
-		Detector: &fakeDetector{},
+		Analyzer: &fakeAnalyzer{},
 		Consent:  func() Consent { return reg },
 		Match:    detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
 		Policy:   detect.PolicyConsent,

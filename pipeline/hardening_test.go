@@ -167,10 +167,10 @@ func TestTeacherNoteSaysAFixedReason(t *testing.T) {
 func TestStopRollsBackThePhotoInHand(t *testing.T) {
 	for _, when := range []string{"before the first step", "while detecting faces"} {
 		t.Run(when, func(t *testing.T) {
-			block := &blockingDetector{entered: make(chan struct{}, 1)}
+			block := &blockingAnalyzer{entered: make(chan struct{}, 1)}
 			e := newEnv(t, func(o *Options) {
 				o.TeacherNotes = true
-				o.Faces.Detector = block
+				o.Faces.Analyzer = block
 			})
 			in := e.write("groep-5/IMG_0001.jpg", photo(t, 7))
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGUSR1)
@@ -207,10 +207,10 @@ func TestStopRollsBackThePhotoInHand(t *testing.T) {
 
 // Only the photo's own time limit holds it, and the reason says so truly.
 func TestOverrunHoldsAndSaysWhen(t *testing.T) {
-	block := &blockingDetector{entered: make(chan struct{}, 1)}
+	block := &blockingAnalyzer{entered: make(chan struct{}, 1)}
 	e := newEnv(t, func(o *Options) {
 		o.PhotoTimeout = 50 * time.Millisecond
-		o.Faces.Detector = block
+		o.Faces.Analyzer = block
 	})
 	in := e.write("IMG_0001.jpg", photo(t, 8))
 	items, err := e.p.Process(context.Background(), e.inbox, in)
@@ -222,13 +222,13 @@ func TestOverrunHoldsAndSaysWhen(t *testing.T) {
 	}
 }
 
-// blockingDetector waits for its context to end, unless pass is set.
-type blockingDetector struct {
+// blockingAnalyzer waits for its context to end, unless pass is set.
+type blockingAnalyzer struct {
 	entered chan struct{}
 	pass    bool
 }
 
-func (b *blockingDetector) Analyze(ctx context.Context, img *image.NRGBA, side int) (*detect.Analysis, error) {
+func (b *blockingAnalyzer) Analyze(ctx context.Context, img *image.NRGBA, side int) (*detect.Analysis, error) {
 	if b.pass {
 		return &detect.Analysis{FloorPx: 20, PublishSide: side}, nil
 	}
@@ -240,7 +240,7 @@ func (b *blockingDetector) Analyze(ctx context.Context, img *image.NRGBA, side i
 	return nil, ctx.Err()
 }
 
-func (b *blockingDetector) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
+func (b *blockingAnalyzer) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
 	return make([]detect.Face, len(boxes)), nil
 }
 

@@ -40,7 +40,7 @@ type Job struct {
 	smaller bool
 	// Matches are the matcher's conclusions, one per face.
 	Matches []detect.Match
-	// Group is the register's group the photo was matched in (its inbox
+	// Group is the consent store's group the photo was matched in (its inbox
 	// folder), "" for the whole school; Margin the margin it was matched
 	// with (FaceOptions.GroupMargin in a group folder of a school).
 	Group  string

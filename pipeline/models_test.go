@@ -19,16 +19,16 @@ func TestStaleModelsHoldEveryPhoto(t *testing.T) {
 	people := []detect.Person{{ID: "anna", Descriptors: []detect.Descriptor{unit(0)}}}
 	consent := map[string]map[string]bool{"anna": {"website": true}}
 	var mu sync.Mutex
-	cur := &fakeRegister{people: people, consent: consent, models: map[string]int{"new": 1, "old": 2}}
+	cur := &fakeConsent{people: people, consent: consent, models: map[string]int{"new": 1, "old": 2}}
 	view := func() Consent { mu.Lock(); defer mu.Unlock(); return cur }
 	for _, policy := range []detect.Policy{detect.PolicyConsent, detect.PolicyObjections} {
 		t.Run(string(policy), func(t *testing.T) {
 			mu.Lock()
-			cur = &fakeRegister{people: people, consent: consent, models: map[string]int{"new": 1, "old": 2}}
+			cur = &fakeConsent{people: people, consent: consent, models: map[string]int{"new": 1, "old": 2}}
 			mu.Unlock()
 			e := newEnv(t, func(o *Options) {
 				o.Faces = &FaceOptions{
-					Detector: classFaces(),
+					Analyzer: classFaces(),
 					Model:    "new",
 					Consent:  view,
 					Match:    detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
@@ -58,7 +58,7 @@ func TestStaleModelsHoldEveryPhoto(t *testing.T) {
 			// Everyone enrolled again with the model in use: the next
 			// photo goes through.
 			mu.Lock()
-			cur = &fakeRegister{people: people, consent: consent, models: map[string]int{"new": 3}}
+			cur = &fakeConsent{people: people, consent: consent, models: map[string]int{"new": 3}}
 			mu.Unlock()
 			e.write("d.jpg", classPhoto(t))
 			if it := one(t, e.batch(), "d.jpg"); it.Outcome != Published {
@@ -81,7 +81,7 @@ func TestStaleModels(t *testing.T) {
 		{map[string]int{"m0": 2}, "", "2 enrolled references"},
 	}
 	for _, c := range cases {
-		err := StaleModels(&fakeRegister{models: c.models}, c.model)
+		err := StaleModels(&fakeConsent{models: c.models}, c.model)
 		switch {
 		case c.want == "" && err != nil:
 			t.Errorf("%v with model %q: %v", c.models, c.model, err)

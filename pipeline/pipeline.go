@@ -175,8 +175,8 @@ func New(opt Options) (*Pipeline, error) {
 }
 
 // With builds a pipeline from p's options as edit changes them (each
-// destination is a copy: p's stay as they are). The commands add the
-// configuration's approval rules to the pipeline they built this way.
+// destination is a copy: p's stay as they are). `photoguard approve` gives
+// the approved destination its Approval this way.
 func (p *Pipeline) With(edit func(*Options)) (*Pipeline, error) {
 	o := p.opt
 	o.Destinations = make([]*Destination, len(p.opt.Destinations))

@@ -19,6 +19,7 @@ import (
 
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline/inbox"
+	"github.com/photoguard/photoguard/pipeline/inbox/inboxtest"
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/target"
 	"github.com/photoguard/photoguard/pipeline/target/dir"
@@ -40,6 +41,9 @@ type env struct {
 	// patience is the batch's least patience for files still being
 	// written (0: inbox.Batch's default).
 	patience time.Duration
+	// clock is the daemon's and the pipeline's time in a daemon test
+	// (daemonEnv), nil elsewhere.
+	clock *inboxtest.Clock
 }
 
 type envOption func(*Options)
@@ -112,8 +116,8 @@ func (e *env) batch() map[string][]Item {
 }
 
 // batchOptions are the inbox options of a batch with p, as
-// `photoguard batch` sets them: p's settle, give-up, workers, clock and
-// state folder.
+// `photoguard batch` sets them: p's settle, give-up, workers and state
+// folder, on the real clock.
 func batchOptions(p *Pipeline, retries int, patience time.Duration) inbox.BatchOptions {
 	return inbox.BatchOptions{
 		Options:  p.InboxOptions(0),
@@ -121,7 +125,6 @@ func batchOptions(p *Pipeline, retries int, patience time.Duration) inbox.BatchO
 		Retries:  retries,
 		Patience: patience,
 		Own:      []string{p.opt.StateDir},
-		Now:      p.opt.Now,
 	}
 }
 
@@ -511,10 +514,10 @@ func TestTeacherNote(t *testing.T) {
 // must not give up on a file that only waited for another worker busy with
 // the same content.
 func TestLongBatchKeepsDuplicatesWaiting(t *testing.T) {
-	slow := &slowDetector{delay: 300 * time.Millisecond}
+	slow := &slowAnalyzer{delay: 300 * time.Millisecond}
 	e := newEnv(t, func(o *Options) {
 		o.Faces = noFaces(2)
-		o.Faces.Detector = slow
+		o.Faces.Analyzer = slow
 		o.GiveUp = 0
 		o.Settle = 0
 	})
@@ -532,13 +535,13 @@ func TestLongBatchKeepsDuplicatesWaiting(t *testing.T) {
 	}
 }
 
-type slowDetector struct{ delay time.Duration }
+type slowAnalyzer struct{ delay time.Duration }
 
-func (s *slowDetector) Analyze(ctx context.Context, img *image.NRGBA, side int) (*detect.Analysis, error) {
+func (s *slowAnalyzer) Analyze(ctx context.Context, img *image.NRGBA, side int) (*detect.Analysis, error) {
 	time.Sleep(s.delay)
 	return &detect.Analysis{FloorPx: 20, PublishSide: side}, nil
 }
 
-func (s *slowDetector) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
+func (s *slowAnalyzer) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
 	return make([]detect.Face, len(boxes)), nil
 }

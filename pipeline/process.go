@@ -21,7 +21,7 @@ import (
 // one item per destination, or no items and an error of kind KindNotReady or
 // KindRetry when the file was left where it is to be tried again later
 // (still being written, busy in another process, target down).
-func (p *Pipeline) Process(ctx context.Context, root, path string) (items []Item, err error) {
+func (p *Pipeline) Process(ctx context.Context, root, path string) ([]Item, error) {
 	if inbox.IsVideo(path) {
 		// One entry for every caller (the inbox, retry): a video takes
 		// the video path.
@@ -31,7 +31,6 @@ func (p *Pipeline) Process(ctx context.Context, root, path string) (items []Item
 	if err != nil {
 		return nil, err
 	}
-	defer func() { p.recordReview(j, items, err) }() // the coordinator's record of a settled photo (review.go)
 	return p.process(ctx, j, p.committer)
 }
 
@@ -251,7 +250,7 @@ func (p *Pipeline) claim(ctx context.Context, j *Job) (items []Item, done bool, 
 				items, err := p.settle(ctx, j, categoryErr(j))
 				return items, true, err
 			}
-			return p.final(j, p.duplicate(j, got)), true, nil
+			return p.final(j, Published, "duplicate: already published, not published again", p.duplicate(j, got)), true, nil
 		case journal.Orphan:
 			if err := p.recoverRecord(ctx, got.SHA256); err != nil {
 				return nil, true, Retry(err, "recovering an interrupted run")
@@ -319,7 +318,6 @@ func (p *Pipeline) duplicate(j *Job, prev *journal.Record) []Item {
 		items = append(items, it)
 	}
 	p.opt.Log.Info("duplicate not published again", "photo", short(j.SHA256))
-	p.auditOutcome(&Job{SHA256: j.SHA256}, Published, "duplicate: already published, not published again") // issue 12: audit log
 	return items
 }
 
@@ -382,15 +380,9 @@ func (p *Pipeline) publish(ctx context.Context, j *Job) {
 			// when the claim is recovered.
 			p.opt.Log.Error("journal: recording a publication failed", "photo", short(j.SHA256), "err", err)
 		}
-		p.delivered(j, d, ref)
+		p.opt.Log.Info("published", "photo", short(j.SHA256), "target", d.Dest.Name, "output", d.Name)
+		p.hook("publish", j)
 	}
-}
-
-// delivered follows every publication a target confirmed (and the journal
-// recorded): what must know of each published output goes here.
-func (p *Pipeline) delivered(j *Job, d *Delivery, ref string) {
-	p.opt.Log.Info("published", "photo", short(j.SHA256), "target", d.Dest.Name, "output", d.Name)
-	p.hook("publish", j)
 }
 
 // failAll gives every delivery not published yet the error that ended the
@@ -432,21 +424,32 @@ func (p *Pipeline) settleDurably(ctx context.Context, j *Job, jobErr error) ([]I
 	}
 	worst := p.worst(j)
 	if worst == nil {
-		return p.final(j, p.finishPublished(j)), nil
+		items := p.finishPublished(j)
+		if len(j.waiting()) > 0 {
+			return p.final(j, Waiting, "waiting for approval by the direction", items), nil
+		}
+		return p.final(j, Published, "", items), nil
 	}
-	aside, err := p.moveAside(j, outcomeOf(KindOf(worst)), worst)
+	out := outcomeOf(KindOf(worst))
+	aside, err := p.moveAside(j, out, worst)
 	if err != nil {
 		p.releaseClaim(j)
 		return nil, Retry(err, "could not move the photo aside")
 	}
-	return p.final(j, p.items(j, func(it *Item) { it.Aside = aside; it.Kept = aside == "" })), nil
+	return p.final(j, out, scrub(worst), p.items(j, func(it *Item) { it.Aside = aside; it.Kept = aside == "" })), nil
 }
 
 // final is called once the job's outcome is durable (published and the
 // input wiped or kept, a duplicate of published content, or moved aside with
-// its reason), with its items: what must know of every final outcome goes
-// here. A dry run and explain never reach it.
-func (p *Pipeline) final(j *Job, items []Item) []Item { return items }
+// its reason), with the outcome and its detail for the audit log and the
+// job's items: what must know of every final outcome goes here, the audit
+// log's outcome event (issue 12) and the coordinator's review record
+// (review.go). A dry run and explain never reach it.
+func (p *Pipeline) final(j *Job, out Outcome, detail string, items []Item) []Item {
+	p.auditOutcome(j, out, detail)
+	p.recordReview(j, items)
+	return items
+}
 
 // worst returns the error that decides where the input goes: held beats
 // quarantined beats rejected.
@@ -476,7 +479,7 @@ func (p *Pipeline) finishPublished(j *Job) []Item {
 	var wipeErr error
 	if p.opt.Wipe {
 		wipeErr = p.wipe(j)
-		p.wiped(j, wipeErr)
+		p.hook("wipe", j)
 	}
 	rec.State = journal.Done
 	rec.Kept = !p.opt.Wipe || wipeErr != nil
@@ -488,23 +491,12 @@ func (p *Pipeline) finishPublished(j *Job) []Item {
 		p.opt.Log.Error("journal: recording the outcome failed", "photo", short(j.SHA256), "err", err)
 	}
 	p.hook("done", j)
-	if len(j.waiting()) > 0 {
-		p.auditOutcome(j, Waiting, "waiting for approval by the direction")
-	} else {
-		p.auditOutcome(j, Published, "") // issue 12: audit log
-	}
 	return p.items(j, func(it *Item) {
 		it.Kept = rec.Kept
 		if wipeErr != nil {
 			it.Reason = rec.Reason
 		}
 	})
-}
-
-// wiped follows the wipe of a published input (err: why it failed): what
-// must know that the original is gone goes here.
-func (p *Pipeline) wiped(j *Job, err error) {
-	p.hook("wipe", j)
 }
 
 // wipe removes the input, unless it changed since it was read: then it is a

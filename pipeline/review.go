@@ -15,9 +15,11 @@ type ReviewSink interface {
 	Record(j *Job, items []Item) error
 }
 
-// recordReview hands a settled photo to the review sink, if there is one.
-func (p *Pipeline) recordReview(j *Job, items []Item, err error) {
-	if p.opt.Review == nil || p.opt.DryRun || err != nil || j == nil || j.SHA256 == "" || len(items) == 0 || items[0].Duplicate {
+// recordReview hands a photo whose outcome is durable to the review sink,
+// if there is one (final calls it): not an input that was never hashed, not
+// a duplicate.
+func (p *Pipeline) recordReview(j *Job, items []Item) {
+	if p.opt.Review == nil || p.opt.DryRun || j.SHA256 == "" || len(items) == 0 || items[0].Duplicate {
 		return
 	}
 	if rerr := p.opt.Review.Record(j, items); rerr != nil {

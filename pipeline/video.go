@@ -198,7 +198,6 @@ func (p *Pipeline) processVideo(ctx context.Context, root, path string, live boo
 	}
 	j.video = &videoJob{}
 	defer j.video.close()
-	defer func() { p.recordReview(j, items, err) }()
 	return p.process(ctx, j, p.committer)
 }
 

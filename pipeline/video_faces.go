@@ -39,7 +39,7 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 	defer r.Close()
 	side := max(vj.width, vj.height)
 	vj.faces = map[int][]detect.Face{}
-	det := p.opt.Faces.Detector
+	det := p.opt.Faces.Analyzer
 	finder, sparse := det.(videoFinder)
 	var pick track.Pick
 	if sparse {
@@ -266,7 +266,7 @@ func (p *Pipeline) describePicked(ctx context.Context, vj *videoJob, frame *imag
 	if len(rects) == 0 {
 		return nil
 	}
-	got, err := p.opt.Faces.Detector.Describe(ctx, frame, rects)
+	got, err := p.opt.Faces.Analyzer.Describe(ctx, frame, rects)
 	if err == nil && len(got) != len(rects) {
 		err = fmt.Errorf("%d descriptions for %d faces", len(got), len(rects))
 	}

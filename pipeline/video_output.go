@@ -359,7 +359,7 @@ func (p *Pipeline) verifyOne(ctx context.Context, j *Job, out *videoOutput, data
 			}
 		}
 		for _, c := range ss {
-			again, err := p.opt.Faces.Detector.Describe(ctx, frame, []image.Rectangle{c.face.Rect})
+			again, err := p.opt.Faces.Analyzer.Describe(ctx, frame, []image.Rectangle{c.face.Rect})
 			if err != nil || len(again) != 1 {
 				if serr := p.stopped(ctx, "while checking the output"); serr != nil {
 					return serr

@@ -52,7 +52,7 @@ func videoOpts() *VideoOptions {
 // videoEnv is faceEnv (anna may be on the website, bram not, and a
 // stranger) with videos on.
 func videoEnv(t *testing.T, edit func(*VideoOptions), opts ...envOption) *env {
-	reg := &fakeRegister{
+	reg := &fakeConsent{
 		people:  []detect.Person{{ID: "anna", Descriptors: []detect.Descriptor{unit(0)}}, {ID: "bram", Descriptors: []detect.Descriptor{unit(1)}}},
 		consent: map[string]map[string]bool{"anna": {"website": true}, "bram": {"parent_portal": true}},
 	}
@@ -63,7 +63,7 @@ func videoEnv(t *testing.T, edit func(*VideoOptions), opts ...envOption) *env {
 	return newEnv(t, append([]envOption{func(o *Options) {
 		o.Workers = 1
 		o.Video = v
-		o.Faces = &FaceOptions{Detector: classFaces(), Consent: func() Consent { return reg },
+		o.Faces = &FaceOptions{Analyzer: classFaces(), Consent: func() Consent { return reg },
 			Match: detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20}, Policy: detect.PolicyConsent, Redact: mask.DefaultOptions()}
 	}}, opts...)...)
 }
@@ -106,7 +106,7 @@ func TestVideoPublished(t *testing.T) {
 	}
 	// 20 frames at 10 fps, analysed 5 a second: frames 0, 2, … 18, and
 	// the last one, 19, so that a face coming in at the end is seen.
-	if calls := e.p.opt.Faces.Detector.(*fakeDetector).calls; calls != 11 {
+	if calls := e.p.opt.Faces.Analyzer.(*fakeAnalyzer).calls; calls != 11 {
 		t.Errorf("%d frames analysed, want 11", calls)
 	}
 	out := filepath.Join(e.out, it.Output)
@@ -365,13 +365,13 @@ func TestEvenFit(t *testing.T) {
 // someone else there holds the video.
 func TestVideoCheckFindsAShownFaceThatChanged(t *testing.T) {
 	bram := unit(1)
-	e := videoEnv(t, nil, func(o *Options) { o.Faces.Detector.(*fakeDetector).becomes = &bram })
+	e := videoEnv(t, nil, func(o *Options) { o.Faces.Analyzer.(*fakeAnalyzer).becomes = &bram })
 	e.write("groep-5/film.mov", classClip(t, "1"))
 	it := one(t, e.batch(), "groep-5/film.mov")
 	if it.Outcome != Held || !strings.Contains(it.Reason, "no longer a confident match to anna") {
 		t.Fatalf("%s: %s", it.Outcome, it.Reason)
 	}
-	if d := e.p.opt.Faces.Detector.(*fakeDetector).describes; d != 1 {
+	if d := e.p.opt.Faces.Analyzer.(*fakeAnalyzer).describes; d != 1 {
 		t.Errorf("%d descriptions of the output, want 1 (anna's track)", d)
 	}
 }

@@ -44,48 +44,6 @@ func openApprovals(h *state.House) (*approval.Store, error) {
 	return approval.Open(h.Dir, key, aud)
 }
 
-// gate is p with the configuration's rules for external channels (issue
-// 20): per target the direction's approval and the individual rule, and
-// the store that keeps what waits (none in a dry run). Every command that
-// builds a pipeline from the configuration passes it through here.
-func (r *resources) gate(cfg *config.Config, p *pipeline.Pipeline) (*pipeline.Pipeline, error) {
-	var store pipeline.Approvals
-	needs := false
-	for _, t := range cfg.Targets {
-		needs = needs || t.Approval == config.ApprovalDirection
-	}
-	if needs && r.house.Mode.Writes() {
-		s, err := openApprovals(r.house)
-		if err != nil {
-			return nil, err
-		}
-		store = s
-	}
-	return p.With(func(o *pipeline.Options) {
-		o.Approvals = store
-		o.IndividualShare = cfg.Individual.MinShare
-		for _, d := range o.Destinations {
-			t := cfg.Targets[d.Name]
-			d.Approval = t.Approval == config.ApprovalDirection
-			d.ClosedOnly = t.Individual == config.IndividualClosedOnly
-		}
-	})
-}
-
-// gated opens the resources of a run and builds its pipeline with the
-// configuration's rules for external channels.
-func gated(cfg *config.Config, log *slog.Logger, m runMode) (*stack, error) {
-	st, err := openPipeline(cfg, log, m)
-	if err != nil {
-		return nil, err
-	}
-	if st.p, err = st.gate(cfg, st.p); err != nil {
-		st.Close()
-		return nil, err
-	}
-	return st, nil
-}
-
 // approver is the operating-system account of the person who runs the
 // command: the one they logged in as (sudo's SUDO_USER, or the login uid
 // the kernel keeps through sudo and runuser), with the account the command
@@ -257,7 +215,7 @@ func approveCmd() *cobra.Command {
 		Long: `Approve photos that wait for approval (photoguard pending lists them; name them
 by the short hash or any unambiguous prefix of at least 6 characters), for
 every target they wait for, or only --target T. Each is decided again with
-the consent register as it is now (consent withdrawn while it waited is
+the consent store as it is now (consent withdrawn while it waited is
 honoured: that face is blurred, or the photo is not published when the rules
 say so), blurred, checked and published. The publication ledger records who
 approved it (your login name) and when.
@@ -466,9 +424,6 @@ func runApprove(ctx context.Context, w io.Writer, cfg *config.Config, names []st
 		proc := func(ap pipeline.Approval) (approval.Processor, error) {
 			p, err := res.pipeline(cfg, log, mode)
 			if err != nil {
-				return nil, err
-			}
-			if p, err = res.gate(cfg, p); err != nil {
 				return nil, err
 			}
 			// Approved: this target publishes it now.

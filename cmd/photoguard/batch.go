@@ -187,7 +187,7 @@ func runBatchOn(ctx context.Context, cfg *config.Config, args []string, f batchF
 	if err != nil {
 		return err
 	}
-	st, err := gated(cfg, log, runMode{
+	st, err := openPipeline(cfg, log, runMode{
 		targets: targets,
 		wipe:    cfg.WipeInputs && !f.keepInputs && !f.dryRun,
 		dryRun:  f.dryRun,

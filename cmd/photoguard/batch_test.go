@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/photoguard/photoguard/config"
+	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/inbox"
 	"github.com/photoguard/photoguard/redact/encode"
@@ -24,7 +26,8 @@ import (
 // Issue 2's acceptance: a batch over the shared camera photos (real GPS,
 // camera make and model) plus the dirty and bad fixtures gives the expected
 // outcome for each, exit status 2 (some were quarantined), and not one
-// published file carries metadata, by our parser and by exiftool.
+// published file carries metadata, by our parser and by exiftool. The face
+// analysis finds no faces (withoutFaces).
 func TestBatchDirtyAndBadInputs(t *testing.T) {
 	td := testenv.SharedTestdata(t)
 	models := modelsForTest(t)
@@ -99,6 +102,10 @@ func TestBatchDirtyAndBadInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// What a published file carries does not depend on its faces: the
+	// analysis finds none here (the end-to-end tests judge the faces); the
+	// rest of the path, decoding to the verified output, is the real one.
+	withoutFaces(t)
 	var stdout, stderr bytes.Buffer
 	report := filepath.Join(dir, "report.json")
 	err = runBatch(context.Background(), cfg, in, batchFlags{report: report}, &stdout, &stderr)
@@ -123,6 +130,11 @@ func TestBatchDirtyAndBadInputs(t *testing.T) {
 			t.Errorf("%s reported twice", it.Input)
 		}
 		got[it.Input] = it
+	}
+	for input, it := range got {
+		if it.Outcome == pipeline.Published && (it.Faces == nil || it.Faces.Found != 0 || len(it.Faces.Passes) != 1 || it.Faces.Passes[0].Name != noFacesPass) {
+			t.Errorf("%s: faces %+v, want the analysis that finds none", input, it.Faces)
+		}
 	}
 	for input, outcome := range want {
 		it, ok := got[input]
@@ -207,4 +219,27 @@ func TestSummaryWaiting(t *testing.T) {
 	if strings.Contains(out.String(), "Not published") || !rep.Clean() {
 		t.Errorf("a waiting photo counts as a problem:\n%s", out.String())
 	}
+}
+
+// withoutFaces has the pipelines built during the test analyse no faces
+// (noFaces), for a test of what does not depend on them.
+func withoutFaces(t *testing.T) {
+	t.Helper()
+	orig := faceAnalysis
+	faceAnalysis = func(*config.Config, *resources) (pipeline.FaceAnalyzer, error) { return noFaces{}, nil }
+	t.Cleanup(func() { faceAnalysis = orig })
+}
+
+// noFaces is a face analysis that finds no face and keeps the size asked
+// for; its one pass is named noFacesPass.
+type noFaces struct{}
+
+const noFacesPass = "no faces (test)"
+
+func (noFaces) Analyze(_ context.Context, _ *image.NRGBA, side int) (*detect.Analysis, error) {
+	return &detect.Analysis{PublishSide: side, Passes: []detect.PassStat{{Name: noFacesPass}}}, nil
+}
+
+func (noFaces) Describe(context.Context, *image.NRGBA, []image.Rectangle) ([]detect.Face, error) {
+	return nil, nil
 }

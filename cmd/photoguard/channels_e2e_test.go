@@ -2,45 +2,24 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"testing"
 
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/detect/dlib"
 	"github.com/photoguard/photoguard/pipeline"
-	"github.com/photoguard/photoguard/redact/testenv"
 )
 
-// TestConsentDiffersPerChannel: one run to two targets, where sheldon has
-// consent for the parent portal and not for the website (the demo
-// register). Judged by matching the faces in the two published outputs of
-// each group photo with a detector of the test's own: no face on the
+// TestConsentDiffersPerChannel: one run to two targets (the group run of
+// school_test.go), where sheldon has consent for the parent portal and not
+// for the website (the demo register). Judged by matching the faces in the
+// two published outputs of each group photo with a detector of the test's
+// own: no face on the
 // website is within the threshold of sheldon, and on the portal he is
 // recognisable in at least one photo (the portal really shows him: the
 // website's redaction is not just everything redacted everywhere).
 func TestConsentDiffersPerChannel(t *testing.T) {
-	s := newFaceSchool(t)
-	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nwatch:\n  settle: 0s\n"+
-		"targets:\n  website:\n    type: dir\n    path: %[1]s/out-website\n    channel: website\n    approval: none\n    individual: allowed\n"+
-		"  portal:\n    type: dir\n    path: %[1]s/out-portal\n    channel: parent_portal\n", s.dir, s.models)
-	cfg := writeConfig(t, t.TempDir(), yaml)
-	groups, _ := filepath.Glob(filepath.Join(s.testdata, "faces", "groups", "*.jpg"))
-	testenv.Require(t, len(groups) == 5, "5 group photos in %s, found %d", s.testdata, len(groups))
-	files := map[string]string{}
-	for _, g := range groups {
-		files[filepath.Base(g)] = g
-	}
-	in := filepath.Join(s.dir, "two")
-	for name, src := range files {
-		if err := copyFile(src, filepath.Join(in, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var items []pipeline.Item
-	for _, its := range serviceRun(t, cfg, in) {
-		items = append(items, its...)
-	}
+	s, cfg, items := groupSchool(t)
 	if len(items) != 10 {
 		t.Fatalf("%d items, want 5 photos x 2 targets", len(items))
 	}

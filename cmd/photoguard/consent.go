@@ -503,7 +503,7 @@ func consentListAs(w io.Writer, cfg *config.Config, group string, asJSON bool) e
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tFIRST NAME\tGROUP\tROLE\tFACES\tWEBSITE\tSOCIAL MEDIA\tNEWSLETTER\tPARENT PORTAL")
 	for _, e := range listing {
-		// Register cells are shown escaped: a name cannot reorder the
+		// Cells from the consent store are shown escaped: a name cannot reorder the
 		// line (U+202E) or send an ESC sequence.
 		row := []string{shown(e.ID), shown(e.FirstName), shown(e.Group), string(e.Role), fmt.Sprint(e.References)}
 		for _, ch := range consent.Channels() {

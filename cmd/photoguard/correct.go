@@ -22,7 +22,7 @@ func correctCmd() *cobra.Command {
 		Use:   "correct PHOTO --face N --not ID",
 		Short: "Record that a face was wrongly matched to a pupil: that face is never matched to them again",
 		Long: `A face on the review page (or in explain) was matched to the wrong pupil. Record
-it: the face is kept (encrypted, in the protected store) as "not ID", and from
+it: the face is kept (encrypted, in the consent store) as "not ID", and from
 the next photo on a face that close to it is never matched to ID (it is
 redacted unless it is confidently someone else). PHOTO is the file, or the
 photo hash the review page shows (for inputs the service has wiped); N is the
@@ -54,7 +54,7 @@ func correct(ctx context.Context, w io.Writer, cfg *config.Config, photo string,
 	}
 	defer h.Close()
 	if _, ok := store.Snapshot().Person(id); !ok {
-		return fmt.Errorf("%s is not in the consent register", shown(id))
+		return fmt.Errorf("%s is not in the consent store", shown(id))
 	}
 	rf, err := findReviewedFace(ctx, cfg, photo, n)
 	if err != nil {

@@ -229,7 +229,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, dir, testdataFlag st
 	return nil
 }
 
-// demoConsent is a register with seven people who may be on the website and
+// demoConsent is a consent register (the school's export) with seven people who may be on the website and
 // one (sheldon) who may not, confirmed this school year.
 func demoConsent(now time.Time) string {
 	var b strings.Builder
@@ -250,7 +250,7 @@ func demoPreviews(ctx context.Context, cfg *config.Config, photos []string, dir 
 		return err
 	}
 	log, _ := newLogger(slog.LevelError)
-	st, err := gated(cfg, log, runMode{targets: cfg.TargetNames(), dryRun: true, batch: true})
+	st, err := openPipeline(cfg, log, runMode{targets: cfg.TargetNames(), dryRun: true, batch: true})
 	if err != nil {
 		return err
 	}

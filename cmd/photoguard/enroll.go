@@ -21,7 +21,6 @@ import (
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/pipeline/enroll"
 	"github.com/photoguard/photoguard/pipeline/state"
-	"github.com/photoguard/photoguard/redact/decode"
 )
 
 type enrollFlags struct {
@@ -108,12 +107,12 @@ func enrollRemove(w io.Writer, cfg *config.Config, id string) error {
 	return nil
 }
 
-// enroller is an enroll.Enroller with the detector and the store it holds
+// enroller is an enroll.Enroller with the recogniser and the store it holds
 // open.
 type enroller struct {
 	*enroll.Enroller
 	store *consent.Store
-	model string // the detector's dlib.ModelID, recorded with each reference
+	model string // the recogniser's dlib.ModelID, recorded with each reference
 	close func()
 }
 
@@ -122,19 +121,18 @@ func newEnroller(cfg *config.Config) (*enroller, error) {
 	if err != nil {
 		return nil, err
 	}
-	det, err := newDetector(cfg)
+	det, err := newRecognizer(cfg)
 	if err != nil {
 		h.Close()
 		return nil, err
 	}
 	e, err := enroll.New(enroll.Config{
-		Detector: det,
-		Model:    det.ModelID(),
-		Store:    store,
-		Limits: decode.Limits{MaxFileBytes: int64(cfg.Limits.MaxFileMB) << 20, MaxSide: cfg.Limits.MaxSide,
-			MaxPixels: cfg.Limits.MaxPixels, Timeout: cfg.Limits.DecodeTimeout},
-		MaxSide:   cfg.Output.MaxSide,
-		Threshold: cfg.Faces.Threshold,
+		Recognizer: det,
+		Model:      det.ModelID(),
+		Store:      store,
+		Limits:     decodeLimits(cfg.Limits),
+		MaxSide:    cfg.Output.MaxSide,
+		Threshold:  cfg.Faces.Threshold,
 	})
 	if err != nil {
 		det.Close()

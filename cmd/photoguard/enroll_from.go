@@ -79,12 +79,12 @@ func faceFromFile(ctx context.Context, cfg *config.Config, photo string, n int) 
 	}
 	defer st.Close()
 	j, jobErr := st.p.Explain(ctx, filepath.Dir(abs), abs)
-	return enroll.FaceOfJob(cfg.StateDir, j, jobErr, st.detector.ModelID(), n, shown(photo))
+	return enroll.FaceOfJob(cfg.StateDir, j, jobErr, st.recognizer.ModelID(), n, shown(photo))
 }
 
 func faceFromRecord(ctx context.Context, cfg *config.Config, rec *review.Record, n int) (*enroll.Reviewed, error) {
-	open := func() (enroll.Detector, string, func(), error) {
-		det, err := newDetector(cfg)
+	open := func() (enroll.Recognizer, string, func(), error) {
+		det, err := newRecognizer(cfg)
 		if err != nil {
 			return nil, "", nil, err
 		}
@@ -100,7 +100,7 @@ func enrollFrom(ctx context.Context, w io.Writer, cfg *config.Config, id, photo 
 	}
 	defer h.Close()
 	if _, ok := store.Snapshot().Person(id); !ok {
-		return fmt.Errorf("%s is not in the consent register: import the register first (photoguard consent import)", shown(id))
+		return fmt.Errorf("%s is not in the consent store: import the consent register first (photoguard consent import)", shown(id))
 	}
 	rf, err := findReviewedFace(ctx, cfg, photo, n)
 	if err != nil {

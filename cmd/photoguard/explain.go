@@ -82,7 +82,7 @@ func explain(ctx context.Context, w io.Writer, cfg *config.Config, photo, target
 		return err
 	}
 	// Explain is Process without the commit: what a batch would do.
-	st, err := gated(cfg, log, runMode{targets: targets, dryRun: true, batch: true})
+	st, err := openPipeline(cfg, log, runMode{targets: targets, dryRun: true, batch: true})
 	if err != nil {
 		return err
 	}

@@ -44,28 +44,6 @@ func openConsent(cfg *config.Config, mode state.Mode) (*state.House, *consent.St
 	return h, store, nil
 }
 
-// openStore is openConsent to write, for the tests (a house that opened
-// only its store holds nothing that needs closing).
-func openStore(cfg *config.Config) (*consent.Store, error) {
-	_, store, err := openConsent(cfg, state.Write)
-	return store, err
-}
-
-// ledgerKey is the house's LedgerKey, for the tests: create opens it to
-// write (making the key when there is none), else read-only.
-func ledgerKey(cfg *config.Config, create bool) ([]byte, error) {
-	mode := state.ReadOnly
-	if create {
-		mode = state.Write
-	}
-	h, err := openHouse(cfg, mode)
-	if err != nil {
-		return nil, err
-	}
-	defer h.Close()
-	return h.LedgerKey()
-}
-
 // staleModels is pipeline.StaleModels, for the commands that report it
 // (status, tune, the daemon's start).
 func staleModels(snap *consent.Snapshot, model string) error {

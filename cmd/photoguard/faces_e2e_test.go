@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"image"
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
@@ -44,7 +40,7 @@ func loadGroundTruth(t *testing.T) groundTruth {
 	return gt
 }
 
-func modelsForTest(t *testing.T) string {
+func modelsForTest(t testing.TB) string {
 	dir := os.Getenv("PHOTOGUARD_MODELS_DIR")
 	if dir == "" {
 		dir = "/usr/local/share/photoguard/models"
@@ -55,27 +51,21 @@ func modelsForTest(t *testing.T) string {
 }
 
 // faceSchool is a state folder with the consent register (everyone may be
-// on the website except sheldon) and the eight people enrolled.
+// on the website except sheldon) and the eight people enrolled: a copy of
+// the school enrolled once per test binary (school_test.go).
 type faceSchool struct {
 	dir, testdata, models string
 }
 
 func newFaceSchool(t *testing.T) *faceSchool {
+	t.Helper()
 	s := &faceSchool{dir: t.TempDir(), testdata: testenv.SharedTestdata(t), models: modelsForTest(t)}
-	cfg := s.config(t, "website", "consent")
-	csv := filepath.Join(s.dir, "consent.csv")
-	if err := os.WriteFile(csv, []byte(demoConsent(time.Now())), 0o600); err != nil {
+	enrolled, err := enrolledSchool(s.testdata, s.models)
+	if err != nil {
+		t.Fatalf("the enrolled school: %v", err)
+	}
+	if err := copyTree(filepath.Join(enrolled, "state"), filepath.Join(s.dir, "state")); err != nil {
 		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	if err := consentImport(&out, cfg, csv, false, ""); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
-	if err := enrollDir(context.Background(), &out, cfg, enrollFlags{dir: filepath.Join(s.testdata, "faces", "identities")}); err != nil {
-		t.Fatalf("enroll: %v\n%s", err, out.String())
-	}
-	if n := strings.Count(out.String(), "enrolled from 5 photos"); n != 8 {
-		t.Fatalf("enrolled %d of 8 people from all 5 crops:\n%s", n, out.String())
 	}
 	return s
 }
@@ -83,7 +73,7 @@ func newFaceSchool(t *testing.T) *faceSchool {
 // judge is a detector of the test's own (the given dlib detector on the
 // photo enlarged twice) and everyone enrolled in cfg's store: the judge of
 // what a published output shows.
-func (s *faceSchool) judge(t *testing.T, cfg *config.Config, detector string) (*dlib.Detector, []detect.Person) {
+func (s *faceSchool) judge(t *testing.T, cfg *config.Config, detector string) (*dlib.Recognizer, []detect.Person) {
 	t.Helper()
 	judge, err := dlib.New(dlib.Config{ModelsDir: s.models, Detector: detector, MaxSide: 2048, Upsample: 2, Workers: 1})
 	if err != nil {
@@ -101,11 +91,8 @@ func (s *faceSchool) judge(t *testing.T, cfg *config.Config, detector string) (*
 // the website channel) and the given policy; everything else is the default.
 func (s *faceSchool) config(t *testing.T, target, policy string) *config.Config {
 	t.Helper()
-	yaml := fmt.Sprintf("inbox: %[1]s/inbox\nstate_dir: %[1]s/state\nmodels_dir: %[2]s\nwatch:\n  settle: 0s\n"+
-		"faces:\n  policy: %[4]s\ntargets:\n  %[3]s:\n    type: dir\n    path: %[1]s/out-%[3]s\n    channel: website\n    approval: none\n    individual: allowed\n",
-		s.dir, s.models, target, policy)
-	p := filepath.Join(s.dir, "photoguard-"+target+".yaml")
-	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+	p, err := writeSchoolConfig(s.dir, s.models, target, policy)
+	if err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(p)
@@ -166,17 +153,16 @@ func detail(img *image.NRGBA, r image.Rectangle) float64 {
 
 // TestFacesEndToEnd is issue 3's acceptance test: eight people enrolled,
 // seven with consent for the website and sheldon without; a batch over the
-// group photos; then detection and descriptors on the published files,
+// group photos (the group run, school_test.go: its website target); then detection and descriptors on the published files,
 // with a stronger detector than the pipeline's (HOG and CNN on the photo
 // enlarged twice), as the judge.
 func TestFacesEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs dlib's CNN detector on every photo")
 	}
-	s := newFaceSchool(t)
+	s, cfg, all := groupSchool(t)
 	gt := loadGroundTruth(t)
-	cfg := s.config(t, "website", "consent")
-	items := s.batchGroups(t, cfg)
+	items := itemsOn(all, "website")
 
 	judge, people := s.judge(t, cfg, dlib.HOGCNN)
 	defer judge.Close()

@@ -35,7 +35,7 @@ func TestMeasureIndividual(t *testing.T) {
 		sort.Strings(m)
 		photos = append(photos, m...)
 	}
-	st, err := gated(cfg, slog.New(slog.DiscardHandler), runMode{targets: []string{"website"}, dryRun: true, batch: true})
+	st, err := openPipeline(cfg, slog.New(slog.DiscardHandler), runMode{targets: []string{"website"}, dryRun: true, batch: true})
 	if err != nil {
 		t.Fatal(err)
 	}

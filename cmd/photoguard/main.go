@@ -140,7 +140,7 @@ func indent(w io.Writer, s string) {
 	}
 }
 
-// shown makes a file or folder name, a register cell or an id typed on the
+// shown makes a file or folder name, a consent register cell or an id typed on the
 // command line (or a reason that may quote one) safe to print on a
 // terminal: internal/display's one rule, for the commands and the pages.
 func shown(s string) string { return display.Escape(s) }

@@ -102,7 +102,7 @@ func TestModelChangeHoldsPhotos(t *testing.T) {
 	if err := printStatus(&out, cfg, 5); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "register: 8 in the register, 2 enrolled\n          every photo is held: 1 enrolled reference") ||
+	if !strings.Contains(out.String(), "consent:  8 people in the consent store, 2 enrolled\n          every photo is held: 1 enrolled reference") ||
 		!strings.Contains(out.String(), "held (1,") {
 		t.Errorf("status does not show why photos are held:\n%s", out.String())
 	}
@@ -139,7 +139,7 @@ func TestModelChangeHoldsPhotos(t *testing.T) {
 	if err := printStatus(&out, cfg, 5); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "register: 8 in the register, 2 enrolled\n") || strings.Contains(out.String(), "every photo is held") {
+	if !strings.Contains(out.String(), "consent:  8 people in the consent store, 2 enrolled\n") || strings.Contains(out.String(), "every photo is held") {
 		t.Errorf("status after enrolling again:\n%s", out.String())
 	}
 }

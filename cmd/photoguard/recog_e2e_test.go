@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/detect/dlib"
+	"github.com/photoguard/photoguard/internal/testchildren"
 	"github.com/photoguard/photoguard/pipeline"
 	"github.com/photoguard/photoguard/pipeline/consent"
 	"github.com/photoguard/photoguard/redact/testenv"
@@ -24,11 +24,11 @@ import (
 // of the school: pupils of groups 1-7 without consent, described as
 // `enroll` describes a reference (one photo each, padded). It returns how
 // many were enrolled.
-func schoolAround(t *testing.T, cfg *config.Config, testdata string, n int) int {
+func schoolAround(t *testing.T, cfg *config.Config, n int) int {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(testdata, "children", "*.jpg"))
-	sort.Strings(files)
-	testenv.Require(t, len(files) >= 900, "the children's photos in %s/children: found %d", testdata, len(files))
+	children := testchildren.Dir(t)
+	files := testchildren.Files(t)
+	testenv.Require(t, len(files) >= 900, "the children's photos in %s: found %d", children, len(files))
 	// Every k-th child, spread over all ages; a few give no single face.
 	k := len(files) / (n + n/10)
 	var ids []string
@@ -67,7 +67,7 @@ func schoolAround(t *testing.T, cfg *config.Config, testdata string, n int) int 
 			break
 		}
 		png := filepath.Join(dir, id+".png")
-		childPhoto(t, files[i*k], png)
+		childPhoto(t, filepath.Join(children, files[i*k]), png)
 		data, err := os.ReadFile(png)
 		if err != nil {
 			t.Fatal(err)
@@ -99,7 +99,7 @@ func TestConsentedShownInClassFolder(t *testing.T) {
 	start := time.Now()
 	s := newFaceSchool(t)
 	cfg := s.config(t, "website", "consent")
-	if n := schoolAround(t, cfg, s.testdata, pipeline.GroupMinOutside); n < pipeline.GroupMinOutside {
+	if n := schoolAround(t, cfg, pipeline.GroupMinOutside); n < pipeline.GroupMinOutside {
 		t.Fatalf("only %d children enrolled as the rest of the school", n)
 	}
 	t.Logf("school enrolled in %v", time.Since(start).Round(time.Second))

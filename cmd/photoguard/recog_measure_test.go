@@ -14,7 +14,6 @@ package main
 
 import (
 	"context"
-	"encoding/gob"
 	"fmt"
 	"image"
 	"image/color"
@@ -26,13 +25,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
 	"github.com/photoguard/photoguard/detect/analyze"
+	"github.com/photoguard/photoguard/internal/testchildren"
 	"github.com/photoguard/photoguard/redact/testenv"
 )
 
@@ -120,7 +119,7 @@ func measureGroups(photos [][]pathFace, people []detect.Person, mc detect.MatchC
 		for i, f := range photo {
 			faces[i] = f.Face
 		}
-		dec := detect.Decide(detect.MatchFaces(faces, people, mc), detect.PolicyConsent, mc.Threshold, consent, nil)
+		dec := detect.Decide(detect.MatchFaces(faces, people, mc), detect.PolicyConsent, mc, consent, nil)
 		for i, f := range photo {
 			ok := f.Label != "" && f.Label != "sheldon"
 			if ok {
@@ -267,54 +266,33 @@ type pathChild struct {
 	D    detect.Descriptor
 }
 
-var utkRaceNames = []string{"White", "Black", "Asian", "Indian", "Others"}
-
-// parseUTKName reads age and race from an UTKFace file name
-// (age_gender_race_datetime.jpg.chip.jpg).
-func parseUTKName(name string) (age int, race string, ok bool) {
-	parts := strings.Split(name, "_")
-	if len(parts) < 4 {
-		return 0, "", false
-	}
-	age, err1 := strconv.Atoi(parts[0])
-	r, err2 := strconv.Atoi(parts[2])
-	if err1 != nil || err2 != nil || r < 0 || r >= len(utkRaceNames) {
-		return 0, "", false
-	}
-	return age, utkRaceNames[r], true
-}
-
 // childrenThroughPath describes every every-th child photo through the
 // publishing path; a photo with other than one described face is left out
 // (and counted).
 func childrenThroughPath(t *testing.T, cfg *config.Config, every int) (kept []pathChild, left int) {
 	t.Helper()
-	dir := filepath.Join(testenv.SharedTestdata(t), "children")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.jpg"))
-	sort.Strings(files)
-	testenv.Require(t, len(files) >= 900, "the children's photos in %s: found %d", dir, len(files))
+	dir := testchildren.Dir(t)
+	names := testchildren.Files(t)
+	testenv.Require(t, len(names) >= 900, "the children's photos in %s: found %d", dir, len(names))
+	type cached struct {
+		Kept []pathChild
+		Left int
+	}
 	cache := descriptorCache
-	if cache != "" && every == 1 {
-		if f, err := os.Open(cache); err == nil {
-			defer f.Close()
-			var c struct {
-				Kept []pathChild
-				Left int
-			}
-			if gob.NewDecoder(f).Decode(&c) == nil {
-				t.Logf("children's descriptors from %s", cache)
-				return c.Kept, c.Left
-			}
+	if every == 1 {
+		var c cached
+		if testchildren.LoadCache(cache, &c) {
+			t.Logf("children's descriptors from %s", cache)
+			return c.Kept, c.Left
 		}
 	}
 	tmp := t.TempDir()
-	var paths []string
-	var names []string
-	for i := 0; i < len(files); i += every {
+	var paths, taken []string
+	for i := 0; i < len(names); i += every {
 		p := filepath.Join(tmp, fmt.Sprintf("c%04d.png", i))
-		childPhoto(t, files[i], p)
+		childPhoto(t, filepath.Join(dir, names[i]), p)
 		paths = append(paths, p)
-		names = append(names, filepath.Base(files[i]))
+		taken = append(taken, names[i])
 	}
 	found := explainFaces(t, cfg, tmp, paths)
 	for k, p := range paths {
@@ -324,21 +302,16 @@ func childrenThroughPath(t *testing.T, cfg *config.Config, every int) (kept []pa
 				described = append(described, f)
 			}
 		}
-		age, race, ok := parseUTKName(names[k])
+		age, race, ok := testchildren.Parse(taken[k])
 		if len(described) != 1 || !ok {
 			left++
 			continue
 		}
-		kept = append(kept, pathChild{File: names[k], Age: age, Race: race, D: described[0].Descriptor})
+		kept = append(kept, pathChild{File: taken[k], Age: age, Race: race, D: described[0].Descriptor})
 	}
 	if cache != "" && every == 1 {
-		f, err := os.OpenFile(cache, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-		if err == nil {
-			_ = gob.NewEncoder(f).Encode(struct {
-				Kept []pathChild
-				Left int
-			}{kept, left})
-			f.Close()
+		if err := testchildren.SaveCache(cache, cached{kept, left}); err != nil {
+			t.Logf("children's descriptors not kept in %s: %v", cache, err)
 		}
 	}
 	return kept, left
@@ -379,7 +352,7 @@ func pctOf(v float64) string { return strconv.FormatFloat(100*v, 'f', 2, 64) + "
 // the register of the given size (0: only the shown are enrolled).
 func falseShowRow(s *detect.ChildSet, mc detect.MatchConfig, register int, band string) (string, string, float64, float64) {
 	opt := func(n int) detect.FalseShowOptions {
-		return detect.FalseShowOptions{Shown: n, Register: max(register, n), Draws: 20, Seed: 10, Match: mc, Band: band}
+		return detect.FalseShowOptions{Shown: n, Enrolled: max(register, n), Draws: 20, Seed: 10, Match: mc, Band: band}
 	}
 	a, b := s.FalseShow(opt(25)), s.FalseShow(opt(100))
 	return pctOf(a.Mean) + " / " + pctOf(a.Worst), pctOf(b.Mean) + " / " + pctOf(b.Worst), a.Mean, b.Mean
@@ -432,12 +405,12 @@ func blurred(img *image.NRGBA, r image.Rectangle, rad int) *image.NRGBA {
 // describes it again as the pipeline does, and logs its sharpness against
 // what the rule then makes of it.
 func measureBlur(t *testing.T, cfg *config.Config, s *faceSchool, photos [][]pathFace, people []detect.Person, mc detect.MatchConfig) {
-	res, err := openResources(cfg, cfg.TargetNames(), true)
+	res, err := openResourcesIn(cfg, modeOf(true), cfg.TargetNames())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Close()
-	engine, err := analyze.New(analyzeConfig(cfg), res.finder, res.detector)
+	engine, err := analyze.New(analyzeConfig(cfg), res.finder, res.recognizer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -536,7 +509,7 @@ func groupMarginTable(t *testing.T, cs *detect.ChildSet, base detect.MatchConfig
 			mc.Margin = mg
 			row := fmt.Sprintf("| %.2f | %s |", mg, map[bool]string{true: "all ages", false: band}[band == ""])
 			for _, n := range registerSizes {
-				r := cs.FalseShow(detect.FalseShowOptions{Shown: 25, Register: 25 + n, Draws: 20, Seed: 10, Match: mc, Band: band})
+				r := cs.FalseShow(detect.FalseShowOptions{Shown: 25, Enrolled: 25 + n, Draws: 20, Seed: 10, Match: mc, Band: band})
 				row += " " + pctOf(r.Mean) + " / " + pctOf(r.Worst) + " |"
 			}
 			t.Log(row)

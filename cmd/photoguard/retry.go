@@ -27,13 +27,13 @@ func retryCmd() *cobra.Command {
 	var target string
 	cmd := &cobra.Command{
 		Use:   "retry [SHORT-HASH...|--all]",
-		Short: "Put held photos back through the pipeline, with the current register and configuration",
+		Short: "Put held photos back through the pipeline, with the current consent store and configuration",
 		Long: `Put held photos (state_dir/held/, listed by photoguard status) back through
-the pipeline once the cause is gone: a target that refused them, a register
-that could not be read, enrollment redone after new model files. Name them
+the pipeline once the cause is gone: a target that refused them, a consent
+store that could not be read, enrollment redone after new model files. Name them
 by the short hash in their folder's name (DATE-HASH; any unambiguous prefix
 of at least 6 characters), or --all. Each goes to the targets it was meant
-for (or --target), with today's register, consent and settings, and its path
+for (or --target), with today's consent store and settings, and its path
 below the inbox as it was, so category rules apply as they did. Published:
 its original is deleted and it is no longer held. Held again: its reason is
 updated. A target that is still down leaves it where it was. Exit status 2
@@ -126,9 +126,6 @@ func runRetry(ctx context.Context, w io.Writer, cfg *config.Config, names []stri
 	for _, key := range keys {
 		mode.targets = strings.Split(key, ",")
 		p, err := res.pipeline(cfg, log, mode)
-		if err == nil {
-			p, err = res.gate(cfg, p)
-		}
 		if err != nil {
 			return err
 		}

@@ -107,7 +107,7 @@ func TestCorrectionUsageErrors(t *testing.T) {
 		{"enroll --from with two ids", []string{"enroll", "100205", "100206", "--from", "x.jpg", "--face", "1"}, "one id"},
 		{"correct without --not", []string{"correct", "x.jpg", "--face", "1"}, "--not ID"},
 		{"correct without --face", []string{"correct", "x.jpg", "--not", "100205"}, "--face N"},
-		{"correct of a photo nobody knows", []string{"correct", "nofile.jpg", "--face", "1", "--not", "100205"}, "not in the consent register"},
+		{"correct of a photo nobody knows", []string{"correct", "nofile.jpg", "--face", "1", "--not", "100205"}, "not in the consent store"},
 		{"tune --thumbnails without photos", []string{"tune", "--thumbnails"}, "--thumbnails needs"},
 		{"review with both selections", []string{"review", "--since", "today", "--batch", "r.json"}, "not both"},
 	} {
@@ -123,7 +123,7 @@ func TestCorrectionUsageErrors(t *testing.T) {
 }
 
 // writeConfig writes yaml as dir/photoguard.yaml and loads it.
-func writeConfig(t *testing.T, dir, yaml string) *config.Config {
+func writeConfig(t testing.TB, dir, yaml string) *config.Config {
 	t.Helper()
 	p := filepath.Join(dir, "photoguard.yaml")
 	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {

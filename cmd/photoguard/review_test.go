@@ -118,9 +118,19 @@ func (s *reviewSchool) run(t *testing.T, photos map[string][]byte) map[string][]
 // every configured target, inputs wiped. It returns the items by input.
 func serviceRun(t *testing.T, cfg *config.Config, in string) map[string][]pipeline.Item {
 	t.Helper()
-	st, err := gated(cfg, slog.New(slog.DiscardHandler), runMode{targets: cfg.TargetNames(), wipe: true})
+	items, err := runService(cfg, in)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return items
+}
+
+// runService is serviceRun without a test: the items of one run of the
+// service's pipeline (every target, inputs wiped) over the folder in.
+func runService(cfg *config.Config, in string) (map[string][]pipeline.Item, error) {
+	st, err := openPipeline(cfg, slog.New(slog.DiscardHandler), runMode{targets: cfg.TargetNames(), wipe: true})
+	if err != nil {
+		return nil, err
 	}
 	defer st.Close()
 	items := map[string][]pipeline.Item{}
@@ -133,9 +143,9 @@ func serviceRun(t *testing.T, cfg *config.Config, in string) map[string][]pipeli
 	_, err = inbox.Batch(context.Background(), intake, batchRoots(st.p, []batchInput{{path: in, dir: true}}), inbox.BatchOptions{
 		Options: st.p.InboxOptions(cfg.Watch.Rescan), Workers: cfg.Workers, Retries: 1, Own: []string{cfg.StateDir}})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return items
+	return items, nil
 }
 
 // faceAt is the number (1..N) of the face of rec whose box overlaps box

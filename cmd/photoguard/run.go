@@ -65,14 +65,14 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 	}
 	// One service per state folder: its house holds the run lock.
 	mode := runMode{targets: cfg.TargetNames(), wipe: cfg.WipeInputs, service: true}
-	st, err := gated(cfg, log, mode)
+	st, err := openPipeline(cfg, log, mode)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	// The service loads one worker's face models now: model files dlib
 	// cannot read stop it here, not at the first photo with a face.
-	if err := st.detector.Warm(ctx); err != nil {
+	if err := st.recognizer.Warm(ctx); err != nil {
 		return fmt.Errorf("face detector: %w\n(scripts/setup.sh installs the models into models_dir)", err)
 	}
 
@@ -111,9 +111,6 @@ func runDaemon(ctx context.Context, path string, log *slog.Logger) error {
 			m := mode
 			m.wipe = next.WipeInputs
 			p, err := st.pipeline(next, log, m)
-			if err == nil {
-				p, err = st.gate(next, p)
-			}
 			if err != nil {
 				log.Error("configuration change refused", "err", err)
 				return

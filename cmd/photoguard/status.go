@@ -26,7 +26,7 @@ func statusCmd() *cobra.Command {
 		Short: "Show whether the service runs, what waits in the inbox, the last outcomes and held photos",
 		Long: `Show whether the service runs, what waits in the inbox (counted with the same
 rules the service takes files by: hidden and temporary files, teachers' notes
-and .AAE edit files are not counted), the protected store, the photos in
+and .AAE edit files are not counted), the consent store, the photos in
 progress, the last outcomes, and the photos in state_dir's held, quarantine
 and rejected folders.
 
@@ -60,11 +60,11 @@ func collectStatus(cfg *config.Config, last int) *status.Status {
 	h, err := openHouse(cfg, state.ReadOnly)
 	if err == nil {
 		defer h.Close()
-		o.Register = func() status.Register { return registerStatus(cfg, h) }
+		o.ConsentStore = func() status.ConsentStore { return consentStoreStatus(cfg, h) }
 		o.LedgerKey, err = h.LedgerKey()
 	} else {
 		problem := err.Error()
-		o.Register = func() status.Register { return status.Register{State: "unusable", Problem: problem} }
+		o.ConsentStore = func() status.ConsentStore { return status.ConsentStore{State: "unusable", Problem: problem} }
 	}
 	s := status.Collect(o)
 	if err != nil {
@@ -129,7 +129,7 @@ func writeStatus(w io.Writer, s *status.Status) {
 		waiting = "does not exist yet: photoguard run makes it"
 	}
 	fmt.Fprintf(w, "inbox:    %s (%s)\n", in.Path, waiting)
-	fmt.Fprintf(w, "register: %s\n", registerLine(s.Register))
+	fmt.Fprintf(w, "consent:  %s\n", consentStoreLine(s.ConsentStore))
 	if n, err := approval.CountWaiting(s.StateDir); err != nil {
 		fmt.Fprintf(w, "approval: cannot be read: %v\n", err)
 	} else if n > 0 {
@@ -198,15 +198,15 @@ func writeStatus(w io.Writer, s *status.Status) {
 	}
 }
 
-// registerLine is the register line of the status.
-func registerLine(r status.Register) string {
+// consentStoreLine is the consent store's line of the status.
+func consentStoreLine(r status.ConsentStore) string {
 	switch r.State {
 	case "empty":
-		return "empty: import the consent register (photoguard consent import)"
+		return "the consent store is empty: import the consent register (photoguard consent import)"
 	case "unusable":
-		return "cannot be used, every photo is held: " + r.Problem
+		return "the consent store cannot be used, every photo is held: " + r.Problem
 	}
-	s := fmt.Sprintf("%d in the register, %d enrolled", r.People, r.Enrolled)
+	s := fmt.Sprintf("%d people in the consent store, %d enrolled", r.People, r.Enrolled)
 	if r.Problem != "" {
 		if r.State == "stale" {
 			return s + "\n          every photo is held: " + r.Problem
@@ -216,22 +216,22 @@ func registerLine(r status.Register) string {
 	return s
 }
 
-// registerStatus sums up the protected store (counts only, no names) and
+// consentStoreStatus sums up the consent store (counts only, no names) and
 // says when it makes the service hold every photo. It reads house h, which
 // is read-only: it creates neither a store nor a key.
-func registerStatus(cfg *config.Config, h *state.House) status.Register {
+func consentStoreStatus(cfg *config.Config, h *state.House) status.ConsentStore {
 	if !consent.Exists(h.Dir) {
-		return status.Register{State: "empty"}
+		return status.ConsentStore{State: "empty"}
 	}
 	store, err := h.Store()
 	if err != nil {
-		return status.Register{State: "unusable", Problem: err.Error()}
+		return status.ConsentStore{State: "unusable", Problem: err.Error()}
 	}
 	snap := store.Snapshot()
 	if err := snap.Err(); err != nil {
-		return status.Register{State: "unusable", Problem: err.Error()}
+		return status.ConsentStore{State: "unusable", Problem: err.Error()}
 	}
-	r := status.Register{State: "ok", People: snap.Len(), Enrolled: len(snap.People())}
+	r := status.ConsentStore{State: "ok", People: snap.Len(), Enrolled: len(snap.People())}
 	model, err := dlib.ModelID(cfg.ModelsDir)
 	if err != nil {
 		r.Problem = fmt.Sprintf("the face model files could not be checked: %v", err)

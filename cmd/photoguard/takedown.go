@@ -128,7 +128,7 @@ func openTakedown(cfg *config.Config, h *state.House) (*ledger.Takedowner, error
 		return nil, err
 	}
 	td := &ledger.Takedowner{StateDir: h.Dir, Key: key,
-		NotInRegister: func(err error) bool { return errors.Is(err, consent.ErrNotInStore) },
+		NotInStore: func(err error) bool { return errors.Is(err, consent.ErrNotInStore) },
 		Target: func(name string) (target.Target, error) {
 			t, ok := cfg.Targets[name]
 			if !ok {
@@ -179,7 +179,7 @@ func printTakedown(w io.Writer, req ledger.Request, res *ledger.Result) {
 		fmt.Fprintf(w, "objection  %s is redacted in photo %s if it is delivered again\n", o.ID, o.SHA256[:12])
 	}
 	for _, id := range res.Unknown {
-		fmt.Fprintf(w, "not in the register: %s (not recognised any more, so redacted under the consent policy; nothing recorded)\n", id)
+		fmt.Fprintf(w, "not in the consent store: %s (not recognised any more, so redacted under the consent policy; nothing recorded)\n", id)
 	}
 	if res.Republish < len(res.Removed) {
 		fmt.Fprintf(w, "%s stay recorded as published: a copy delivered again is a duplicate and is not published\n",

@@ -35,7 +35,7 @@ func tuneCmd() *cobra.Command {
 		Use:   "tune [--labelled DIR] [--out tune.html]",
 		Short: "Show your own false-match / missed-match trade-off for each threshold",
 		Long: `Measure how faces.threshold and faces.margin behave on your own pupils: on the
-register itself (each pupil's references tried as a child who is not enrolled,
+enrolled pupils themselves (each pupil's references tried as a child who is not enrolled,
 and against their own other references), and on labelled photos if you give
 them. DIR holds labelled photos that were NOT used for enrollment:
 
@@ -125,7 +125,7 @@ func tuneRun(ctx context.Context, w, errw io.Writer, cfg *config.Config, f tuneF
 			return err
 		}
 	}
-	registerTest(text, people, mc)
+	lookAlikeTest(text, people, mc)
 	rep := tuning.Analyse(tuning.Input{Pupils: pupils, Samples: samples, Match: mc, Now: now, ReferenceAge: pipeline.DefaultReferenceAge,
 		GroupMargin: pipeline.DefaultGroupMargin, GroupMinOutside: pipeline.GroupMinOutside})
 	printTuning(text, &rep)
@@ -168,7 +168,7 @@ func tuneLabelled(ctx context.Context, w io.Writer, e *enroller, snap *consent.S
 		if strings.EqualFold(label, "unknown") {
 			label = ""
 		} else if _, ok := snap.Person(label); !ok {
-			fmt.Fprintf(w, "%s: not in the register, skipped (use unknown/ for people who are not enrolled)\n", shown(ent.Name()))
+			fmt.Fprintf(w, "%s: not in the consent store, skipped (use unknown/ for people who are not enrolled)\n", shown(ent.Name()))
 			continue
 		}
 		files, _ := os.ReadDir(filepath.Join(dir, ent.Name()))
@@ -229,16 +229,16 @@ func tuneLabelled(ctx context.Context, w io.Writer, e *enroller, snap *consent.S
 	return samples, thumbs, nil
 }
 
-// registerTest is the false-show rate on the school's own register (each
+// lookAlikeTest is the false-show rate on the school's own enrolled pupils (each
 // enrolled person taken in turn as someone who is not enrolled) for the
 // configured margin and its neighbours, and what was measured on children.
-func registerTest(w io.Writer, people []detect.Person, mc detect.MatchConfig) {
-	fmt.Fprintf(w, "\nYour register as a test: each of the %d enrolled people taken in turn as a child who is\n", len(people))
+func lookAlikeTest(w io.Writer, people []detect.Person, mc detect.MatchConfig) {
+	fmt.Fprintf(w, "\nYour enrolled pupils as a test: each of the %d enrolled people taken in turn as a child who is\n", len(people))
 	fmt.Fprintln(w, "NOT enrolled, their reference photos matched against everyone else (threshold as now):")
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "margin\tshown as someone else\t")
-	for _, r := range tuning.RegisterTest(people, mc) {
+	for _, r := range tuning.LookAlikeTest(people, mc) {
 		mark := ""
 		if r.Current {
 			mark = "  <- faces.margin now"
@@ -253,7 +253,7 @@ func registerTest(w io.Writer, people []detect.Person, mc detect.MatchConfig) {
 // real children (PHOTOGUARD_MEASURE=1 go test ./detect/dlib -run
 // TestMeasureChildren -v), for the coordinator.
 const childrenMeasured = `
-Your register as a test finds look-alikes among your own pupils; it is a check, not a proof (a few
+Your enrolled pupils as a test find look-alikes among your own pupils; it is a check, not a proof (a few
 hundred tries).
 
 Measured on 960 real children aged 3-16 (detect/MEASUREMENTS-children.md), classes drawn at random:

@@ -8,12 +8,12 @@ import (
 	"github.com/photoguard/photoguard/detect"
 )
 
-// The register test of `photoguard tune`: p1, p2 0.20 from p1 and p4 0.35
+// The look-alike test of `photoguard tune`: p1, p2 0.20 from p1 and p4 0.35
 // from p1 (0.40 from p2), p3 far away. Left out in turn, p1 is 0.15 nearer
 // to p2 than to p4, p2 0.20 nearer to p1 than to p4, p4 only 0.05 nearer
 // to p1 than to p2: at margin 0.10 two of four are shown as someone else,
 // at 0.20 one, from 0.25 none.
-func TestRegisterTest(t *testing.T) {
+func TestLookAlikeTest(t *testing.T) {
 	at := func(axis, off int, v float32) detect.Descriptor {
 		var d detect.Descriptor
 		d[axis], d[off] = 1, v
@@ -33,7 +33,7 @@ func TestRegisterTest(t *testing.T) {
 		{0.25, []string{"0.20 1 (25%)\n", "0.25 0 (0%) <- faces.margin now", "0.30 0 (0%)\n"}},
 	} {
 		var b bytes.Buffer
-		registerTest(&b, people, detect.MatchConfig{Threshold: 0.5, Margin: tc.margin, MinFacePx: 60})
+		lookAlikeTest(&b, people, detect.MatchConfig{Threshold: 0.5, Margin: tc.margin, MinFacePx: 60})
 		// Columns are aligned with spaces: compare words, line by line.
 		var lines []string
 		for _, l := range strings.Split(b.String(), "\n") {
@@ -46,7 +46,7 @@ func TestRegisterTest(t *testing.T) {
 			}
 		}
 		if strings.Contains(out, "p1") || strings.Contains(out, "p2") {
-			t.Errorf("the register test names people:\n%s", out)
+			t.Errorf("the look-alike test names people:\n%s", out)
 		}
 	}
 }

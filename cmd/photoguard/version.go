@@ -111,7 +111,7 @@ func writeVersion(w io.Writer, dir string) {
 	if err != nil {
 		fmt.Fprintf(w, "models:  %s: %v\n", dir, err)
 	} else {
-		fmt.Fprintf(w, "models:  %s, model id %s (what the protected store records with each reference)\n", dir, id)
+		fmt.Fprintf(w, "models:  %s, model id %s (what the consent store records with each reference)\n", dir, id)
 	}
 	for _, m := range modelFiles(dir) {
 		fmt.Fprintf(w, "  %s\n", m)

@@ -22,30 +22,27 @@ import (
 )
 
 // resources is what a run opens once, at start, and closes once: the face
-// models (dlib's recognisers, one per worker, and the finder) and the
-// targets, over the house it was given (the journal, the consent store, and
-// unless it is a dry run the ledger and the audit log). Pipelines are built
-// over them without I/O, so a configuration reload builds a new pipeline
-// over the same resources; what they were opened with is restart-only
-// (config.RestartOnly).
+// models (dlib's recognisers, one per worker, and the finder), the targets
+// and the store of photos that wait for approval, over the house it was
+// given (the journal, the consent store, and unless it is a dry run the
+// ledger and the audit log). Pipelines are built over them without I/O, so
+// a configuration reload builds a new pipeline over the same resources;
+// what they were opened with is restart-only (config.RestartOnly).
 type resources struct {
-	house    *state.House
-	journal  *journal.Journal
-	store    *consent.Store
-	detector *dlib.Detector
-	finder   analyze.Finder
-	targets  map[string]target.Target
+	house      *state.House
+	journal    *journal.Journal
+	store      *consent.Store
+	recognizer *dlib.Recognizer
+	finder     analyze.Finder
+	targets    map[string]target.Target
+	// approvals keeps the photos that wait for the direction's approval
+	// (nil in a dry run, or when no target needs approval).
+	approvals pipeline.Approvals
 	// ledger and audit are the publication ledger and the audit log (nil
 	// in a dry run, which records nothing).
 	ledger  pipeline.Ledger
 	audit   pipeline.Auditor
 	closers []func() error
-}
-
-// openResources opens the house (a dry run's, or one to write) and what a
-// run to targets needs over it; Close closes both.
-func openResources(cfg *config.Config, targets []string, dryRun bool) (*resources, error) {
-	return openResourcesIn(cfg, modeOf(dryRun), targets)
 }
 
 // openResourcesIn opens the house in mode and the resources over it; Close
@@ -99,10 +96,17 @@ func resourcesOver(cfg *config.Config, h *state.House, targets []string) (res *r
 	if r.store, err = h.Store(); err != nil {
 		return nil, err
 	}
-	if r.detector, err = newDetector(cfg); err != nil {
+	if h.Mode.Writes() && needsApproval(cfg) {
+		s, err := openApprovals(h)
+		if err != nil {
+			return nil, err
+		}
+		r.approvals = s
+	}
+	if r.recognizer, err = newRecognizer(cfg); err != nil {
 		return nil, err
 	}
-	r.closers = append(r.closers, r.detector.Close)
+	r.closers = append(r.closers, r.recognizer.Close)
 	if cfg.Faces.Finder == "yunet" {
 		yn, err := yunet.New(yunet.Config{ModelsDir: cfg.ModelsDir})
 		if err != nil {
@@ -167,16 +171,10 @@ func openPipeline(cfg *config.Config, log *slog.Logger, m runMode) (*stack, erro
 // that maps the configuration onto the pipeline's options. It does no I/O.
 func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*pipeline.Pipeline, error) {
 	m.dryRun = !r.house.Mode.Writes() // the house decides
-	var dests []*pipeline.Destination
-	for _, name := range m.targets {
-		out := cfg.OutputOf(name)
-		dests = append(dests, &pipeline.Destination{Name: name, Channel: cfg.Targets[name].Channel, Target: r.targets[name],
-			MaxSide: out.MaxSide, Quality: out.Quality})
-	}
-	if err := staleModels(r.store.Snapshot(), r.detector.ModelID()); err != nil {
+	if err := staleModels(r.store.Snapshot(), r.recognizer.ModelID()); err != nil {
 		log.Error("every photo will be held until this is fixed", "err", err)
 	}
-	engine, err := analyze.New(analyzeConfig(cfg), r.finder, r.detector)
+	engine, err := faceAnalysis(cfg, r)
 	if err != nil {
 		return nil, err
 	}
@@ -187,15 +185,10 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 		giveUp = cfg.Watch.Settle
 	}
 	return pipeline.New(pipeline.Options{
-		StateDir:     r.house.Dir,
-		Destinations: dests,
-		Categories:   detect.NewCategories(cfg.Categories.Reject),
-		Limits: decode.Limits{
-			MaxFileBytes: int64(cfg.Limits.MaxFileMB) << 20,
-			MaxSide:      cfg.Limits.MaxSide,
-			MaxPixels:    cfg.Limits.MaxPixels,
-			Timeout:      cfg.Limits.DecodeTimeout,
-		},
+		StateDir:        r.house.Dir,
+		Destinations:    destinations(cfg, m.targets, r.targets),
+		Categories:      detect.NewCategories(cfg.Categories.Reject),
+		Limits:          decodeLimits(cfg.Limits),
 		MaxSide:         cfg.Output.MaxSide,
 		AnalysisMaxSide: cfg.Faces.AnalysisMaxSide,
 		Quality:         cfg.Output.Quality,
@@ -213,12 +206,12 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 		Faces: &pipeline.FaceOptions{
 			// Safe for concurrent use: dlib lends each call one of its
 			// Workers recognisers.
-			Detector: engine,
-			Model:    r.detector.ModelID(),
+			Analyzer: engine,
+			Model:    r.recognizer.ModelID(),
 			// A fresh view per photo: a change by another process applies
 			// from the next photo.
 			// The corrections (correct --not) of the model in use apply.
-			Consent: func() pipeline.Consent { return r.store.CurrentCorrected(r.detector.ModelID()) },
+			Consent: func() pipeline.Consent { return r.store.CurrentCorrected(r.recognizer.ModelID()) },
 			Match:   matchConfig(cfg),
 			Policy:  detect.Policy(cfg.Faces.Policy),
 			Redact: mask.Options{
@@ -227,13 +220,61 @@ func (r *resources) pipeline(cfg *config.Config, log *slog.Logger, m runMode) (*
 				MaskScale: cfg.Faces.Redact.MaskScale,
 			},
 		},
-		Review: reviewSink(cfg, m),
-		Video:  videoOptions(cfg),
-		Log:    log,
+		Approvals:       r.approvals,
+		IndividualShare: cfg.Individual.MinShare,
+		Review:          reviewSink(cfg, m),
+		Video:           videoOptions(cfg),
+		Log:             log,
 	})
 }
 
-// dlibConfig maps the faces settings onto the detector's.
+// decodeLimits maps the limits settings onto the decoder's: the one mapping,
+// for the pipeline and for enroll alike. (config cannot return a
+// decode.Limits itself: redact/decode links libjpeg and libheif.)
+func decodeLimits(l config.Limits) decode.Limits {
+	return decode.Limits{
+		MaxFileBytes: int64(l.MaxFileMB) << 20,
+		MaxSide:      l.MaxSide,
+		MaxPixels:    l.MaxPixels,
+		Timeout:      l.DecodeTimeout,
+	}
+}
+
+// destinations are the configured targets names, each with its channel,
+// output and the rules for external channels (issue 20): the direction's
+// approval and the individual rule.
+func destinations(cfg *config.Config, names []string, targets map[string]target.Target) []*pipeline.Destination {
+	var dests []*pipeline.Destination
+	for _, name := range names {
+		out := cfg.OutputOf(name)
+		t := cfg.Targets[name]
+		dests = append(dests, &pipeline.Destination{Name: name, Channel: t.Channel, Target: targets[name],
+			MaxSide: out.MaxSide, Quality: out.Quality,
+			Approval:   t.Approval == config.ApprovalDirection,
+			ClosedOnly: t.Individual == config.IndividualClosedOnly})
+	}
+	return dests
+}
+
+// needsApproval reports whether a target needs the direction's approval.
+func needsApproval(cfg *config.Config) bool {
+	for _, t := range cfg.Targets {
+		if t.Approval == config.ApprovalDirection {
+			return true
+		}
+	}
+	return false
+}
+
+// faceAnalysis builds the face analysis a pipeline runs every photo through:
+// the finder and dlib's recognisers (detect/analyze). A variable for the
+// tests of what does not depend on faces (what a published file carries),
+// which replace it with an analysis that finds none.
+var faceAnalysis = func(cfg *config.Config, r *resources) (pipeline.FaceAnalyzer, error) {
+	return analyze.New(analyzeConfig(cfg), r.finder, r.recognizer)
+}
+
+// dlibConfig maps the faces settings onto dlib's (the recogniser's).
 func dlibConfig(cfg *config.Config) dlib.Config {
 	return dlib.Config{
 		ModelsDir:  cfg.ModelsDir,
@@ -257,8 +298,8 @@ func analyzeConfig(cfg *config.Config) analyze.Config {
 	}
 }
 
-// newDetector loads the dlib models (a second or two).
-func newDetector(cfg *config.Config) (*dlib.Detector, error) {
+// newRecognizer loads the dlib models (a second or two).
+func newRecognizer(cfg *config.Config) (*dlib.Recognizer, error) {
 	d, err := dlib.New(dlibConfig(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("face detector: %w\n(scripts/setup.sh installs the models into models_dir)", err)

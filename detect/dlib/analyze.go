@@ -30,7 +30,7 @@ const (
 
 // Reach is what the HOG pass of Faces can see: its floor, and the
 // configured Upsample as the largest enlargement.
-func (d *Detector) Reach() analyze.Reach {
+func (d *Recognizer) Reach() analyze.Reach {
 	return analyze.Reach{Floor: hogFloor, MaxScale: float64(d.cfg.Upsample), CostPerMP: hogCostPerMP}
 }
 
@@ -40,7 +40,7 @@ func (d *Detector) Reach() analyze.Reach {
 // would need more than Config.MemoryBytes, HOG sees it in overlapping tiles,
 // and once more whole at a scale that fits, for the faces larger than the
 // overlap.
-func (d *Detector) Faces(ctx context.Context, img *image.NRGBA, minFace float64) ([]detect.Face, error) {
+func (d *Recognizer) Faces(ctx context.Context, img *image.NRGBA, minFace float64) ([]detect.Face, error) {
 	b := img.Bounds()
 	if b.Empty() {
 		return nil, nil
@@ -86,7 +86,7 @@ func (d *Detector) Faces(ctx context.Context, img *image.NRGBA, minFace float64)
 
 // hogRegion runs HOG on region r of img at scale s and merges the faces
 // into faces.
-func (d *Detector) hogRegion(ctx context.Context, rec *face.Recognizer, img *image.NRGBA, r image.Rectangle, s float64, faces []detect.Face) ([]detect.Face, error) {
+func (d *Recognizer) hogRegion(ctx context.Context, rec *face.Recognizer, img *image.NRGBA, r image.Rectangle, s float64, faces []detect.Face) ([]detect.Face, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ const sharpFacePx = 110
 // detector would align some turned faces, at 0.3-0.5 s per box (measured on
 // the 12 MP bench photos, where it made describing cost more than finding):
 // a turned face stays redacted instead.
-func (d *Detector) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
+func (d *Recognizer) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
 	out := make([]detect.Face, len(boxes))
 	if len(boxes) == 0 {
 		return out, nil
@@ -156,7 +156,7 @@ func (d *Detector) Describe(ctx context.Context, img *image.NRGBA, boxes []image
 }
 
 // describeOne is Describe for one box, on a recogniser the caller holds.
-func (d *Detector) describeOne(rec *face.Recognizer, img *image.NRGBA, box image.Rectangle) (detect.Face, error) {
+func (d *Recognizer) describeOne(rec *face.Recognizer, img *image.NRGBA, box image.Rectangle) (detect.Face, error) {
 	none := detect.Face{Rect: box, NoDescriptor: true}
 	w := max(box.Dx(), box.Dy())
 	if w <= 0 {

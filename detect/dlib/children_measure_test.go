@@ -22,6 +22,7 @@ import (
 
 	"github.com/photoguard/photoguard/config"
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/internal/testchildren"
 )
 
 // Age bands of the measurement (the children README's).
@@ -109,7 +110,7 @@ var variants = []variant{
 func pctf(v float64) string { return strconv.FormatFloat(100*v, 'f', 2, 64) + "%" }
 
 func falseShow(s *detect.ChildSet, shown, register, background int, m detect.MatchConfig) detect.FalseShowResult {
-	return s.FalseShow(detect.FalseShowOptions{Shown: shown, Register: register, Background: background,
+	return s.FalseShow(detect.FalseShowOptions{Shown: shown, Enrolled: register, Background: background,
 		Draws: draws, Seed: seed, Match: m})
 }
 
@@ -230,7 +231,7 @@ func TestMeasureChildren(t *testing.T) {
 	old := falseShow(set, classSize, classSize, 0, mc(def, 0.50, 0.10))
 	var keys []string
 	keys = append(keys, ageBands...)
-	keys = append(keys, utkRaces...)
+	keys = append(keys, testchildren.Races...)
 	for _, k := range keys {
 		get := func(r detect.FalseShowResult) detect.Count {
 			if cnt, ok := r.ByBand[k]; ok {
@@ -248,7 +249,7 @@ func TestMeasureChildren(t *testing.T) {
 	// 4b. Classes of one ethnicity label (the class and the probes alike;
 	// 100 enrolled only where the label has at least 150 children).
 	rows = nil
-	for _, race := range utkRaces {
+	for _, race := range testchildren.Races {
 		sub := set.Subset(func(ch detect.Child) bool { return ch.Group == race })
 		var d []float64
 		for i := range sub.Children {
@@ -327,12 +328,12 @@ func TestMeasureChildren(t *testing.T) {
 
 	// 6. Group scoping for a class of one age in a school of all ages: the
 	// class of 25 from one band may be shown, 275 other pupils of any age
-	// are in the register; probes of the class's band.
+	// are enrolled; probes of the class's band.
 	rows = nil
 	for _, mg := range []float64{0.10, 0.15, 0.20, 0.25, 0.30} {
 		row := []string{fmt.Sprintf("%.2f / %.2f", def.Threshold, mg)}
 		for _, band := range ageBands {
-			r := set.FalseShow(detect.FalseShowOptions{Shown: classSize, Register: 300, Draws: draws, Seed: seed,
+			r := set.FalseShow(detect.FalseShowOptions{Shown: classSize, Enrolled: 300, Draws: draws, Seed: seed,
 				Match: mc(def, def.Threshold, mg), Band: band})
 			row = append(row, meanWorst(r))
 		}
@@ -400,7 +401,7 @@ func TestChildrenFalseShowSampled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("describes about 200 photos")
 	}
-	files := childFiles(t)
+	files := testchildren.Files(t)
 	var sample []string
 	for i := 0; i < len(files); i += ciSampleEvery {
 		sample = append(sample, files[i])

@@ -1,17 +1,14 @@
 package dlib
 
 import (
-	"encoding/gob"
 	"fmt"
 	"image"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/photoguard/photoguard/detect"
+	"github.com/photoguard/photoguard/internal/testchildren"
 )
 
 // Descriptors of the shared children and adults, as the product computes
@@ -29,24 +26,6 @@ type childFace struct {
 	Age  int
 	Race string // the dataset's ethnicity label
 	D    detect.Descriptor
-}
-
-// utkRaces are the UTKFace race codes of the file names.
-var utkRaces = []string{"White", "Black", "Asian", "Indian", "Others"}
-
-// parseUTK reads age and race from an UTKFace file name
-// (age_gender_race_datetime.jpg.chip.jpg).
-func parseUTK(name string) (age int, race string, ok bool) {
-	parts := strings.Split(name, "_")
-	if len(parts) < 4 {
-		return 0, "", false
-	}
-	age, err1 := strconv.Atoi(parts[0])
-	r, err2 := strconv.Atoi(parts[2])
-	if err1 != nil || err2 != nil || r < 0 || r >= len(utkRaces) {
-		return 0, "", false
-	}
-	return age, utkRaces[r], true
 }
 
 // adultFaces are the shared adults: the identity crops (references) and the
@@ -70,35 +49,9 @@ type descriptorCache struct {
 	Adults   adultFaces
 }
 
-// childrenDir is the shared children folder.
-func childrenDir(t testing.TB) string {
-	return filepath.Join(sharedTestdata(t), "children")
-}
-
-// childFiles lists the children's photos, sorted.
-func childFiles(t testing.TB) []string {
-	t.Helper()
-	dir := childrenDir(t)
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		missing(t, "children's photos: %v", err)
-	}
-	var out []string
-	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".jpg") {
-			out = append(out, e.Name())
-		}
-	}
-	sort.Strings(out)
-	if len(out) == 0 {
-		missing(t, "no photos in %s", dir)
-	}
-	return out
-}
-
 // describeReference is a reference photo described as `photoguard enroll`
 // describes it: padded to twice its size with grey, exactly one face.
-func describeReference(t testing.TB, d *Detector, img image.Image) (detect.Descriptor, bool) {
+func describeReference(t testing.TB, d *Recognizer, img image.Image) (detect.Descriptor, bool) {
 	t.Helper()
 	fs, err := d.Detect(t.Context(), pad(img, 0.5, padGray))
 	if err != nil {
@@ -113,11 +66,11 @@ func describeReference(t testing.TB, d *Detector, img image.Image) (detect.Descr
 // describeChildren describes the children's photos named in files (every
 // one when files is nil); photos without exactly one face are left out and
 // counted.
-func describeChildren(t testing.TB, d *Detector, files []string) (out []childFace, dropped int) {
+func describeChildren(t testing.TB, d *Recognizer, files []string) (out []childFace, dropped int) {
 	t.Helper()
-	dir := childrenDir(t)
+	dir := testchildren.Dir(t)
 	for _, name := range files {
-		age, race, ok := parseUTK(name)
+		age, race, ok := testchildren.Parse(name)
 		if !ok {
 			t.Fatalf("children: %s: not an UTKFace file name", name)
 		}
@@ -132,7 +85,7 @@ func describeChildren(t testing.TB, d *Detector, files []string) (out []childFac
 }
 
 // describeAdults describes the identity crops and the group photos.
-func describeAdults(t testing.TB, d *Detector) adultFaces {
+func describeAdults(t testing.TB, d *Recognizer) adultFaces {
 	t.Helper()
 	a := adultFaces{Refs: map[string][]detect.Descriptor{}}
 	dir := filepath.Join(sharedTestdata(t), "faces", "identities")
@@ -174,32 +127,19 @@ func sharedDescriptors(t testing.TB) descriptorCache {
 	t.Helper()
 	d := sharedDetector(t, Config{})
 	path := os.Getenv("PHOTOGUARD_DESCRIPTOR_CACHE")
-	if path != "" {
-		if f, err := os.Open(path); err == nil {
-			var c descriptorCache
-			err = gob.NewDecoder(f).Decode(&c)
-			f.Close()
-			if err == nil && c.Model == d.ModelID() {
-				return c
-			}
-		}
+	var cached descriptorCache
+	if testchildren.LoadCache(path, &cached) && cached.Model == d.ModelID() {
+		return cached
 	}
 	c := descriptorCache{Model: d.ModelID()}
 	var dropped int
-	c.Children, dropped = describeChildren(t, d, childFiles(t))
+	c.Children, dropped = describeChildren(t, d, testchildren.Files(t))
 	if dropped > 0 {
 		t.Logf("children: %d photos without exactly one face left out", dropped)
 	}
 	c.Adults = describeAdults(t, d)
 	if path != "" {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := gob.NewEncoder(f).Encode(&c); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
+		if err := testchildren.SaveCache(path, &c); err != nil {
 			t.Fatal(err)
 		}
 	}

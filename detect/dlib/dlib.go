@@ -116,9 +116,9 @@ var ModelFiles = []ModelFile{
 // ErrClosed is returned by Detect after Close.
 var ErrClosed = errors.New("dlib: detector closed")
 
-// Detector finds faces and computes their descriptors. It is safe for
+// Recognizer finds faces and computes their descriptors. It is safe for
 // concurrent use; at most Config.Workers calls run at once.
-type Detector struct {
+type Recognizer struct {
 	cfg    Config
 	passes []pass
 	pool   *pool[*face.Recognizer] // Config.Workers recognizers
@@ -200,7 +200,7 @@ func CheckModels(dir string) error {
 // each). Unless
 // OPENBLAS_NUM_THREADS is set, it also tells OpenBLAS to use one thread (see
 // singleThreadBLAS).
-func New(cfg Config) (*Detector, error) {
+func New(cfg Config) (*Recognizer, error) {
 	cfg, err := cfg.Normalize()
 	if err != nil {
 		return nil, err
@@ -213,7 +213,7 @@ func New(cfg Config) (*Detector, error) {
 		return nil, err
 	}
 	singleThreadBLAS()
-	d := &Detector{cfg: cfg, model: model}
+	d := &Recognizer{cfg: cfg, model: model}
 	// Each worker's recogniser (about 0.5 s and 150 MB to load) is loaded
 	// when a photo first needs it.
 	d.pool = newPool(cfg.Workers, func() (*face.Recognizer, error) {
@@ -236,7 +236,7 @@ func New(cfg Config) (*Detector, error) {
 // read are an error at start rather than at the first photo with a face
 // (the service calls it; a batch or explain of photos without faces never
 // pays for the models).
-func (d *Detector) Warm(ctx context.Context) error {
+func (d *Recognizer) Warm(ctx context.Context) error {
 	_, release, err := d.borrow(ctx)
 	if err != nil {
 		return err
@@ -248,20 +248,20 @@ func (d *Detector) Warm(ctx context.Context) error {
 // ModelID is the ModelID of the models this detector loaded: the
 // descriptors it returns are comparable only with descriptors made under
 // the same id.
-func (d *Detector) ModelID() string { return d.model }
+func (d *Recognizer) ModelID() string { return d.model }
 
 // Config returns the configuration in use, defaults filled in.
-func (d *Detector) Config() Config { return d.cfg }
+func (d *Recognizer) Config() Config { return d.cfg }
 
 // Close waits for running Detect calls and frees the models. It is safe to
 // call more than once.
-func (d *Detector) Close() error {
+func (d *Recognizer) Close() error {
 	d.pool.close(func(rec *face.Recognizer) { rec.Close() })
 	return nil
 }
 
 // borrow lends a recognizer until release is called.
-func (d *Detector) borrow(ctx context.Context) (rec *face.Recognizer, release func(), err error) {
+func (d *Recognizer) borrow(ctx context.Context) (rec *face.Recognizer, release func(), err error) {
 	rec, err = d.pool.get(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -277,7 +277,7 @@ func (d *Detector) borrow(ctx context.Context) (rec *face.Recognizer, release fu
 // and after the last; a pass already running in C is not interrupted. At
 // the defaults a pass takes up to about 4 s of CPU (a 12 MP photo, HOG on
 // a 6144x4608 copy, plus 28 ms per face); a CNN pass can take 10 s.
-func (d *Detector) Detect(ctx context.Context, img image.Image) ([]detect.Face, error) {
+func (d *Recognizer) Detect(ctx context.Context, img image.Image) ([]detect.Face, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

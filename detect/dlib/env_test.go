@@ -55,10 +55,10 @@ func loadImage(t testing.TB, path string) image.Image { return testenv.LoadImage
 // second per recognizer.
 var (
 	detectorsMu sync.Mutex
-	detectors   = map[Config]*Detector{}
+	detectors   = map[Config]*Recognizer{}
 )
 
-func sharedDetector(t testing.TB, cfg Config) *Detector {
+func sharedDetector(t testing.TB, cfg Config) *Recognizer {
 	t.Helper()
 	cfg.ModelsDir = requireModels(t)
 	detectorsMu.Lock()

@@ -747,7 +747,7 @@ func TestMeasureIdentityPadding(t *testing.T) {
 // groupDescriptors returns, per ground-truth face of the group photos, the
 // descriptor computed by the detector d (nil where it finds no face there).
 // With cnn2x, faces d misses are taken from CNN on the photo enlarged 2x.
-func groupDescriptors(t testing.TB, d *Detector, groups []groupPhoto, cnn2x bool) map[*gtFace]*detect.Descriptor {
+func groupDescriptors(t testing.TB, d *Recognizer, groups []groupPhoto, cnn2x bool) map[*gtFace]*detect.Descriptor {
 	out := map[*gtFace]*detect.Descriptor{}
 	for gi := range groups {
 		g := &groups[gi]

@@ -131,7 +131,7 @@ type crop struct {
 }
 
 // describeCrops runs d on every identity crop padded as given.
-func describeCrops(t testing.TB, d *Detector, frac float64, mode padMode) []crop {
+func describeCrops(t testing.TB, d *Recognizer, frac float64, mode padMode) []crop {
 	t.Helper()
 	dir := filepath.Join(sharedTestdata(t), "faces", "identities")
 	var out []crop
@@ -150,7 +150,7 @@ func describeCrops(t testing.TB, d *Detector, frac float64, mode padMode) []crop
 
 // enroll returns the enrolled identities: the descriptor of every crop that
 // yields exactly one face.
-func enroll(t testing.TB, d *Detector) []identity {
+func enroll(t testing.TB, d *Recognizer) []identity {
 	t.Helper()
 	byName := map[string]*identity{}
 	var ids []identity

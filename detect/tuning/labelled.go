@@ -51,32 +51,32 @@ func AnalyseLabelled(samples []detect.Sample, people []detect.Person, mc detect.
 	return Labelled{Rows: rows, Distances: detect.SampleDistances(samples, people), Safest: detect.SafestThreshold(rows)}
 }
 
-// RegisterRow is the register test at one margin: of Probes tries of an
+// LookAlikeRow is the look-alike test at one margin: of Probes tries of an
 // enrolled person taken as someone who is not enrolled, Shown were matched
 // to someone else. Current marks the configured margin.
-type RegisterRow struct {
+type LookAlikeRow struct {
 	Margin        float64
 	Shown, Probes int
 	Current       bool
 }
 
-// RegisterTest takes each enrolled person in turn as someone who is not
+// LookAlikeTest takes each enrolled person in turn as someone who is not
 // enrolled and matches their references against everyone else, at the
 // margins 0.10, 0.20, 0.30, 0.40 and the configured one (threshold as
 // configured).
-func RegisterTest(people []detect.Person, mc detect.MatchConfig) []RegisterRow {
+func LookAlikeTest(people []detect.Person, mc detect.MatchConfig) []LookAlikeRow {
 	near := func(a, b float64) bool { return math.Abs(a-b) < 0.005 }
 	margins := []float64{0.10, 0.20, 0.30, 0.40}
 	if !slices.ContainsFunc(margins, func(m float64) bool { return near(m, mc.Margin) }) {
 		margins = append(margins, mc.Margin)
 		slices.Sort(margins)
 	}
-	var out []RegisterRow
+	var out []LookAlikeRow
 	for _, m := range margins {
 		c := mc
 		c.Margin = m
 		r := detect.LeaveOneOut(people, c)
-		out = append(out, RegisterRow{Margin: m, Shown: r.Shown, Probes: r.Probes, Current: near(m, mc.Margin)})
+		out = append(out, LookAlikeRow{Margin: m, Shown: r.Shown, Probes: r.Probes, Current: near(m, mc.Margin)})
 	}
 	return out
 }

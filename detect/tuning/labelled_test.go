@@ -29,11 +29,11 @@ func TestSkip(t *testing.T) {
 	}
 }
 
-// The register of cmd's TestRegisterTest: p1, p2 0.20 from p1, p4 0.35
+// The enrolled pupils of cmd's TestLookAlikeTest: p1, p2 0.20 from p1, p4 0.35
 // from p1 (0.40 from p2), p3 far away. At margin 0.10 two of four are
 // shown as someone else, at 0.20 one, from 0.25 none; the configured
 // margin is added to the list when it is not on it.
-func TestRegisterTest(t *testing.T) {
+func TestLookAlikeTest(t *testing.T) {
 	at := func(axis, off int, v float32) detect.Descriptor {
 		var d detect.Descriptor
 		d[axis], d[off] = 1, v
@@ -46,8 +46,8 @@ func TestRegisterTest(t *testing.T) {
 	}{{0, 100, 0}, {0, 100, 0.2}, {1, 100, 0}, {0, 101, 0.35}} {
 		people = append(people, detect.Person{ID: fmt.Sprintf("p%d", len(people)+1), Descriptors: []detect.Descriptor{at(p.axis, p.off, p.v)}})
 	}
-	rows := RegisterTest(people, detect.MatchConfig{Threshold: 0.5, Margin: 0.25, MinFacePx: 60})
-	want := []RegisterRow{{0.10, 2, 4, false}, {0.20, 1, 4, false}, {0.25, 0, 4, true}, {0.30, 0, 4, false}, {0.40, 0, 4, false}}
+	rows := LookAlikeTest(people, detect.MatchConfig{Threshold: 0.5, Margin: 0.25, MinFacePx: 60})
+	want := []LookAlikeRow{{0.10, 2, 4, false}, {0.20, 1, 4, false}, {0.25, 0, 4, true}, {0.30, 0, 4, false}, {0.40, 0, 4, false}}
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows: %+v", len(rows), rows)
 	}
@@ -56,7 +56,7 @@ func TestRegisterTest(t *testing.T) {
 			t.Errorf("row %d: %+v, want %+v", i, rows[i], want[i])
 		}
 	}
-	if rows := RegisterTest(people, detect.MatchConfig{Threshold: 0.5, Margin: 0.30}); len(rows) != 4 || !rows[2].Current {
+	if rows := LookAlikeTest(people, detect.MatchConfig{Threshold: 0.5, Margin: 0.30}); len(rows) != 4 || !rows[2].Current {
 		t.Errorf("margin 0.30: %+v", rows)
 	}
 

@@ -2,7 +2,7 @@
 // trade-off between wrong matches and missed matches per threshold and
 // margin, a recommended setting with the amount of data it rests on, the
 // closest pairs of different pupils, each pupil's spread of references, and
-// warnings about the register; the register test and the labelled table
+// warnings about the enrolled pupils; the look-alike test and the labelled table
 // (labelled.go, with the rule which labelled photos can be used), and the
 // page (page.go: html/template, no script, images as data: URLs).
 //
@@ -26,7 +26,7 @@ import (
 type Pupil struct {
 	ID         string
 	References []Reference
-	// Group is the pupil's group in the register ("" for staff).
+	// Group is the pupil's group in the consent store ("" for staff).
 	Group string
 }
 
@@ -57,9 +57,9 @@ type Input struct {
 	GroupMinOutside int
 }
 
-// GroupRow is one group of the register as the class-as-context rule sees
+// GroupRow is one group of the consent store as the class-as-context rule sees
 // it: how many of its pupils and how many outside it are enrolled, whether
-// its photos get the group margin, and the register's own test at the
+// its photos get the group margin, and the look-alike test at the
 // margin they get (each reference of a pupil of the group tried as a child
 // who is not enrolled, in a photo of the group: shown as a classmate is
 // wrong).
@@ -88,7 +88,7 @@ var (
 // MinRecommendedMargin is the smallest margin tune recommends: at 0.30 a
 // child who is not enrolled was shown as one of 25 classmates in 0 of 18,700
 // tries; at 0.20 in 0.07%, at 0.10 in 2.0% (detect/MEASUREMENTS-children.md).
-// A school's own register is too small to show rates like these.
+// A school's own enrolled pupils are too few to show rates like these.
 const MinRecommendedMargin = 0.30
 
 // MaxRecommendedThreshold is the largest threshold tune recommends (dlib's

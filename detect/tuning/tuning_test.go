@@ -78,7 +78,7 @@ func TestAnalyse(t *testing.T) {
 	if p := rep.Curve(0.10).Points[len(Thresholds)-1]; p.Wrong == 0 {
 		t.Errorf("at margin 0.10, threshold 0.60 the twins were not mixed up: %+v", p)
 	}
-	// With the twins in the register no setting is free of wrong matches
+	// With the twins enrolled no setting is free of wrong matches
 	// (either twin taken as not enrolled is shown as the other).
 	if rep.Recommended.OK {
 		t.Errorf("recommended a setting although the twins are mixed up at every one: %+v", rep.Recommended)

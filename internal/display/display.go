@@ -1,5 +1,5 @@
-// Package display makes text from outside (file and folder names, register
-// cells, ids typed on the command line) safe to show on a terminal and in
+// Package display makes text from outside (file and folder names, consent
+// register cells, ids typed on the command line) safe to show on a terminal and in
 // photoguard's HTML pages.
 //
 // Invariant: Escape's result holds no control character (C0, DEL, C1: so no

@@ -26,7 +26,7 @@ type school struct {
 	root, inbox, state string
 	j                  *journal.Journal
 	store              *Store
-	det                *fakeDetector
+	det                *fakeAnalyzer
 	reg                *register
 	led                *memLedger
 	web                target.Target
@@ -42,7 +42,7 @@ var (
 func newSchool(t *testing.T) *school {
 	root := t.TempDir()
 	s := &school{t: t, root: root, inbox: filepath.Join(root, "inbox"), state: filepath.Join(root, "state"),
-		det: &fakeDetector{byWidth: map[int][]face{320: groupFaces, 300: singleFaces}},
+		det: &fakeAnalyzer{byWidth: map[int][]face{320: groupFaces, 300: singleFaces}},
 		reg: newRegister(3, "website", "parent_portal"), led: &memLedger{}}
 	if err := os.MkdirAll(s.state, 0o700); err != nil {
 		t.Fatal(err)

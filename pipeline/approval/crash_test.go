@@ -55,7 +55,7 @@ func crashPipeline(root string, j *journal.Journal, store *Store, approved *pipe
 	d := &pipeline.Destination{Name: "web", Channel: "website", Target: web, Approval: approved == nil, Approved: approved, ClosedOnly: true}
 	return pipeline.New(pipeline.Options{StateDir: filepath.Join(root, "state"), Destinations: []*pipeline.Destination{d},
 		Limits: decode.DefaultLimits(), MaxSide: 512, Quality: 85, Wipe: true, Workers: 1, Journal: j,
-		Faces: faceOptions(&fakeDetector{}, newRegister(1, "website")), Approvals: store, Hook: hook})
+		Faces: faceOptions(&fakeAnalyzer{}, newRegister(1, "website")), Approvals: store, Hook: hook})
 }
 
 func openCrash(t *testing.T, root string) (*journal.Journal, *Store) {
@@ -234,7 +234,7 @@ func TestCrashApprove(t *testing.T) {
 	// suffice; the others also die at their last call (a later photo, with
 	// earlier ones published).
 	p, err := pipeline.New(pipeline.Options{Destinations: []*pipeline.Destination{{Name: "x"}}, DryRun: true,
-		Faces: faceOptions(&fakeDetector{}, newRegister(1))})
+		Faces: faceOptions(&fakeAnalyzer{}, newRegister(1))})
 	if err != nil {
 		t.Fatal(err)
 	}

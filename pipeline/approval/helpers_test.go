@@ -26,9 +26,9 @@ type face struct {
 	who  int // the pupil's axis (p0, p1, ...)
 }
 
-type fakeDetector struct{ byWidth map[int][]face }
+type fakeAnalyzer struct{ byWidth map[int][]face }
 
-func (f *fakeDetector) Analyze(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error) {
+func (f *fakeAnalyzer) Analyze(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error) {
 	a := &detect.Analysis{FloorPx: 20, PublishSide: publishSide}
 	for _, fc := range f.byWidth[img.Rect.Dx()] {
 		a.Faces = append(a.Faces, detect.Face{Rect: fc.rect, Descriptor: unit(fc.who), Detector: "fake"})
@@ -36,7 +36,7 @@ func (f *fakeDetector) Analyze(ctx context.Context, img *image.NRGBA, publishSid
 	return a, nil
 }
 
-func (f *fakeDetector) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
+func (f *fakeAnalyzer) Describe(ctx context.Context, img *image.NRGBA, boxes []image.Rectangle) ([]detect.Face, error) {
 	out := make([]detect.Face, len(boxes))
 	for i, b := range boxes {
 		out[i] = detect.Face{Rect: b, NoDescriptor: true}
@@ -94,9 +94,9 @@ func newRegister(n int, channels ...string) *register {
 	return r
 }
 
-func faceOptions(det *fakeDetector, reg *register) *pipeline.FaceOptions {
+func faceOptions(det *fakeAnalyzer, reg *register) *pipeline.FaceOptions {
 	return &pipeline.FaceOptions{
-		Detector: det,
+		Analyzer: det,
 		Consent:  func() pipeline.Consent { return reg },
 		Match:    detect.MatchConfig{Threshold: 0.5, Margin: 0.06, MinFacePx: 20},
 		Policy:   detect.PolicyConsent,

@@ -42,7 +42,7 @@ const (
 	Publish       = "publish"        // one output reached one target
 	Delete        = "delete"         // one output was removed from one target
 	Wipe          = "wipe"           // an input (or a kept original) was deleted locally
-	ConsentImport = "consent-import" // the register was imported
+	ConsentImport = "consent-import" // the school's consent register was imported into the consent store
 	ConsentRevoke = "consent-revoke" // consent was withdrawn
 	Takedown      = "takedown"       // a takedown request was carried out
 	Correction    = "correction"     // a reviewed correction (enroll --from, correct --not)

@@ -28,7 +28,7 @@ const keyFileName = "registry.key"
 // keySize is the size of the master key in bytes.
 const keySize = 32
 
-// Key is the master key of the registry. It prints as "[redacted]".
+// Key is the master key of the consent store. It prints as "[redacted]".
 type Key struct {
 	b   [keySize]byte
 	set bool
@@ -90,7 +90,7 @@ func (k Key) fileKey() []byte {
 }
 
 // LedgerSealKey is the key that seals the lines of the publication ledger
-// (pipeline/ledger): derived from the registry key, so that the ledger has
+// (pipeline/ledger): derived from the consent store's key, so that the ledger has
 // no key of its own to lose, and not the key itself.
 func (k Key) LedgerSealKey() []byte {
 	lk, err := hkdf.Key(sha256.New, k.b[:], nil, "photoguard ledger v1 hmac-sha256", 32)
@@ -114,7 +114,7 @@ func (k Key) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) 
 // LogValue redacts the key.
 func (k Key) LogValue() slog.Value { return slog.StringValue("[redacted]") }
 
-// LoadKey returns the registry key: from $PHOTOGUARD_KEY when it is set (an
+// LoadKey returns the consent store's key: from $PHOTOGUARD_KEY when it is set (an
 // invalid value is an error, not a fall-back), otherwise from
 // state_dir/registry.key, which is created (0600, crypto/rand) on first use.
 // A key file that group or others can read or write is refused. A new key is

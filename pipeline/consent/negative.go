@@ -17,14 +17,14 @@ import (
 // matches that face to that pupil again (detect.Person.Negatives).
 //
 // A negative is a descriptor of somebody's face, so it is kept like the
-// references: in its own authenticated-encrypted file beside the register,
-// state_dir/registry/negatives.db (0600), sealed with the register's key
-// under its own magic, written under the register's lock. Negatives of an
-// id that is no longer in the register are dropped on the next write and
+// references: in its own authenticated-encrypted file beside the store's,
+// state_dir/registry/negatives.db (0600), sealed with the store's key
+// under its own magic, written under the store's lock. Negatives of an
+// id that is no longer in the store are dropped on the next write and
 // never returned.
 const negativesFileName = "negatives.db"
 
-// negMagic starts the negatives file: the register's layout under another
+// negMagic starts the negatives file: the store file's layout under another
 // magic, so that neither file can stand in for the other.
 const negMagic = "PGNEG\x00\x00\x00"
 
@@ -47,7 +47,7 @@ func (n Negative) Format(f fmt.State, _ rune) {
 }
 
 // AddNegative records that the face with descriptor n.Descriptor is not id.
-// id must be in the register. Adding the same photo's face for the same id
+// id must be in the store. Adding the same photo's face for the same id
 // and model again replaces the earlier one.
 func (s *Store) AddNegative(id string, n Negative) error {
 	sha, ok := normSHA256(n.PhotoSHA256)
@@ -64,8 +64,8 @@ func (s *Store) AddNegative(id string, n Negative) error {
 	r.AddedAt = r.AddedAt.UTC()
 
 	return s.update(func(reg *state) (bool, error) {
-		// Under the register's lock, against the register as it is now;
-		// the register itself does not change.
+		// Under the store's lock, against the store as it is now; the
+		// people and their consent do not change.
 		return false, s.addNegative(reg, id, r)
 	})
 }
@@ -112,7 +112,7 @@ func (s *Store) addNegative(reg *state, id string, r Reference) error {
 	return nil
 }
 
-// Negatives returns every id's negatives, for ids that are in the register
+// Negatives returns every id's negatives, for ids that are in the store
 // now. No negatives file is no negatives; a damaged one is an error (the
 // caller holds photos: a correction that cannot be read must not be lost
 // silently).
@@ -150,10 +150,10 @@ func (s *Store) readNegatives() (*state, error) {
 	return st, nil
 }
 
-// Corrected is the pipeline's view of consent: a snapshot of the register
+// Corrected is the pipeline's view of consent: a snapshot of the store
 // with the coordinator's corrections of one face model on each person
 // (detect.Person.Negatives). Corrections that cannot be read make Err set,
-// so that photos are held as with an unreadable register: a wrong match
+// so that photos are held as with an unreadable store: a wrong match
 // that was corrected must not come back.
 type Corrected struct {
 	*Snapshot

@@ -14,7 +14,7 @@ const photoA = "3f2a9c1b0d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8
 // revocation is put back. It must not bring the revoked consent back
 // silently: neither a new process nor the running daemon takes it, writes
 // are refused, and only AcceptRestore takes it, saying what differs.
-func TestRestoredOlderRegisterRefused(t *testing.T) {
+func TestRestoredOlderStoreRefused(t *testing.T) {
 	state := t.TempDir()
 	k := testKey(t)
 	coord := openStore(t, state, k)
@@ -144,7 +144,7 @@ func TestGenerationRecord(t *testing.T) {
 		t.Fatalf("accepting over a damaged record: %+v %v", diff, err)
 	}
 	openStore(t, state, k)
-	// The record cannot stand in for the register.
+	// The record cannot stand in for the store.
 	recData, _ := os.ReadFile(rec)
 	must(t, os.WriteFile(dataPath(state), recData, 0o600))
 	if _, err := Open(state, k, fixedClock(testNow)); !errors.Is(err, ErrCorrupt) {

@@ -546,7 +546,7 @@ func TestImportReplacesRegister(t *testing.T) {
 	}
 	snap := s.Snapshot()
 	if _, ok := snap.Person("3"); ok || snap.References("3") != nil {
-		t.Errorf("pupil who left is still in the register")
+		t.Errorf("pupil who left is still in the store")
 	}
 	if len(snap.References("1")) != 2 || len(snap.References("2")) != 2 || len(snap.References("T1")) != 1 {
 		t.Errorf("references of people who stay were lost")

@@ -16,15 +16,15 @@ import (
 	"github.com/photoguard/photoguard/redact/decode"
 )
 
-// Detector finds faces with their descriptors (detect/dlib's Detector).
-type Detector interface {
+// Recognizer finds faces with their descriptors (detect/dlib's Recognizer).
+type Recognizer interface {
 	Detect(ctx context.Context, img image.Image) ([]detect.Face, error)
 }
 
 // Config is what an Enroller works with.
 type Config struct {
-	Detector Detector
-	// Model is the id of the face model files Detector computes
+	Recognizer Recognizer
+	// Model is the id of the face model files Recognizer computes
 	// descriptors with (detect/dlib's ModelID), recorded with each
 	// reference.
 	Model string
@@ -45,7 +45,7 @@ type Enroller struct{ c Config }
 // New checks c and returns an Enroller.
 func New(c Config) (*Enroller, error) {
 	switch {
-	case c.Detector == nil:
+	case c.Recognizer == nil:
 		return nil, errors.New("enroll: no face detector")
 	case c.Store == nil:
 		return nil, errors.New("enroll: no consent store")
@@ -71,12 +71,12 @@ func (e *Enroller) Faces(ctx context.Context, data []byte) ([]detect.Face, strin
 	if err != nil {
 		return nil, "", err
 	}
-	faces, err := e.c.Detector.Detect(ctx, img)
+	faces, err := e.c.Recognizer.Detect(ctx, img)
 	if err != nil {
 		return nil, "", err
 	}
 	if len(faces) == 0 {
-		faces, err = e.c.Detector.Detect(ctx, Pad(img))
+		faces, err = e.c.Recognizer.Detect(ctx, Pad(img))
 		if err != nil {
 			return nil, "", err
 		}

@@ -46,9 +46,9 @@ func axis(i int) detect.Descriptor {
 	return d
 }
 
-type fakeDetector struct{ calls int }
+type fakeRecognizer struct{ calls int }
 
-func (f *fakeDetector) Detect(ctx context.Context, img image.Image) ([]detect.Face, error) {
+func (f *fakeRecognizer) Detect(ctx context.Context, img image.Image) ([]detect.Face, error) {
 	f.calls++
 	b := img.Bounds()
 	r, g, bl, _ := img.At(b.Min.X+b.Dx()/2, b.Min.Y+b.Dy()/2).RGBA()
@@ -84,7 +84,7 @@ func newSchool(t *testing.T) (*Enroller, *consent.Store) {
 	if _, err := store.ImportConsent(people, consent.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(Config{Detector: &fakeDetector{}, Model: "m2", Store: store, Limits: decode.DefaultLimits(), MaxSide: 2048,
+	e, err := New(Config{Recognizer: &fakeRecognizer{}, Model: "m2", Store: store, Limits: decode.DefaultLimits(), MaxSide: 2048,
 		Threshold: 0.5, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)

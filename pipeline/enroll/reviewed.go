@@ -33,7 +33,7 @@ type Reviewed struct {
 
 // FaceOfJob is face n of an explained photo: j and jobErr are what
 // pipeline.Explain returned for it, so the numbering is review's and
-// explain's; model is the detector's model id, name how errors name the
+// explain's; model is the recogniser's model id, name how errors name the
 // photo. The journal of stateDir says where it is published.
 func FaceOfJob(stateDir string, j *pipeline.Job, jobErr error, model string, n int, name string) (*Reviewed, error) {
 	if j.SHA256 == "" {
@@ -63,13 +63,13 @@ func FaceOfJob(stateDir string, j *pipeline.Job, jobErr error, model string, n i
 
 // FaceOfRecord describes face n of a review record again, from the
 // record's crop of that face (for inputs the daemon has wiped), with the
-// detector open gives (loaded only once the crop is read: the models take
+// recogniser open gives (loaded only once the crop is read: the models take
 // a while), which computes descriptors with the model files model and is
 // closed by close. The crop is centred on the face, so the face
 // nearest the centre is taken, and only if it lies within its own width of
 // the centre (a neighbour may show at the crop's edge). The journal of
 // stateDir says where it is published.
-func FaceOfRecord(ctx context.Context, stateDir string, open func() (det Detector, model string, close func(), err error), rec *review.Record, n int) (*Reviewed, error) {
+func FaceOfRecord(ctx context.Context, stateDir string, open func() (det Recognizer, model string, close func(), err error), rec *review.Record, n int) (*Reviewed, error) {
 	if n < 1 || n > len(rec.Faces) {
 		return nil, fmt.Errorf("photo %s has %s; there is no face %d", rec.Short, faces(len(rec.Faces)), n)
 	}

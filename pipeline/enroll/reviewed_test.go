@@ -17,14 +17,14 @@ import (
 	"github.com/photoguard/photoguard/pipeline/review"
 )
 
-// cropDetector finds, in a review crop, the faces its place function puts
+// cropRecognizer finds, in a review crop, the faces its place function puts
 // relative to the picture's bounds.
-type cropDetector struct {
+type cropRecognizer struct {
 	calls int
 	place func(b image.Rectangle) []detect.Face
 }
 
-func (d *cropDetector) Detect(ctx context.Context, img image.Image) ([]detect.Face, error) {
+func (d *cropRecognizer) Detect(ctx context.Context, img image.Image) ([]detect.Face, error) {
 	d.calls++
 	return d.place(img.Bounds()), nil
 }
@@ -77,12 +77,12 @@ func reviewedPhoto(t *testing.T) (string, *pipeline.Job, *review.Record) {
 func TestFaceOfRecord(t *testing.T) {
 	state, _, rec := reviewedPhoto(t)
 	ctx := context.Background()
-	opener := func(d *cropDetector) func() (Detector, string, func(), error) {
-		return func() (Detector, string, func(), error) { return d, "m2", func() {}, nil }
+	opener := func(d *cropRecognizer) func() (Recognizer, string, func(), error) {
+		return func() (Recognizer, string, func(), error) { return d, "m2", func() {}, nil }
 	}
 
 	// The face at the centre of the crop, a neighbour at its edge.
-	d := &cropDetector{place: func(b image.Rectangle) []detect.Face {
+	d := &cropRecognizer{place: func(b image.Rectangle) []detect.Face {
 		return []detect.Face{{Rect: image.Rect(0, 0, 40, 40), Descriptor: axis(9)}, centred(b, 100, 7)}
 	}}
 	rf, err := FaceOfRecord(ctx, state, opener(d), rec, 1)
@@ -99,7 +99,7 @@ func TestFaceOfRecord(t *testing.T) {
 
 	// A tight crop: found only on the padded canvas (twice the size).
 	var sizes []int
-	d = &cropDetector{place: func(b image.Rectangle) []detect.Face {
+	d = &cropRecognizer{place: func(b image.Rectangle) []detect.Face {
 		sizes = append(sizes, b.Dx())
 		if b.Dx() < 400 {
 			return nil
@@ -127,7 +127,7 @@ func TestFaceOfRecord(t *testing.T) {
 		}, "could not be described again"},
 		{"no such face", 3, nil, "has 2 faces; there is no face 3"},
 	} {
-		d := &cropDetector{place: tc.place}
+		d := &cropRecognizer{place: tc.place}
 		_, err := FaceOfRecord(ctx, state, opener(d), rec, tc.n)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.want)
@@ -139,7 +139,10 @@ func TestFaceOfRecord(t *testing.T) {
 	// A face without a crop, and a detector that cannot be loaded: no
 	// detector is loaded for a face that cannot be used.
 	loaded := false
-	failing := func() (Detector, string, func(), error) { loaded = true; return nil, "", nil, errors.New("no models") }
+	failing := func() (Recognizer, string, func(), error) {
+		loaded = true
+		return nil, "", nil, errors.New("no models")
+	}
 	noCrop := *rec
 	noCrop.Faces = slices.Clone(rec.Faces)
 	noCrop.Faces[1].Crop = ""

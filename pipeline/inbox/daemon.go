@@ -23,8 +23,9 @@ type DaemonOptions struct {
 	Log *slog.Logger
 	// OnScan is told of every scan (tests, status).
 	OnScan func(Result, error)
-	// Now is the clock (nil: time.Now).
-	Now func() time.Time
+	// Clock is the time the daemon goes by: settle, backoff, rescan and
+	// the gathering of file events (nil: RealClock).
+	Clock Clock
 }
 
 // Daemon keeps one inbox folder processed: it scans when the file watcher
@@ -41,7 +42,7 @@ type Daemon struct {
 
 // NewDaemon returns a daemon over the folder root.
 func NewDaemon(root string, proc Processor, opt DaemonOptions) *Daemon {
-	d := &Daemon{root: root, loop: newLoop(proc, opt.Workers, opt.Own, opt.Now), log: opt.Log, onScan: opt.OnScan}
+	d := &Daemon{root: root, loop: newLoop(proc, opt.Workers, opt.Own, opt.Clock), log: opt.Log, onScan: opt.OnScan}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -72,6 +73,10 @@ func (d *Daemon) Scan(ctx context.Context) (Result, error) {
 	res.Next = nextDue(pending, wait, opt.Settle)
 	return res, ctx.Err()
 }
+
+// gather is how long the daemon waits after a file event for the rest of
+// its burst.
+const gather = 250 * time.Millisecond
 
 // Run scans until ctx is done. Work in hand when ctx ends is rolled back by
 // the Processor (its entry stays in the inbox) or finished.
@@ -106,20 +111,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if res.Pending > 0 && res.Next > 0 && res.Next < wait {
 			wait = res.Next
 		}
-		timer := time.NewTimer(wait)
+		fire, stop := d.loop.clock.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			timer.Stop()
+			stop()
 			return nil
-		case <-timer.C:
+		case <-fire:
 		case <-kick:
-			timer.Stop()
+			stop()
 			// Events come in bursts (a sync client writing a folder):
 			// gather them into one scan.
-			select {
-			case <-ctx.Done():
+			if !sleep(d.loop.clock, ctx.Done(), gather) {
 				return nil
-			case <-time.After(250 * time.Millisecond):
 			}
 			select {
 			case <-kick:

@@ -292,41 +292,40 @@ func TestDaemonScans(t *testing.T) {
 	f.script["kept.jpg"] = []Status{Kept}
 	f.script["link.jpg"] = []Status{Kept} // quarantined, inputs kept in place
 	f.script["down.jpg"] = []Status{Retry, Retry, Done}
-	now := time.Now()
-	clock := func() time.Time { return now }
-	d := NewDaemon(in, f, DaemonOptions{Options: Options{Settle: time.Second, Rescan: time.Minute}, Workers: 2, Now: clock})
+	clock := inboxtest.NewClock(time.Now())
+	d := NewDaemon(in, f, DaemonOptions{Options: Options{Settle: time.Second, Rescan: time.Minute}, Workers: 2, Clock: clock})
 	ctx := context.Background()
 	res, err := d.Scan(ctx)
 	if err != nil || res.Finished != 1 || res.Pending != 3 || res.Next != time.Second || f.count("link.jpg") != 1 {
 		t.Fatalf("first sighting: %+v, %v, want the link taken at once and the rest pending", res, err)
 	}
-	now = now.Add(time.Second)
+	clock.Advance(time.Second)
 	if res, _ = d.Scan(ctx); res.Finished != 2 || f.count("a.jpg") != 1 || f.count("kept.jpg") != 1 || f.count("down.jpg") != 1 {
 		t.Fatalf("settled: %+v, calls %v", res, f.calls)
 	}
 	if res.Pending != 1 || res.Next <= 0 {
 		t.Errorf("after the first failure: %+v, want down.jpg pending", res)
 	}
-	now = now.Add(time.Second)
+	clock.Advance(time.Second)
 	d.Scan(ctx)
 	if f.count("down.jpg") != 1 || f.count("kept.jpg") != 1 {
 		t.Errorf("taken again too early: %v", f.calls)
 	}
-	now = now.Add(time.Second)
+	clock.Advance(time.Second)
 	d.Scan(ctx)
 	if f.count("down.jpg") != 2 {
 		t.Errorf("not retried when due: %v", f.calls)
 	}
-	now = now.Add(4 * time.Second)
+	clock.Advance(4 * time.Second)
 	d.Scan(ctx)
 	if f.count("down.jpg") != 3 || len(f.warns) != 1 || f.count("link.jpg") != 1 {
 		t.Errorf("calls %v, warnings %q: want 3 tries and one warning", f.calls, f.warns)
 	}
 	// The kept file changes: it is taken again once it settled.
-	later := now.Add(-time.Minute)
+	later := clock.Now().Add(-time.Minute)
 	must(t, os.Chtimes(filepath.Join(in, "kept.jpg"), later, later))
 	d.Scan(ctx)
-	now = now.Add(time.Second)
+	clock.Advance(time.Second)
 	d.Scan(ctx)
 	if f.count("kept.jpg") != 2 {
 		t.Errorf("a kept file that changed: %d calls, want 2", f.count("kept.jpg"))

@@ -26,21 +26,23 @@ type loop struct {
 	book    *book
 	workers int
 	own     []string
-	now     func() time.Time
+	clock   Clock
 
 	warnMu sync.Mutex
 	warned map[string]bool // unreadable entries already warned about
 }
 
-func newLoop(proc Processor, workers int, own []string, now func() time.Time) *loop {
+func newLoop(proc Processor, workers int, own []string, clock Clock) *loop {
 	if workers < 1 {
 		workers = 1
 	}
-	if now == nil {
-		now = time.Now
+	if clock == nil {
+		clock = RealClock{}
 	}
-	return &loop{proc: proc, book: newBook(), workers: workers, own: own, now: now, warned: map[string]bool{}}
+	return &loop{proc: proc, book: newBook(), workers: workers, own: own, clock: clock, warned: map[string]bool{}}
 }
+
+func (l *loop) now() time.Time { return l.clock.Now() }
 
 // walk lists the entries of every root.
 func (l *loop) walk(roots []Root) ([]Entry, error) {
@@ -137,8 +139,8 @@ type BatchOptions struct {
 	Own []string
 	// OnFound is told how many entries the first walk found (progress).
 	OnFound func(n int)
-	// Now is the clock (nil: time.Now).
-	Now func() time.Time
+	// Clock is the time the batch goes by (nil: RealClock).
+	Clock Clock
 }
 
 // Batch takes every entry of roots to an outcome: it walks them, processes
@@ -147,7 +149,7 @@ type BatchOptions struct {
 // place). It returns when that is so or ctx ends (with ctx's error); the
 // entries in hand are then finished or rolled back by the Processor.
 func Batch(ctx context.Context, proc Processor, roots []Root, opt BatchOptions) (Result, error) {
-	l := newLoop(proc, opt.Workers, opt.Own, opt.Now)
+	l := newLoop(proc, opt.Workers, opt.Own, opt.Clock)
 	if opt.Patience <= 0 {
 		opt.Patience = time.Minute
 	}
@@ -228,10 +230,8 @@ func Batch(ctx context.Context, proc Processor, roots []Root, opt BatchOptions) 
 		if len(still) == 0 {
 			return res, nil
 		}
-		select {
-		case <-ctx.Done():
+		if !sleep(l.clock, ctx.Done(), nextDue(still, wait, opt.Settle)) {
 			return res, ctx.Err()
-		case <-time.After(nextDue(still, wait, opt.Settle)):
 		}
 	}
 }

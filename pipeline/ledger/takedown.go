@@ -43,11 +43,11 @@ type Takedowner struct {
 	Objections Objector
 	// Key checks the ledger's seals (nil: not checked).
 	Key []byte
-	// NotInRegister reports whether an Objector error means the id is not
-	// in the register (nil: never).
-	NotInRegister func(error) bool
-	Audit         core.Auditor
-	Now           func() time.Time
+	// NotInStore reports whether an Objector error means the id is not
+	// in the consent store (nil: never).
+	NotInStore func(error) bool
+	Audit      core.Auditor
+	Now        func() time.Time
 }
 
 // Request is what a coordinator asks for.
@@ -79,7 +79,7 @@ type Result struct {
 	Removed  []*Record
 	Manual   []Removal
 	// Objected are "sha256 id" pairs whose objection is now recorded;
-	// Unknown ids that are not in the register (they cannot be recognised,
+	// Unknown ids that are not in the consent store (they cannot be recognised,
 	// so the consent policy redacts them anyway).
 	Objected []Objection
 	Unknown  []string
@@ -130,7 +130,7 @@ func (t *Takedowner) Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	if req.Pupil != "" && !validID(req.Pupil) {
 		// Perhaps a name typed by mistake: it must not reach the ledger.
-		return nil, errors.New("--pupil: not a pupil id (letters, digits, '.', '_' and '-', as in the register)")
+		return nil, errors.New("--pupil: not a pupil id (letters, digits, '.', '_' and '-', as in the consent store)")
 	}
 	recs, rd, err := Records(t.StateDir, t.Key, t.Journal)
 	if err != nil {
@@ -398,7 +398,7 @@ func (t *Takedowner) object(sel []*Record, req Request, res *Result) (map[string
 		case err == nil:
 			done[o] = true
 			res.Objected = append(res.Objected, o)
-		case t.NotInRegister != nil && t.NotInRegister(err):
+		case t.NotInStore != nil && t.NotInStore(err):
 			if !unknown[o.ID] {
 				unknown[o.ID] = true
 				res.Unknown = append(res.Unknown, o.ID)
@@ -408,8 +408,8 @@ func (t *Takedowner) object(sel []*Record, req Request, res *Result) (map[string
 		}
 	}
 	if req.Pupil != "" && unknown[req.Pupil] && !anyShows(sel, req.Pupil) {
-		// Not in the register and not seen in these photos: a wrong id.
-		return nil, fmt.Errorf("%s is not in the register and not visible in these photos; check the id (nothing was removed)", req.Pupil)
+		// Not in the consent store and not seen in these photos: a wrong id.
+		return nil, fmt.Errorf("%s is not in the consent store and not visible in these photos; check the id (nothing was removed)", req.Pupil)
 	}
 	covered := map[string]bool{}
 	for _, r := range sel {
@@ -431,7 +431,7 @@ func anyShows(recs []*Record, id string) bool {
 	return false
 }
 
-// validID is the register's id rule: 1 to 64 letters, digits, '.', '_'
+// validID is the consent store's id rule: 1 to 64 letters, digits, '.', '_'
 // and '-'.
 func validID(id string) bool {
 	if id == "" || len(id) > 64 {

@@ -54,7 +54,7 @@ var targetKinds = []targetKind{
 }
 
 // fakeObjector is the consent store's objections; ids not in known are not
-// in the register.
+// in the consent store.
 type fakeObjector struct {
 	mu    sync.Mutex
 	known map[string]bool
@@ -62,7 +62,7 @@ type fakeObjector struct {
 	err   error
 }
 
-var errNotInRegister = errors.New("registry: not in the register")
+var errNotInStore = errors.New("consent store: not in the store")
 
 func (o *fakeObjector) Object(sha, id, note string) error {
 	o.mu.Lock()
@@ -71,7 +71,7 @@ func (o *fakeObjector) Object(sha, id, note string) error {
 		return o.err
 	}
 	if !o.known[id] {
-		return fmt.Errorf("%w: id %s", errNotInRegister, id)
+		return fmt.Errorf("%w: id %s", errNotInStore, id)
 	}
 	o.got = append(o.got, short(sha)+" "+id)
 	return nil
@@ -151,7 +151,7 @@ func (w *world) publish(sha string, pupils ...string) string {
 
 func (w *world) takedowner() *Takedowner {
 	return &Takedowner{Ledger: w.led, StateDir: w.state, Key: testSealKey, Journal: w.j, Objections: w.obj, Audit: w.aud,
-		NotInRegister: func(err error) bool { return errors.Is(err, errNotInRegister) },
+		NotInStore: func(err error) bool { return errors.Is(err, errNotInStore) },
 		Target: func(name string) (target.Target, error) {
 			if name != "website" {
 				return nil, errors.New("not configured")
@@ -304,7 +304,7 @@ func TestTakedownNamesAPhoto(t *testing.T) {
 	// did not see bram in it (his parent did); his objection is recorded.
 	unseen := w.publish(hash("123456", 5))
 	// A pupil id that is not one (a name typed by mistake), or that is
-	// neither in the register nor in the photo: refused, nothing removed.
+	// neither in the consent store nor in the photo: refused, nothing removed.
 	for _, bad := range []string{"Pietje Puk", "nobody"} {
 		if res, err := w.takedowner().Run(context.Background(), Request{Pupil: bad, Photos: []string{unseen}}); err == nil {
 			t.Errorf("--pupil %q accepted: %+v", bad, res)
@@ -330,7 +330,7 @@ func contains(list []string, s string) bool {
 
 // TestTakedownManualAndUnknown: an output whose target cannot remove it is
 // listed for removal by hand and stays live in the ledger; a pupil no
-// longer in the register gets no objection, and the delivery stays
+// longer in the consent store gets no objection, and the delivery stays
 // published in the journal (a copy is a duplicate, not published again); a
 // store that cannot record objections stops the takedown before anything
 // is removed.

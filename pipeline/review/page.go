@@ -156,7 +156,7 @@ type PageOptions struct {
 // in missing (one without a record).
 func BuildPage(recs []*Record, missing []pipeline.Item, what string, opts PageOptions) *Page {
 	names, now := opts.Names, opts.Now
-	// Text from outside (file names, register names, reasons quoting
+	// Text from outside (file names, names from the consent store, reasons quoting
 	// them) is escaped with display's rule before html/template's: no
 	// bidi control reorders what the page shows.
 	esc := display.Escape

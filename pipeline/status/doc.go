@@ -1,7 +1,7 @@
 // Package status gathers what `photoguard status` shows: whether the
 // service runs (the run lock), what waits in the inbox (counted by the
 // inbox's own walk, so by the rules the service takes files by), the
-// protected store's summary (given by the caller), the photos in progress
+// consent store's summary (given by the caller), the photos in progress
 // and the last outcomes from the journal, and the photos in state_dir's
 // held, quarantine and rejected folders. Status is also the JSON of
 // `status --json`: its field names are an interface for monitoring.

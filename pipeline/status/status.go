@@ -28,11 +28,11 @@ type Status struct {
 		Running bool `json:"running"`
 		PID     int  `json:"pid,omitempty"`
 	} `json:"service"`
-	StateDir   string   `json:"state_dir"`
-	Inbox      Inbox    `json:"inbox"`
-	Register   Register `json:"register"`
-	InProgress []Record `json:"in_progress"`
-	Last       []Record `json:"last"`
+	StateDir     string       `json:"state_dir"`
+	Inbox        Inbox        `json:"inbox"`
+	ConsentStore ConsentStore `json:"register"`
+	InProgress   []Record     `json:"in_progress"`
+	Last         []Record     `json:"last"`
 	// Aside are the photos in state_dir/held, quarantine and rejected,
 	// newest first, by folder name.
 	Aside map[string][]AsideItem `json:"aside"`
@@ -70,8 +70,8 @@ type Inbox struct {
 	Missing bool `json:"missing,omitempty"`
 }
 
-// Register sums up the protected store (counts only, no names).
-type Register struct {
+// ConsentStore sums up the consent store (counts only, no names).
+type ConsentStore struct {
 	// State is "empty", "unusable" (every photo is held), "stale" (every
 	// photo is held: references of other model files) or "ok".
 	State    string `json:"state"`
@@ -117,16 +117,16 @@ type Options struct {
 	StateDir, Inbox string
 	// Last is how many recent outcomes to list.
 	Last int
-	// Register sums up the protected store (the caller opens it: it
+	// ConsentStore sums up the consent store (the caller opens it: it
 	// needs the key and the face model files).
-	Register func() Register
+	ConsentStore func() ConsentStore
 	// LedgerKey checks the seals of the ledger's lines (nil: not checked).
 	LedgerKey []byte
 }
 
 // Collect reads the state without changing anything: the run lock, the
 // inbox (walked with the inbox's own rules, removing nothing), the store
-// (through o.Register), the journal and the aside folders.
+// (through o.ConsentStore), the journal and the aside folders.
 func Collect(o Options) *Status {
 	s := &Status{Aside: map[string][]AsideItem{}, InProgress: []Record{}, Last: []Record{}}
 	switch pid := state.RunPID(o.StateDir); {
@@ -154,7 +154,7 @@ func Collect(o Options) *Status {
 		}
 	}
 	s.Inbox.Waiting = len(entries)
-	s.Register = o.Register()
+	s.ConsentStore = o.ConsentStore()
 	if rd, err := ledger.Read(o.StateDir, o.LedgerKey); err != nil {
 		s.Errors = append(s.Errors, err.Error())
 	} else {

@@ -54,12 +54,12 @@ func TestCollect(t *testing.T) {
 	j.Close()
 
 	calls := 0
-	s := Collect(Options{StateDir: state, Inbox: in, Last: 2, Register: func() Register { calls++; return Register{State: "ok", People: 3, Enrolled: 2} }})
+	s := Collect(Options{StateDir: state, Inbox: in, Last: 2, ConsentStore: func() ConsentStore { calls++; return ConsentStore{State: "ok", People: 3, Enrolled: 2} }})
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if s.Service.Running || s.StateDir != state || calls != 1 || s.Register.People != 3 {
-		t.Errorf("service %+v, state %s, register %+v (%d calls)", s.Service, s.StateDir, s.Register, calls)
+	if s.Service.Running || s.StateDir != state || calls != 1 || s.ConsentStore.People != 3 {
+		t.Errorf("service %+v, state %s, register %+v (%d calls)", s.Service, s.StateDir, s.ConsentStore, calls)
 	}
 	if want := (Inbox{Path: in, Waiting: 2, Photos: 1, Videos: 1}); s.Inbox != want {
 		t.Errorf("inbox %+v, want %+v", s.Inbox, want)
@@ -70,7 +70,7 @@ func TestCollect(t *testing.T) {
 	if len(s.Last) != 2 || s.Last[0].SHA256 != sha('c') || s.Last[1].SHA256 != sha('b') || s.Last[0].Reason != "not a photo" {
 		t.Errorf("last 2: %+v", s.Last)
 	}
-	if s := Collect(Options{StateDir: state, Inbox: in, Last: 5, Register: func() Register { return Register{} }}); len(s.Last) != 3 ||
+	if s := Collect(Options{StateDir: state, Inbox: in, Last: 5, ConsentStore: func() ConsentStore { return ConsentStore{} }}); len(s.Last) != 3 ||
 		!slices.Equal(s.Last[2].Outputs, []string{"portal:p-a.jpg", "website:w-a.jpg"}) || s.Last[2].Reason != "" || s.Last[2].Input != "" { // a finished record keeps no input path
 		t.Errorf("a published photo: %+v", s.Last)
 	}
@@ -127,8 +127,8 @@ func TestCollect(t *testing.T) {
 func TestCollectErrors(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
-	s := Collect(Options{StateDir: state, Inbox: filepath.Join(dir, "none"), Register: func() Register { return Register{State: "empty"} }})
-	if !s.Inbox.Missing || s.Err() != nil || s.Register.State != "empty" || s.InProgress == nil || s.Last == nil {
+	s := Collect(Options{StateDir: state, Inbox: filepath.Join(dir, "none"), ConsentStore: func() ConsentStore { return ConsentStore{State: "empty"} }})
+	if !s.Inbox.Missing || s.Err() != nil || s.ConsentStore.State != "empty" || s.InProgress == nil || s.Last == nil {
 		t.Errorf("a missing inbox: %+v, %v", s, s.Err())
 	}
 	if _, err := os.Stat(filepath.Join(state, "journal")); err == nil {
@@ -140,8 +140,8 @@ func TestCollectErrors(t *testing.T) {
 	if err := os.Symlink(real, link); err != nil {
 		t.Fatal(err)
 	}
-	s = Collect(Options{StateDir: state, Inbox: link, Register: func() Register { return Register{State: "empty"} }})
-	if err := s.Err(); err == nil || !strings.HasPrefix(err.Error(), "inbox: ") || s.Register.State != "empty" {
+	s = Collect(Options{StateDir: state, Inbox: link, ConsentStore: func() ConsentStore { return ConsentStore{State: "empty"} }})
+	if err := s.Err(); err == nil || !strings.HasPrefix(err.Error(), "inbox: ") || s.ConsentStore.State != "empty" {
 		t.Errorf("an inbox that is a link: %v", err)
 	}
 }
@@ -166,7 +166,7 @@ func TestTakenDownIsShownAsTakenDown(t *testing.T) {
 		}
 	}
 	j.Close()
-	s := Collect(Options{StateDir: state, Inbox: filepath.Join(state, "inbox"), Last: 5, Register: func() Register { return Register{} }})
+	s := Collect(Options{StateDir: state, Inbox: filepath.Join(state, "inbox"), Last: 5, ConsentStore: func() ConsentStore { return ConsentStore{} }})
 	got := map[string]Record{}
 	for _, r := range s.Last {
 		got[r.SHA256] = r

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/draw"
 	"math"
+	"strings"
 
 	"github.com/disintegration/imaging"
 )
@@ -32,6 +33,45 @@ const (
 	Box     Shape = "box"
 )
 
+// defaultCells is Options.Cells when it is 0.
+const defaultCells = 6
+
+// Modes lists every mode, Shapes every shape.
+func Modes() []Mode   { return []Mode{Blur, Pixelate, Fill} }
+func Shapes() []Shape { return []Shape{Ellipse, Box} }
+
+// The ranges of the mask scale (faces.redact.mask_scale) and of Cells (0 is
+// the default).
+const (
+	MinMaskScale, MaxMaskScale = 1.0, 3.0
+	MinCells, MaxCells         = 0, 32
+)
+
+// Validate reports a mode that is not one of Modes.
+func (m Mode) Validate() error { return oneOf(m, Modes()) }
+
+// Validate reports a shape that is not one of Shapes.
+func (s Shape) Validate() error { return oneOf(s, Shapes()) }
+
+// ValidMaskScale reports a mask scale out of its range.
+func ValidMaskScale(scale float64) error {
+	if !(scale >= MinMaskScale && scale <= MaxMaskScale) {
+		return fmt.Errorf("%v is out of range (%v to %v)", scale, MinMaskScale, MaxMaskScale)
+	}
+	return nil
+}
+
+func oneOf[T ~string](v T, all []T) error {
+	names := make([]string, len(all))
+	for i, a := range all {
+		if v == a {
+			return nil
+		}
+		names[i] = string(a)
+	}
+	return fmt.Errorf("%q is not one of %s", string(v), strings.Join(names, ", "))
+}
+
 // Options say how faces are redacted.
 type Options struct {
 	Mode  Mode
@@ -47,26 +87,22 @@ type Options struct {
 
 // DefaultOptions are blur, ellipse, mask scale 1.3.
 func DefaultOptions() Options {
-	return Options{Mode: Blur, Shape: Ellipse, MaskScale: 1.3, Cells: 6}
+	return Options{Mode: Blur, Shape: Ellipse, MaskScale: 1.3, Cells: defaultCells}
 }
 
 // Validate checks the options.
 func (o Options) Validate() error {
-	switch o.Mode {
-	case Blur, Pixelate, Fill:
-	default:
-		return fmt.Errorf("redact mode %q is not blur, pixelate or fill", o.Mode)
+	if err := o.Mode.Validate(); err != nil {
+		return fmt.Errorf("redact mode: %w", err)
 	}
-	switch o.Shape {
-	case Ellipse, Box:
-	default:
-		return fmt.Errorf("redact shape %q is not ellipse or box", o.Shape)
+	if err := o.Shape.Validate(); err != nil {
+		return fmt.Errorf("redact shape: %w", err)
 	}
-	if o.MaskScale < 1 || o.MaskScale > 3 {
-		return fmt.Errorf("mask scale %v is out of range (1 to 3)", o.MaskScale)
+	if err := ValidMaskScale(o.MaskScale); err != nil {
+		return fmt.Errorf("mask scale: %w", err)
 	}
-	if o.Cells < 0 || o.Cells > 32 {
-		return fmt.Errorf("cells %d is out of range (2 to 32)", o.Cells)
+	if o.Cells < MinCells || o.Cells > MaxCells {
+		return fmt.Errorf("cells: %d is out of range (%d to %d; 0 is the default, %d)", o.Cells, MinCells, MaxCells, defaultCells)
 	}
 	return nil
 }
@@ -99,7 +135,7 @@ func RedactKeeping(img *image.NRGBA, faces, keep []image.Rectangle, o Options) *
 	off := img.Bounds().Min
 	cells := o.Cells
 	if cells == 0 {
-		cells = 6
+		cells = defaultCells
 	}
 	for _, f := range faces {
 		r := Region(f.Sub(off), o.MaskScale, out.Bounds())

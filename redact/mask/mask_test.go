@@ -166,3 +166,51 @@ func TestRedactKeepingLeavesShownFaces(t *testing.T) {
 		}
 	}
 }
+
+// The mask's vocabulary and ranges are its own: config asks them (Mode,
+// Shape, ValidMaskScale) and Options.Validate uses the same, and each
+// message states the range its check applies.
+func TestOptionsValidate(t *testing.T) {
+	ok := DefaultOptions()
+	for _, tc := range []struct {
+		name string
+		edit func(*Options)
+		want string // "" when valid
+	}{
+		{"default", func(*Options) {}, ""},
+		{"pixelate box", func(o *Options) { o.Mode, o.Shape = Pixelate, Box }, ""},
+		{"fill", func(o *Options) { o.Mode = Fill }, ""},
+		{"unknown mode", func(o *Options) { o.Mode = "smudge" }, `redact mode: "smudge" is not one of blur, pixelate, fill`},
+		{"unknown shape", func(o *Options) { o.Shape = "circle" }, `redact shape: "circle" is not one of ellipse, box`},
+		{"scale 1", func(o *Options) { o.MaskScale = 1 }, ""},
+		{"scale 3", func(o *Options) { o.MaskScale = 3 }, ""},
+		{"scale below 1", func(o *Options) { o.MaskScale = 0.99 }, "mask scale: 0.99 is out of range (1 to 3)"},
+		{"scale above 3", func(o *Options) { o.MaskScale = 3.01 }, "mask scale: 3.01 is out of range (1 to 3)"},
+		{"scale NaN", func(o *Options) { o.MaskScale = math.NaN() }, "mask scale: NaN is out of range (1 to 3)"},
+		{"cells 0 (the default)", func(o *Options) { o.Cells = 0 }, ""},
+		{"cells 1", func(o *Options) { o.Cells = 1 }, ""},
+		{"cells 32", func(o *Options) { o.Cells = 32 }, ""},
+		{"cells -1", func(o *Options) { o.Cells = -1 }, "cells: -1 is out of range (0 to 32; 0 is the default, 6)"},
+		{"cells 33", func(o *Options) { o.Cells = 33 }, "cells: 33 is out of range (0 to 32; 0 is the default, 6)"},
+	} {
+		o := ok
+		tc.edit(&o)
+		err := o.Validate()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || err.Error() != tc.want):
+			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	for _, m := range Modes() {
+		if err := m.Validate(); err != nil {
+			t.Errorf("mode %s: %v", m, err)
+		}
+	}
+	for _, s := range Shapes() {
+		if err := s.Validate(); err != nil {
+			t.Errorf("shape %s: %v", s, err)
+		}
+	}
+}
