@@ -21,7 +21,7 @@ import (
 // picture, by FindAround only inside a region (as YuNet's second look, the
 // only one that finds the smallest faces).
 type focusFinder struct {
-	*fakeDetector
+	*fakeAnalyzer
 	small           image.Rectangle
 	wholes, arounds int
 	// followed counts the frames FindAround found the small face on.
@@ -107,8 +107,8 @@ func TestVideoSmallFaceHeldBackToWhereItCameIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &focusFinder{fakeDetector: classFaces(), small: smallBox}
-	e := videoEnv(t, nil, func(o *Options) { o.Faces.Detector = f })
+	f := &focusFinder{fakeAnalyzer: classFaces(), small: smallBox}
+	e := videoEnv(t, nil, func(o *Options) { o.Faces.Analyzer = f })
 	e.write("groep-5/small.mov", data)
 	it := one(t, e.batch(), "groep-5/small.mov")
 	if it.Outcome != Published {
