@@ -84,8 +84,9 @@ type videoJob struct {
 	// matches are the matches of the faces of every analysed frame, by
 	// frame (decideTracks).
 	matches map[int][]detect.Match
-	// analysed counts the frames analysed, described the faces described.
-	analysed, described int
+	// analysed counts the frames analysed, everywhere those of them the
+	// finder looked at everywhere twice, described the faces described.
+	analysed, everywhere, described int
 	// work is the folder the encoded outputs are written to.
 	work string
 	// strip are small copies of a few analysed frames, spread over the

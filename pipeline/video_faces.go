@@ -46,31 +46,36 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 		pick = track.Pick{MinWidth: finder.DescribeMin(), First: max(describeFirst, 2*p.opt.Video.Rule.MinFrames),
 			Every: max(1, int(math.Round(describeEvery*vj.fps))), Grow: describeGrow}
 	}
+	// The finder's second look runs over the whole frame on every
+	// fullEvery-th analysed frame and the last; on the others only around
+	// the small faces followed. A face the second look first finds on a
+	// frame looked at everywhere may have been in the picture since the
+	// one before: its track is held back over those frames.
+	var focusW float64
+	focused := false
+	if sparse {
+		focusW, focused = finder.FocusWidth(image.Pt(vj.width, vj.height), side)
+	}
+	if focused {
+		vj.tcfg.Before = fullEvery * vj.step
+		// A small face the look around it missed is found again on the
+		// next frame looked at everywhere: the same track.
+		vj.tcfg.MaxGap = max(vj.tcfg.MaxGap, fullEvery*vj.step)
+	}
 	linker := track.NewLinker(vj.tcfg)
 	picked := map[int]*track.Picked{}
-	// Every step-th frame is analysed, and the last frame, whatever its
-	// index: a face that comes in at the end is seen too.
-	last, lastAt := image.NewNRGBA(image.Rect(0, 0, vj.width, vj.height)), -1
-	for {
-		i, frame, err := r.Next()
-		if err == io.EOF {
-			if lastAt < 0 || lastAt%vj.step == 0 {
-				break
-			}
-			i, frame = lastAt, last
-		} else if err != nil {
-			return p.videoErr(ctx, j, err, "decoding the video")
-		} else if i%vj.step != 0 {
-			copy(last.Pix, frame.Pix)
-			lastAt = i
-			continue
-		}
-		lastAt = i
+	// analyse looks for the faces of analysed frame i (the whole frame
+	// with both looks when everywhere) and links them into tracks.
+	analyse := func(i int, frame *image.NRGBA, everywhere bool) error {
 		var a *detect.Analysis
-		if sparse {
-			a, err = finder.Find(ctx, frame, side)
-		} else {
+		var err error
+		switch {
+		case !sparse:
 			a, err = det.Analyze(ctx, frame, side)
+		case everywhere || !focused:
+			a, err = finder.Find(ctx, frame, side)
+		default:
+			a, err = finder.FindAround(ctx, frame, side, around(linker.Tracks(), i, vj.step, focusW, vj.tcfg, frame.Rect))
 		}
 		if err != nil {
 			if serr := p.stopped(ctx, "while detecting faces"); serr != nil {
@@ -89,6 +94,9 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 			j.Analysis.FloorPx = math.Max(j.Analysis.FloorPx, a.FloorPx)
 		}
 		vj.analysed++
+		if everywhere {
+			vj.everywhere++
+		}
 		if vj.analysed%50 == 0 {
 			// Progress of a long clip, for the log of the service.
 			p.opt.Log.Info("video: faces looked for", "photo", short(j.SHA256), "frame", i, "of", vj.frames)
@@ -105,8 +113,44 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 		}
 		vj.faces[i] = a.Faces
 		vj.keepForStrip(i, frame)
-		if frame == last {
-			break // the last frame, analysed after the end
+		return nil
+	}
+	// Every step-th frame is analysed, and the last frame, whatever its
+	// index: a face that comes in at the end is seen too. An analysed
+	// frame waits for the next one (pending): the last analysed frame is
+	// looked at everywhere, which is known only at the end.
+	rect := image.Rect(0, 0, vj.width, vj.height)
+	last, lastAt := image.NewNRGBA(rect), -1
+	pending, pendingAt := image.NewNRGBA(rect), -1
+	for {
+		i, frame, err := r.Next()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			return p.videoErr(ctx, j, err, "decoding the video")
+		} else if i%vj.step != 0 {
+			copy(last.Pix, frame.Pix)
+			lastAt = i
+			continue
+		}
+		if pendingAt >= 0 {
+			if err := analyse(pendingAt, pending, vj.analysed%fullEvery == 0); err != nil {
+				return err
+			}
+		}
+		copy(pending.Pix, frame.Pix)
+		pendingAt, lastAt = i, i
+	}
+	if pendingAt >= 0 {
+		// The last analysed frame is looked at everywhere unless the last
+		// frame comes after it (that one is).
+		if err := analyse(pendingAt, pending, lastAt == pendingAt || vj.analysed%fullEvery == 0); err != nil {
+			return err
+		}
+	}
+	if lastAt > pendingAt {
+		if err := analyse(lastAt, last, true); err != nil {
+			return err
 		}
 	}
 	if vj.analysed == 0 {
@@ -116,7 +160,8 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 		return err
 	}
 	vj.tracks = linker.Tracks()
-	p.opt.Log.Debug("video: faces looked for", "photo", short(j.SHA256), "analysed", vj.analysed, "described", vj.described, "tracks", len(vj.tracks))
+	p.opt.Log.Debug("video: faces looked for", "photo", short(j.SHA256), "analysed", vj.analysed, "everywhere", vj.everywhere,
+		"described", vj.described, "tracks", len(vj.tracks))
 	// One face per track, for the report and the ledger: its largest
 	// sighting.
 	j.Faces = make([]detect.Face, len(vj.tracks))
@@ -140,6 +185,53 @@ type videoFinder interface {
 	// DescribeMin is the narrowest face worth describing, in published
 	// pixels.
 	DescribeMin() float64
+	// FindAround is Find with the finder's second, closer look (the one
+	// that finds the smallest faces) only in regions; FocusWidth is the
+	// widest face only that look may find in a frame of size published
+	// at publishSide, and false when the finder's second look cannot be
+	// limited (then Find is used on every frame).
+	FindAround(ctx context.Context, img *image.NRGBA, publishSide int, regions []image.Rectangle) (*detect.Analysis, error)
+	FocusWidth(size image.Point, publishSide int) (float64, bool)
+}
+
+// fullEvery: the finder's second look runs over the whole frame on every
+// fullEvery-th analysed frame (and the last one); between them it runs
+// around the small faces followed (around).
+const fullEvery = 3
+
+// Around a small face followed, the second look sees its last box grown
+// on each side by aroundMoves face widths (the most a face moves between
+// analysed frames and still continues its track, track.Config.MaxMove) per
+// analysed step since it was seen, and at least aroundMin pixels. A track
+// is followed while its box is narrower than aroundGrow x the widest face
+// only the second look finds (it may grow until the next frame).
+const (
+	aroundMoves = 1.5
+	aroundMin   = 24
+	aroundGrow  = 1.25
+)
+
+// around is where the second look runs on analysed frame i (frames are
+// analysed every step) between frames looked at everywhere: around each
+// track still followed (seen within cfg.MaxGap frames) whose face is
+// narrower than aroundGrow x width, clipped to bounds.
+func around(tracks []*track.Track, i, step int, width float64, cfg track.Config, bounds image.Rectangle) []image.Rectangle {
+	var out []image.Rectangle
+	for _, t := range tracks {
+		if i-t.Last() > cfg.MaxGap || t.Last() >= i {
+			continue
+		}
+		r := t.Sightings[len(t.Sightings)-1].Rect
+		if float64(r.Dx()) >= aroundGrow*width {
+			continue
+		}
+		steps := (i - t.Last() + step - 1) / step
+		m := max(int(math.Ceil(aroundMoves*float64(steps)*float64(max(r.Dx(), r.Dy())))), aroundMin)
+		if g := image.Rect(r.Min.X-m, r.Min.Y-m, r.Max.X+m, r.Max.Y+m).Intersect(bounds); !g.Empty() {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // Which sightings of a track are described (track.Pick): the first

@@ -45,6 +45,27 @@ type Finder interface {
 	Find(ctx context.Context, img *image.NRGBA, minFace float64) ([]Box, error)
 }
 
+// Focus says where a FocusFinder looks the second, closer time (the look
+// that finds the smallest faces): everywhere, or, when Partial, only in
+// Regions (in the image's coordinates; none: no second look).
+type Focus struct {
+	Partial bool
+	Regions []image.Rectangle
+}
+
+// FocusFinder is a Finder whose second, closer look can be limited to
+// regions: a video looks everywhere on some frames and, on the frames
+// between, only around the small faces it follows. A photo always has
+// both looks everywhere (Find).
+type FocusFinder interface {
+	Finder
+	// FindFocus is Find with the second look where focus says.
+	FindFocus(ctx context.Context, img *image.NRGBA, minFace float64, focus Focus) ([]Box, error)
+	// SecondLookWidth is, in multiples of minFace, the widest face the
+	// second look alone can find: a wider one is found by the first.
+	SecondLookWidth() float64
+}
+
 // Recognizer finds faces with its own detector and describes faces for the
 // matcher (dlib).
 type Recognizer interface {
@@ -174,7 +195,7 @@ func (e *Engine) Plan(size image.Point, publishSide int) Plan {
 // Analyze finds the faces of the upright original img for a publication
 // with long side publishSide. Faces are in img's coordinates.
 func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error) {
-	return e.analyze(ctx, img, publishSide, true)
+	return e.analyze(ctx, img, publishSide, true, Focus{})
 }
 
 // Find is Analyze without describing the finder's faces: they all come
@@ -182,14 +203,32 @@ func (e *Engine) Analyze(ctx context.Context, img *image.NRGBA, publishSide int)
 // Describe (a video describes a track from a few of its sightings). Without
 // a finder the recogniser's detector finds the faces, described.
 func (e *Engine) Find(ctx context.Context, img *image.NRGBA, publishSide int) (*detect.Analysis, error) {
-	return e.analyze(ctx, img, publishSide, false)
+	return e.analyze(ctx, img, publishSide, false, Focus{})
+}
+
+// FindAround is Find with the finder's second look only in regions (img's
+// coordinates; none: no second look), when the finder is a FocusFinder
+// (otherwise it looks everywhere, as Find).
+func (e *Engine) FindAround(ctx context.Context, img *image.NRGBA, publishSide int, regions []image.Rectangle) (*detect.Analysis, error) {
+	return e.analyze(ctx, img, publishSide, false, Focus{Partial: true, Regions: regions})
+}
+
+// FocusWidth is the widest face, in pixels of an image of the given size
+// published with long side publishSide, that only the finder's second look
+// may find, and whether the finder's second look can be focused at all.
+func (e *Engine) FocusWidth(size image.Point, publishSide int) (float64, bool) {
+	ff, ok := e.fnd.(FocusFinder)
+	if !ok {
+		return 0, false
+	}
+	return ff.SecondLookWidth() * e.Plan(size, publishSide).FindMin, true
 }
 
 // DescribeMin is the narrowest finder box, in pixels of the published
 // image, that Analyze describes: narrower faces are never matched.
 func (e *Engine) DescribeMin() float64 { return finderWidth * e.cfg.MinFacePx }
 
-func (e *Engine) analyze(ctx context.Context, img *image.NRGBA, publishSide int, describe bool) (*detect.Analysis, error) {
+func (e *Engine) analyze(ctx context.Context, img *image.NRGBA, publishSide int, describe bool, focus Focus) (*detect.Analysis, error) {
 	b := img.Bounds()
 	plan := e.Plan(b.Size(), publishSide)
 	a := &detect.Analysis{FloorPx: plan.FloorPx, PublishSide: plan.PublishSide}
@@ -244,7 +283,13 @@ func (e *Engine) analyze(ctx context.Context, img *image.NRGBA, publishSide int,
 				name += " (normalised)"
 			}
 			err := run(name, plan.FindMin, func() (int, error) {
-				found, err := e.fnd.Find(ctx, c, plan.FindMin)
+				var found []Box
+				var err error
+				if ff, ok := e.fnd.(FocusFinder); ok && focus.Partial {
+					found, err = ff.FindFocus(ctx, c, plan.FindMin, focus)
+				} else {
+					found, err = e.fnd.Find(ctx, c, plan.FindMin)
+				}
 				if i > 0 {
 					found = onlyConfident(found, boxes[:nOriginal])
 				}

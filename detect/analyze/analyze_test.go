@@ -311,3 +311,73 @@ func TestDescribeOriginalFirst(t *testing.T) {
 		}
 	}
 }
+
+// focusFinder is a FocusFinder: its small box is found only by the second
+// look, where focus lets it look.
+type focusFinder struct {
+	fakeFinder
+	small  Box
+	wholes int // calls with a second look everywhere
+}
+
+func (f *focusFinder) Find(ctx context.Context, img *image.NRGBA, minFace float64) ([]Box, error) {
+	f.wholes++
+	found, _ := f.fakeFinder.Find(ctx, img, minFace)
+	return append(found, f.small), nil
+}
+
+func (f *focusFinder) FindFocus(ctx context.Context, img *image.NRGBA, minFace float64, focus Focus) ([]Box, error) {
+	if !focus.Partial {
+		return f.Find(ctx, img, minFace)
+	}
+	found, _ := f.fakeFinder.Find(ctx, img, minFace)
+	for _, r := range focus.Regions {
+		if f.small.Rect.In(r) {
+			return append(found, f.small), nil
+		}
+	}
+	return found, nil
+}
+
+func (f *focusFinder) SecondLookWidth() float64 { return 4 }
+
+// A photo's analysis looks everywhere twice; FindAround limits the second
+// look where it says, and FocusWidth is the finder's share of the plan.
+func TestFindFocus(t *testing.T) {
+	big := Box{Rect: image.Rect(100, 100, 200, 200), Score: 0.9}
+	small := Box{Rect: image.Rect(400, 100, 420, 120), Score: 0.3}
+	f := &focusFinder{fakeFinder: fakeFinder{reach: blaze, boxes: []Box{big}}, small: small}
+	e, err := New(Config{CoveragePx: 20, MinFacePx: 40}, f, &fakeRec{reach: blaze})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, 640, 480))
+	ctx := context.Background()
+	count := func(a *detect.Analysis, err error) int {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(a.Faces)
+	}
+	if n := count(e.Analyze(ctx, img, 640)); n != 2 || f.wholes != 1 {
+		t.Errorf("a photo: %d faces, %d looks everywhere; want 2 and 1", n, f.wholes)
+	}
+	if n := count(e.Find(ctx, img, 640)); n != 2 || f.wholes != 2 {
+		t.Errorf("Find: %d faces, %d looks everywhere; want 2 and 2", n, f.wholes)
+	}
+	if n := count(e.FindAround(ctx, img, 640, nil)); n != 1 || f.wholes != 2 {
+		t.Errorf("no second look: %d faces, %d looks everywhere; want 1 and 2", n, f.wholes)
+	}
+	around := []image.Rectangle{image.Rect(380, 80, 440, 140)}
+	if n := count(e.FindAround(ctx, img, 640, around)); n != 2 || f.wholes != 2 {
+		t.Errorf("second look around the small face: %d faces, %d looks everywhere; want 2 and 2", n, f.wholes)
+	}
+	if w, ok := e.FocusWidth(img.Rect.Size(), 640); !ok || w != 4*20 {
+		t.Errorf("FocusWidth %v %v, want 80 true", w, ok)
+	}
+	plain, _ := New(Config{CoveragePx: 20, MinFacePx: 40}, &fakeFinder{reach: blaze}, &fakeRec{reach: blaze})
+	if _, ok := plain.FocusWidth(img.Rect.Size(), 640); ok {
+		t.Error("a finder without focus has a FocusWidth")
+	}
+}

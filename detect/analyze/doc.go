@@ -10,6 +10,11 @@
 // Analysis says so by a smaller PublishSide (the photo is published smaller),
 // never by looking more coarsely than it reports.
 //
+// A FocusFinder's second look limited to regions (FindFocus) keeps the
+// floor only where it looked: a video does so between frames it looks at
+// everywhere, and holds each track over the frames before its first
+// sighting since the last of those.
+//
 // The package is pure Go: the detectors it drives are interfaces it owns
 // (Finder, Recognizer), implemented by detect/yunet and detect/dlib.
 package analyze

@@ -7,5 +7,5 @@
 // Invariant: a track that is not confidently one person in enough of its
 // sightings, and never anyone else, is nobody (Vote returns ""); every
 // frame between a track's first and last sighting, and Extend frames
-// beyond, has a box. Pure Go, no I/O.
+// beyond (Before frames before, when more), has a box. Pure Go, no I/O.
 package track

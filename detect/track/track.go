@@ -39,6 +39,10 @@ type Config struct {
 	// Extend is how many frames a track's box is held before its first
 	// and after its last sighting.
 	Extend int
+	// Before, when more than Extend, is how many frames a track's box is
+	// held before its first sighting (a face may have been in the picture
+	// unseen since the last frame looked at everywhere).
+	Before int
 	// Pad grows a box on frames without a sighting, as a share of its
 	// size on each side: the face may have moved off the straight line.
 	Pad float64
@@ -164,15 +168,17 @@ func (t *Track) predict(f int) image.Rectangle {
 // At is the track's box on frame f, and whether it has one there: the
 // sighting itself on a sampled frame, on frames between two sightings the
 // box moved and resized in a straight line and padded, and Extend frames
-// beyond the ends the end box, padded.
+// beyond the ends the end box, padded (Before frames before the first
+// sighting when that is more; there also the box where the face was had it
+// moved as between its first two sightings).
 func (t *Track) At(f int, cfg Config) (image.Rectangle, bool) {
-	if f < t.First()-cfg.Extend || f > t.Last()+cfg.Extend {
+	if f < t.First()-max(cfg.Extend, cfg.Before) || f > t.Last()+cfg.Extend {
 		return image.Rectangle{}, false
 	}
 	if f <= t.First() {
 		r := t.Sightings[0].Rect
 		if f < t.First() {
-			r = pad(r, cfg.Pad)
+			r = pad(r.Union(t.back(f)), cfg.Pad)
 		}
 		return r, true
 	}
@@ -194,6 +200,20 @@ func (t *Track) At(f int, cfg Config) (image.Rectangle, bool) {
 	r := image.Rect(lerp(a.Rect.Min.X, b.Rect.Min.X), lerp(a.Rect.Min.Y, b.Rect.Min.Y),
 		lerp(a.Rect.Max.X, b.Rect.Max.X), lerp(a.Rect.Max.Y, b.Rect.Max.Y))
 	return pad(r, cfg.Pad), true
+}
+
+// back is where the track's face was on frame f before its first
+// sighting had it moved at the speed between its first two sightings (its
+// first box when it has one).
+func (t *Track) back(f int) image.Rectangle {
+	first := t.Sightings[0]
+	if len(t.Sightings) < 2 || t.Sightings[1].Frame <= first.Frame {
+		return first.Rect
+	}
+	next := t.Sightings[1]
+	k := float64(f-first.Frame) / float64(next.Frame-first.Frame)
+	d := center(next.Rect).Sub(center(first.Rect))
+	return first.Rect.Add(image.Pt(int(math.Round(float64(d.X)*k)), int(math.Round(float64(d.Y)*k))))
 }
 
 // pad grows r by share of its size on each side.

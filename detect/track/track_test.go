@@ -68,7 +68,7 @@ func TestAt(t *testing.T) {
 		want  image.Rectangle
 	}{
 		{6, false, image.Rectangle{}},
-		{7, true, image.Rect(-4, -4, 44, 44)},  // extended before, padded
+		{7, true, image.Rect(-37, -4, 47, 44)}, // extended before: the first box and where the face was moving so, padded
 		{10, true, box(0, 0, 40)},              // the sighting itself
 		{15, true, image.Rect(46, -4, 94, 44)}, // halfway, padded
 		{20, true, box(100, 0, 40)},
@@ -91,6 +91,31 @@ func TestAtCoversEveryFrame(t *testing.T) {
 		if _, ok := tr.At(f, cfg); !ok {
 			t.Errorf("frame %d has no box", f)
 		}
+	}
+}
+
+// Before holds a track longer before its first sighting, and only before.
+func TestAtBefore(t *testing.T) {
+	tr := &Track{Sightings: []Sighting{{Frame: 20, Rect: box(0, 0, 40)}, {Frame: 25, Rect: box(10, 0, 40)}}}
+	c := cfg
+	c.Before = 9
+	for f := 0; f <= 40; f++ {
+		_, ok := tr.At(f, c)
+		if want := f >= 20-9 && f <= 25+cfg.Extend; ok != want {
+			t.Errorf("frame %d: box %v, want %v", f, ok, want)
+		}
+	}
+	// A face first seen moving right was left of its first box before.
+	mv := &Track{Sightings: []Sighting{{Frame: 20, Rect: box(200, 0, 40)}, {Frame: 22, Rect: box(220, 0, 40)}}}
+	for f := 20 - 9; f < 20; f++ {
+		was := box(200-10*(20-f), 0, 40)
+		if r, ok := mv.At(f, c); !ok || !was.In(r) || !box(200, 0, 40).In(r) {
+			t.Errorf("frame %d: box %v %v does not cover %v and the first box", f, r, ok, was)
+		}
+	}
+	c.Before = 1 // less than Extend: Extend holds
+	if _, ok := tr.At(20-cfg.Extend, c); !ok {
+		t.Error("Before under Extend shortened the hold")
 	}
 }
 

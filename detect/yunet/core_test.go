@@ -193,3 +193,39 @@ func TestFillSamples(t *testing.T) {
 		t.Errorf("halved value %d, want the average 20", v)
 	}
 }
+
+// focus keeps the first look and limits the second to the regions, seen at
+// its scale, each owning the boxes centred inside it away from its cut
+// edges (not from the image's edges).
+func TestFocus(t *testing.T) {
+	views := plan(1280, 720, 20)
+	b := image.Rect(0, 0, 1280, 720)
+	regions := []image.Rectangle{image.Rect(100, 100, 200, 180), image.Rect(-50, 600, 80, 800), image.Rect(2000, 0, 2100, 50)}
+	got := focus(views, b, regions)
+	if len(got) != len(views) {
+		t.Fatalf("%d views, want %d", len(got), len(views))
+	}
+	for i, v := range got[:len(got)-1] {
+		if v.second || len(v.tiles) != len(views[i].tiles) {
+			t.Errorf("first look view %d changed", i)
+		}
+	}
+	sec := got[len(got)-1]
+	if !sec.second || sec.scale != SecondLook || len(sec.tiles) != 2 {
+		t.Fatalf("second look %+v, want two tiles at %v", sec, SecondLook)
+	}
+	if r := sec.tiles[0].Rect; r != image.Rect(150, 150, 300, 270) {
+		t.Errorf("region tile %v, want (150,150)-(300,270)", r)
+	}
+	if c := sec.tiles[0].core; c != [4]float64{150 + regionEdge, 150 + regionEdge, 300 - regionEdge, 270 - regionEdge} {
+		t.Errorf("region core %v", c)
+	}
+	// At the image's left and bottom edges the tile owns up to the edge.
+	if r, c := sec.tiles[1].Rect, sec.tiles[1].core; r != image.Rect(0, 900, 120, 1080) ||
+		!math.IsInf(c[0], -1) || c[1] != 900+regionEdge || c[2] != 120-regionEdge || !math.IsInf(c[3], 1) {
+		t.Errorf("edge tile %v core %v", r, c)
+	}
+	if none := focus(views, b, nil); len(none) != len(views)-1 {
+		t.Errorf("no regions: %d views, want the first look's %d", len(none), len(views)-1)
+	}
+}

@@ -13,6 +13,9 @@
 //	d, err := yunet.New(yunet.Config{ModelsDir: dir})
 //	f := yunet.NewFinder(d)                 // an analyze.Finder
 //	boxes, err := f.Find(ctx, img, minFace) // img upright; boxes in img's pixels
+//	// A video's frames between those looked at everywhere: the second
+//	// look only around the small faces followed (analyze.FocusFinder).
+//	boxes, err = f.FindFocus(ctx, img, minFace, analyze.Focus{Partial: true, Regions: rs})
 //
 // The measurements behind the plan and the score rules are in
 // MEASUREMENTS.md beside this file.

@@ -3,6 +3,7 @@ package yunet
 import (
 	"context"
 	"image"
+	"math"
 	"time"
 
 	"github.com/photoguard/photoguard/detect/analyze"
@@ -52,8 +53,11 @@ const (
 	coarseStep = 3.0
 	coarseMin  = 160
 	// nmsIoU merges one face's boxes within and across passes.
-	nmsIoU   = 0.45
-	nmsCover = 0.7
+	// regionEdge is how far, in model pixels, from a focused region's cut
+	// edge a box's centre must be for the region to own it.
+	regionEdge = 16
+	nmsIoU     = 0.45
+	nmsCover   = 0.7
 	// costPerMP is the CPU per megapixel of the original seen at the first
 	// pass's scale, both passes included (a 1920x1280 photo with 20 px
 	// faces: about 0.7 s, MEASUREMENTS.md).
@@ -93,6 +97,55 @@ func plan(w, h int, minFace float64) []view {
 	return views
 }
 
+// focus limits the second look of views (planned for an image with bounds
+// b) to regions, in the image's coordinates: each region clipped to the
+// image and seen at the second look's scale, tiled like the whole when it
+// is larger than a tile. A region owns the boxes whose centre lies in it
+// away from its cut edges (a face cut by the region's edge is the
+// neighbouring region's, or, outside every region, not looked for a second
+// time).
+func focus(views []view, b image.Rectangle, regions []image.Rectangle) []view {
+	var out []view
+	for _, v := range views {
+		if !v.second {
+			out = append(out, v)
+			continue
+		}
+		sw, sh := scaledSize(b.Dx(), b.Dy(), v.scale)
+		var tiles []tile
+		for _, r := range regions {
+			r = r.Sub(b.Min)
+			sr := image.Rect(int(math.Floor(float64(r.Min.X)*v.scale)), int(math.Floor(float64(r.Min.Y)*v.scale)),
+				int(math.Ceil(float64(r.Max.X)*v.scale)), int(math.Ceil(float64(r.Max.Y)*v.scale))).Intersect(image.Rect(0, 0, sw, sh))
+			if sr.Empty() {
+				continue
+			}
+			for _, t := range planTiles(sr.Dx(), sr.Dy(), tileSide, tileOverlap) {
+				t.Rect = t.Rect.Add(sr.Min)
+				for k, lim := range [4]float64{float64(t.Rect.Min.X), float64(t.Rect.Min.Y), float64(t.Rect.Max.X), float64(t.Rect.Max.Y)} {
+					// A cut edge of the region: a box centred within
+					// regionEdge of it may be a face cut in two.
+					atImage := (k == 0 || k == 1) && lim <= 0 || k == 2 && lim >= float64(sw) || k == 3 && lim >= float64(sh)
+					switch {
+					case math.IsInf(t.core[k], 0) && atImage:
+					case math.IsInf(t.core[k], 0) && k < 2:
+						t.core[k] = lim + regionEdge
+					case math.IsInf(t.core[k], 0):
+						t.core[k] = lim - regionEdge
+					default:
+						t.core[k] += float64(sr.Min.X*(1-k%2) + sr.Min.Y*(k%2))
+					}
+				}
+				tiles = append(tiles, t)
+			}
+		}
+		if len(tiles) > 0 {
+			out = append(out, view{scale: v.scale, tiles: tiles, second: true})
+		}
+	}
+	return out
+}
+
 // keep applies the score and size rules to one merged box: at least
 // Threshold and at least MinWidth x minFace wide; a box wider than
 // LargeFaces x minFace needs LargeScore from the first look (the second
@@ -122,7 +175,17 @@ func (f *Finder) Reach() analyze.Reach {
 // Find returns the faces of img at least minFace pixels wide, with the
 // finder's score.
 func (f *Finder) Find(ctx context.Context, img *image.NRGBA, minFace float64) ([]analyze.Box, error) {
-	boxes, err := f.d.Find(ctx, img, minFace)
+	return f.FindFocus(ctx, img, minFace, analyze.Focus{})
+}
+
+// FindFocus is Find with the second look only in focus's regions when
+// focus is partial (analyze.FocusFinder).
+func (f *Finder) FindFocus(ctx context.Context, img *image.NRGBA, minFace float64, focus analyze.Focus) ([]analyze.Box, error) {
+	var regions *[]image.Rectangle
+	if focus.Partial {
+		regions = &focus.Regions
+	}
+	boxes, err := f.d.find(ctx, img, minFace, regions)
 	if err != nil {
 		return nil, err
 	}
@@ -133,13 +196,23 @@ func (f *Finder) Find(ctx context.Context, img *image.NRGBA, minFace float64) ([
 	return out, nil
 }
 
-var _ analyze.Finder = (*Finder)(nil)
+// SecondLookWidth is LargeFaces: a box wider than LargeFaces x minFace is
+// kept only when the first look scores it (keep).
+func (f *Finder) SecondLookWidth() float64 { return LargeFaces }
+
+var _ analyze.FocusFinder = (*Finder)(nil)
 
 // Find runs the planned views over img and returns the merged boxes that
 // pass the score rules, in img's coordinates. The context is checked before
 // every model run.
 func (d *Detector) Find(ctx context.Context, img *image.NRGBA, minFace float64) ([]Box, error) {
-	merged, err := d.candidates(ctx, img, minFace)
+	return d.find(ctx, img, minFace, nil)
+}
+
+// find is Find with the second look only in regions (img's coordinates)
+// when regions is not nil.
+func (d *Detector) find(ctx context.Context, img *image.NRGBA, minFace float64, regions *[]image.Rectangle) ([]Box, error) {
+	merged, err := d.candidates(ctx, img, minFace, regions)
 	if err != nil {
 		return nil, err
 	}
@@ -154,11 +227,14 @@ func (d *Detector) Find(ctx context.Context, img *image.NRGBA, minFace float64) 
 
 // candidates runs the planned views and merges their boxes, before the
 // score rules.
-func (d *Detector) candidates(ctx context.Context, img *image.NRGBA, minFace float64) ([]fbox, error) {
+func (d *Detector) candidates(ctx context.Context, img *image.NRGBA, minFace float64, regions *[]image.Rectangle) ([]fbox, error) {
 	b := img.Bounds()
 	views := plan(b.Dx(), b.Dy(), minFace)
 	if len(views) == 0 {
 		return nil, nil
+	}
+	if regions != nil {
+		views = focus(views, b, *regions)
 	}
 	pyr := newPyramid(img)
 	var buf []float32

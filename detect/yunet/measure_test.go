@@ -30,7 +30,7 @@ func TestMeasureRules(t *testing.T) {
 		var out []photo
 		for _, n := range names {
 			img := loadNRGBA(t, filepath.Join(dir, n))
-			c, err := d.candidates(context.Background(), img, 20)
+			c, err := d.candidates(context.Background(), img, 20, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -69,43 +69,98 @@ func scaledSize(w, h int, s float64) (int, int) {
 // fill writes region r of the image src seen at factor f (r in the scaled
 // image's pixels) into dst, a 1 x 3 x ph x pw tensor (NCHW, BGR, 0-255 as
 // YuNet wants), sampled bilinearly; the rest of dst (the padding to
-// multiples of 32) is zero.
+// multiples of 32) is zero. Bilinear sampling is separable: each source row
+// is interpolated across once into a row of the three planes (enlarged,
+// consecutive output rows share source rows), and each output row blends
+// two of those.
 func fill(dst []float32, pw, ph int, src *image.NRGBA, f float64, r image.Rectangle) {
-	clear(dst)
 	w, h := r.Dx(), r.Dy()
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+	plane := pw * ph
+	if f == 1 && r.In(image.Rect(0, 0, sw, sh)) {
+		// Seen at its own size: the pixels themselves.
+		for y := 0; y < h; y++ {
+			row := src.Pix[(r.Min.Y+y)*src.Stride+4*r.Min.X : (r.Min.Y+y)*src.Stride+4*r.Max.X]
+			o := y * pw
+			ob, og, or := dst[o:o+w], dst[plane+o:plane+o+w], dst[2*plane+o:2*plane+o+w]
+			for x := range ob {
+				p := row[4*x : 4*x+3 : 4*x+3]
+				or[x], og[x], ob[x] = float32(p[0]), float32(p[1]), float32(p[2])
+			}
+			for c := 0; c < 3; c++ {
+				clear(dst[c*plane+o+w : c*plane+o+pw])
+			}
+		}
+		for c := 0; c < 3; c++ {
+			clear(dst[c*plane+h*pw : (c+1)*plane])
+		}
+		return
+	}
 	// Per output column: the two source columns and the weight of the
 	// second.
-	xi := make([]int, 2*w)
+	xi := make([]int32, 2*w)
 	xw := make([]float32, w)
 	for x := 0; x < w; x++ {
 		u := (float64(r.Min.X+x)+0.5)/f - 0.5
 		u0 := math.Floor(u)
-		a := u - u0
 		i0, i1 := clampInt(int(u0), sw), clampInt(int(u0)+1, sw)
-		xi[2*x], xi[2*x+1] = 4*i0, 4*i1
-		xw[x] = float32(a)
+		xi[2*x], xi[2*x+1] = int32(4*i0), int32(4*i1)
+		xw[x] = float32(u - u0)
 	}
-	plane := pw * ph
-	bP, gP, rP := dst[0:plane], dst[plane:2*plane], dst[2*plane:3*plane]
+	// Two source rows interpolated across, B, G, R one after the other.
+	var rows [2]struct {
+		y   int
+		pix []float32
+	}
+	for k := range rows {
+		rows[k].y, rows[k].pix = -1, make([]float32, 3*w)
+	}
+	// across returns source row sy interpolated across, made in the slot
+	// that does not hold row other if it is not there yet.
+	across := func(sy, other int) []float32 {
+		for k := range rows {
+			if rows[k].y == sy {
+				return rows[k].pix
+			}
+		}
+		k := 0
+		if rows[0].y == other {
+			k = 1
+		}
+		rows[k].y = sy
+		o := rows[k].pix
+		ob, og, or := o[:w], o[w:2*w], o[2*w:3*w]
+		row := src.Pix[sy*src.Stride : sy*src.Stride+4*sw]
+		for x := 0; x < w; x++ {
+			a := xw[x]
+			i0, i1 := int(xi[2*x]), int(xi[2*x+1])
+			p0, p1 := row[i0:i0+3:i0+3], row[i1:i1+3:i1+3]
+			r0, g0, b0 := float32(p0[0]), float32(p0[1]), float32(p0[2])
+			or[x] = r0 + a*(float32(p1[0])-r0)
+			og[x] = g0 + a*(float32(p1[1])-g0)
+			ob[x] = b0 + a*(float32(p1[2])-b0)
+		}
+		return o
+	}
 	for y := 0; y < h; y++ {
 		v := (float64(r.Min.Y+y)+0.5)/f - 0.5
 		v0 := math.Floor(v)
 		b := float32(v - v0)
-		row0 := src.Pix[clampInt(int(v0), sh)*src.Stride:]
-		row1 := src.Pix[clampInt(int(v0)+1, sh)*src.Stride:]
+		y0, y1 := clampInt(int(v0), sh), clampInt(int(v0)+1, sh)
+		r0 := across(y0, y1)
+		r1 := across(y1, y0)
 		o := y * pw
-		for x := 0; x < w; x++ {
-			a := xw[x]
-			i0, i1 := xi[2*x], xi[2*x+1]
-			w00, w01, w10, w11 := (1-a)*(1-b), a*(1-b), (1-a)*b, a*b
-			px := func(c int) float32 {
-				return w00*float32(row0[i0+c]) + w01*float32(row0[i1+c]) + w10*float32(row1[i0+c]) + w11*float32(row1[i1+c])
+		for c := 0; c < 3; c++ {
+			a0, a1 := r0[c*w:(c+1)*w], r1[c*w:(c+1)*w]
+			out := dst[c*plane+o : c*plane+o+pw]
+			for x := range a0 {
+				out[x] = a0[x] + b*(a1[x]-a0[x])
 			}
-			rP[o+x] = px(0)
-			gP[o+x] = px(1)
-			bP[o+x] = px(2)
+			clear(out[w:])
 		}
+	}
+	for c := 0; c < 3; c++ {
+		clear(dst[c*plane+h*pw : (c+1)*plane])
 	}
 }
 

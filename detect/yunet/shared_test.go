@@ -110,3 +110,59 @@ func TestCrowdFinderRecall(t *testing.T) {
 		t.Errorf("finder recall %d of %d is under 96%%", c.Found, c.Total)
 	}
 }
+
+// TestFocusedSecondLook: on the crowds, the second look limited to regions
+// around the small faces the full plan finds (as a video follows its small
+// tracks between frames it looks at everywhere) finds those faces again;
+// without a second look the first look alone misses faces the full plan
+// finds (what the video's frames looked at everywhere are for).
+func TestFocusedSecondLook(t *testing.T) {
+	d := sharedDetector(t)
+	dir, names, truth := facetest.CrowdTruth(t)
+	ctx := context.Background()
+	var full, focused, first facetest.Count
+	for _, name := range names {
+		img := loadNRGBA(t, filepath.Join(dir, name))
+		all, err := d.Find(ctx, img, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var regions []image.Rectangle
+		for _, b := range all {
+			if w := b.Rect.Dx(); float64(w) < LargeFaces*20 {
+				m := max(w*3/2, 40)
+				regions = append(regions, image.Rect(b.Rect.Min.X-m, b.Rect.Min.Y-m, b.Rect.Max.X+m, b.Rect.Max.Y+m))
+			}
+		}
+		around, err := d.find(ctx, img, 20, &regions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		none, err := d.find(ctx, img, 20, &[]image.Rectangle{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gt := truth[name]
+		hAll, hAround, hNone := facetest.Hits(gt, rects(all)), facetest.Hits(gt, rects(around)), facetest.Hits(gt, rects(none))
+		for i := range gt {
+			if hAll[i] && !hAround[i] {
+				t.Logf("%s: face at %v found by the full plan, not around it", name, gt[i].R)
+			}
+			// What the focused look finds beyond the full plan is not
+			// counted: a video's tracks cover the full plan's faces.
+			hAround[i] = hAround[i] && hAll[i]
+			hNone[i] = hNone[i] && hAll[i]
+		}
+		full.Add(facetest.Recall(gt, hAll, []int{20})[0])
+		focused.Add(facetest.Recall(gt, hAround, []int{20})[0])
+		first.Add(facetest.Recall(gt, hNone, []int{20})[0])
+	}
+	t.Logf("crowd faces >= 20 px found: full plan %d of %d; second look around its small faces %d; first look alone %d",
+		full.Found, full.Total, focused.Found, first.Found)
+	if focused.Found < full.Found-2 {
+		t.Errorf("the second look around the small faces found %d of the full plan's %d", focused.Found, full.Found)
+	}
+	if first.Found >= full.Found {
+		t.Errorf("the first look alone found %d of the full plan's %d: the test shows nothing", first.Found, full.Found)
+	}
+}
