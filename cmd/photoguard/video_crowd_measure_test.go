@@ -28,8 +28,12 @@ import (
 //
 //	PHOTOGUARD_MEASURE=1 go test -trimpath ./cmd/photoguard -run TestMeasureVideoCrowd -v -timeout 30m
 //
-// It fails when the default schedule leaves a face-frame unredacted that
-// the full one redacts.
+// PHOTOGUARD_MEASURE_OUT=DIR keeps the clips and the published videos
+// there (NAME-full0.mp4: the default schedule, NAME-full1.mp4: the full).
+//
+// It fails when the default schedule shows a face in a frame (judgeFace
+// 'S') in which the full one redacts it; frames only partly redacted ('?')
+// there are logged.
 func TestMeasureVideoCrowd(t *testing.T) {
 	if os.Getenv("PHOTOGUARD_MEASURE") != "1" {
 		t.Skip("measurement: set PHOTOGUARD_MEASURE=1")
@@ -101,6 +105,11 @@ func TestMeasureVideoCrowd(t *testing.T) {
 			if f := it.Faces; f != nil {
 				t.Logf("FullEvery %d: %s: %d tracks; analysis %d ms", every, name, f.Found, f.DetectMs)
 			}
+			if keep := os.Getenv("PHOTOGUARD_MEASURE_OUT"); keep != "" {
+				// To look at: the clip and what was published, per schedule.
+				_ = copyFile(filepath.Join(clips, name), filepath.Join(keep, name))
+				_ = copyFile(filepath.Join(out, it.Output), filepath.Join(keep, fmt.Sprintf("%s-full%d.mp4", strings.TrimSuffix(name, ".MOV"), every)))
+			}
 			inFrames := rawFrames(t, filepath.Join(clips, name), m.Width, m.Height)
 			outFrames := rawFrames(t, filepath.Join(out, it.Output), m.Width, m.Height)
 			if len(inFrames) != m.Frames || len(outFrames) != m.Frames {
@@ -171,24 +180,32 @@ func TestMeasureVideoCrowd(t *testing.T) {
 		worse, better := 0, 0
 		for k := range faces {
 			def, full := judged[0][name][k], judged[1][name][k]
-			var frames []int
+			var partly, shown []int
 			for i := range def {
 				switch {
 				case def[i] != 'R' && full[i] == 'R':
 					worse++
-					frames = append(frames, i)
+					if def[i] == 'S' {
+						shown = append(shown, i)
+					} else {
+						partly = append(partly, i)
+					}
 				case def[i] == 'R' && full[i] != 'R' && full[i] != '.':
 					better++
 				}
 			}
-			if len(frames) > 0 || strings.ContainsAny(string(def), "S?") {
+			if strings.ContainsAny(string(def)+string(full), "S?") {
 				b0, b1 := m.box(0, faces[k]), m.box(m.Frames-1, faces[k])
 				t.Logf("%s: face %d (%d-%d px; first frame %v): default %s", name, k, b0.Dx(), b1.Dx(), b0, def)
 				t.Logf("%s: face %d                          full    %s", name, k, full)
 			}
-			if len(frames) > 0 {
-				t.Errorf("%s: face %d (%d px) is redacted with the full second look but not with the default schedule in frames %v",
-					name, k, m.box(frames[0], faces[k]).Dx(), frames)
+			if len(partly) > 0 {
+				t.Logf("%s: face %d (%d px) is redacted with the full second look, only partly with the default schedule in frames %v",
+					name, k, m.box(partly[0], faces[k]).Dx(), partly)
+			}
+			if len(shown) > 0 {
+				t.Errorf("%s: face %d (%d px) is redacted with the full second look, shown with the default schedule in frames %v",
+					name, k, m.box(shown[0], faces[k]).Dx(), shown)
 			}
 		}
 		t.Logf("%s: face-frames not redacted by the default schedule but by the full one: %d; the other way round: %d", name, worse, better)
