@@ -47,6 +47,10 @@ type VideoOptions struct {
 	Rule track.Rule
 	// Timeout bounds the work on one video (instead of PhotoTimeout).
 	Timeout time.Duration
+	// FullEvery, when above 0, replaces fullEvery: 1 runs the finder's
+	// second look over the whole of every analysed frame (the schedule
+	// before issue 21's cost work). Not configurable; for measurements.
+	FullEvery int
 }
 
 // Values of VideoOptions.LivePhotos.

@@ -51,16 +51,20 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 	// the small faces followed. A face the second look first finds on a
 	// frame looked at everywhere may have been in the picture since the
 	// one before: its track is held back over those frames.
+	every := fullEvery
+	if p.opt.Video.FullEvery > 0 {
+		every = p.opt.Video.FullEvery
+	}
 	var focusW float64
 	focused := false
 	if sparse {
 		focusW, focused = finder.FocusWidth(image.Pt(vj.width, vj.height), side)
 	}
 	if focused {
-		vj.tcfg.Before = fullEvery * vj.step
+		vj.tcfg.Before = every * vj.step
 		// A small face the look around it missed is found again on the
 		// next frame looked at everywhere: the same track.
-		vj.tcfg.MaxGap = max(vj.tcfg.MaxGap, fullEvery*vj.step)
+		vj.tcfg.MaxGap = max(vj.tcfg.MaxGap, every*vj.step)
 	}
 	linker := track.NewLinker(vj.tcfg)
 	picked := map[int]*track.Picked{}
@@ -134,7 +138,7 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 			continue
 		}
 		if pendingAt >= 0 {
-			if err := analyse(pendingAt, pending, vj.analysed%fullEvery == 0); err != nil {
+			if err := analyse(pendingAt, pending, vj.analysed%every == 0); err != nil {
 				return err
 			}
 		}
@@ -144,7 +148,7 @@ func (p *Pipeline) trackFaces(ctx context.Context, j *Job) error {
 	if pendingAt >= 0 {
 		// The last analysed frame is looked at everywhere unless the last
 		// frame comes after it (that one is).
-		if err := analyse(pendingAt, pending, lastAt == pendingAt || vj.analysed%fullEvery == 0); err != nil {
+		if err := analyse(pendingAt, pending, lastAt == pendingAt || vj.analysed%every == 0); err != nil {
 			return err
 		}
 	}

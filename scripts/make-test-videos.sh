@@ -16,7 +16,11 @@
 # an unknown face at the edge); PHOTOGUARD_TEST_VIDEO_ALL=1 adds a zoom in
 # and a zoom out; PHOTOGUARD_TEST_VIDEO_HD=1 writes only bench-1080p30.MOV:
 # 30 s (PHOTOGUARD_TEST_VIDEO_HD_SECONDS) at 1920x1080, 30 fps, over
-# photos/sample1.jpg (4-5 faces), for BENCHMARKS.md.
+# photos/sample1.jpg (4-5 faces), for BENCHMARKS.md;
+# PHOTOGUARD_TEST_VIDEO_CROWD=1 writes only two slow pans over WIDER FACE
+# crowd photos (crowds/images, boxes in crowds/boxes.json) at 960 px and
+# 25 fps, 6 s, where most faces are 20-40 px: the measurement of small
+# faces in video (cmd/photoguard TestMeasureVideoCrowd, BENCHMARKS.md).
 set -euo pipefail
 out=${1:?usage: make-test-videos.sh OUTDIR [TESTDATA]}
 td=${2:-${PHOTOGUARD_TESTDATA:-$(dirname "$0")/../../shared/testdata}}
@@ -50,6 +54,16 @@ clip() {
 g=$td/faces/groups
 if [[ ${PHOTOGUARD_TEST_VIDEO_HD:-} == 1 ]]; then
 	clip bench-1080p30 "$td/photos/sample1.jpg" 1920 30 "${PHOTOGUARD_TEST_VIDEO_HD_SECONDS:-30}" 1.0 1.3 0 300 0 150
+	exit 0
+fi
+if [[ ${PHOTOGUARD_TEST_VIDEO_CROWD:-} == 1 ]]; then
+	c=$td/crowds/images
+	# A dense crowd (faces 8-113 px in the photo, x1.17 in the clip): the
+	# window's bottom, panned right.
+	clip crowd-parade873 "$c/0_Parade_Parade_0_873.jpg" 960 25 6 1.25 1.25 0 205 137 137
+	# A family group of 14 faces of 20-37 px (x1.03 in the clip), panned
+	# right and down a little.
+	clip crowd-family326 "$c/20_Family_Group_Family_Group_20_326.jpg" 960 25 6 1.1 1.1 0 93 0 40
 	exit 0
 fi
 # Pan across a crop at 1.4x: every face moves right to left.

@@ -111,6 +111,13 @@ func meanDiff(a, b *image.NRGBA, r image.Rectangle) float64 {
 // input name.
 func videoBatch(t *testing.T, cfg *config.Config, in string) map[string]pipeline.Item {
 	t.Helper()
+	return videoBatchWith(t, cfg, in, nil)
+}
+
+// videoBatchWith is videoBatch with the video options changed by set (when
+// not nil) before the pipeline is made.
+func videoBatchWith(t *testing.T, cfg *config.Config, in string, set func(*pipeline.VideoOptions)) map[string]pipeline.Item {
+	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("PHOTOGUARD_TEST_VIDEO_DEBUG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -122,6 +129,9 @@ func videoBatch(t *testing.T, cfg *config.Config, in string) map[string]pipeline
 	defer st.Close()
 	opt := st.p.Options()
 	opt.Video = videoOptions(cfg)
+	if set != nil {
+		set(opt.Video)
+	}
 	p, err := pipeline.New(opt)
 	if err != nil {
 		t.Fatal(err)
@@ -274,22 +284,17 @@ func TestVideoEndToEnd(t *testing.T) {
 					seq.WriteByte('.')
 					continue // not wholly in the frame, or under the floor
 				}
-				// The inner part of the face: zoompan rounds its window.
-				inner := b.Inset(b.Dx() / 6)
 				judged++
-				before, after := detail(inFrames[n], inner), detail(outFrames[n], inner)
 				isShown := false
-				switch {
-				case after < 0.6*before:
+				v := judgeFace(inFrames[n], outFrames[n], b)
+				switch v {
+				case 'R':
 					redacted++
-					seq.WriteByte('R')
-				case meanDiff(inFrames[n], outFrames[n], inner) < 6:
+				case 'S':
 					shown++
 					isShown = true
-					seq.WriteByte('S')
-				default:
-					seq.WriteByte('?')
 				}
+				seq.WriteByte(v)
 				if stillShown(n, f.Who) {
 					stillJudged++
 					if isShown {
@@ -319,6 +324,22 @@ func TestVideoEndToEnd(t *testing.T) {
 			}
 		}
 	}
+}
+
+// judgeFace judges face box b of a frame from the pixels, the output (out)
+// against the input (in): 'R' redacted (its detail mostly gone), 'S' shown
+// (unchanged), '?' neither.
+func judgeFace(in, out *image.NRGBA, b image.Rectangle) byte {
+	// The inner part of the face: zoompan rounds its window.
+	inner := b.Inset(b.Dx() / 6)
+	before, after := detail(in, inner), detail(out, inner)
+	switch {
+	case after < 0.6*before:
+		return 'R'
+	case meanDiff(in, out, inner) < 6:
+		return 'S'
+	}
+	return '?'
 }
 
 // stillEvery: every stillEvery-th frame of a clip goes through the photo
