@@ -228,4 +228,17 @@ func TestFocus(t *testing.T) {
 	if none := focus(views, b, nil); len(none) != len(views)-1 {
 		t.Errorf("no regions: %d views, want the first look's %d", len(none), len(views)-1)
 	}
+	// A crowd followed: regions whose tiles would cost more than the whole
+	// second look get the whole second look, never more.
+	var crowd []image.Rectangle
+	for y := 0; y < 720; y += 60 {
+		for x := 0; x < 1280; x += 60 {
+			crowd = append(crowd, image.Rect(x-40, y-40, x+80, y+80))
+		}
+	}
+	got = focus(views, b, crowd)
+	whole := views[len(views)-1]
+	if sec := got[len(got)-1]; !sec.second || len(sec.tiles) != len(whole.tiles) || cost(sec.tiles) != cost(whole.tiles) {
+		t.Errorf("crowd: second look of %d tiles (cost %d), want the whole one's %d (cost %d)", len(sec.tiles), cost(sec.tiles), len(whole.tiles), cost(whole.tiles))
+	}
 }

@@ -103,7 +103,9 @@ func plan(w, h int, minFace float64) []view {
 // is larger than a tile. A region owns the boxes whose centre lies in it
 // away from its cut edges (a face cut by the region's edge is the
 // neighbouring region's, or, outside every region, not looked for a second
-// time).
+// time). When the regions' tiles would cost as much as the whole second look
+// (many faces followed, as in a crowd), the whole second look is run
+// instead: it looks at every pixel the regions would, and costs no more.
 func focus(views []view, b image.Rectangle, regions []image.Rectangle) []view {
 	var out []view
 	for _, v := range views {
@@ -139,11 +141,23 @@ func focus(views []view, b image.Rectangle, regions []image.Rectangle) []view {
 				tiles = append(tiles, t)
 			}
 		}
-		if len(tiles) > 0 {
+		if cost(tiles) >= cost(v.tiles) {
+			out = append(out, v)
+		} else if len(tiles) > 0 {
 			out = append(out, view{scale: v.scale, tiles: tiles, second: true})
 		}
 	}
 	return out
+}
+
+// cost is what the model's runs over tiles cost, in input pixels (each
+// tile padded as the model sees it).
+func cost(tiles []tile) int {
+	n := 0
+	for _, t := range tiles {
+		n += pad32(t.Rect.Dx()) * pad32(t.Rect.Dy())
+	}
+	return n
 }
 
 // keep applies the score and size rules to one merged box: at least
