@@ -117,6 +117,26 @@ func TestFalseBlur(t *testing.T) {
 				t.Errorf("%s: %s (%s): every photo must be publishable", it.Input, it.Outcome, it.Reason)
 			}
 		}
+		if set.name == "photos" {
+			// The camera photos carry GPS positions (checked here, by
+			// exiftool, so that the check below can fail): through the
+			// whole path, face analysis included, none may reach the target.
+			gps := 0
+			for _, tags := range testenv.ExifToolFiles(t, photos...) {
+				for k := range tags {
+					if strings.Contains(k, "GPSLatitude") {
+						gps++
+						break
+					}
+				}
+			}
+			testenv.Require(t, gps > 0, "the shared camera photos carry no GPS position any more")
+			outs, _ := filepath.Glob(filepath.Join(dir, "out", "*.jpg"))
+			if len(outs) != set.n {
+				t.Errorf("photos: %d published files, want %d", len(outs), set.n)
+			}
+			checkPublishedClean(t, outs, nil)
+		}
 		r := falseBlurPy(t, testdata, report, filepath.Join(dir, "out"), set.images, set.boxes)
 		if r.Photos != set.n {
 			t.Errorf("%s: falseblur.py judged %d photos, want %d", set.name, r.Photos, set.n)
