@@ -37,9 +37,10 @@ func batchCmd() *cobra.Command {
 be published to the target, and print a summary. Inputs are removed once
 their outcome is durable (unless --keep-inputs or wipe_inputs: false); photos
 that are not published are moved to state_dir/rejected, quarantine or held
-with a reason file. Videos are not published: they are moved to
-state_dir/rejected with the reason "videos are not published". Hidden and
-temporary files and the .AAE edit files of iPhones and iPads are skipped.
+with a reason file. Videos (.mov, .mp4, .m4v) are published as a new video
+with the same face rules, without sound or metadata (see the README's
+"Video"); with video.enabled: false they are moved to state_dir/rejected
+with the reason "videos are not published". Hidden and temporary files and the .AAE edit files of iPhones and iPads are skipped.
 A batch leaves no notes for teachers (only "photoguard run" does).
 
 With --report - the JSON report is the only thing written to standard

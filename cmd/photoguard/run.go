@@ -30,9 +30,10 @@ reason. Runs until SIGTERM or SIGINT. The configuration file is re-read when
 it changes; a change that does not validate is refused and the old
 configuration stays in force.
 
-What it takes: photos (JPEG, PNG, HEIC). Videos are never published: each is
-moved to state_dir/rejected ("videos are not published") with a note for the
-teacher. Hidden and temporary files, photoguard's notes and the .AAE edit
+What it takes: photos (JPEG, PNG, HEIC) and videos (.mov, .mp4, .m4v,
+published as a new video without sound or metadata; with video.enabled:
+false each is moved to state_dir/rejected, "videos are not published", with
+a note for the teacher). Hidden and temporary files, photoguard's notes and the .AAE edit
 files of iPhones and iPads are left alone.
 
 Exit status: 0 after a graceful stop, 1 when it cannot start (configuration,
