@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,39 +15,8 @@ import (
 	"github.com/photoguard/photoguard/pipeline/journal"
 	"github.com/photoguard/photoguard/pipeline/ledger"
 	"github.com/photoguard/photoguard/pipeline/state"
+	"github.com/photoguard/photoguard/redact/testenv"
 )
-
-// stateTree is every entry below dir with its mode, time and content.
-func stateTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) && p == dir {
-			return filepath.SkipAll
-		}
-		if err != nil {
-			return err
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		v := fi.Mode().String() + " " + fi.ModTime().String()
-		if fi.Mode().IsRegular() {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			v += fmt.Sprintf(" %x", sha256.Sum256(data))
-		}
-		out[p] = v
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // The commands that only show something, and every --dry-run, change
 // nothing in the state folder: they open it read-only (pipeline/state).
@@ -84,7 +51,7 @@ func TestShowingAndDryRunsWriteNothing(t *testing.T) {
 	h.Close()
 	csv := writeCSV(t, dir, "next.csv", demoConsent(now))
 
-	before := stateTree(t, cfg.StateDir)
+	before := testenv.Tree(t, cfg.StateDir)
 	time.Sleep(10 * time.Millisecond) // a write now would show in a time
 	var out bytes.Buffer
 	ctx := context.Background()
@@ -117,7 +84,7 @@ func TestShowingAndDryRunsWriteNothing(t *testing.T) {
 		if name == "takedown --dry-run" && !strings.Contains(out.String(), "would take down") {
 			t.Errorf("takedown --dry-run found nothing to take down:\n%s", out.String())
 		}
-		after := stateTree(t, cfg.StateDir)
+		after := testenv.Tree(t, cfg.StateDir)
 		for p, v := range after {
 			if before[p] != v {
 				t.Errorf("%s changed %s: %q, was %q", name, p, v, before[p])

@@ -1,9 +1,7 @@
 package state
 
 import (
-	"crypto/sha256"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +14,7 @@ import (
 	"github.com/photoguard/photoguard/pipeline/core"
 	"github.com/photoguard/photoguard/pipeline/held"
 	"github.com/photoguard/photoguard/pipeline/journal"
+	"github.com/photoguard/photoguard/redact/testenv"
 )
 
 var sha = strings.Repeat("ab", 32)
@@ -112,38 +111,6 @@ func TestLayoutNamesWhatAHouseWrites(t *testing.T) {
 	}
 }
 
-// tree is every entry below dir: its mode, size, time and content.
-func tree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) && p == dir {
-			return filepath.SkipAll
-		}
-		if err != nil {
-			return err
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		v := fi.Mode().String() + " " + fi.ModTime().String()
-		if fi.Mode().IsRegular() {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			v += fmt.Sprintf(" %x", sha256.Sum256(data))
-		}
-		out[p] = v
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // useReading does with h what the commands that read do, and tries what a
 // write would do: every change is refused.
 func useReading(t *testing.T, h *House, wantPeople, wantRecords, wantEntries int) {
@@ -221,7 +188,7 @@ func TestReadingChangesNothing(t *testing.T) {
 			return nil
 		})
 	})
-	before := tree(t, dir)
+	before := testenv.Tree(t, dir)
 	time.Sleep(10 * time.Millisecond) // a write now would show in a time
 	for _, mode := range []Mode{ReadOnly, DryRun} {
 		h, err := Open(dir, mode, Options{})
@@ -230,7 +197,7 @@ func TestReadingChangesNothing(t *testing.T) {
 		}
 		useReading(t, h, 1, 1, 1)
 	}
-	after := tree(t, dir)
+	after := testenv.Tree(t, dir)
 	for p, v := range after {
 		if before[p] != v {
 			t.Errorf("%s changed: %q, was %q", p, v, before[p])
